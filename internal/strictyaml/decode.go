@@ -1,0 +1,427 @@
+package strictyaml
+
+import (
+	"bytes"
+	"encoding"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxNodes bounds the nodes one document may expand to, aliases included,
+// so that a small file cannot make the decoder do unbounded work.
+const maxNodes = 200_000
+
+// UnknownFieldHinter is implemented by struct types that can say more than
+// "unknown field" about some names, for example that a field is set by AWS
+// and must be removed from a file pasted from a describe call.
+type UnknownFieldHinter interface {
+	UnknownFieldHint(name string) string
+}
+
+// Document records where each decoded value was found in one file.
+type Document struct {
+	// File is the file's path as given to Decode.
+	File string
+	pos  map[string]Pos
+}
+
+// Pos returns the position of field, or of its nearest recorded ancestor
+// when the field itself does not appear in the file.
+func (d *Document) Pos(field string) Pos {
+	for {
+		if p, ok := d.pos[field]; ok {
+			return p
+		}
+		if field == "" {
+			return Pos{}
+		}
+		field = parentPath(field)
+	}
+}
+
+// Has reports whether field was written in the file.
+func (d *Document) Has(field string) bool {
+	_, ok := d.pos[field]
+	return ok
+}
+
+// Errorf returns a problem at field's position.
+func (d *Document) Errorf(field, format string, args ...any) *Error {
+	return &Error{File: d.File, Pos: d.Pos(field), Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Parse reads data as exactly one YAML document and returns its root node,
+// which is never an alias or document node.
+func Parse(file string, data []byte) (*yaml.Node, *Error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Message: "file is empty; expected a YAML document"}
+		}
+		return nil, syntaxError(file, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{File: file, Pos: Pos{Line: extra.Line, Column: extra.Column},
+			Message: "file holds more than one YAML document; keep one document per file"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, syntaxError(file, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, &Error{File: file, Message: "file is empty; expected a YAML document"}
+	}
+	return root.Content[0], nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a YAML parser error into an Error with the line the
+// parser names.
+func syntaxError(file string, err error) *Error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Pos: Pos{Line: line}, Message: "invalid YAML: " + m[2]}
+	}
+	return &Error{File: file, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// Decode parses data as one YAML document and decodes it into v, which must
+// be a non-nil pointer. It returns the document's positions and every
+// problem found; v holds whatever could be decoded even when there are
+// problems.
+func Decode(file string, data []byte, v any) (*Document, ErrorList) {
+	root, err := Parse(file, data)
+	if err != nil {
+		return &Document{File: file, pos: map[string]Pos{}}, ErrorList{err}
+	}
+	return DecodeNode(file, root, v)
+}
+
+// DecodeNode decodes an already parsed node into v, which must be a non-nil
+// pointer. Callers use it to decode a tree after rewriting scalar values,
+// keeping the original positions.
+func DecodeNode(file string, root *yaml.Node, v any) (*Document, ErrorList) {
+	d := &decoder{doc: &Document{File: file, pos: map[string]Pos{}}, budget: maxNodes}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		panic("strictyaml: DecodeNode needs a non-nil pointer")
+	}
+	d.value(root, rv.Elem(), "")
+	return d.doc, d.errs
+}
+
+type decoder struct {
+	doc    *Document
+	errs   ErrorList
+	budget int
+}
+
+func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
+	e := &Error{File: d.doc.File, Field: path, Message: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Pos = Pos{Line: n.Line, Column: n.Column}
+	}
+	d.errs = append(d.errs, e)
+}
+
+// value decodes n into v, recording n's position under path.
+func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
+	if d.budget <= 0 {
+		return
+	}
+	d.budget--
+	if d.budget == 0 {
+		d.errorf(n, path, "document expands to more than %d values (too many aliases?)", maxNodes)
+		return
+	}
+	d.doc.pos[path] = Pos{Line: n.Line, Column: n.Column}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if isNull(n) {
+		v.SetZero()
+		return
+	}
+	if u, ok := textUnmarshaler(v); ok {
+		d.text(n, u, path)
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.value(n, v.Elem(), path)
+	case reflect.Struct:
+		d.structValue(n, v, path)
+	case reflect.Map:
+		d.mapValue(n, v, path)
+	case reflect.Slice:
+		d.sliceValue(n, v, path)
+	case reflect.Interface:
+		d.anyValue(n, v, path)
+	default:
+		d.scalar(n, v, path)
+	}
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+func textUnmarshaler(v reflect.Value) (encoding.TextUnmarshaler, bool) {
+	if v.Kind() == reflect.Pointer || !v.CanAddr() {
+		return nil, false
+	}
+	u, ok := v.Addr().Interface().(encoding.TextUnmarshaler)
+	return u, ok
+}
+
+func (d *decoder) text(n *yaml.Node, u encoding.TextUnmarshaler, path string) {
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n, path, "expected a string, got %s", kindName(n))
+		return
+	}
+	if err := u.UnmarshalText([]byte(n.Value)); err != nil {
+		d.errorf(n, path, "%v", err)
+	}
+}
+
+func (d *decoder) anyValue(n *yaml.Node, v reflect.Value, path string) {
+	var x any
+	if err := n.Decode(&x); err != nil {
+		d.errorf(n, path, "cannot decode value: %v", err)
+		return
+	}
+	if x != nil {
+		v.Set(reflect.ValueOf(x))
+	}
+}
+
+func (d *decoder) sliceValue(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, path, "expected a list, got %s", kindName(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.value(item, s.Index(i), JoinIndex(path, i))
+	}
+	v.Set(s)
+}
+
+func (d *decoder) mapValue(n *yaml.Node, v reflect.Value, path string) {
+	if v.Type().Key().Kind() != reflect.String {
+		panic("strictyaml: map keys must be strings, in " + v.Type().String())
+	}
+	pairs, ok := d.pairs(n, path)
+	if !ok {
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(pairs))
+	for _, p := range pairs {
+		elem := reflect.New(v.Type().Elem()).Elem()
+		d.value(p.value, elem, JoinKey(path, p.key.Value))
+		m.SetMapIndex(reflect.ValueOf(p.key.Value).Convert(v.Type().Key()), elem)
+	}
+	v.Set(m)
+}
+
+func (d *decoder) structValue(n *yaml.Node, v reflect.Value, path string) {
+	pairs, ok := d.pairs(n, path)
+	if !ok {
+		return
+	}
+	info := structInfoOf(v.Type())
+	seen := make(map[string]bool, len(pairs))
+	for _, p := range pairs {
+		name := p.key.Value
+		f, ok := info.fields[name]
+		if !ok {
+			d.unknownField(p.key, v.Type(), info, path, name)
+			continue
+		}
+		seen[name] = true
+		fv := v.FieldByIndex(f.index)
+		d.value(p.value, fv, JoinField(path, name))
+		d.checkEnum(p.value, fv, f.enum, JoinField(path, name))
+	}
+	for _, name := range info.names {
+		if info.fields[name].required && !seen[name] {
+			d.errorf(n, JoinField(path, name), "missing required field %q", name)
+		}
+	}
+}
+
+// checkEnum reports a string field whose value is not one of enum.
+func (d *decoder) checkEnum(n *yaml.Node, v reflect.Value, enum []string, path string) {
+	if len(enum) == 0 || v.Kind() != reflect.String || v.String() == "" || slices.Contains(enum, v.String()) {
+		return
+	}
+	msg := fmt.Sprintf("%q is not allowed; use one of %s", v.String(), quoteList(enum))
+	if s := suggest(v.String(), enum); s != "" {
+		msg = fmt.Sprintf("%q is not allowed; did you mean %q? (one of %s)", v.String(), s, quoteList(enum))
+	}
+	d.errorf(n, path, "%s", msg)
+}
+
+func (d *decoder) unknownField(key *yaml.Node, t reflect.Type, info *structInfo, path, name string) {
+	msg := fmt.Sprintf("unknown field %q", name)
+	if h, ok := reflect.New(t).Interface().(UnknownFieldHinter); ok {
+		if hint := h.UnknownFieldHint(name); hint != "" {
+			d.errorf(key, JoinField(path, name), "%s: %s", msg, hint)
+			return
+		}
+	}
+	if s := suggest(name, info.names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	} else {
+		msg += "; valid fields are " + quoteList(info.names)
+	}
+	d.errorf(key, JoinField(path, name), "%s", msg)
+}
+
+type pair struct{ key, value *yaml.Node }
+
+// pairs returns the key/value pairs of a mapping, with YAML merge keys
+// ("<<") expanded and explicit keys winning over merged ones. Duplicate
+// explicit keys are reported.
+func (d *decoder) pairs(n *yaml.Node, path string) ([]pair, bool) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "expected a mapping, got %s", kindName(n))
+		return nil, false
+	}
+	var out, merged []pair
+	first := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			d.errorf(k, path, "mapping keys must be strings, got %s", kindName(k))
+			continue
+		}
+		if k.Tag == "!!merge" {
+			merged = append(merged, d.mergePairs(val, path)...)
+			continue
+		}
+		if prev, dup := first[k.Value]; dup {
+			d.errorf(k, JoinField(path, k.Value), "duplicate key %q (first set at line %d)", k.Value, prev.Line)
+			continue
+		}
+		first[k.Value] = k
+		out = append(out, pair{k, val})
+	}
+	for _, p := range merged {
+		if _, ok := first[p.key.Value]; !ok {
+			first[p.key.Value] = p.key
+			out = append(out, p)
+		}
+	}
+	return out, true
+}
+
+// mergePairs returns the pairs a merge key's value contributes: one mapping
+// or a list of mappings, possibly through aliases.
+func (d *decoder) mergePairs(n *yaml.Node, path string) []pair {
+	if d.budget--; d.budget <= 0 {
+		return nil
+	}
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		ps, _ := d.pairs(n, path)
+		return ps
+	case yaml.SequenceNode:
+		var out []pair
+		for _, item := range n.Content {
+			out = append(out, d.mergePairs(item, path)...)
+		}
+		return out
+	}
+	d.errorf(n, path, "a merge key (<<) takes a mapping or a list of mappings, got %s", kindName(n))
+	return nil
+}
+
+func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n, path, "expected %s, got %s", goKindName(v.Kind()), kindName(n))
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(n.Value)
+	case reflect.Bool:
+		d.boolValue(n, v, path)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		i, err := strconv.ParseInt(n.Value, 10, v.Type().Bits())
+		if err != nil {
+			d.errorf(n, path, "expected an integer, got %q", n.Value)
+			return
+		}
+		v.SetInt(i)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		u, err := strconv.ParseUint(n.Value, 10, v.Type().Bits())
+		if err != nil {
+			d.errorf(n, path, "expected a non-negative integer, got %q", n.Value)
+			return
+		}
+		v.SetUint(u)
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(n.Value, v.Type().Bits())
+		if err != nil {
+			d.errorf(n, path, "expected a number, got %q", n.Value)
+			return
+		}
+		v.SetFloat(f)
+	default:
+		panic("strictyaml: unsupported field type " + v.Type().String())
+	}
+}
+
+func (d *decoder) boolValue(n *yaml.Node, v reflect.Value, path string) {
+	switch n.Value {
+	case "true", "True", "TRUE":
+		v.SetBool(true)
+	case "false", "False", "FALSE":
+		v.SetBool(false)
+	default:
+		d.errorf(n, path, "expected true or false, got %q", n.Value)
+	}
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "a document"
+}
+
+func goKindName(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "an integer"
+}

@@ -1,0 +1,198 @@
+package spec
+
+import (
+	"strings"
+	"time"
+)
+
+// The defaults, in one place. Every default of the spec is set here and
+// documented on its field.
+const (
+	DefaultLambdaAlias          = "live"
+	DefaultCheckInterval        = 30 * time.Second
+	DefaultHTTPTimeout          = 10 * time.Second
+	DefaultHTTPMethod           = "GET"
+	DefaultCloudWatchWindow     = 5 * time.Minute
+	DefaultMetricPeriod         = time.Minute
+	DefaultRollbackWindow       = 10 * time.Minute
+	DefaultApprovalReviews      = 1
+	DefaultApprovalPermission   = PermissionWrite
+	DefaultHealthCheckGrace     = 5 * time.Minute
+	DefaultMinHealthyPercentage = Percent(90)
+	DefaultRollback             = RollbackAutomatic
+	DefaultInconclusive         = InconclusiveFail
+	defaultHTTPStatus           = 200
+	defaultASGHealthCheckWithTG = "ELB"
+	defaultASGHealthCheckNoTG   = "EC2"
+)
+
+// SetDefaults fills every unset field that has a default. It is idempotent.
+func SetDefaults(app *Application) {
+	s := &app.Spec
+	if s.Drift == nil {
+		s.Drift = &Drift{}
+	}
+	if s.Drift.Correct == nil {
+		s.Drift.Correct = ptr(true)
+	}
+	for i := range s.Targets {
+		defaultTarget(&s.Targets[i])
+	}
+	for i := range s.Environments {
+		defaultEnvironment(&s.Environments[i])
+	}
+}
+
+func defaultTarget(t *Target) {
+	if t.Lambda != nil && t.Lambda.Alias == "" {
+		t.Lambda.Alias = DefaultLambdaAlias
+	}
+	if a := t.ECS; a != nil && a.AutoScaling != nil {
+		defaultPolicies(a.AutoScaling.Policies)
+	}
+	if g := t.AutoScalingGroup; g != nil {
+		defaultAutoScalingGroup(g)
+	}
+}
+
+func defaultPolicies(policies []ScalingPolicy) {
+	for i := range policies {
+		if tt := policies[i].TargetTracking; tt != nil && tt.CustomMetric != nil {
+			defaultMetric(tt.CustomMetric)
+		}
+	}
+}
+
+func defaultAutoScalingGroup(g *AutoScalingGroupTarget) {
+	if g.HealthCheckType == "" {
+		g.HealthCheckType = defaultASGHealthCheckNoTG
+		if len(g.TargetGroupArns) > 0 {
+			g.HealthCheckType = defaultASGHealthCheckWithTG
+		}
+	}
+	if g.HealthCheckGracePeriod == nil {
+		g.HealthCheckGracePeriod = &Duration{DefaultHealthCheckGrace}
+	}
+	if g.InstanceRefresh == nil {
+		g.InstanceRefresh = &InstanceRefresh{}
+	}
+	if g.InstanceRefresh.MinHealthyPercentage == nil {
+		g.InstanceRefresh.MinHealthyPercentage = ptr(DefaultMinHealthyPercentage)
+	}
+	defaultPolicies(g.ScalingPolicies)
+}
+
+func defaultEnvironment(e *Environment) {
+	if e.Strategy == nil || e.Strategy.Kind() == StrategyRolling && e.Strategy.Rolling == nil {
+		e.Strategy = &Strategy{Rolling: &Rolling{}}
+	}
+	if bg := e.Strategy.BlueGreen; bg != nil && bg.RollbackWindow == nil {
+		bg.RollbackWindow = &Duration{DefaultRollbackWindow}
+	}
+	if c := e.Strategy.Canary; c != nil {
+		for i := range c.Steps {
+			defaultCanaryStep(&c.Steps[i])
+		}
+	}
+	if e.Rollback == "" {
+		e.Rollback = DefaultRollback
+	}
+	defaultApproval(e.Approval)
+	defaultChecks(e.Verify)
+}
+
+func defaultCanaryStep(s *CanaryStep) {
+	if s.Analysis != nil {
+		defaultChecks(s.Analysis.Checks)
+	}
+	defaultApproval(s.Approval)
+}
+
+func defaultApproval(a *Approval) {
+	if a == nil {
+		return
+	}
+	if a.Reviews == 0 {
+		a.Reviews = DefaultApprovalReviews
+	}
+	if a.From == nil {
+		a.From = &Approvers{}
+	}
+	if a.From.Permission == "" && len(a.From.Users) == 0 && len(a.From.Teams) == 0 {
+		a.From.Permission = DefaultApprovalPermission
+	}
+}
+
+func defaultChecks(checks []Check) {
+	for i := range checks {
+		defaultCheck(&checks[i])
+	}
+}
+
+func defaultCheck(c *Check) {
+	if c.Interval == nil {
+		c.Interval = &Duration{DefaultCheckInterval}
+	}
+	if c.Duration == nil {
+		c.Duration = &Duration{}
+	}
+	if c.Inconclusive == "" {
+		c.Inconclusive = DefaultInconclusive
+	}
+	if h := c.HTTP; h != nil {
+		if h.Method == "" {
+			h.Method = DefaultHTTPMethod
+		}
+		if len(h.ExpectStatus) == 0 {
+			h.ExpectStatus = []int{defaultHTTPStatus}
+		}
+		if h.Timeout == nil {
+			h.Timeout = &Duration{DefaultHTTPTimeout}
+		}
+	}
+	if cw := c.CloudWatch; cw != nil {
+		defaultCloudWatch(cw)
+	}
+	if c.Name == "" {
+		c.Name = checkName(c)
+	}
+}
+
+func defaultCloudWatch(cw *CloudWatchCheck) {
+	if cw.Window == nil {
+		cw.Window = &Duration{DefaultCloudWatchWindow}
+	}
+	if cw.Metric != nil {
+		defaultMetric(cw.Metric)
+	}
+	for k, m := range cw.Metrics {
+		defaultMetric(&m)
+		cw.Metrics[k] = m
+	}
+}
+
+func defaultMetric(m *Metric) {
+	if m.Period == nil {
+		m.Period = &Duration{DefaultMetricPeriod}
+	}
+}
+
+// checkName derives a readable name for a check that has none.
+func checkName(c *Check) string {
+	switch c.Kind() {
+	case CheckHTTP:
+		return "http " + c.HTTP.URL
+	case CheckCloudWatch:
+		if c.CloudWatch.Metric != nil {
+			return "cloudwatch " + c.CloudWatch.Metric.Namespace + " " + c.CloudWatch.Metric.Name
+		}
+		return "cloudwatch " + c.CloudWatch.Expression
+	case CheckAlarm:
+		return "alarms " + strings.Join(c.Alarm.Names, ",")
+	case CheckPrometheus:
+		return "prometheus " + c.Prometheus.Query
+	}
+	return ""
+}
+
+func ptr[T any](v T) *T { return &v }

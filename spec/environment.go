@@ -1,0 +1,197 @@
+package spec
+
+// Environment is one stage of the promotion, such as staging or production.
+type Environment struct {
+	// Name identifies the environment in commit statuses and tags, e.g.
+	// "staging".
+	Name string `json:"name" jsonschema:"required,pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$,maxLength=63"`
+	// AWS is where AWS targets deploy: required when the application has
+	// ECS, Lambda or Auto Scaling group targets.
+	AWS *AWSPlacement `json:"aws,omitempty"`
+	// Kubernetes is where Kubernetes targets deploy: required when the
+	// application has Kubernetes targets.
+	Kubernetes *KubernetesPlacement `json:"kubernetes,omitempty"`
+	// Targets limits the environment to some targets, by name. Default: all.
+	Targets []string `json:"targets,omitempty"`
+	// Variables set ${vars.<name>} placeholders for this environment,
+	// overriding the application's variables.
+	Variables map[string]string `json:"variables,omitempty"`
+	// Strategy is how a new revision replaces the running one. Default
+	// rolling.
+	Strategy *Strategy `json:"strategy,omitempty"`
+	// Verify are checks run after the rollout. A failure fails the rollout
+	// and triggers the rollback policy; the next environment starts only
+	// after they pass.
+	Verify []Check `json:"verify,omitempty"`
+	// Approval, when set, holds the rollout until the pull request that
+	// brought the revision has enough approving reviews.
+	Approval *Approval `json:"approval,omitempty"`
+	// Rollback is automatic (default) or manual: what happens when the
+	// rollout or its verification fails.
+	Rollback RollbackPolicy `json:"rollback,omitempty" jsonschema:"enum=automatic,enum=manual"`
+}
+
+// AWSPlacement names the AWS account and region of an environment.
+type AWSPlacement struct {
+	// Account is the name of an account in the agent configuration.
+	Account string `json:"account" jsonschema:"required"`
+	// Region overrides the account's default region.
+	Region string `json:"region,omitempty"`
+}
+
+// KubernetesPlacement names the cluster and namespace of an environment.
+type KubernetesPlacement struct {
+	// Cluster is the name of a cluster in the agent configuration.
+	Cluster string `json:"cluster" jsonschema:"required"`
+	// Namespace overrides the targets' default namespace.
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// RollbackPolicy says what happens when a rollout fails.
+type RollbackPolicy string
+
+// The rollback policies.
+const (
+	// RollbackAutomatic restores traffic and the previous revision at once.
+	RollbackAutomatic RollbackPolicy = "automatic"
+	// RollbackManual leaves traffic on the stable version and the failed
+	// revision in place for inspection, and reports the failure.
+	RollbackManual RollbackPolicy = "manual"
+)
+
+// Strategy is how a new revision replaces the running one. At most one of
+// its fields is set; none means rolling.
+type Strategy struct {
+	// Rolling replaces instances in place (ECS rolling update, Kubernetes
+	// RollingUpdate, Auto Scaling instance refresh, Lambda all at once).
+	Rolling *Rolling `json:"rolling,omitempty"`
+	// BlueGreen starts the new version next to the old one, switches all
+	// traffic once it is healthy, drains the old one and keeps it for a
+	// rollback window.
+	BlueGreen *BlueGreen `json:"blueGreen,omitempty"`
+	// Canary shifts traffic to the new version in steps.
+	Canary *Canary `json:"canary,omitempty"`
+}
+
+// StrategyKind names a strategy.
+type StrategyKind int
+
+// The strategies.
+const (
+	StrategyUnknown StrategyKind = iota
+	StrategyRolling
+	StrategyBlueGreen
+	StrategyCanary
+)
+
+// String returns the strategy's field name in the spec.
+func (k StrategyKind) String() string {
+	switch k {
+	case StrategyRolling:
+		return "rolling"
+	case StrategyBlueGreen:
+		return "blueGreen"
+	case StrategyCanary:
+		return "canary"
+	}
+	return "unknown"
+}
+
+// Kind returns the strategy in use: rolling when s is nil or empty, and
+// StrategyUnknown when several are set.
+func (s *Strategy) Kind() StrategyKind {
+	if s == nil {
+		return StrategyRolling
+	}
+	kinds := oneOf(s.Rolling != nil, s.BlueGreen != nil, s.Canary != nil)
+	switch len(kinds) {
+	case 0:
+		return StrategyRolling
+	case 1:
+		return StrategyKind(kinds[0] + 1)
+	}
+	return StrategyUnknown
+}
+
+// Rolling is the platform's native rolling update. It has no settings of
+// its own; the target files tune it (e.g. ECS deploymentConfiguration).
+type Rolling struct{}
+
+// BlueGreen configures a blue/green switch.
+type BlueGreen struct {
+	// DrainTime is how long to keep sending in-flight requests to the old
+	// version after the switch before scaling it down. Default: the target
+	// group's deregistration delay.
+	DrainTime *Duration `json:"drainTime,omitempty"`
+	// RollbackWindow is how long the old version is kept, scaled down but
+	// ready, for an instant rollback. Default 10m.
+	RollbackWindow *Duration `json:"rollbackWindow,omitempty"`
+}
+
+// Canary configures a canary rollout.
+type Canary struct {
+	// Steps run in order. After the last step the canary is promoted to 100%.
+	Steps []CanaryStep `json:"steps" jsonschema:"required,minItems=1"`
+}
+
+// CanaryStep is one step of a canary. Exactly one field is set.
+type CanaryStep struct {
+	// SetWeight sends this share of traffic to the new version. Weights
+	// must increase from step to step.
+	SetWeight *Percent `json:"setWeight,omitempty"`
+	// Pause waits before the next step.
+	Pause *Pause `json:"pause,omitempty"`
+	// Analysis runs checks against the canary; a failure aborts the canary.
+	Analysis *Analysis `json:"analysis,omitempty"`
+	// Approval waits for approving pull-request reviews.
+	Approval *Approval `json:"approval,omitempty"`
+}
+
+// CanaryStepKind names a canary step.
+type CanaryStepKind int
+
+// The kinds of canary step.
+const (
+	CanaryStepUnknown CanaryStepKind = iota
+	CanaryStepSetWeight
+	CanaryStepPause
+	CanaryStepAnalysis
+	CanaryStepApproval
+)
+
+// String returns the step's field name in the spec.
+func (k CanaryStepKind) String() string {
+	switch k {
+	case CanaryStepSetWeight:
+		return "setWeight"
+	case CanaryStepPause:
+		return "pause"
+	case CanaryStepAnalysis:
+		return "analysis"
+	case CanaryStepApproval:
+		return "approval"
+	}
+	return "unknown"
+}
+
+// Kind returns the step's kind, or CanaryStepUnknown when none or several
+// fields are set.
+func (s *CanaryStep) Kind() CanaryStepKind {
+	kinds := oneOf(s.SetWeight != nil, s.Pause != nil, s.Analysis != nil, s.Approval != nil)
+	if len(kinds) != 1 {
+		return CanaryStepUnknown
+	}
+	return CanaryStepKind(kinds[0] + 1)
+}
+
+// Pause waits for a while.
+type Pause struct {
+	// Duration is how long to wait.
+	Duration Duration `json:"duration" jsonschema:"required"`
+}
+
+// Analysis runs checks during a canary.
+type Analysis struct {
+	// Checks must all pass for the canary to go on.
+	Checks []Check `json:"checks" jsonschema:"required,minItems=1"`
+}

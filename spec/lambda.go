@@ -1,0 +1,148 @@
+package spec
+
+// LambdaTarget deploys one Lambda function behind an alias.
+type LambdaTarget struct {
+	// Function is the path of a function file in the shape of Lambda
+	// CreateFunction (the PascalCase JSON the AWS CLI and lambroll use).
+	// Placeholders are resolved in it.
+	Function string `json:"function" jsonschema:"required"`
+	// Alias is the alias that callers invoke and that Jibe moves to each new
+	// version (weighted during a canary). Default "live".
+	Alias string `json:"alias,omitempty"`
+	// TargetGroupArn registers the alias in an ALB target group of type
+	// lambda, granting ELB permission to invoke it.
+	TargetGroupArn string `json:"targetGroupArn,omitempty"`
+}
+
+// LambdaFunction is the content of a Lambda target's function file.
+type LambdaFunction struct {
+	// FunctionName is the function's name.
+	FunctionName string `json:"FunctionName" jsonschema:"required"`
+	// Description describes the function.
+	Description string `json:"Description,omitempty"`
+	// Role is the execution role's ARN.
+	Role string `json:"Role" jsonschema:"required"`
+	// PackageType is Zip (default) or Image.
+	PackageType string `json:"PackageType,omitempty" jsonschema:"enum=Zip,enum=Image"`
+	// Runtime is the runtime of a Zip package, e.g. python3.12 or provided.al2023.
+	Runtime string `json:"Runtime,omitempty"`
+	// Handler is the entry point of a Zip package, e.g. app.handler.
+	Handler string `json:"Handler,omitempty"`
+	// Code locates the package: S3Bucket and S3Key for Zip, ImageUri for Image.
+	Code LambdaCode `json:"Code" jsonschema:"required"`
+	// ImageConfig overrides the image's entry point, command and working
+	// directory.
+	ImageConfig *LambdaImageConfig `json:"ImageConfig,omitempty"`
+	// MemorySize is the memory in MB, from 128 to 10240. Default 128.
+	MemorySize *int32 `json:"MemorySize,omitempty"`
+	// Timeout is the maximum run time in seconds, from 1 to 900. Default 3.
+	Timeout *int32 `json:"Timeout,omitempty"`
+	// Environment sets environment variables.
+	Environment *LambdaEnvironment `json:"Environment,omitempty"`
+	// Tags are added to the function (Jibe adds its own).
+	Tags map[string]string `json:"Tags,omitempty"`
+	// VpcConfig attaches the function to subnets and security groups.
+	VpcConfig *LambdaVpcConfig `json:"VpcConfig,omitempty"`
+	// DeadLetterConfig sends failed asynchronous events to SQS or SNS.
+	DeadLetterConfig *LambdaDeadLetterConfig `json:"DeadLetterConfig,omitempty"`
+	// TracingConfig turns on X-Ray tracing.
+	TracingConfig *LambdaTracingConfig `json:"TracingConfig,omitempty"`
+	// Architectures is [x86_64] (default) or [arm64].
+	Architectures []string `json:"Architectures,omitempty"`
+	// Layers are layer version ARNs.
+	Layers []string `json:"Layers,omitempty"`
+	// ReservedConcurrentExecutions reserves (and caps) concurrency.
+	ReservedConcurrentExecutions *int32 `json:"ReservedConcurrentExecutions,omitempty"`
+	// EphemeralStorage sizes /tmp.
+	EphemeralStorage *LambdaEphemeralStorage `json:"EphemeralStorage,omitempty"`
+	// KMSKeyArn encrypts environment variables with a customer key.
+	KMSKeyArn string `json:"KMSKeyArn,omitempty"`
+	// LoggingConfig sets log format and group.
+	LoggingConfig *LambdaLoggingConfig `json:"LoggingConfig,omitempty"`
+	// FileSystemConfigs mount EFS access points.
+	FileSystemConfigs []LambdaFileSystemConfig `json:"FileSystemConfigs,omitempty"`
+}
+
+// UnknownFieldHint explains fields of get-function-configuration output.
+func (*LambdaFunction) UnknownFieldHint(name string) string {
+	return serverSet("Lambda", name, "FunctionArn", "CodeSha256", "CodeSize", "LastModified", "Version",
+		"State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason",
+		"LastUpdateStatusReasonCode", "RevisionId", "MasterArn", "SigningProfileVersionArn", "SigningJobArn")
+}
+
+// LambdaCode locates a deployment package.
+type LambdaCode struct {
+	// S3Bucket holds a Zip package, usually ${artifacts.<name>.bucket}.
+	S3Bucket string `json:"S3Bucket,omitempty"`
+	// S3Key is the package's key, usually ${artifacts.<name>.key}.
+	S3Key string `json:"S3Key,omitempty"`
+	// S3ObjectVersion is the package's version in a versioned bucket.
+	S3ObjectVersion string `json:"S3ObjectVersion,omitempty"`
+	// ImageUri is an ECR image for an Image package, usually
+	// ${artifacts.<name>}.
+	ImageUri string `json:"ImageUri,omitempty"`
+}
+
+// LambdaImageConfig overrides image settings.
+type LambdaImageConfig struct {
+	// EntryPoint overrides the entry point.
+	EntryPoint []string `json:"EntryPoint,omitempty"`
+	// Command overrides the command.
+	Command []string `json:"Command,omitempty"`
+	// WorkingDirectory overrides the working directory.
+	WorkingDirectory string `json:"WorkingDirectory,omitempty"`
+}
+
+// LambdaEnvironment holds environment variables.
+type LambdaEnvironment struct {
+	// Variables are the environment variables.
+	Variables map[string]string `json:"Variables,omitempty"`
+}
+
+// LambdaVpcConfig attaches a function to a VPC.
+type LambdaVpcConfig struct {
+	// SubnetIds are the subnets.
+	SubnetIds []string `json:"SubnetIds,omitempty"`
+	// SecurityGroupIds are the security groups.
+	SecurityGroupIds []string `json:"SecurityGroupIds,omitempty"`
+	// Ipv6AllowedForDualStack allows IPv6 traffic in dual-stack subnets.
+	Ipv6AllowedForDualStack *bool `json:"Ipv6AllowedForDualStack,omitempty"`
+}
+
+// LambdaDeadLetterConfig names a dead-letter queue or topic.
+type LambdaDeadLetterConfig struct {
+	// TargetArn is an SQS queue or SNS topic ARN.
+	TargetArn string `json:"TargetArn,omitempty"`
+}
+
+// LambdaTracingConfig sets X-Ray tracing.
+type LambdaTracingConfig struct {
+	// Mode is Active or PassThrough.
+	Mode string `json:"Mode,omitempty" jsonschema:"enum=Active,enum=PassThrough"`
+}
+
+// LambdaEphemeralStorage sizes /tmp.
+type LambdaEphemeralStorage struct {
+	// Size is in MB, from 512 to 10240.
+	Size int32 `json:"Size" jsonschema:"required,minimum=512,maximum=10240"`
+}
+
+// LambdaLoggingConfig configures logging.
+type LambdaLoggingConfig struct {
+	// LogFormat is Text or JSON.
+	LogFormat string `json:"LogFormat,omitempty" jsonschema:"enum=Text,enum=JSON"`
+	// LogGroup is the CloudWatch Logs group.
+	LogGroup string `json:"LogGroup,omitempty"`
+	// ApplicationLogLevel filters application logs (JSON format).
+	ApplicationLogLevel string `json:"ApplicationLogLevel,omitempty"`
+	// SystemLogLevel filters system logs (JSON format).
+	SystemLogLevel string `json:"SystemLogLevel,omitempty"`
+}
+
+// LambdaFileSystemConfig mounts EFS.
+type LambdaFileSystemConfig struct {
+	// Arn is the EFS access point ARN.
+	Arn string `json:"Arn" jsonschema:"required"`
+	// LocalMountPath is under /mnt/.
+	LocalMountPath string `json:"LocalMountPath" jsonschema:"required"`
+}

@@ -1,0 +1,212 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/jibe-dev/jibe/internal/strictyaml"
+)
+
+// App is a loaded application whose spec and files are valid for every
+// environment.
+type App struct {
+	// Application is the spec with its defaults set. Placeholders in it are
+	// not resolved; use Render for an environment's values.
+	Application
+	// Dir is the application's folder as given to Load.
+	Dir string
+
+	renders []*Rendered
+}
+
+// Rendered is what one environment deploys: the spec and target files with
+// the environment's placeholders resolved.
+type Rendered struct {
+	// Environment is the environment, with placeholders in its checks
+	// resolved (except ${rollout.*}, which the engine resolves).
+	Environment *Environment
+	// Targets are the targets the environment deploys, in spec order.
+	Targets []*RenderedTarget
+}
+
+// RenderedTarget is one target with its files decoded for an environment.
+type RenderedTarget struct {
+	// Target is the target, with placeholders resolved.
+	*Target
+	// TaskDefinition and Service are set for ECS targets.
+	TaskDefinition *ECSTaskDefinition
+	Service        *ECSService
+	// Function is set for Lambda targets.
+	Function *LambdaFunction
+	// Manifests are set for Kubernetes targets, in file order.
+	Manifests []Manifest
+	// UserData is the launch template's user data, for Auto Scaling group
+	// targets.
+	UserData string
+}
+
+// Manifest is one Kubernetes object read from a target's folder.
+type Manifest struct {
+	// File is the file's path, for messages.
+	File string
+	// Line is the line of the object's document in File.
+	Line int
+	// Object is the decoded object, as Kubernetes' unstructured form.
+	Object map[string]any
+}
+
+// Render returns what env deploys, or an error naming the environments
+// that exist when env is not one of them.
+func (a *App) Render(env string) (*Rendered, error) {
+	for _, r := range a.renders {
+		if r.Environment.Name == env {
+			return r, nil
+		}
+	}
+	names := make([]string, len(a.Spec.Environments))
+	for i, e := range a.Spec.Environments {
+		names[i] = e.Name
+	}
+	return nil, fmt.Errorf("application %s has no environment %q; its environments are %s", a.Metadata.Name, env, strings.Join(names, ", "))
+}
+
+// Load reads and validates the application in folder dir: its jibe.yaml
+// and every file it names, for every environment. Files are read through an
+// os.Root, so neither ".." nor symbolic links can reach outside dir. The
+// error, when not nil, is a strictyaml.ErrorList holding every problem found.
+func Load(dir string) (*App, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, strictyaml.ErrorList{{File: dir, Message: fmt.Sprintf("cannot open the application folder: %v", unwrapPath(err))}}
+	}
+	defer root.Close()
+	return LoadFS(root.FS(), dir)
+}
+
+// LoadFS is Load reading from fsys, whose root is the application's folder.
+// dir is used to name files in messages.
+func LoadFS(fsys fs.FS, dir string) (*App, error) {
+	l := &loader{fsys: fsys, dir: dir}
+	app := l.load()
+	if len(l.errs) > 0 {
+		return nil, dedupe(l.errs).Err()
+	}
+	return app, nil
+}
+
+type loader struct {
+	fsys fs.FS
+	dir  string
+	errs strictyaml.ErrorList
+}
+
+// display returns the name of a file of the application for messages.
+func (l *loader) display(rel string) string {
+	return filepath.Join(l.dir, filepath.FromSlash(rel))
+}
+
+func (l *loader) load() *App {
+	file := l.display(FileName)
+	data, err := fs.ReadFile(l.fsys, FileName)
+	if err != nil {
+		msg := fmt.Sprintf("cannot read the application spec: %v", unwrapPath(err))
+		if errors.Is(err, fs.ErrNotExist) {
+			msg = "no " + FileName + " here; an application's folder holds its spec as " + FileName
+		}
+		l.errs = append(l.errs, &strictyaml.Error{File: file, Message: msg})
+		return nil
+	}
+	root, perr := strictyaml.Parse(file, data)
+	if perr != nil {
+		l.errs = append(l.errs, perr)
+		return nil
+	}
+	app, doc, errs := decodeApplication(file, root)
+	l.errs = append(l.errs, errs...)
+	l.errs = append(l.errs, withoutShadowed(validate(doc, app), errs)...)
+	if len(errs) > 0 {
+		// The spec's structure is broken: its files cannot be found reliably.
+		return nil
+	}
+	// Render even when the spec has problems, so that the problems of the
+	// files it names are reported in the same run.
+	out := &App{Application: *app, Dir: l.dir}
+	for i := range app.Spec.Environments {
+		out.renders = append(out.renders, l.render(file, root, i))
+	}
+	return out
+}
+
+// decodeApplication decodes and defaults a spec from its parsed root.
+func decodeApplication(file string, root *yaml.Node) (*Application, *strictyaml.Document, strictyaml.ErrorList) {
+	var app Application
+	doc, errs := strictyaml.DecodeNode(file, root, &app)
+	SetDefaults(&app)
+	return &app, doc, errs
+}
+
+// withoutShadowed drops validation problems at or under a field that
+// already has a decoding problem, which would only repeat it.
+func withoutShadowed(problems, decodeErrs strictyaml.ErrorList) strictyaml.ErrorList {
+	var out strictyaml.ErrorList
+	for _, p := range problems {
+		shadowed := false
+		for _, d := range decodeErrs {
+			if d.Field != "" && (p.Field == d.Field || strings.HasPrefix(p.Field, d.Field+".") || strings.HasPrefix(p.Field, d.Field+"[")) {
+				shadowed = true
+				break
+			}
+		}
+		if !shadowed {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// dedupe drops repeated problems, such as one file's problem found while
+// rendering each environment.
+func dedupe(errs strictyaml.ErrorList) strictyaml.ErrorList {
+	seen := map[string]bool{}
+	var out strictyaml.ErrorList
+	for _, e := range errs {
+		if k := e.Error(); !seen[k] {
+			seen[k] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// unwrapPath drops the operation and path of an *fs.PathError, which
+// messages already name.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// cleanRel checks that p names a file inside the application's folder and
+// returns it in fs.FS form.
+func cleanRel(p string) (string, error) {
+	if p == "" {
+		return "", errors.New("path is empty")
+	}
+	if path.IsAbs(p) || filepath.IsAbs(p) || strings.Contains(p, `\`) {
+		return "", fmt.Errorf("path %q must be relative to the application's folder", p)
+	}
+	c := path.Clean(p)
+	if !fs.ValidPath(c) || c == ".." || strings.HasPrefix(c, "../") {
+		return "", fmt.Errorf("path %q escapes the application's folder; keep the files a spec names inside its folder", p)
+	}
+	return c, nil
+}
