@@ -19,11 +19,22 @@ import (
 // so that a small file cannot make the decoder do unbounded work.
 const maxNodes = 200_000
 
+// maxDepth bounds how deeply values may nest.
+const maxDepth = 100
+
 // UnknownFieldHinter is implemented by struct types that can say more than
 // "unknown field" about some names, for example that a field is set by AWS
 // and must be removed from a file pasted from a describe call.
 type UnknownFieldHinter interface {
 	UnknownFieldHint(name string) string
+}
+
+// Redacted is implemented by types whose written values must never appear
+// in messages, such as references to secrets: a user may write the secret
+// itself where its reference belongs. A value of the wrong shape is
+// reported without its text, followed by RedactedHint.
+type Redacted interface {
+	RedactedHint() string
 }
 
 // Document records where each decoded value was found in one file.
@@ -124,6 +135,7 @@ type decoder struct {
 	doc    *Document
 	errs   ErrorList
 	budget int
+	depth  int
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -144,12 +156,23 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		d.errorf(n, path, "document expands to more than %d values (too many aliases?)", maxNodes)
 		return
 	}
+	if d.depth >= maxDepth {
+		d.errorf(n, path, "values nest more than %d levels deep", maxDepth)
+		d.budget = 0
+		return
+	}
+	d.depth++
+	defer func() { d.depth-- }()
 	d.doc.pos[path] = Pos{Line: n.Line, Column: n.Column}
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
 	if isNull(n) {
 		v.SetZero()
+		return
+	}
+	if r, ok := redacted(v); ok && n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "expected a mapping; the value written here is not shown because it may be a secret. %s", r.RedactedHint())
 		return
 	}
 	if u, ok := textUnmarshaler(v); ok {
@@ -177,6 +200,14 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 
 func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+func redacted(v reflect.Value) (Redacted, bool) {
+	if v.Kind() != reflect.Struct || !v.CanAddr() {
+		return nil, false
+	}
+	r, ok := v.Addr().Interface().(Redacted)
+	return r, ok
 }
 
 func textUnmarshaler(v reflect.Value) (encoding.TextUnmarshaler, bool) {

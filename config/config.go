@@ -1,0 +1,295 @@
+// Package config defines the agent configuration that operators write: the
+// Git sources Jibe watches, the AWS accounts and Kubernetes clusters it may
+// deploy to, GitHub settings, the HTTP server, the state directory and the
+// tenancy rules that keep one team's specs out of another team's
+// infrastructure.
+//
+// Load reads and validates a file, reporting every problem at once with
+// file:line:column and field path. Secrets are never in the file: it names
+// environment variables or files holding them (SecretRef), and neither
+// errors nor logs ever contain their values. Watch reloads the file when it
+// changes, keeping the last valid configuration.
+package config
+
+// APIVersion is the apiVersion of agent configuration files.
+const APIVersion = "jibe.dev/v1alpha1"
+
+// KindAgentConfig is the kind of agent configuration files.
+const KindAgentConfig = "AgentConfig"
+
+// Config is the agent's configuration file.
+type Config struct {
+	// APIVersion must be "jibe.dev/v1alpha1".
+	APIVersion string `json:"apiVersion" jsonschema:"required,enum=jibe.dev/v1alpha1"`
+	// Kind must be "AgentConfig".
+	Kind string `json:"kind" jsonschema:"required,enum=AgentConfig"`
+	// StateDir holds the rollout journal and the Git clones. Default
+	// /var/lib/jibe. Relative paths are relative to the configuration file.
+	StateDir string `json:"stateDir,omitempty"`
+	// Server is the HTTP server for webhooks, the API, the dashboard and
+	// metrics.
+	Server Server `json:"server,omitempty"`
+	// Sources are the Git repositories (or local folders) holding
+	// applications: at least one.
+	Sources []Source `json:"sources" jsonschema:"required,minItems=1"`
+	// AWS lists the AWS accounts applications may deploy to, by name.
+	AWS AWS `json:"aws,omitempty"`
+	// Kubernetes lists the clusters applications may deploy to, by name.
+	Kubernetes Kubernetes `json:"kubernetes,omitempty"`
+	// GitHub is where commit statuses, plan previews and approvals live.
+	// Without it, statuses are not reported and approval gates cannot open.
+	GitHub *GitHub `json:"github,omitempty"`
+	// Notifications are sent on rollout events.
+	Notifications *Notifications `json:"notifications,omitempty"`
+	// Prometheus lists Prometheus servers that checks may query, by name.
+	Prometheus []PrometheusServer `json:"prometheus,omitempty"`
+	// Reconcile tunes the engine.
+	Reconcile Reconcile `json:"reconcile,omitempty"`
+	// Log configures the agent's logs.
+	Log Log `json:"log,omitempty"`
+}
+
+// Server configures the agent's HTTP server.
+type Server struct {
+	// Listen is the address to listen on. Default ":8080".
+	Listen string `json:"listen,omitempty"`
+	// ExternalURL is the agent's address as users reach it; commit statuses
+	// link to it.
+	ExternalURL string `json:"externalURL,omitempty"`
+	// WebhookSecret verifies GitHub webhook deliveries (X-Hub-Signature-256).
+	// Without it, webhooks are refused and Jibe relies on polling.
+	WebhookSecret *SecretRef `json:"webhookSecret,omitempty"`
+}
+
+// Source is a repository (or, for local development, a folder) of
+// applications.
+type Source struct {
+	// Name identifies the source in logs, metrics and the API.
+	Name string `json:"name" jsonschema:"required,pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$,maxLength=63"`
+	// Git is a Git repository polled for new commits. Set this or Dir.
+	Git *GitSource `json:"git,omitempty"`
+	// Dir is a local folder watched for changes (for development). Set
+	// this or Git.
+	Dir *DirSource `json:"dir,omitempty"`
+	// Applications are globs of folders holding a jibe.yaml, relative to
+	// the repository's root, e.g. "apps/*". Default: every folder holding
+	// a jibe.yaml.
+	Applications []string `json:"applications,omitempty"`
+	// Allow says what the source's applications may deploy to. An
+	// application naming anything else is refused before anything is
+	// applied.
+	Allow Tenancy `json:"allow" jsonschema:"required"`
+}
+
+// GitSource is a Git repository.
+type GitSource struct {
+	// URL is the repository's https:// or ssh:// URL (or scp-like
+	// git@host:org/repo.git).
+	URL string `json:"url" jsonschema:"required"`
+	// Branch is the branch deployed. Default main.
+	Branch string `json:"branch,omitempty"`
+	// PollInterval is the time between polls; webhooks make it
+	// instant. Default 1m, at least 5s.
+	PollInterval *Duration `json:"pollInterval,omitempty"`
+	// Auth is how to authenticate. Default: none (public repositories).
+	Auth *GitAuth `json:"auth,omitempty"`
+	// Repository is the GitHub owner/name statuses are posted to. Default:
+	// taken from URL.
+	Repository string `json:"repository,omitempty"`
+}
+
+// GitAuth is one way to authenticate to a Git server. Exactly one of
+// Token, Password, SSHKey and GitHubApp is set.
+type GitAuth struct {
+	// Token is an HTTPS access token.
+	Token *SecretRef `json:"token,omitempty"`
+	// Username goes with Password (or Token, where the server needs a
+	// user name). Default for tokens: x-access-token.
+	Username string `json:"username,omitempty"`
+	// Password is an HTTPS basic-auth password.
+	Password *SecretRef `json:"password,omitempty"`
+	// SSHKey is a PEM private key for ssh:// URLs.
+	SSHKey *SecretRef `json:"sshKey,omitempty"`
+	// KnownHosts is an OpenSSH known_hosts file checked against the
+	// server's host key. Required with SSHKey.
+	KnownHosts *SecretRef `json:"knownHosts,omitempty"`
+	// GitHubApp authenticates as a GitHub App installation, minting and
+	// refreshing installation tokens.
+	GitHubApp *GitHubApp `json:"githubApp,omitempty"`
+}
+
+// GitHubApp identifies a GitHub App installation.
+type GitHubApp struct {
+	// AppID is the App's ID.
+	AppID int64 `json:"appID" jsonschema:"required"`
+	// InstallationID is the installation's ID.
+	InstallationID int64 `json:"installationID" jsonschema:"required"`
+	// PrivateKey is the App's PEM private key.
+	PrivateKey SecretRef `json:"privateKey" jsonschema:"required"`
+}
+
+// DirSource is a local folder.
+type DirSource struct {
+	// Path is the folder. Relative paths are relative to the configuration
+	// file.
+	Path string `json:"path" jsonschema:"required"`
+}
+
+// Tenancy is what a source may deploy to.
+type Tenancy struct {
+	// Accounts are names of AWS accounts from aws.accounts.
+	Accounts []string `json:"accounts,omitempty"`
+	// Clusters are names of clusters from kubernetes.clusters.
+	Clusters []string `json:"clusters,omitempty"`
+	// Namespaces are Kubernetes namespaces, as globs such as "team-a-*".
+	// Required when Clusters is set.
+	Namespaces []string `json:"namespaces,omitempty"`
+}
+
+// AWS lists AWS accounts.
+type AWS struct {
+	// Accounts are the accounts, by name.
+	Accounts []AWSAccount `json:"accounts,omitempty"`
+}
+
+// AWSAccount is one AWS account and default region.
+type AWSAccount struct {
+	// Name is how specs refer to the account (environments[].aws.account).
+	Name string `json:"name" jsonschema:"required"`
+	// AccountID is the 12-digit account ID. Jibe checks it against the
+	// credentials' identity before deploying.
+	AccountID string `json:"accountID,omitempty"`
+	// Region is the default region.
+	Region string `json:"region" jsonschema:"required"`
+	// RoleARN is assumed (sts:AssumeRole) for every call into the account.
+	RoleARN string `json:"roleARN,omitempty"`
+	// ExternalID is passed to AssumeRole.
+	ExternalID string `json:"externalID,omitempty"`
+	// Endpoint overrides every service's endpoint, e.g. for Jibe's AWS
+	// emulator (http://127.0.0.1:4566).
+	Endpoint string `json:"endpoint,omitempty"`
+	// Credentials are static credentials. Default: the AWS SDK's default
+	// chain (environment, shared config, instance or pod role).
+	Credentials *AWSCredentials `json:"credentials,omitempty"`
+}
+
+// AWSCredentials are static AWS credentials.
+type AWSCredentials struct {
+	// AccessKeyID is the access key ID.
+	AccessKeyID SecretRef `json:"accessKeyID" jsonschema:"required"`
+	// SecretAccessKey is the secret access key.
+	SecretAccessKey SecretRef `json:"secretAccessKey" jsonschema:"required"`
+	// SessionToken is the session token of temporary credentials.
+	SessionToken *SecretRef `json:"sessionToken,omitempty"`
+}
+
+// Kubernetes lists clusters.
+type Kubernetes struct {
+	// Clusters are the clusters, by name.
+	Clusters []Cluster `json:"clusters,omitempty"`
+}
+
+// Cluster is one Kubernetes cluster. Exactly one of Kubeconfig, InCluster
+// and EKS is set.
+type Cluster struct {
+	// Name is how specs refer to the cluster (environments[].kubernetes.cluster).
+	Name string `json:"name" jsonschema:"required"`
+	// Kubeconfig is a kubeconfig file and context.
+	Kubeconfig *Kubeconfig `json:"kubeconfig,omitempty"`
+	// InCluster uses the agent's own service account, when it runs in
+	// the cluster.
+	InCluster bool `json:"inCluster,omitempty"`
+	// EKS is an EKS cluster found by name, authenticated with IAM.
+	EKS *EKSCluster `json:"eks,omitempty"`
+}
+
+// Kubeconfig names a kubeconfig file and context.
+type Kubeconfig struct {
+	// Path is the kubeconfig file. Relative paths are relative to the
+	// configuration file.
+	Path string `json:"path" jsonschema:"required"`
+	// Context is the context to use. Default: the file's current context.
+	Context string `json:"context,omitempty"`
+}
+
+// EKSCluster is an EKS cluster.
+type EKSCluster struct {
+	// Name is the EKS cluster's name.
+	Name string `json:"name" jsonschema:"required"`
+	// Account is the name of the AWS account (from aws.accounts) the
+	// cluster is in.
+	Account string `json:"account" jsonschema:"required"`
+	// Region overrides the account's default region.
+	Region string `json:"region,omitempty"`
+}
+
+// GitHub configures the GitHub API.
+type GitHub struct {
+	// APIURL is the REST API's base URL. Default https://api.github.com/;
+	// for GitHub Enterprise Server, https://<host>/api/v3/.
+	APIURL string `json:"apiURL,omitempty"`
+	// Token is a personal or fine-grained access token. Set this or App.
+	Token *SecretRef `json:"token,omitempty"`
+	// App authenticates as a GitHub App installation. Set this or Token.
+	App *GitHubApp `json:"app,omitempty"`
+	// StatusContext is the commit status context; {app} and {env} are
+	// replaced. Default "jibe/{app}/{env}".
+	StatusContext string `json:"statusContext,omitempty"`
+}
+
+// Notifications configures notifications.
+type Notifications struct {
+	// Slack are Slack-compatible incoming webhooks.
+	Slack []SlackWebhook `json:"slack,omitempty"`
+}
+
+// SlackWebhook is a Slack-compatible incoming webhook.
+type SlackWebhook struct {
+	// Name identifies the webhook in logs.
+	Name string `json:"name" jsonschema:"required"`
+	// URL is the webhook URL, which is itself a secret.
+	URL SecretRef `json:"url" jsonschema:"required"`
+	// Events are the events sent. Default: all.
+	Events []Event `json:"events,omitempty"`
+}
+
+// Event is a rollout event that can be notified.
+type Event string
+
+// The notifiable events.
+const (
+	EventStarted    Event = "started"
+	EventWaiting    Event = "waiting"
+	EventSucceeded  Event = "succeeded"
+	EventFailed     Event = "failed"
+	EventRolledBack Event = "rolledBack"
+)
+
+// Events lists every notifiable event.
+var Events = []Event{EventStarted, EventWaiting, EventSucceeded, EventFailed, EventRolledBack}
+
+// PrometheusServer is a Prometheus-compatible query API.
+type PrometheusServer struct {
+	// Name is how checks refer to the server.
+	Name string `json:"name" jsonschema:"required"`
+	// URL is the server's base URL, e.g. http://prometheus:9090.
+	URL string `json:"url" jsonschema:"required"`
+	// BearerToken is sent as Authorization: Bearer.
+	BearerToken *SecretRef `json:"bearerToken,omitempty"`
+}
+
+// Reconcile tunes the engine.
+type Reconcile struct {
+	// DriftInterval is how often live state is compared with Git. Default 5m.
+	DriftInterval *Duration `json:"driftInterval,omitempty"`
+	// MaxConcurrentRollouts bounds rollouts running at once. Default 4.
+	MaxConcurrentRollouts int `json:"maxConcurrentRollouts,omitempty"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `json:"level,omitempty" jsonschema:"enum=debug,enum=info,enum=warn,enum=error"`
+	// Format is json or text. Default json.
+	Format string `json:"format,omitempty" jsonschema:"enum=json,enum=text"`
+}

@@ -1,0 +1,273 @@
+package config_test
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jibe-dev/jibe/config"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func loadExample(t *testing.T) *config.Config {
+	t.Helper()
+	c, err := config.Load("../examples/agent.yaml")
+	if err != nil {
+		t.Fatalf("the example configuration must be valid:\n%v", err)
+	}
+	return c
+}
+
+func TestExampleConfig(t *testing.T) {
+	c := loadExample(t)
+	if c.Sources[0].Git.PollInterval.Duration.String() != "1m0s" || c.Sources[1].Git.Branch != "main" {
+		t.Errorf("git defaults not applied: %+v", c.Sources[1].Git)
+	}
+	if c.GitHub.APIURL != config.DefaultGitHubAPIURL {
+		t.Errorf("apiURL = %q", c.GitHub.APIURL)
+	}
+	if got := c.Notifications.Slack[0].Events; len(got) != 4 {
+		t.Errorf("events = %v", got)
+	}
+	if c.Account("production").RoleARN == "" || c.Cluster("production").EKS == nil || c.Source("payments") == nil {
+		t.Error("lookups by name failed")
+	}
+	if c.Account("nope") != nil || c.Cluster("nope") != nil || c.Source("nope") != nil {
+		t.Error("lookups of unknown names must return nil")
+	}
+}
+
+// Relative paths are anchored at the configuration file's folder, so the
+// agent's working directory does not matter.
+func TestRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "agent.yaml")
+	writeFile(t, file, `apiVersion: jibe.dev/v1alpha1
+kind: AgentConfig
+stateDir: state
+sources:
+  - name: local
+    dir: {path: apps}
+    allow: {clusters: [kind], namespaces: ["*"]}
+kubernetes:
+  clusters:
+    - name: kind
+      kubeconfig: {path: kube/config}
+github:
+  token: {file: secrets/token}
+`)
+	c, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for got, want := range map[string]string{
+		c.StateDir:                               filepath.Join(dir, "state"),
+		c.Sources[0].Dir.Path:                    filepath.Join(dir, "apps"),
+		c.Kubernetes.Clusters[0].Kubeconfig.Path: filepath.Join(dir, "kube/config"),
+		c.GitHub.Token.File:                      filepath.Join(dir, "secrets/token"),
+	} {
+		if got != want {
+			t.Errorf("path = %q, want %q", got, want)
+		}
+	}
+}
+
+type patch struct{ old, new string }
+
+// ruleCases has one case per validation rule of the agent configuration;
+// their messages are in testdata/rules.golden.
+var ruleCases = []struct {
+	name    string
+	patches []patch
+}{
+	{"unknown field", []patch{{"stateDir:", "stateDirectory: x\nstateDir:"}}},
+	{"wrong kind", []patch{{"kind: AgentConfig", "kind: Application"}}},
+	{"no sources", []patch{{"sources:\n  - name: payments", "sourcez:\n  - name: payments"}}},
+	{"secret written in place", []patch{{"token: {env: GITHUB_TOKEN}", "token: ghp_16C7e42F292c6912E7710c838347Ae178B4a"}}},
+	{"secret reference with both env and file", []patch{{"{env: JIBE_WEBHOOK_SECRET}", "{env: JIBE_WEBHOOK_SECRET, file: /s}"}}},
+	{"secret reference with bad variable name", []patch{{"{env: JIBE_WEBHOOK_SECRET}", "{env: JIBE-WEBHOOK}"}}},
+	{"bad listen address", []patch{{`listen: ":8080"`, `listen: "8080"`}}},
+	{"bad external URL", []patch{{"externalURL: https://jibe.example.com", "externalURL: jibe.example.com"}}},
+	{"duplicate source", []patch{{"name: web-platform", "name: payments"}}},
+	{"invalid source name", []patch{{"name: web-platform", "name: Web Platform"}}},
+	{"source with git and dir", []patch{{"  - name: web-platform\n", "  - name: web-platform\n    dir: {path: /x}\n"}}},
+	{"bad git URL", []patch{{"https://github.com/acme/payments-deploy.git", "github.com/acme/payments-deploy"}}},
+	{"bad branch", []patch{{"branch: main", "branch: refs/heads/main"}}},
+	{"poll interval too short", []patch{{"pollInterval: 1m", "pollInterval: 1s"}}},
+	{"bad poll interval", []patch{{"pollInterval: 1m", "pollInterval: 1 minute"}}},
+	{"two auth methods", []patch{{"        githubApp:\n", "        token: {env: T}\n        githubApp:\n"}}},
+	{"ssh key with https URL", []patch{{"git@github.com:acme/web-platform.git", "https://github.com/acme/web-platform.git"}}},
+	{"ssh URL without key", []patch{{"        sshKey: {file: /etc/jibe/deploy-key}\n        knownHosts: {file: /etc/jibe/known_hosts}\n", "        token: {env: T}\n"}}},
+	{"ssh key without known hosts", []patch{{"        knownHosts: {file: /etc/jibe/known_hosts}\n", ""}}},
+	{"bad application glob", []patch{{`applications: ["apps/*"]`, `applications: ["apps/[", "../other"]`}}},
+	{"tenancy references", []patch{{"accounts: [staging, production]", "accounts: [staging, prod]"}, {"clusters: [staging, production]", "clusters: [staging, dev]"}}},
+	{"clusters without namespaces", []patch{{`      namespaces: ["guestbook", "guestbook-*"]` + "\n", ""}}},
+	{"source allowed nowhere", []patch{{"      accounts: [staging, production]\n", "      accounts: []\n"}}},
+	{"bad namespace glob", []patch{{`"guestbook-*"`, `"guestbook/*"`}}},
+	{"account fields", []patch{{`accountID: "111111111111"`, `accountID: 11111`}, {"region: eu-west-1\n      roleARN: arn:aws:iam::111111111111:role/jibe-deployer", "region: Ireland\n      roleARN: jibe-deployer"}}},
+	{"role in another account", []patch{{"roleARN: arn:aws:iam::222222222222:role/jibe-deployer", "roleARN: arn:aws:iam::333333333333:role/jibe-deployer"}}},
+	{"duplicate account", []patch{{"- name: production\n      accountID", "- name: staging\n      accountID"}}},
+	{"cluster with two kinds", []patch{{"        context: staging\n", "        context: staging\n      inCluster: true\n"}}},
+	{"EKS account not defined", []patch{{"account: production\n", "account: prod\n"}}},
+	{"github token and app", []patch{{"  token: {env: GITHUB_TOKEN}\n", "  token: {env: GITHUB_TOKEN}\n  app: {appID: 1, installationID: 2, privateKey: {file: k}}\n"}}},
+	{"status context without env", []patch{{"statusContext: jibe/{app}/{env}", "statusContext: jibe/{app}"}}},
+	{"bad notification event", []patch{{"events: [started, waiting, failed, rolledBack]", "events: [started, finished]"}}},
+	{"bad prometheus URL", []patch{{"url: http://prometheus.monitoring:9090", "url: prometheus:9090"}}},
+	{"bad reconcile settings", []patch{{"maxConcurrentRollouts: 4", "maxConcurrentRollouts: -1"}, {"driftInterval: 5m", "driftInterval: 1s"}}},
+	{"bad log level", []patch{{"level: info", "level: verbose"}}},
+}
+
+func TestValidationRules(t *testing.T) {
+	base, err := os.ReadFile("../examples/agent.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden strings.Builder
+	for _, tc := range ruleCases {
+		src := string(base)
+		for _, p := range tc.patches {
+			if !strings.Contains(src, p.old) {
+				t.Fatalf("%s: patch target %q not found", tc.name, p.old)
+			}
+			src = strings.Replace(src, p.old, p.new, 1)
+		}
+		_, err := config.Parse("agent.yaml", []byte(src))
+		if err == nil {
+			t.Errorf("%s: want errors, got none", tc.name)
+		}
+		fmt.Fprintf(&golden, "== %s\n%v\n", tc.name, err)
+	}
+	got := golden.String()
+	if strings.Contains(got, "ghp_16C7e42F292c6912E7710c838347Ae178B4a") {
+		t.Error("an error message contains a secret written in the configuration")
+	}
+	checkGolden(t, "testdata/rules.golden", got)
+}
+
+func TestSecretRefResolve(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "token"), "s3cr3t-value\n")
+	writeFile(t, filepath.Join(dir, "empty"), "\n")
+	t.Setenv("JIBE_TEST_SECRET", "env-s3cr3t")
+
+	got, err := config.SecretRef{File: filepath.Join(dir, "token")}.Resolve()
+	if err != nil || got.Reveal() != "s3cr3t-value" {
+		t.Errorf("file secret = %q, %v", got.Reveal(), err)
+	}
+	got, err = config.SecretRef{Env: "JIBE_TEST_SECRET"}.Resolve()
+	if err != nil || got.Reveal() != "env-s3cr3t" {
+		t.Errorf("env secret = %q, %v", got.Reveal(), err)
+	}
+	for _, ref := range []config.SecretRef{
+		{Env: "JIBE_TEST_UNSET_SECRET"},
+		{File: filepath.Join(dir, "missing")},
+		{File: filepath.Join(dir, "empty")},
+	} {
+		if _, err := ref.Resolve(); err == nil {
+			t.Errorf("%v: want an error", ref)
+		} else if !strings.Contains(err.Error(), ref.Env+ref.File) {
+			t.Errorf("error %q does not name %v", err, ref)
+		}
+	}
+}
+
+// A Secret never prints its value: not with fmt, not in slog, not in JSON.
+func TestSecretIsRedacted(t *testing.T) {
+	t.Setenv("JIBE_TEST_SECRET", "hunter2")
+	s, err := config.SecretRef{Env: "JIBE_TEST_SECRET"}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged strings.Builder
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("token", "value", s)
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("token", "value", s)
+	out := fmt.Sprint(s) + fmt.Sprintf("%v %+v %#v %s", s, s, s, s) + logged.String()
+	if strings.Contains(out, "hunter2") {
+		t.Fatalf("secret leaked: %s", out)
+	}
+}
+
+func TestCheckSecrets(t *testing.T) {
+	c := loadExample(t)
+	err := c.CheckSecrets()
+	if err == nil {
+		t.Fatal("the example's secrets are not present here; want errors")
+	}
+	for _, want := range []string{
+		"server.webhookSecret: environment variable JIBE_WEBHOOK_SECRET is not set",
+		"sources[0].git.auth.githubApp.privateKey: cannot read secret file /etc/jibe/github-app.pem",
+		"github.token: environment variable GITHUB_TOKEN is not set",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in:\n%v", want, err)
+		}
+	}
+}
+
+func TestTenancy(t *testing.T) {
+	c := loadExample(t)
+	payments, web := c.Source("payments"), c.Source("web-platform")
+	var te *config.TenancyError
+	if err := payments.CheckAccount("production"); err != nil {
+		t.Errorf("payments may deploy to production: %v", err)
+	}
+	if err := web.CheckAccount("production"); !errors.As(err, &te) || te.What != "AWS account" {
+		t.Errorf("web-platform owns no AWS account, got %v", err)
+	}
+	tests := []struct {
+		cluster, ns string
+		ok          bool
+	}{
+		{"staging", "guestbook", true},
+		{"production", "guestbook-canary", true},
+		{"production", "payments", false},
+		{"other", "guestbook", false},
+		{"staging", "", false},
+	}
+	for _, tt := range tests {
+		err := web.CheckCluster(tt.cluster, tt.ns)
+		if (err == nil) != tt.ok {
+			t.Errorf("CheckCluster(%q, %q) = %v, want ok=%v", tt.cluster, tt.ns, err, tt.ok)
+		}
+	}
+	if err := payments.CheckCluster("staging", "guestbook"); err == nil ||
+		err.Error() != `source payments may not deploy to cluster "staging"; an operator can allow it under sources[].allow in the agent configuration` {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./config -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (run go test ./config -update and review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}

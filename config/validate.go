@@ -1,0 +1,278 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/jibe-dev/jibe/internal/strictyaml"
+)
+
+var (
+	nameRE      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	envVarRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	accountRE   = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRE    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	roleARNRE   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
+	scpLikeRE   = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/].*$`)
+	repoRE      = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	branchBadRE = regexp.MustCompile(`(^/|/$|\.\.|[\s~^:?*\[\\]|^refs/)`)
+)
+
+type validator struct {
+	doc  *strictyaml.Document
+	errs strictyaml.ErrorList
+}
+
+func (v *validator) errorf(field, format string, args ...any) {
+	v.errs = append(v.errs, v.doc.Errorf(field, format, args...))
+}
+
+// validate checks what the decoder cannot. c has its defaults set.
+func validate(doc *strictyaml.Document, c *Config) strictyaml.ErrorList {
+	v := &validator{doc: doc}
+	v.server(&c.Server)
+	accounts := v.accounts(c.AWS.Accounts)
+	clusters := v.clusters(c.Kubernetes.Clusters, accounts)
+	v.sources(c.Sources, accounts, clusters)
+	if c.GitHub != nil {
+		v.github(c.GitHub)
+	}
+	if c.Notifications != nil {
+		v.notifications(c.Notifications)
+	}
+	v.prometheus(c.Prometheus)
+	if c.Reconcile.MaxConcurrentRollouts < 1 {
+		v.errorf("reconcile.maxConcurrentRollouts", "must be at least 1")
+	}
+	if d := c.Reconcile.DriftInterval.Duration; d < MinPollInterval {
+		v.errorf("reconcile.driftInterval", "%s is too short; use at least %s", d, MinPollInterval)
+	}
+	for _, r := range c.secretRefs() {
+		v.secretRef(r.field, r.ref)
+	}
+	return v.errs
+}
+
+func (v *validator) name(field, name string) {
+	if name != "" && !nameRE.MatchString(name) {
+		v.errorf(field, "%q is not a valid name: use lowercase letters, digits and '-', starting and ending with a letter or digit", name)
+	}
+}
+
+// unique reports a name already in seen, and adds it.
+func (v *validator) unique(field, what, name string, seen map[string]bool) {
+	if seen[name] {
+		v.errorf(field, "%s name %q is used twice", what, name)
+	}
+	seen[name] = true
+}
+
+func (v *validator) httpURL(field, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.errorf(field, "%q is not an http:// or https:// URL", raw)
+	}
+}
+
+func (v *validator) server(s *Server) {
+	if _, _, err := net.SplitHostPort(s.Listen); err != nil {
+		v.errorf("server.listen", "%q is not a listen address such as :8080 or 127.0.0.1:8080", s.Listen)
+	}
+	if s.ExternalURL != "" {
+		v.httpURL("server.externalURL", s.ExternalURL)
+	}
+}
+
+func (v *validator) accounts(accounts []AWSAccount) map[string]bool {
+	seen := map[string]bool{}
+	for i, a := range accounts {
+		f := fmt.Sprintf("aws.accounts[%d]", i)
+		v.name(f+".name", a.Name)
+		v.unique(f+".name", "account", a.Name, seen)
+		if a.AccountID != "" && !accountRE.MatchString(a.AccountID) {
+			v.errorf(f+".accountID", "%q is not a 12-digit AWS account ID; quote it so YAML keeps leading zeros", a.AccountID)
+		}
+		if !regionRE.MatchString(a.Region) {
+			v.errorf(f+".region", "%q is not an AWS region such as eu-west-1", a.Region)
+		}
+		if a.RoleARN != "" && !roleARNRE.MatchString(a.RoleARN) {
+			v.errorf(f+".roleARN", "%q is not an IAM role ARN such as arn:aws:iam::123456789012:role/jibe-deployer", a.RoleARN)
+		}
+		if roleARNRE.MatchString(a.RoleARN) && accountRE.MatchString(a.AccountID) && !strings.Contains(a.RoleARN, "::"+a.AccountID+":") {
+			v.errorf(f+".roleARN", "role %s is not in account %s; a role of another account would deploy there instead", a.RoleARN, a.AccountID)
+		}
+		if a.Endpoint != "" {
+			v.httpURL(f+".endpoint", a.Endpoint)
+		}
+	}
+	return seen
+}
+
+func (v *validator) clusters(clusters []Cluster, accounts map[string]bool) map[string]bool {
+	seen := map[string]bool{}
+	for i, c := range clusters {
+		f := fmt.Sprintf("kubernetes.clusters[%d]", i)
+		v.name(f+".name", c.Name)
+		v.unique(f+".name", "cluster", c.Name, seen)
+		if n := count(c.Kubeconfig != nil, c.InCluster, c.EKS != nil); n != 1 {
+			v.errorf(f, "set exactly one of kubeconfig, inCluster and eks")
+		}
+		if c.EKS != nil && !accounts[c.EKS.Account] {
+			v.errorf(f+".eks.account", "account %q is not defined under aws.accounts", c.EKS.Account)
+		}
+	}
+	return seen
+}
+
+func count(set ...bool) int {
+	n := 0
+	for _, s := range set {
+		if s {
+			n++
+		}
+	}
+	return n
+}
+
+func (v *validator) sources(sources []Source, accounts, clusters map[string]bool) {
+	seen := map[string]bool{}
+	for i := range sources {
+		s := &sources[i]
+		f := fmt.Sprintf("sources[%d]", i)
+		v.name(f+".name", s.Name)
+		v.unique(f+".name", "source", s.Name, seen)
+		switch {
+		case (s.Git == nil) == (s.Dir == nil):
+			v.errorf(f, "set exactly one of git and dir")
+		case s.Git != nil:
+			v.git(f+".git", s.Git)
+		}
+		for j, g := range s.Applications {
+			if _, err := path.Match(g, ""); err != nil || path.IsAbs(g) || strings.HasPrefix(path.Clean(g), "..") {
+				v.errorf(fmt.Sprintf("%s.applications[%d]", f, j), "%q is not a glob of folders relative to the repository root, such as apps/*", g)
+			}
+		}
+		v.tenancy(f+".allow", &s.Allow, accounts, clusters)
+	}
+}
+
+func (v *validator) git(field string, g *GitSource) {
+	ssh := isSSHURL(g.URL)
+	u, err := url.Parse(g.URL)
+	switch {
+	case ssh:
+	case err != nil || u.Host == "" && u.Scheme != "file" || !slices.Contains([]string{"https", "http", "file"}, u.Scheme):
+		v.errorf(field+".url", "%q is not a Git URL: use https://host/org/repo.git, ssh://git@host/org/repo.git or git@host:org/repo.git", g.URL)
+	}
+	if branchBadRE.MatchString(g.Branch) {
+		v.errorf(field+".branch", "%q is not a branch name (write the branch itself, without refs/heads/)", g.Branch)
+	}
+	if d := g.PollInterval.Duration; d < MinPollInterval {
+		v.errorf(field+".pollInterval", "%s is too short: use at least %s (webhooks make polling instant anyway)", d, MinPollInterval)
+	}
+	if g.Repository != "" && !repoRE.MatchString(g.Repository) {
+		v.errorf(field+".repository", "%q is not owner/name", g.Repository)
+	}
+	if g.Auth != nil {
+		v.gitAuth(field+".auth", g.Auth, ssh)
+	}
+}
+
+func isSSHURL(u string) bool {
+	return strings.HasPrefix(u, "ssh://") || scpLikeRE.MatchString(u) && !strings.Contains(u, "://")
+}
+
+func (v *validator) gitAuth(field string, a *GitAuth, ssh bool) {
+	if count(a.Token != nil, a.Password != nil, a.SSHKey != nil, a.GitHubApp != nil) != 1 {
+		v.errorf(field, "set exactly one of token, password, sshKey and githubApp")
+		return
+	}
+	switch {
+	case a.SSHKey != nil && !ssh:
+		v.errorf(field+".sshKey", "an SSH key needs an ssh:// or git@host:path URL")
+	case a.SSHKey == nil && ssh:
+		v.errorf(field, "an SSH URL needs sshKey (with knownHosts)")
+	case a.SSHKey != nil && a.KnownHosts == nil:
+		v.errorf(field+".knownHosts", "sshKey needs knownHosts, so that the server's host key is checked")
+	case a.Password != nil && a.Username == "":
+		v.errorf(field+".username", "password needs username")
+	}
+}
+
+func (v *validator) tenancy(field string, t *Tenancy, accounts, clusters map[string]bool) {
+	for j, a := range t.Accounts {
+		if !accounts[a] {
+			v.errorf(fmt.Sprintf("%s.accounts[%d]", field, j), "account %q is not defined under aws.accounts", a)
+		}
+	}
+	for j, c := range t.Clusters {
+		if !clusters[c] {
+			v.errorf(fmt.Sprintf("%s.clusters[%d]", field, j), "cluster %q is not defined under kubernetes.clusters", c)
+		}
+	}
+	if len(t.Clusters) > 0 && len(t.Namespaces) == 0 {
+		v.errorf(field+".namespaces", "clusters are allowed but no namespaces; list the namespaces (globs allowed) this source may deploy to")
+	}
+	for j, ns := range t.Namespaces {
+		if _, err := path.Match(ns, ""); err != nil || strings.Contains(ns, "/") {
+			v.errorf(fmt.Sprintf("%s.namespaces[%d]", field, j), "%q is not a namespace or namespace glob such as team-a-*", ns)
+		}
+	}
+	if len(t.Accounts) == 0 && len(t.Clusters) == 0 {
+		v.errorf(field, "the source may deploy nowhere; list the accounts and/or clusters (with namespaces) it may deploy to")
+	}
+}
+
+func (v *validator) github(gh *GitHub) {
+	if (gh.Token == nil) == (gh.App == nil) {
+		v.errorf("github", "set exactly one of token and app")
+	}
+	v.httpURL("github.apiURL", gh.APIURL)
+	if !strings.Contains(gh.StatusContext, "{app}") || !strings.Contains(gh.StatusContext, "{env}") {
+		v.errorf("github.statusContext", "%q must contain {app} and {env}, so that each application and environment has its own status", gh.StatusContext)
+	}
+}
+
+func (v *validator) notifications(n *Notifications) {
+	seen := map[string]bool{}
+	for i, s := range n.Slack {
+		f := fmt.Sprintf("notifications.slack[%d]", i)
+		v.unique(f+".name", "webhook", s.Name, seen)
+		for j, e := range s.Events {
+			if !slices.Contains(Events, e) {
+				v.errorf(fmt.Sprintf("%s.events[%d]", f, j), "%q is not an event; use %s", e, eventList())
+			}
+		}
+	}
+}
+
+func eventList() string {
+	names := make([]string, len(Events))
+	for i, e := range Events {
+		names[i] = string(e)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (v *validator) prometheus(servers []PrometheusServer) {
+	seen := map[string]bool{}
+	for i, p := range servers {
+		f := fmt.Sprintf("prometheus[%d]", i)
+		v.unique(f+".name", "prometheus server", p.Name, seen)
+		v.httpURL(f+".url", p.URL)
+	}
+}
+
+func (v *validator) secretRef(field string, r *SecretRef) {
+	switch {
+	case (r.Env == "") == (r.File == ""):
+		v.errorf(field, "set exactly one of env and file")
+	case r.Env != "" && !envVarRE.MatchString(r.Env):
+		v.errorf(field+".env", "%q is not an environment variable name", r.Env)
+	}
+}

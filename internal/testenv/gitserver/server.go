@@ -1,0 +1,197 @@
+// Package gitserver runs a real Git server for tests: git http-backend behind
+// net/http/cgi on an httptest.Server, and optionally an in-process SSH server
+// that runs git-upload-pack and git-receive-pack. Repositories are bare
+// repositories in a temporary directory owned by the test.
+package gitserver
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// httpBackend is where Debian's git package installs git http-backend.
+const httpBackend = "/usr/lib/git-core/git-http-backend"
+
+// Server is a Git server serving the bare repositories created with
+// CreateRepo over smart HTTP (and over SSH when started WithSSH).
+// All methods are safe for concurrent use.
+type Server struct {
+	t     testing.TB
+	root  string
+	http  *httptest.Server
+	auth  authConfig
+	log   requestLog
+	ssh   *SSHServer
+	mu    sync.Mutex
+	repos map[string]*Repo
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	auth    authConfig
+	withSSH bool
+}
+
+type authConfig struct {
+	user, password string
+	tokens         []string
+}
+
+// enabled reports whether requests must carry credentials.
+func (a authConfig) enabled() bool {
+	return a.user != "" || len(a.tokens) > 0
+}
+
+// WithBasicAuth requires HTTP basic authentication with user and password.
+// It may be combined with WithToken; a request passing either is accepted.
+func WithBasicAuth(user, password string) Option {
+	return func(c *config) { c.auth.user, c.auth.password = user, password }
+}
+
+// WithToken accepts token as "Authorization: Bearer <token>" or as the
+// password of HTTP basic authentication with any user name, the way GitHub
+// accepts personal access tokens. It may be given more than once.
+func WithToken(token string) Option {
+	return func(c *config) { c.auth.tokens = append(c.auth.tokens, token) }
+}
+
+// WithSSH also starts an SSH server; see Server.SSH.
+func WithSSH() Option {
+	return func(c *config) { c.withSSH = true }
+}
+
+// New starts a Git server that is closed when the test ends.
+func New(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Server{t: t, root: t.TempDir(), auth: cfg.auth, repos: map[string]*Repo{}}
+	s.http = httptest.NewServer(s.handler())
+	t.Cleanup(s.http.Close)
+	if cfg.withSSH {
+		s.ssh = startSSH(t, s.root)
+	}
+	return s
+}
+
+// URL returns the base URL of the HTTP server, without a trailing slash.
+func (s *Server) URL() string { return s.http.URL }
+
+// SSH returns the SSH server, or nil when the server was not started WithSSH.
+func (s *Server) SSH() *SSHServer { return s.ssh }
+
+// handler logs every request, checks credentials and hands the rest to
+// git http-backend.
+func (s *Server) handler() http.Handler {
+	backend := &cgi.Handler{
+		Path: httpBackend,
+		Env: []string{
+			"GIT_PROJECT_ROOT=" + s.root,
+			"GIT_HTTP_EXPORT_ALL=1",
+			"GIT_CONFIG_NOSYSTEM=1",
+			"GIT_CONFIG_GLOBAL=" + os.DevNull,
+		},
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		user, ok := s.authenticate(r)
+		if ok {
+			serveBackend(backend, rec, r, user)
+		} else {
+			rec.Header().Set("WWW-Authenticate", `Basic realm="gitserver"`)
+			http.Error(rec, "authentication required", http.StatusUnauthorized)
+		}
+		s.log.add(r, rec.status, user)
+	})
+}
+
+// authenticate returns the authenticated user name and whether the request
+// may proceed.
+func (s *Server) authenticate(r *http.Request) (string, bool) {
+	if !s.auth.enabled() {
+		return "anonymous", true
+	}
+	if user, pass, ok := r.BasicAuth(); ok {
+		if s.auth.user != "" && equal(user, s.auth.user) && equal(pass, s.auth.password) {
+			return user, true
+		}
+		return user, s.validToken(pass)
+	}
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return "token", s.validToken(tok)
+	}
+	return "", false
+}
+
+func (s *Server) validToken(tok string) bool {
+	for _, want := range s.auth.tokens {
+		if equal(tok, want) {
+			return true
+		}
+	}
+	return false
+}
+
+func equal(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// serveBackend runs git http-backend with REMOTE_USER set to user, without
+// passing the credentials into the CGI environment.
+func serveBackend(backend *cgi.Handler, w http.ResponseWriter, r *http.Request, user string) {
+	h := *backend
+	h.Env = append(append([]string(nil), backend.Env...), "REMOTE_USER="+user)
+	r2 := r.Clone(r.Context())
+	r2.Header.Del("Authorization")
+	h.ServeHTTP(w, r2)
+}
+
+// statusRecorder remembers the status code written by the backend.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Flush lets git http-backend stream pack data.
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// repoDir returns the directory of the bare repository name.
+func (s *Server) repoDir(name string) string {
+	return filepath.Join(s.root, repoFile(name))
+}
+
+// repoFile appends ".git" to name unless it already ends with it.
+func repoFile(name string) string {
+	if strings.HasSuffix(name, ".git") {
+		return name
+	}
+	return name + ".git"
+}

@@ -1,0 +1,35 @@
+package spec
+
+import (
+	"embed"
+
+	"github.com/jibe-dev/jibe/internal/schemagen"
+)
+
+// source holds this package's Go files, whose doc comments describe the
+// schema's fields.
+//
+//go:embed *.go
+var source embed.FS
+
+// Schemas are the documents Schema can describe, by name.
+var Schemas = map[string]struct {
+	Value any
+	// File is the schema's file name under docs/schema.
+	File string
+}{
+	"application":         {&Application{}, "application.schema.json"},
+	"ecs-task-definition": {&ECSTaskDefinition{}, "ecs-task-definition.schema.json"},
+	"ecs-service":         {&ECSService{}, "ecs-service.schema.json"},
+	"lambda-function":     {&LambdaFunction{}, "lambda-function.schema.json"},
+}
+
+// SchemaBaseURL is where the schemas are published.
+const SchemaBaseURL = "https://jibe.dev/schema/v1alpha1/"
+
+// Schema returns the JSON Schema of the named document (a key of Schemas),
+// generated from this package's types and their doc comments.
+func Schema(name string) ([]byte, error) {
+	s := Schemas[name]
+	return schemagen.Generate(s.Value, source, SchemaBaseURL+s.File)
+}
