@@ -9,11 +9,12 @@ import (
 
 // The bundled examples are what new users copy: they must stay valid.
 func TestExamplesAreValid(t *testing.T) {
-	dirs, err := filepath.Glob("../examples/*")
+	dirs, err := filepath.Glob("../examples/*/" + spec.FileName)
 	if err != nil || len(dirs) < 3 {
 		t.Fatalf("want at least three examples, found %v (%v)", dirs, err)
 	}
 	for _, dir := range dirs {
+		dir := filepath.Dir(dir)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			app, err := spec.Load(dir)
 			if err != nil {

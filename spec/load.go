@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -131,8 +132,8 @@ func (l *loader) load() *App {
 	app, doc, errs := decodeApplication(file, root)
 	l.errs = append(l.errs, errs...)
 	l.errs = append(l.errs, withoutShadowed(validate(doc, app), errs)...)
-	if len(errs) > 0 {
-		// The spec's structure is broken: its files cannot be found reliably.
+	if !renderable(errs) {
+		// What rendering reads is broken: its files cannot be found reliably.
 		return nil
 	}
 	// Render even when the spec has problems, so that the problems of the
@@ -150,6 +151,21 @@ func decodeApplication(file string, root *yaml.Node) (*Application, *strictyaml.
 	doc, errs := strictyaml.DecodeNode(file, root, &app)
 	SetDefaults(&app)
 	return &app, doc, errs
+}
+
+// renderable reports whether the spec can be rendered despite its
+// decoding problems: none may touch what rendering reads.
+func renderable(decodeErrs strictyaml.ErrorList) bool {
+	envPart := regexp.MustCompile(`^spec\.environments\[\d+\]\.(name|variables|targets)\b`)
+	for _, e := range decodeErrs {
+		switch {
+		case e.Field == "", e.Field == "spec", strings.HasPrefix(e.Field, "metadata"),
+			strings.HasPrefix(e.Field, "spec.artifacts"), strings.HasPrefix(e.Field, "spec.variables"),
+			strings.HasPrefix(e.Field, "spec.targets"), e.Field == "spec.environments", envPart.MatchString(e.Field):
+			return false
+		}
+	}
+	return true
 }
 
 // withoutShadowed drops validation problems at or under a field that

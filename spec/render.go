@@ -175,7 +175,7 @@ func decodeFile[T any](l *loader, doc *strictyaml.Document, sc *scope, field, na
 		return nil, nil
 	}
 	n := len(l.errs)
-	l.expandNodes(file, sc, root)
+	l.expandNodes(file, sc, root, "")
 	var v T
 	fileDoc, errs := strictyaml.DecodeNode(file, root, &v)
 	l.errs = append(l.errs, errs...)
@@ -185,13 +185,14 @@ func decodeFile[T any](l *loader, doc *strictyaml.Document, sc *scope, field, na
 	return &v, fileDoc
 }
 
-// expandNodes resolves placeholders in the scalar values of a parsed file.
-func (l *loader) expandNodes(file string, sc *scope, n *yaml.Node) {
+// expandNodes resolves placeholders in the scalar values of a parsed file,
+// reporting problems at the value's position and field path.
+func (l *loader) expandNodes(file string, sc *scope, n *yaml.Node, field string) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		out, problems := sc.expand(n.Value)
 		for _, p := range problems {
-			l.errs = append(l.errs, &strictyaml.Error{File: file, Pos: strictyaml.Pos{Line: n.Line, Column: n.Column}, Message: p})
+			l.errs = append(l.errs, &strictyaml.Error{File: file, Pos: strictyaml.Pos{Line: n.Line, Column: n.Column}, Field: field, Message: p})
 		}
 		if out != n.Value {
 			n.Value = out
@@ -199,11 +200,15 @@ func (l *loader) expandNodes(file string, sc *scope, n *yaml.Node) {
 		}
 	case yaml.MappingNode:
 		for i := 1; i < len(n.Content); i += 2 {
-			l.expandNodes(file, sc, n.Content[i])
+			l.expandNodes(file, sc, n.Content[i], strictyaml.JoinKey(field, n.Content[i-1].Value))
 		}
-	case yaml.SequenceNode, yaml.DocumentNode:
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			l.expandNodes(file, sc, c, strictyaml.JoinIndex(field, i))
+		}
+	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			l.expandNodes(file, sc, c)
+			l.expandNodes(file, sc, c, field)
 		}
 	}
 }
@@ -285,7 +290,7 @@ func (l *loader) manifest(file string, sc *scope, doc *yaml.Node) (Manifest, boo
 	if len(doc.Content) == 0 || isNullNode(doc.Content[0]) {
 		return Manifest{}, false
 	}
-	l.expandNodes(file, sc, doc)
+	l.expandNodes(file, sc, doc, "")
 	n := doc.Content[0]
 	pos := strictyaml.Pos{Line: n.Line, Column: n.Column}
 	var obj map[string]any

@@ -23,6 +23,8 @@ var (
 type validator struct {
 	doc  *strictyaml.Document
 	errs strictyaml.ErrorList
+	// ordered are the spec's targets in spec order.
+	ordered []*Target
 }
 
 func (v *validator) errorf(field, format string, args ...any) {
@@ -95,6 +97,7 @@ func (v *validator) targets(targets []Target) map[string]*Target {
 			v.errorf(field+".name", "target name %q is used twice; target names must be unique", t.Name)
 		}
 		byName[t.Name] = t
+		v.ordered = append(v.ordered, t)
 		v.target(field, t)
 	}
 	return byName
@@ -213,11 +216,7 @@ func (v *validator) environments(envs []Environment, targets map[string]*Target)
 // envTargets resolves the targets an environment deploys.
 func (v *validator) envTargets(field string, e *Environment, targets map[string]*Target) []*Target {
 	if len(e.Targets) == 0 || len(targets) == 0 {
-		var all []*Target
-		for _, t := range targets {
-			all = append(all, t)
-		}
-		return all
+		return v.ordered
 	}
 	var out []*Target
 	seen := map[string]bool{}

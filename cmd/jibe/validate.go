@@ -1,0 +1,275 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/internal/strictyaml"
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// The kinds of file validate checks.
+const (
+	kindApplication = "Application"
+	kindAgentConfig = "AgentConfig"
+)
+
+// result is the outcome of validating one application or configuration.
+type result struct {
+	// Path is the application's folder or the configuration file.
+	Path string `json:"path"`
+	// Kind is Application or AgentConfig.
+	Kind string `json:"kind"`
+	// Name is the application's name, when it could be read.
+	Name string `json:"name,omitempty"`
+	// Problems are every problem found; empty when valid.
+	Problems strictyaml.ErrorList `json:"problems"`
+}
+
+func newValidateCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "validate PATH...",
+		Short: "Check application specs and agent configurations",
+		Long: `Check application specs and agent configurations, and every file they name,
+for every environment, without contacting any cloud or cluster.
+
+Each PATH is an application folder (holding jibe.yaml), a jibe.yaml file, an
+agent configuration file (kind: AgentConfig), or a folder searched for them.
+
+Problems are printed to standard output, one per line, as
+  file:line:column: field: message
+which editors and CI systems link to. --format json prints a JSON document;
+--format github prints GitHub Actions annotations.
+
+Exit status: 0 when everything is valid, 1 when there are problems, 2 when
+the command line is wrong or a PATH cannot be read.`,
+		Example: `  jibe validate examples/ecs-web
+  jibe validate --format json apps/
+  jibe validate /etc/jibe/agent.yaml`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			write, ok := formats[format]
+			if !ok {
+				return fmt.Errorf("unknown --format %q; use text, json or github", format)
+			}
+			results, err := validatePaths(args)
+			if err != nil {
+				return err
+			}
+			if err := write(cmd.OutOrStdout(), results); err != nil {
+				return err
+			}
+			if n := countProblems(results); n > 0 {
+				return problemsError{n}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&format, "format", "o", "text", "output format: text, json or github")
+	return cmd
+}
+
+// validatePaths validates every application and configuration found under
+// paths, in order.
+func validatePaths(paths []string) ([]result, error) {
+	var results []result
+	for _, p := range paths {
+		found, err := discover(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range found {
+			results = append(results, validateOne(f))
+		}
+	}
+	return results, nil
+}
+
+// found is a file or folder to validate.
+type found struct{ path, kind string }
+
+// discover finds what to validate at p.
+func discover(p string) ([]found, error) {
+	info, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
+	}
+	if !info.IsDir() {
+		return discoverFile(p)
+	}
+	var out []found
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return walkDir(path, p, d, &out)
+		}
+		if isYAML(path) && peekKind(path) == kindAgentConfig {
+			out = append(out, found{path, kindAgentConfig})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("searching %s: %w", p, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no %s or agent configuration under %s", spec.FileName, p)
+	}
+	return out, nil
+}
+
+// walkDir records an application folder and skips its insides, which are
+// the application's own files, and hidden folders such as .git.
+func walkDir(path, root string, d fs.DirEntry, out *[]found) error {
+	if path != root && strings.HasPrefix(d.Name(), ".") {
+		return filepath.SkipDir
+	}
+	if _, err := os.Stat(filepath.Join(path, spec.FileName)); err == nil {
+		*out = append(*out, found{path, kindApplication})
+		return filepath.SkipDir
+	}
+	return nil
+}
+
+func discoverFile(p string) ([]found, error) {
+	if filepath.Base(p) == spec.FileName {
+		return []found{{filepath.Dir(p), kindApplication}}, nil
+	}
+	switch kind := peekKind(p); kind {
+	case kindAgentConfig:
+		return []found{{p, kindAgentConfig}}, nil
+	case kindApplication:
+		return nil, fmt.Errorf("%s is an application spec, which must be named %s in the application's folder", p, spec.FileName)
+	case "":
+		return nil, fmt.Errorf("%s is not a Jibe file: it has no kind (expected %s or %s)", p, kindApplication, kindAgentConfig)
+	default:
+		return nil, fmt.Errorf("%s is not a Jibe file: its kind is %s (expected %s or %s)", p, kind, kindApplication, kindAgentConfig)
+	}
+}
+
+func isYAML(p string) bool {
+	return strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")
+}
+
+// peekKind returns the kind of the YAML document in file, or "".
+func peekKind(file string) string {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return ""
+	}
+	var head struct {
+		Kind string `yaml:"kind"`
+	}
+	_ = yaml.Unmarshal(data, &head)
+	return head.Kind
+}
+
+func validateOne(f found) result {
+	r := result{Path: f.path, Kind: f.kind}
+	var err error
+	if f.kind == kindAgentConfig {
+		_, err = config.Load(f.path)
+	} else {
+		var app *spec.App
+		app, err = spec.Load(f.path)
+		if app != nil {
+			r.Name = app.Metadata.Name
+		}
+	}
+	r.Problems = strictyaml.AsList(err)
+	if err != nil && len(r.Problems) == 0 {
+		r.Problems = strictyaml.ErrorList{{File: f.path, Message: err.Error()}}
+	}
+	if r.Problems == nil {
+		r.Problems = strictyaml.ErrorList{}
+	}
+	return r
+}
+
+func countProblems(results []result) int {
+	n := 0
+	for _, r := range results {
+		n += len(r.Problems)
+	}
+	return n
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// formats write validation results in each output format.
+var formats = map[string]func(io.Writer, []result) error{
+	"text":   writeText,
+	"json":   writeJSON,
+	"github": writeGitHub,
+}
+
+func writeText(w io.Writer, results []result) error {
+	for _, r := range results {
+		if len(r.Problems) == 0 {
+			fmt.Fprintf(w, "ok %s (%s)\n", r.Path, describe(r))
+			continue
+		}
+		for _, p := range r.Problems {
+			fmt.Fprintln(w, p.Error())
+		}
+	}
+	return nil
+}
+
+func describe(r result) string {
+	if r.Kind == kindAgentConfig {
+		return "agent configuration"
+	}
+	return "application " + r.Name
+}
+
+func writeJSON(w io.Writer, results []result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Valid   bool     `json:"valid"`
+		Results []result `json:"results"`
+	}{countProblems(results) == 0, results})
+}
+
+// writeGitHub writes GitHub Actions workflow commands, which annotate the
+// lines of a pull request's diff.
+func writeGitHub(w io.Writer, results []result) error {
+	for _, r := range results {
+		for _, p := range r.Problems {
+			msg := p.Message
+			if p.Field != "" {
+				msg = p.Field + ": " + msg
+			}
+			fmt.Fprintf(w, "::error file=%s,line=%d,col=%d,title=jibe validate::%s\n",
+				escapeProperty(p.File), max(p.Line, 1), max(p.Column, 1), escapeData(msg))
+		}
+	}
+	return nil
+}
+
+var (
+	dataEscaper     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	propertyEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
+
+func escapeData(s string) string     { return dataEscaper.Replace(s) }
+func escapeProperty(s string) string { return propertyEscaper.Replace(s) }
