@@ -22,6 +22,9 @@ type WatchOptions struct {
 	Debounce time.Duration
 	// OnChange receives each new valid configuration. Required.
 	OnChange func(*Config)
+	// OnStart, if set, is called once the watch is established and the
+	// file's current content recorded: changes after it are reported.
+	OnStart func()
 	// OnError receives the problems of a changed file that cannot be read
 	// or is invalid; the previous configuration stays in force. Each
 	// content is reported once.
@@ -50,6 +53,9 @@ func Watch(ctx context.Context, path string, opts WatchOptions) error {
 	}
 	w := &watcher{path: path, opts: opts}
 	w.seen, _ = os.ReadFile(path)
+	if opts.OnStart != nil {
+		opts.OnStart()
+	}
 	return w.loop(ctx, fw)
 }
 
@@ -94,7 +100,9 @@ func (w *watcher) reload() {
 		}
 		return
 	}
-	if bytes.Equal(data, w.seen) {
+	if len(bytes.TrimSpace(data)) == 0 || bytes.Equal(data, w.seen) {
+		// An empty file is a write in progress (truncate, then write); the
+		// write's own event reloads it.
 		return
 	}
 	w.seen = data

@@ -36,9 +36,9 @@ func startWatch(t *testing.T) (file string, changes chan *config.Config, problem
 	done := make(chan error, 1)
 	started := make(chan struct{})
 	go func() {
-		close(started)
 		done <- config.Watch(ctx, file, config.WatchOptions{
 			Debounce: 20 * time.Millisecond,
+			OnStart:  func() { close(started) },
 			OnChange: func(c *config.Config) { changes <- c },
 			OnError:  func(err error) { problems <- err },
 		})
@@ -49,7 +49,11 @@ func startWatch(t *testing.T) (file string, changes chan *config.Config, problem
 			t.Errorf("Watch returned %v", err)
 		}
 	})
-	<-started
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatalf("Watch did not start: %v", err)
+	}
 	return file, changes, problems
 }
 

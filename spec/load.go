@@ -153,15 +153,17 @@ func decodeApplication(file string, root *yaml.Node) (*Application, *strictyaml.
 	return &app, doc, errs
 }
 
+// envRenderFields are the fields of an environment that rendering reads.
+var envRenderFields = regexp.MustCompile(`^spec\.environments\[\d+\]\.(name|variables|targets)\b`)
+
 // renderable reports whether the spec can be rendered despite its
 // decoding problems: none may touch what rendering reads.
 func renderable(decodeErrs strictyaml.ErrorList) bool {
-	envPart := regexp.MustCompile(`^spec\.environments\[\d+\]\.(name|variables|targets)\b`)
 	for _, e := range decodeErrs {
 		switch {
 		case e.Field == "", e.Field == "spec", strings.HasPrefix(e.Field, "metadata"),
 			strings.HasPrefix(e.Field, "spec.artifacts"), strings.HasPrefix(e.Field, "spec.variables"),
-			strings.HasPrefix(e.Field, "spec.targets"), e.Field == "spec.environments", envPart.MatchString(e.Field):
+			strings.HasPrefix(e.Field, "spec.targets"), e.Field == "spec.environments", envRenderFields.MatchString(e.Field):
 			return false
 		}
 	}

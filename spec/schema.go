@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"embed"
 
 	"github.com/jibe-dev/jibe/internal/schemagen"
@@ -32,4 +33,16 @@ const SchemaBaseURL = "https://jibe.dev/schema/v1alpha1/"
 func Schema(name string) ([]byte, error) {
 	s := Schemas[name]
 	return schemagen.Generate(s.Value, source, SchemaBaseURL+s.File)
+}
+
+// Reference returns the Markdown field reference of the named document (a
+// key of Schemas), generated from the same types and comments as Schema.
+func Reference(name string) ([]byte, error) {
+	s, err := schemagen.Reflect(Schemas[name].Value, source)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	schemagen.Markdown(&b, s)
+	return b.Bytes(), nil
 }

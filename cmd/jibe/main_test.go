@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,6 +147,30 @@ func TestSchema(t *testing.T) {
 	}
 	if code, _, errOut := jibe(t, "schema", "nope"); code != exitUsage || !strings.Contains(errOut, `no schema named "nope"; choose one of application, config,`) {
 		t.Errorf("unknown schema: exit %d, %q", code, errOut)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite docs/reference")
+
+// docs/reference is what `jibe schema --reference` prints, so the field
+// reference can never drift from the code.
+func TestReferenceDocs(t *testing.T) {
+	for _, name := range schemaNames() {
+		_, out, _ := jibe(t, "schema", "--reference", name)
+		file := filepath.Join("../../docs/reference", name+".md")
+		if *update {
+			if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatalf("%v (run go test ./cmd/jibe -update)", err)
+		}
+		if out != string(want) {
+			t.Errorf("%s is out of date: run go test ./cmd/jibe -update", file)
+		}
 	}
 }
 

@@ -22,7 +22,8 @@ func schemaNames() []string {
 }
 
 func newSchemaCommand() *cobra.Command {
-	return &cobra.Command{
+	var reference bool
+	cmd := &cobra.Command{
 		Use:   "schema [NAME]",
 		Short: "Print the JSON Schema of a Jibe file",
 		Long: `Print the JSON Schema of a Jibe file, for editors and CI to validate against.
@@ -39,7 +40,7 @@ For example, with the YAML language server, put this first in jibe.yaml:
 			if len(args) == 1 {
 				name = args[0]
 			}
-			out, err := schema(name)
+			out, err := schema(name, reference)
 			if err != nil {
 				return err
 			}
@@ -47,13 +48,19 @@ For example, with the YAML language server, put this first in jibe.yaml:
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&reference, "reference", false, "print a Markdown field reference instead of the JSON Schema")
+	return cmd
 }
 
-func schema(name string) ([]byte, error) {
-	if name == "config" {
+func schema(name string, reference bool) ([]byte, error) {
+	switch _, isSpec := spec.Schemas[name]; {
+	case name == "config" && reference:
+		return config.Reference()
+	case name == "config":
 		return config.Schema()
-	}
-	if _, ok := spec.Schemas[name]; ok {
+	case isSpec && reference:
+		return spec.Reference(name)
+	case isSpec:
 		return spec.Schema(name)
 	}
 	return nil, fmt.Errorf("no schema named %q; choose one of %s", name, strings.Join(schemaNames(), ", "))

@@ -23,6 +23,21 @@ import (
 // src holds the Go files of the package that declares the types; their doc
 // comments become descriptions.
 func Generate(v any, src fs.FS, id string) ([]byte, error) {
+	s, err := Reflect(v, src)
+	if err != nil {
+		return nil, err
+	}
+	s.ID = jsonschema.ID(id)
+	out, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding schema: %w", err)
+	}
+	return append(out, '\n'), nil
+}
+
+// Reflect returns the JSON Schema of v's type, with descriptions from the
+// doc comments in src.
+func Reflect(v any, src fs.FS) (*jsonschema.Schema, error) {
 	comments, err := readComments(src)
 	if err != nil {
 		return nil, err
@@ -38,13 +53,7 @@ func Generate(v any, src fs.FS, id string) ([]byte, error) {
 			return comments[key]
 		},
 	}
-	s := r.Reflect(v)
-	s.ID = jsonschema.ID(id)
-	out, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encoding schema: %w", err)
-	}
-	return append(out, '\n'), nil
+	return r.Reflect(v), nil
 }
 
 // readComments maps "Type" and "Type.Field" to their doc comments.
