@@ -3,8 +3,10 @@ package spec
 // KubernetesTarget applies a folder of Kubernetes manifests.
 type KubernetesTarget struct {
 	// Manifests is the path of a folder, relative to the application's
-	// folder, holding plain YAML manifests (*.yaml, *.yml, *.json, searched
-	// recursively). Placeholders are resolved in them.
+	// folder, holding plain manifests (*.yaml, *.yml, *.json, searched
+	// recursively) or a kustomization (kustomization.yaml at its root, built
+	// with kustomize; its bases must be inside the application's folder).
+	// Placeholders are resolved in every file before it is read.
 	Manifests string `json:"manifests" jsonschema:"required"`
 	// Namespace is the default namespace of namespaced objects that name
 	// none. An environment's kubernetes.namespace overrides it.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
 	"reflect"
 	"strings"
 
@@ -233,6 +232,9 @@ func (l *loader) manifests(doc *strictyaml.Document, sc *scope, field, name stri
 		l.errs = append(l.errs, doc.Errorf(field, "%v", err))
 		return nil
 	}
+	if k := l.kustomization(rel); k != "" {
+		return l.kustomize(doc, sc, field, rel)
+	}
 	var out []Manifest
 	err = fs.WalkDir(l.fsys, rel, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -261,8 +263,8 @@ func isManifestFile(p string) bool {
 // manifestFile decodes every document of one manifest file.
 func (l *loader) manifestFile(sc *scope, rel string) []Manifest {
 	file := l.display(rel)
-	if path.Base(rel) == "kustomization.yaml" || path.Base(rel) == "kustomization.yml" {
-		l.errs = append(l.errs, &strictyaml.Error{File: file, Message: "kustomizations are not supported yet; render the overlay to plain manifests (kustomize build) and commit those"})
+	if isKustomization(rel) {
+		l.errs = append(l.errs, &strictyaml.Error{File: file, Message: "a kustomization below the manifests folder is not built; point manifests at its folder to build it with kustomize"})
 		return nil
 	}
 	data, err := fs.ReadFile(l.fsys, rel)

@@ -98,3 +98,28 @@ func TestRenderUnknownEnvironment(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A kustomization is built with placeholders resolved in its files, per
+// environment.
+func TestRenderKustomize(t *testing.T) {
+	for env, replicas := range map[string]int{"staging": 1, "production": 4} {
+		r := mustRender(t, "testdata/valid/kustomize", env)
+		ms := r.Targets[0].Manifests
+		if len(ms) != 1 {
+			t.Fatalf("%s: %d manifests, want 1", env, len(ms))
+		}
+		obj := ms[0].Object
+		md := obj["metadata"].(map[string]any)
+		if md["namespace"] != "shop-"+env || md["labels"].(map[string]any)["jibe.dev/environment"] != env {
+			t.Errorf("%s: metadata = %v", env, md)
+		}
+		spec := obj["spec"].(map[string]any)
+		if spec["replicas"] != replicas {
+			t.Errorf("%s: replicas = %#v, want %d", env, spec["replicas"], replicas)
+		}
+		c := spec["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+		if c["image"] != "registry.example.com/shop/api:2.1.0" {
+			t.Errorf("%s: image = %v", env, c["image"])
+		}
+	}
+}
