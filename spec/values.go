@@ -61,6 +61,15 @@ func (p *Percent) UnmarshalText(b []byte) error {
 // MarshalJSON writes the percentage as a number.
 func (p Percent) MarshalJSON() ([]byte, error) { return json.Marshal(float64(p)) }
 
+// UnmarshalJSON reads a number or a string such as "10%".
+func (p *Percent) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		return p.UnmarshalText([]byte(s))
+	}
+	return p.UnmarshalText(b)
+}
+
 // String formats the percentage with a percent sign.
 func (p Percent) String() string { return strconv.FormatFloat(float64(p), 'f', -1, 64) + "%" }
 

@@ -1,0 +1,136 @@
+package reconcile
+
+import (
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// EnvInput is what Build needs of one environment: what it deploys and
+// what differs from it live.
+type EnvInput struct {
+	// Rendered is the environment's rendering of the revision.
+	Rendered *spec.Rendered
+	// Changes are the differences the providers found, in target order.
+	Changes []Change
+}
+
+// Build returns the plan that deploys revision of app to envs, given in
+// promotion order. It is a pure function: the same inputs always give the
+// same plan. An environment without changes gets no steps.
+func Build(app, revision string, envs []EnvInput) *Plan {
+	p := &Plan{App: app, Revision: revision}
+	for _, in := range envs {
+		env := in.Rendered.Environment
+		ep := EnvPlan{Name: env.Name, Strategy: env.Strategy.Kind().String(), Changes: in.Changes}
+		if len(in.Changes) > 0 {
+			ep.Steps = envSteps(env, changedTargets(in.Changes))
+		}
+		p.Environments = append(p.Environments, ep)
+	}
+	return p
+}
+
+// changedTargets returns the targets that have changes, in order, once each.
+func changedTargets(changes []Change) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range changes {
+		if !seen[c.Target] {
+			seen[c.Target] = true
+			out = append(out, c.Target)
+		}
+	}
+	return out
+}
+
+// envSteps returns the steps that roll targets out in env.
+func envSteps(env *spec.Environment, targets []string) []Step {
+	var steps []Step
+	if env.Approval != nil {
+		steps = append(steps, Step{Kind: StepAwaitApproval, Approval: env.Approval})
+	}
+	s := env.Strategy
+	switch s.Kind() {
+	case spec.StrategyBlueGreen:
+		steps = append(steps, blueGreenSteps(s.BlueGreen, targets)...)
+	case spec.StrategyCanary:
+		steps = append(steps, canarySteps(s.Canary, targets)...)
+	default:
+		steps = append(steps, perTarget(StepApply, targets)...)
+		steps = append(steps, perTarget(StepWaitHealthy, targets)...)
+	}
+	steps = append(steps, verifySteps(env.Verify)...)
+	if s.Kind() != spec.StrategyRolling {
+		steps = append(steps, cleanupSteps(s, targets)...)
+	}
+	return steps
+}
+
+func perTarget(kind StepKind, targets []string) []Step {
+	steps := make([]Step, len(targets))
+	for i, t := range targets {
+		steps[i] = Step{Kind: kind, Target: t}
+	}
+	return steps
+}
+
+func shiftSteps(weight spec.Percent, targets []string) []Step {
+	steps := perTarget(StepShiftTraffic, targets)
+	for i := range steps {
+		steps[i].Weight = weight
+	}
+	return steps
+}
+
+func verifySteps(checks []spec.Check) []Step {
+	steps := make([]Step, len(checks))
+	for i := range checks {
+		steps[i] = Step{Kind: StepVerify, Check: &checks[i]}
+	}
+	return steps
+}
+
+// blueGreenSteps start the new version beside the old, switch all traffic
+// once it is healthy, then make it the stable version.
+func blueGreenSteps(bg *spec.BlueGreen, targets []string) []Step {
+	steps := perTarget(StepApply, targets)
+	steps = append(steps, perTarget(StepWaitHealthy, targets)...)
+	steps = append(steps, shiftSteps(100, targets)...)
+	return append(steps, perTarget(StepPromote, targets)...)
+}
+
+// canarySteps start a canary, follow the spec's steps, then promote it.
+func canarySteps(c *spec.Canary, targets []string) []Step {
+	steps := perTarget(StepApply, targets)
+	steps = append(steps, perTarget(StepWaitHealthy, targets)...)
+	for i := range c.Steps {
+		steps = append(steps, canaryStep(&c.Steps[i], targets)...)
+	}
+	steps = append(steps, shiftSteps(100, targets)...)
+	return append(steps, perTarget(StepPromote, targets)...)
+}
+
+func canaryStep(s *spec.CanaryStep, targets []string) []Step {
+	switch s.Kind() {
+	case spec.CanaryStepSetWeight:
+		return shiftSteps(*s.SetWeight, targets)
+	case spec.CanaryStepPause:
+		return []Step{{Kind: StepPause, Duration: s.Pause.Duration.Duration}}
+	case spec.CanaryStepAnalysis:
+		return verifySteps(s.Analysis.Checks)
+	case spec.CanaryStepApproval:
+		return []Step{{Kind: StepAwaitApproval, Approval: s.Approval}}
+	}
+	return nil
+}
+
+// cleanupSteps remove the previous version once the new one is verified:
+// after the rollback window for blue/green, at once for a canary.
+func cleanupSteps(s *spec.Strategy, targets []string) []Step {
+	steps := perTarget(StepCleanup, targets)
+	if s.BlueGreen != nil && s.BlueGreen.RollbackWindow != nil {
+		for i := range steps {
+			steps[i].Duration = s.BlueGreen.RollbackWindow.Duration
+		}
+	}
+	return steps
+}

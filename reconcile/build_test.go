@@ -1,0 +1,112 @@
+package reconcile_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite golden plans")
+
+func inputs(t *testing.T, dir string, changes map[string][]reconcile.Change) (*spec.App, []reconcile.EnvInput) {
+	t.Helper()
+	app, err := spec.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var envs []reconcile.EnvInput
+	for _, e := range app.Spec.Environments {
+		r, err := app.Render(e.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs = append(envs, reconcile.EnvInput{Rendered: r, Changes: changes[e.Name]})
+	}
+	return app, envs
+}
+
+func imageBump(env string) []reconcile.Change {
+	return []reconcile.Change{{
+		Target: "web", Resource: "ECS task definition checkout-" + env, Action: reconcile.ActionUpdate,
+		Fields: []reconcile.FieldChange{{
+			Path:    "containerDefinitions[0].image",
+			Live:    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout-web:1.4.1",
+			Desired: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout-web:1.4.2",
+		}},
+	}}
+}
+
+// Plans are golden: each case's text and JSON are in testdata/plans.
+func TestBuildGoldenPlans(t *testing.T) {
+	tests := []struct {
+		name, dir string
+		changes   map[string][]reconcile.Change
+	}{
+		{"ecs-canary", "../examples/ecs-web", map[string][]reconcile.Change{"staging": imageBump("staging"), "production": imageBump("production")}},
+		{"ecs-staging-only", "../examples/ecs-web", map[string][]reconcile.Change{"staging": imageBump("staging")}},
+		{"lambda-canary", "../examples/lambda-api", map[string][]reconcile.Change{
+			"production": {{Target: "api", Resource: "Lambda function orders-api-production", Action: reconcile.ActionUpdate,
+				Fields: []reconcile.FieldChange{{Path: "Code.S3Key", Live: "orders-api/orders-api-2.6.0.zip", Desired: "orders-api/orders-api-2.7.0.zip"}}}},
+		}},
+		{"kubernetes-create", "../examples/k8s-guestbook", map[string][]reconcile.Change{
+			"staging": {
+				{Target: "frontend", Resource: "apps/v1 Deployment guestbook-staging/frontend", Action: reconcile.ActionCreate},
+				{Target: "frontend", Resource: "v1 Service guestbook-staging/frontend", Action: reconcile.ActionCreate},
+				{Target: "frontend", Resource: "v1 ConfigMap guestbook-staging/old", Action: reconcile.ActionDelete, Reason: "no longer in Git"},
+			},
+		}},
+		{"blue-green", "testdata/apps/blue-green", map[string][]reconcile.Change{
+			"production": {{Target: "api", Resource: "apps/v1 Deployment api/api", Action: reconcile.ActionReplace, Reason: "spec.selector cannot be changed in place",
+				Fields: []reconcile.FieldChange{{Path: "spec.selector.matchLabels.app", Live: "api-v1", Desired: "api"}}}},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app, envs := inputs(t, tt.dir, tt.changes)
+			p := reconcile.Build(app.Metadata.Name, "4f2c9a1b7e3d5c6a8b9f0e1d2c3b4a5f6e7d8c9b", envs)
+			var text bytes.Buffer
+			p.Format(&text)
+			js, err := json.MarshalIndent(p, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata/plans", tt.name+".txt"), text.Bytes())
+			golden(t, filepath.Join("testdata/plans", tt.name+".json"), append(js, '\n'))
+		})
+	}
+}
+
+// An environment without changes is in sync: its plan has no step, so
+// executing it makes no write call.
+func TestBuildInSyncHasNoSteps(t *testing.T) {
+	app, envs := inputs(t, "../examples/ecs-web", nil)
+	p := reconcile.Build(app.Metadata.Name, "abc", envs)
+	for _, e := range p.Environments {
+		if !e.InSync() || len(e.Steps) != 0 {
+			t.Errorf("%s: in sync = %v, steps = %v", e.Name, e.InSync(), e.Steps)
+		}
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./reconcile -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (run go test ./reconcile -update and review the diff):\n%s", path, got)
+	}
+}

@@ -1,0 +1,106 @@
+package reconcile
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// shortRevision is how plans show a commit.
+func shortRevision(rev string) string {
+	if len(rev) > 7 {
+		return rev[:7]
+	}
+	return rev
+}
+
+// Format writes the plan for people: each environment's changes with the
+// fields that differ, then its steps. `jibe plan` prints it and pull-request
+// previews post it.
+func (p *Plan) Format(w io.Writer) {
+	fmt.Fprintf(w, "Plan for %s at %s\n", p.App, shortRevision(p.Revision))
+	for i := range p.Environments {
+		fmt.Fprintln(w)
+		p.Environments[i].format(w)
+	}
+}
+
+func (e *EnvPlan) format(w io.Writer) {
+	if e.InSync() {
+		fmt.Fprintf(w, "%s: in sync, nothing to do\n", e.Name)
+		return
+	}
+	fmt.Fprintf(w, "%s (%s):\n", e.Name, e.Strategy)
+	for _, c := range e.Changes {
+		c.format(w)
+	}
+	fmt.Fprintln(w, "  steps:")
+	for i, s := range e.Steps {
+		fmt.Fprintf(w, "    %d. %s\n", i+1, s.describe())
+	}
+}
+
+var actionSigns = map[Action]string{ActionCreate: "+", ActionUpdate: "~", ActionReplace: "-/+", ActionDelete: "-"}
+
+func (c *Change) format(w io.Writer) {
+	fmt.Fprintf(w, "  %s %s %s (target %s)", actionSigns[c.Action], c.Action, c.Resource, c.Target)
+	if c.Reason != "" {
+		fmt.Fprintf(w, ": %s", c.Reason)
+	}
+	fmt.Fprintln(w)
+	for _, f := range c.Fields {
+		fmt.Fprintf(w, "      %s: %s → %s\n", f.Path, orNone(f.Live), orNone(f.Desired))
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// describe says what the step does in one line.
+func (s *Step) describe() string {
+	var b strings.Builder
+	b.WriteString(s.Kind.String())
+	if s.Target != "" {
+		b.WriteString(" " + s.Target)
+	}
+	switch s.Kind {
+	case StepShiftTraffic:
+		fmt.Fprintf(&b, " to %s", s.Weight)
+	case StepPause:
+		fmt.Fprintf(&b, " for %s", s.Duration)
+	case StepVerify:
+		b.WriteString(": " + s.Check.Name)
+	case StepAwaitApproval:
+		b.WriteString(": " + describeApproval(s))
+	case StepCleanup:
+		if s.Duration > 0 {
+			fmt.Fprintf(&b, " after %s", s.Duration)
+		}
+	}
+	return b.String()
+}
+
+func describeApproval(s *Step) string {
+	a := s.Approval
+	var who []string
+	if a.From != nil {
+		for _, u := range a.From.Users {
+			who = append(who, "@"+u)
+		}
+		for _, t := range a.From.Teams {
+			who = append(who, "team "+t)
+		}
+		if a.From.Permission != "" {
+			who = append(who, string(a.From.Permission)+" permission")
+		}
+	}
+	reviews := "approving review"
+	if a.Reviews != 1 {
+		reviews += "s"
+	}
+	return fmt.Sprintf("%d %s from %s", a.Reviews, reviews, strings.Join(who, " or "))
+}

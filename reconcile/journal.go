@@ -1,0 +1,271 @@
+package reconcile
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// RolloutState is where a rollout stands.
+type RolloutState int
+
+// The rollout states. Every state but RolloutRunning is final.
+const (
+	RolloutRunning RolloutState = iota + 1
+	RolloutSucceeded
+	RolloutFailed
+	RolloutRolledBack
+	// RolloutSuperseded: a newer revision replaced it before it finished.
+	RolloutSuperseded
+)
+
+// String names the state.
+func (s RolloutState) String() string {
+	switch s {
+	case RolloutRunning:
+		return "running"
+	case RolloutSucceeded:
+		return "succeeded"
+	case RolloutFailed:
+		return "failed"
+	case RolloutRolledBack:
+		return "rolled-back"
+	case RolloutSuperseded:
+		return "superseded"
+	}
+	return "unknown"
+}
+
+// Final reports whether the rollout has ended.
+func (s RolloutState) Final() bool { return s != RolloutRunning }
+
+// Rollout is the journaled progress of one environment's rollout of one
+// revision.
+type Rollout struct {
+	// ID identifies the rollout: app/env/revision.
+	ID string `json:"id"`
+	// App, Env and Revision say what is rolled out where.
+	App      string `json:"app"`
+	Env      string `json:"env"`
+	Revision string `json:"revision"`
+	// Plan is the environment's plan, as built when the rollout started.
+	Plan EnvPlan `json:"plan"`
+	// Next is the index in Plan.Steps of the next step to run.
+	Next int `json:"next"`
+	// State is where the rollout stands.
+	State RolloutState `json:"state"`
+	// Reason explains a final state other than success.
+	Reason string `json:"reason,omitempty"`
+	// Outcomes are the steps run so far, in order (a step retried after a
+	// crash appears twice).
+	Outcomes []StepOutcome `json:"outcomes,omitempty"`
+	// Started and Updated are when the rollout started and last changed.
+	Started time.Time `json:"started"`
+	Updated time.Time `json:"updated"`
+}
+
+// StepOutcome records one run of a step.
+type StepOutcome struct {
+	// Step is the step's index in the plan.
+	Step int `json:"step"`
+	// Kind is the step's kind.
+	Kind StepKind `json:"kind"`
+	// Started and Finished bound the run.
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Error is why the step failed; empty on success.
+	Error string `json:"error,omitempty"`
+	// Measurements are the datapoints a verify step measured.
+	Measurements []Measurement `json:"measurements,omitempty"`
+}
+
+// Measurement is one datapoint of a check.
+type Measurement struct {
+	At    time.Time `json:"at"`
+	Value float64   `json:"value"`
+	// NoData is set when the measurement found no data (Value is then 0).
+	NoData bool `json:"noData,omitempty"`
+	// Passed says whether the value was within the check's threshold.
+	Passed bool `json:"passed"`
+}
+
+// RolloutID returns the ID of app's rollout of revision to env.
+func RolloutID(app, env, revision string) string {
+	return app + "/" + env + "/" + revision
+}
+
+var (
+	bucketRollouts = []byte("rollouts") // ID → Rollout (JSON)
+	bucketCurrent  = []byte("current")  // app/env → ID of the latest rollout
+)
+
+// ErrNoRollout is returned for a rollout the journal does not hold.
+var ErrNoRollout = errors.New("no such rollout")
+
+// Journal keeps rollouts in a bbolt file under the state directory, so that
+// a restarted agent resumes each rollout from its last completed step. Every
+// write is a committed transaction: what a method has returned from
+// survives a crash. A Journal is safe for concurrent use.
+type Journal struct {
+	db  *bbolt.DB
+	now func() time.Time
+}
+
+// OpenJournal opens (creating if needed) the journal file at path. It
+// fails if another process holds the file, after timeout.
+func OpenJournal(path string, now func() time.Time) (*Journal, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("opening the rollout journal %s: %w (is another agent using this state directory?)", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketRollouts, bucketCurrent} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialising the rollout journal %s: %w", path, err)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Journal{db: db, now: now}, nil
+}
+
+// Close closes the journal file.
+func (j *Journal) Close() error { return j.db.Close() }
+
+// Start records a new running rollout of plan and makes it the current
+// rollout of its application and environment. Starting a rollout that
+// already exists returns it unchanged, so a restart cannot start it twice.
+func (j *Journal) Start(app, revision string, plan EnvPlan) (*Rollout, error) {
+	id := RolloutID(app, plan.Name, revision)
+	var out *Rollout
+	err := j.db.Update(func(tx *bbolt.Tx) error {
+		if existing, err := get(tx, id); err == nil {
+			out = existing
+			return nil
+		}
+		now := j.now()
+		out = &Rollout{ID: id, App: app, Env: plan.Name, Revision: revision, Plan: plan,
+			State: RolloutRunning, Started: now, Updated: now}
+		if err := put(tx, out); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketCurrent).Put([]byte(app+"/"+plan.Name), []byte(id))
+	})
+	return out, err
+}
+
+// Record appends a step outcome. A successful outcome moves the rollout on
+// to the next step.
+func (j *Journal) Record(id string, o StepOutcome) (*Rollout, error) {
+	return j.update(id, func(r *Rollout) error {
+		if r.State.Final() {
+			return fmt.Errorf("rollout %s is %s; no more steps can be recorded", id, r.State)
+		}
+		r.Outcomes = append(r.Outcomes, o)
+		if o.Error == "" && o.Step == r.Next {
+			r.Next++
+		}
+		return nil
+	})
+}
+
+// Finish ends a rollout in state, with reason for failures.
+func (j *Journal) Finish(id string, state RolloutState, reason string) (*Rollout, error) {
+	return j.update(id, func(r *Rollout) error {
+		if !state.Final() {
+			return fmt.Errorf("cannot finish rollout %s as %s", id, state)
+		}
+		r.State, r.Reason = state, reason
+		return nil
+	})
+}
+
+func (j *Journal) update(id string, change func(*Rollout) error) (*Rollout, error) {
+	var out *Rollout
+	err := j.db.Update(func(tx *bbolt.Tx) error {
+		r, err := get(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := change(r); err != nil {
+			return err
+		}
+		r.Updated = j.now()
+		out = r
+		return put(tx, r)
+	})
+	return out, err
+}
+
+// Get returns the rollout with id, or ErrNoRollout.
+func (j *Journal) Get(id string) (*Rollout, error) {
+	var out *Rollout
+	err := j.db.View(func(tx *bbolt.Tx) (err error) {
+		out, err = get(tx, id)
+		return err
+	})
+	return out, err
+}
+
+// Current returns the latest rollout of app to env, or ErrNoRollout.
+func (j *Journal) Current(app, env string) (*Rollout, error) {
+	var out *Rollout
+	err := j.db.View(func(tx *bbolt.Tx) (err error) {
+		id := tx.Bucket(bucketCurrent).Get([]byte(app + "/" + env))
+		if id == nil {
+			return fmt.Errorf("%w for %s in %s", ErrNoRollout, app, env)
+		}
+		out, err = get(tx, string(id))
+		return err
+	})
+	return out, err
+}
+
+// Running returns the rollouts that have not ended, for the agent to
+// resume after a restart.
+func (j *Journal) Running() ([]*Rollout, error) {
+	var out []*Rollout
+	err := j.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketCurrent).ForEach(func(_, id []byte) error {
+			r, err := get(tx, string(id))
+			if err != nil {
+				return err
+			}
+			if !r.State.Final() {
+				out = append(out, r)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+func get(tx *bbolt.Tx, id string) (*Rollout, error) {
+	data := tx.Bucket(bucketRollouts).Get([]byte(id))
+	if data == nil {
+		return nil, fmt.Errorf("%w %s", ErrNoRollout, id)
+	}
+	var r Rollout
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("journal entry %s is corrupt: %w", id, err)
+	}
+	return &r, nil
+}
+
+func put(tx *bbolt.Tx, r *Rollout) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketRollouts).Put([]byte(r.ID), data)
+}
