@@ -114,10 +114,25 @@ type Journal struct {
 	now func() time.Time
 }
 
+// JournalOptions configures OpenJournal.
+type JournalOptions struct {
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// LockTimeout is how long to wait for another process to release the
+	// file; default 5s.
+	LockTimeout time.Duration
+}
+
 // OpenJournal opens (creating if needed) the journal file at path. It
-// fails if another process holds the file, after timeout.
-func OpenJournal(path string, now func() time.Time) (*Journal, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: 5 * time.Second})
+// fails if another process holds the file for longer than the lock timeout.
+func OpenJournal(path string, opts JournalOptions) (*Journal, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout})
 	if err != nil {
 		return nil, fmt.Errorf("opening the rollout journal %s: %w (is another agent using this state directory?)", path, err)
 	}
@@ -133,10 +148,7 @@ func OpenJournal(path string, now func() time.Time) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising the rollout journal %s: %w", path, err)
 	}
-	if now == nil {
-		now = time.Now
-	}
-	return &Journal{db: db, now: now}, nil
+	return &Journal{db: db, now: opts.Now}, nil
 }
 
 // Close closes the journal file.

@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func (c *fakeClock) now() time.Time { c.t = c.t.Add(time.Second); return c.t }
 func openJournal(t *testing.T, path string) *reconcile.Journal {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	j, err := reconcile.OpenJournal(path, clock.now)
+	j, err := reconcile.OpenJournal(path, reconcile.JournalOptions{Now: clock.now, LockTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,14 +127,12 @@ func TestJournalFinishAndCurrent(t *testing.T) {
 
 // A second agent on the same state directory is refused with a clear error.
 func TestJournalIsExclusive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for bbolt's 5 s lock timeout")
-	}
 	path := filepath.Join(t.TempDir(), "journal.db")
 	j := openJournal(t, path)
 	defer j.Close()
-	if _, err := reconcile.OpenJournal(path, nil); err == nil {
-		t.Fatal("a second open of a held journal must fail")
+	_, err := reconcile.OpenJournal(path, reconcile.JournalOptions{LockTimeout: 20 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "is another agent using this state directory?") {
+		t.Fatalf("a second open of a held journal must fail clearly, got %v", err)
 	}
 }
 
