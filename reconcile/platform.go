@@ -1,0 +1,100 @@
+package reconcile
+
+import (
+	"context"
+
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// Deployment is one target of one environment being deployed at one
+// revision: everything a platform needs to diff, apply and shift it.
+type Deployment struct {
+	// App, Env and Revision say what is deployed where.
+	App      string
+	Env      string
+	Revision string
+	// Environment is the environment, rendered (strategy, checks...).
+	Environment *spec.Environment
+	// Target is the target with its files rendered for the environment.
+	Target *spec.RenderedTarget
+	// Cluster and Namespace place Kubernetes targets: the cluster's name
+	// from the agent configuration and the default namespace.
+	Cluster   string
+	Namespace string
+	// Account and Region place AWS targets: the account's name from the
+	// agent configuration and the region.
+	Account string
+	Region  string
+	// Previous is the target as rendered at the last revision that
+	// succeeded in this environment, which a rollback restores; nil for a
+	// first deploy.
+	Previous *spec.RenderedTarget
+	// PreviousRevision is that revision's commit.
+	PreviousRevision string
+}
+
+// Strategy returns how the deployment is rolled out.
+func (d *Deployment) Strategy() spec.StrategyKind { return d.Environment.Strategy.Kind() }
+
+// HealthState is how a deployment's new version is doing.
+type HealthState int
+
+// The health states.
+const (
+	// HealthProgressing: still rolling out; ask again later.
+	HealthProgressing HealthState = iota + 1
+	// HealthHealthy: every instance of the new version is ready.
+	HealthHealthy
+	// HealthFailed: the new version cannot become healthy (e.g. a
+	// Deployment's ProgressDeadlineExceeded, an ECS circuit breaker).
+	HealthFailed
+)
+
+// String names the state.
+func (s HealthState) String() string {
+	switch s {
+	case HealthProgressing:
+		return "progressing"
+	case HealthHealthy:
+		return "healthy"
+	case HealthFailed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// Health is a deployment's health with the platform's reason.
+type Health struct {
+	State HealthState
+	// Reason is the platform's explanation, e.g. "2 of 3 pods ready" or
+	// "ProgressDeadlineExceeded: ReplicaSet web-7d9 has timed out progressing".
+	Reason string
+}
+
+// Platform deploys targets of one kind (Kubernetes, ECS, Lambda, Auto
+// Scaling). Every method must be idempotent: the executor re-runs a step
+// whose outcome was not journaled before a crash. Errors carry their retry
+// policy (Stalled, Waiting, or transient).
+type Platform interface {
+	// Diff compares the deployment's desired state with live state and
+	// returns what differs, normalised so that defaults and fields the
+	// platform sets do not show. It makes no write call.
+	Diff(ctx context.Context, d *Deployment) ([]Change, error)
+	// Apply writes the new version: in place for rolling, beside the stable
+	// version for canary and blue/green (receiving no traffic yet). Applied
+	// resources carry the revision, so live state tells which version runs.
+	Apply(ctx context.Context, d *Deployment) error
+	// Health reports how the new version is doing.
+	Health(ctx context.Context, d *Deployment) (Health, error)
+	// ShiftTraffic sends weight percent of traffic to the new version and
+	// returns once the new weights are in effect.
+	ShiftTraffic(ctx context.Context, d *Deployment, weight spec.Percent) error
+	// Promote makes the new version the stable one and removes what the
+	// revision no longer has (prune from the inventory of applied objects).
+	Promote(ctx context.Context, d *Deployment) error
+	// Cleanup removes the previous version kept for rollback.
+	Cleanup(ctx context.Context, d *Deployment) error
+	// Rollback returns all traffic to the stable version and removes the
+	// new one; for rolling deployments it re-applies the previous revision.
+	Rollback(ctx context.Context, d *Deployment) error
+}
