@@ -62,6 +62,12 @@ type Rollout struct {
 	// Outcomes are the steps run so far, in order (a step retried after a
 	// crash appears twice).
 	Outcomes []StepOutcome `json:"outcomes,omitempty"`
+	// Current is the progress of step Next while it waits (a pause, a check
+	// measured over time, an approval), so that a restart resumes it.
+	Current StepProgress `json:"current,omitzero"`
+	// RollingBack is set once a failure has started a rollback; Reason says
+	// why.
+	RollingBack bool `json:"rollingBack,omitempty"`
 	// Started and Updated are when the rollout started and last changed.
 	Started time.Time `json:"started"`
 	Updated time.Time `json:"updated"`
@@ -82,6 +88,14 @@ type StepOutcome struct {
 	Measurements []Measurement `json:"measurements,omitempty"`
 }
 
+// StepProgress is how far a waiting step has come.
+type StepProgress struct {
+	// Started is when the step first ran.
+	Started time.Time `json:"started,omitzero"`
+	// Measurements are a verify step's datapoints so far.
+	Measurements []Measurement `json:"measurements,omitempty"`
+}
+
 // Measurement is one datapoint of a check.
 type Measurement struct {
 	At    time.Time `json:"at"`
@@ -90,6 +104,8 @@ type Measurement struct {
 	NoData bool `json:"noData,omitempty"`
 	// Passed says whether the value was within the check's threshold.
 	Passed bool `json:"passed"`
+	// Detail says what was measured, e.g. "status 503, want 200".
+	Detail string `json:"detail,omitempty"`
 }
 
 // RolloutID returns the ID of app's rollout of revision to env.
@@ -186,7 +202,25 @@ func (j *Journal) Record(id string, o StepOutcome) (*Rollout, error) {
 		r.Outcomes = append(r.Outcomes, o)
 		if o.Error == "" && o.Step == r.Next {
 			r.Next++
+			r.Current = StepProgress{}
 		}
+		return nil
+	})
+}
+
+// Progress records the progress of the rollout's current step.
+func (j *Journal) Progress(id string, p StepProgress) (*Rollout, error) {
+	return j.update(id, func(r *Rollout) error {
+		r.Current = p
+		return nil
+	})
+}
+
+// StartRollback records that a failure started a rollback, so that a
+// restart finishes the rollback instead of resuming the rollout.
+func (j *Journal) StartRollback(id, reason string) (*Rollout, error) {
+	return j.update(id, func(r *Rollout) error {
+		r.RollingBack, r.Reason = true, reason
 		return nil
 	})
 }

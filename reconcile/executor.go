@@ -1,0 +1,247 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// Checker measures a check once. The measurement's Passed says whether the
+// value was within the check's threshold; NoData that there was nothing to
+// measure. An error means the measurement itself failed (e.g. a network
+// error) and carries a retry policy.
+type Checker interface {
+	Measure(ctx context.Context, c *spec.Check, vars map[string]string) (Measurement, error)
+}
+
+// Gate decides whether an approval rule is met for a revision.
+type Gate interface {
+	Approved(ctx context.Context, app, env, revision string, rule *spec.Approval) (Verdict, error)
+}
+
+// Verdict is a gate's decision.
+type Verdict struct {
+	Approved bool
+	// Reason says who approved, or who is still needed.
+	Reason string
+}
+
+// Poll intervals while a step waits.
+const (
+	healthPoll   = 5 * time.Second
+	approvalPoll = time.Minute
+)
+
+// Executor carries rollouts out step by step. A step that must wait (for
+// health, a pause, an approval, the next measurement of a check) does not
+// block: Advance journals its progress and returns a WaitingError saying
+// when to come back, so that a restart, a newer revision or shutdown never
+// finds a goroutine in the middle of a wait.
+type Executor struct {
+	// Journal records every step outcome.
+	Journal *Journal
+	// Platforms deploy targets, by platform.
+	Platforms map[spec.Platform]Platform
+	// Checks measures verify steps. Required when plans have checks.
+	Checks Checker
+	// Gate decides approvals. Required when plans have approvals.
+	Gate Gate
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Emit receives every event, for reporters (statuses, notifications,
+	// logs). It must not block. Optional.
+	Emit func(Event)
+}
+
+// EventKind is what happened to a rollout.
+type EventKind int
+
+// The event kinds.
+const (
+	EventStarted EventKind = iota + 1
+	EventStepDone
+	EventWaiting
+	EventSucceeded
+	EventFailed
+	EventRolledBack
+	EventSuperseded
+)
+
+// String names the event kind.
+func (k EventKind) String() string {
+	switch k {
+	case EventStarted:
+		return "started"
+	case EventStepDone:
+		return "step-done"
+	case EventWaiting:
+		return "waiting"
+	case EventSucceeded:
+		return "succeeded"
+	case EventFailed:
+		return "failed"
+	case EventRolledBack:
+		return "rolled-back"
+	case EventSuperseded:
+		return "superseded"
+	}
+	return "unknown"
+}
+
+// Event is something that happened to a rollout.
+type Event struct {
+	Kind    EventKind
+	Rollout *Rollout
+	// Step is the step concerned, if any.
+	Step *Step
+	// Message is one line for people, e.g. the reason of a failure.
+	Message string
+}
+
+func (x *Executor) now() time.Time {
+	if x.Now == nil {
+		return time.Now()
+	}
+	return x.Now()
+}
+
+func (x *Executor) emit(kind EventKind, r *Rollout, s *Step, format string, args ...any) {
+	if x.Emit != nil {
+		x.Emit(Event{Kind: kind, Rollout: r, Step: s, Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+// stepResult is what running a step once gave.
+type stepResult struct {
+	// wait, when positive, means the step is not done: run it again then.
+	wait   time.Duration
+	reason string
+	// failed means the rollout failed at this step, for reason.
+	failed bool
+}
+
+// Advance runs r's steps from its next one, with deps (one per target of
+// the environment), until the rollout ends, a step must wait, or a step
+// fails transiently. It returns nil when the rollout has ended (see its
+// State), a *WaitingError when it waits, and any other error when it must
+// be retried with backoff.
+func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) (*Rollout, error) {
+	if r.RollingBack {
+		return x.rollback(ctx, r, deps, r.Reason)
+	}
+	for r.Next < len(r.Plan.Steps) {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		step := &r.Plan.Steps[r.Next]
+		res, err := x.runStep(ctx, r, step, deps)
+		switch {
+		case err != nil && PolicyOf(err) == PolicyStall:
+			return x.fail(ctx, r, deps, fmt.Sprintf("%s: %v", step.describe(), err))
+		case err != nil && PolicyOf(err) == PolicyRequeue:
+			x.emit(EventWaiting, r, step, "%v", err)
+			return r, err
+		case err != nil:
+			x.record(r, step, err)
+			return r, err
+		case res.failed:
+			return x.fail(ctx, r, deps, res.reason)
+		case res.wait > 0:
+			x.emit(EventWaiting, r, step, "%s", res.reason)
+			return r, &WaitingError{Reason: res.reason, RequeueAfter: res.wait}
+		}
+		if r, err = x.record(r, step, nil); err != nil {
+			return r, err
+		}
+		x.emit(EventStepDone, r, step, "%s", step.describe())
+	}
+	return x.finish(r, RolloutSucceeded, "", EventSucceeded)
+}
+
+// record journals an outcome of the current step.
+func (x *Executor) record(r *Rollout, step *Step, stepErr error) (*Rollout, error) {
+	o := StepOutcome{Step: r.Next, Kind: step.Kind, Started: r.Current.Started, Finished: x.now(),
+		Measurements: r.Current.Measurements}
+	if o.Started.IsZero() {
+		o.Started = o.Finished
+	}
+	if stepErr != nil {
+		o.Error = stepErr.Error()
+	}
+	next, err := x.Journal.Record(r.ID, o)
+	if err != nil {
+		return r, fmt.Errorf("journaling step %d of %s: %w", r.Next, r.ID, err)
+	}
+	return next, nil
+}
+
+func (x *Executor) finish(r *Rollout, state RolloutState, reason string, kind EventKind) (*Rollout, error) {
+	done, err := x.Journal.Finish(r.ID, state, reason)
+	if err != nil {
+		return r, fmt.Errorf("journaling the end of %s: %w", r.ID, err)
+	}
+	x.emit(kind, done, nil, "%s", reason)
+	return done, nil
+}
+
+// fail ends the rollout after a failed step, rolling back first when the
+// environment's policy is automatic.
+func (x *Executor) fail(ctx context.Context, r *Rollout, deps []*Deployment, reason string) (*Rollout, error) {
+	x.emit(EventFailed, r, nil, "%s", reason)
+	if len(deps) == 0 || deps[0].Environment.Rollback != spec.RollbackAutomatic {
+		return x.finish(r, RolloutFailed, reason, EventFailed)
+	}
+	r, err := x.Journal.StartRollback(r.ID, reason)
+	if err != nil {
+		return r, err
+	}
+	return x.rollback(ctx, r, deps, reason)
+}
+
+// rollback restores every target, then ends the rollout as rolled back.
+// A transient error leaves the rollback journaled for the next Advance.
+func (x *Executor) rollback(ctx context.Context, r *Rollout, deps []*Deployment, reason string) (*Rollout, error) {
+	for i := len(deps) - 1; i >= 0; i-- {
+		if err := x.platform(deps[i]).Rollback(ctx, deps[i]); err != nil {
+			return r, fmt.Errorf("rolling back %s in %s: %w", deps[i].Target.Name, r.Env, err)
+		}
+	}
+	return x.finish(r, RolloutRolledBack, reason, EventRolledBack)
+}
+
+// Supersede ends a running rollout that a newer revision replaces,
+// returning traffic to the stable version first for strategies that shift
+// it, so that nothing is left half-shifted.
+func (x *Executor) Supersede(ctx context.Context, r *Rollout, deps []*Deployment, by string) (*Rollout, error) {
+	if r.State.Final() {
+		return r, nil
+	}
+	if len(deps) > 0 && deps[0].Strategy() != spec.StrategyRolling && r.Next > 0 {
+		for i := len(deps) - 1; i >= 0; i-- {
+			if err := x.platform(deps[i]).Rollback(ctx, deps[i]); err != nil {
+				return r, fmt.Errorf("returning traffic to the stable version of %s before %s starts: %w", deps[i].Target.Name, shortRevision(by), err)
+			}
+		}
+	}
+	return x.finish(r, RolloutSuperseded, "superseded by "+shortRevision(by), EventSuperseded)
+}
+
+func (x *Executor) platform(d *Deployment) Platform {
+	return x.Platforms[d.Target.Platform()]
+}
+
+// deployment returns the deployment of target.
+func deployment(deps []*Deployment, target string) (*Deployment, error) {
+	for _, d := range deps {
+		if d.Target.Name == target {
+			return d, nil
+		}
+	}
+	return nil, Stalled(fmt.Errorf("the plan names target %q, which the revision does not deploy", target))
+}
+
+// errNoPlatform is returned when no platform handles a target's kind.
+var errNoPlatform = errors.New("no platform is configured for this kind of target")

@@ -1,0 +1,182 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// runStep runs step once.
+func (x *Executor) runStep(ctx context.Context, r *Rollout, step *Step, deps []*Deployment) (stepResult, error) {
+	if err := x.markStarted(r); err != nil {
+		return stepResult{}, err
+	}
+	switch step.Kind {
+	case StepAwaitApproval:
+		return x.awaitApproval(ctx, r, step)
+	case StepPause:
+		return x.elapsed(r, step.Duration, "pausing"), nil
+	case StepVerify:
+		return x.verify(ctx, r, step)
+	case StepCleanup:
+		if res := x.elapsed(r, step.Duration, "keeping the previous version for rollback"); res.wait > 0 {
+			return res, nil
+		}
+	}
+	d, err := deployment(deps, step.Target)
+	if err != nil {
+		return stepResult{}, err
+	}
+	p := x.platform(d)
+	if p == nil {
+		return stepResult{}, Stalled(fmt.Errorf("target %s: %w", d.Target.Name, errNoPlatform))
+	}
+	return x.platformStep(ctx, p, d, step)
+}
+
+// markStarted journals when the current step first ran.
+func (x *Executor) markStarted(r *Rollout) error {
+	if !r.Current.Started.IsZero() {
+		return nil
+	}
+	next, err := x.Journal.Progress(r.ID, StepProgress{Started: x.now()})
+	if err != nil {
+		return err
+	}
+	*r = *next
+	return nil
+}
+
+// elapsed waits until d has passed since the step started.
+func (x *Executor) elapsed(r *Rollout, d time.Duration, doing string) stepResult {
+	left := r.Current.Started.Add(d).Sub(x.now())
+	if left <= 0 {
+		return stepResult{}
+	}
+	return stepResult{wait: left, reason: fmt.Sprintf("%s, %s left", doing, left.Round(time.Second))}
+}
+
+func (x *Executor) platformStep(ctx context.Context, p Platform, d *Deployment, step *Step) (stepResult, error) {
+	switch step.Kind {
+	case StepApply:
+		return stepResult{}, p.Apply(ctx, d)
+	case StepWaitHealthy:
+		return health(ctx, p, d)
+	case StepShiftTraffic:
+		return stepResult{}, p.ShiftTraffic(ctx, d, step.Weight)
+	case StepPromote:
+		return stepResult{}, p.Promote(ctx, d)
+	case StepCleanup:
+		return stepResult{}, p.Cleanup(ctx, d)
+	case StepRollback:
+		return stepResult{}, p.Rollback(ctx, d)
+	}
+	return stepResult{}, Stalled(fmt.Errorf("step %s cannot run on a target", step.Kind))
+}
+
+func health(ctx context.Context, p Platform, d *Deployment) (stepResult, error) {
+	h, err := p.Health(ctx, d)
+	if err != nil {
+		return stepResult{}, err
+	}
+	switch h.State {
+	case HealthHealthy:
+		return stepResult{}, nil
+	case HealthFailed:
+		return stepResult{failed: true, reason: fmt.Sprintf("%s did not become healthy: %s", d.Target.Name, h.Reason)}, nil
+	}
+	return stepResult{wait: healthPoll, reason: fmt.Sprintf("waiting for %s to become healthy: %s", d.Target.Name, h.Reason)}, nil
+}
+
+func (x *Executor) awaitApproval(ctx context.Context, r *Rollout, step *Step) (stepResult, error) {
+	if x.Gate == nil {
+		return stepResult{}, Stalled(fmt.Errorf("environment %s needs approval, but the agent has no GitHub configuration to read reviews from", r.Env))
+	}
+	v, err := x.Gate.Approved(ctx, r.App, r.Env, r.Revision, step.Approval)
+	switch {
+	case err != nil:
+		return stepResult{}, err
+	case v.Approved:
+		return stepResult{}, nil
+	case step.Approval.Timeout != nil && x.now().Sub(r.Current.Started) >= step.Approval.Timeout.Duration:
+		return stepResult{failed: true, reason: fmt.Sprintf("approval timed out after %s: %s", step.Approval.Timeout.Duration, v.Reason)}, nil
+	}
+	return stepResult{wait: approvalPoll, reason: v.Reason}, nil
+}
+
+// verify measures a check once per interval for its duration and fails on
+// the first failed measurement. Measurements without data count as the
+// check's inconclusive policy says, never as success.
+func (x *Executor) verify(ctx context.Context, r *Rollout, step *Step) (stepResult, error) {
+	c := step.Check
+	if x.Checks == nil {
+		return stepResult{}, Stalled(fmt.Errorf("check %q cannot run: the agent has no checker", c.Name))
+	}
+	ms := r.Current.Measurements
+	if n := len(ms); n > 0 {
+		if due := ms[n-1].At.Add(c.Interval.Duration).Sub(x.now()); due > 0 {
+			return stepResult{wait: due, reason: fmt.Sprintf("checking %s: %d measurements so far", c.Name, n)}, nil
+		}
+	}
+	m, err := x.Checks.Measure(ctx, c, rolloutVars(r))
+	if err != nil {
+		return stepResult{}, err
+	}
+	m.At = x.now()
+	next, err := x.Journal.Progress(r.ID, StepProgress{Started: r.Current.Started, Measurements: append(ms, m)})
+	if err != nil {
+		return stepResult{}, err
+	}
+	*r = *next
+	return judge(c, r.Current, x.now()), nil
+}
+
+// judge decides a check from its measurements so far.
+func judge(c *spec.Check, p StepProgress, now time.Time) stepResult {
+	last := p.Measurements[len(p.Measurements)-1]
+	over := now.Sub(p.Started) >= c.Duration.Duration
+	switch {
+	case last.NoData && c.Inconclusive != spec.InconclusiveRetry:
+		return stepResult{failed: true, reason: fmt.Sprintf("check %s failed: no data (inconclusive: fail)", c.Name)}
+	case last.NoData && over:
+		return stepResult{failed: true, reason: fmt.Sprintf("check %s failed: still no data after %s", c.Name, c.Duration.Duration)}
+	case !last.NoData && !last.Passed && last.Detail != "":
+		return stepResult{failed: true, reason: fmt.Sprintf("check %s failed: %s", c.Name, last.Detail)}
+	case !last.NoData && !last.Passed:
+		return stepResult{failed: true, reason: fmt.Sprintf("check %s failed: value %g is outside its threshold%s", c.Name, last.Value, thresholdText(c))}
+	case over:
+		return stepResult{}
+	}
+	return stepResult{wait: c.Interval.Duration, reason: fmt.Sprintf("checking %s: %d measurements so far", c.Name, len(p.Measurements))}
+}
+
+func thresholdText(c *spec.Check) string {
+	var t spec.Threshold
+	switch {
+	case c.CloudWatch != nil:
+		t = c.CloudWatch.Threshold
+	case c.Prometheus != nil:
+		t = c.Prometheus.Threshold
+	default:
+		return ""
+	}
+	switch {
+	case t.Min != nil && t.Max != nil:
+		return fmt.Sprintf(" [%g, %g]", *t.Min, *t.Max)
+	case t.Min != nil:
+		return fmt.Sprintf(" (min %g)", *t.Min)
+	case t.Max != nil:
+		return fmt.Sprintf(" (max %g)", *t.Max)
+	}
+	return ""
+}
+
+// rolloutVars are the ${rollout.*} placeholders of checks.
+func rolloutVars(r *Rollout) map[string]string {
+	return map[string]string{
+		"rollout.revision":      r.Revision,
+		"rollout.shortRevision": shortRevision(r.Revision),
+	}
+}
