@@ -1,0 +1,234 @@
+// Package agent runs Jibe: it takes revisions from the sources, reconciles
+// each application through the engine, environment by environment, and
+// reports the outcome as commit statuses.
+//
+// Work is keyed by application: a work queue de-duplicates keys, so a burst
+// of commits reconciles an application once, at its latest revision, and
+// never twice at the same time. Waiting (pauses, health, approvals) is not
+// done by a goroutine: the engine journals the rollout and the key comes
+// back to the queue when it is due.
+package agent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+
+	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/providers/github"
+	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/sources"
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// Source produces updates until its context is done: sources.Git and
+// sources.Dir.
+type Source interface {
+	Run(ctx context.Context, out chan<- sources.Update) error
+}
+
+// StatusPoster posts commit statuses without blocking: github.Reporter.
+type StatusPoster interface {
+	Post(github.Status)
+}
+
+// Options configures an Agent. Config and Journal are required.
+type Options struct {
+	Config  *config.Config
+	Journal *reconcile.Journal
+	// Platforms deploy targets, by platform.
+	Platforms map[spec.Platform]reconcile.Platform
+	// Checks measures verify steps; Gate decides approvals.
+	Checks reconcile.Checker
+	Gate   reconcile.Gate
+	// Statuses receives commit statuses; nil to post none.
+	Statuses StatusPoster
+	// Sources produce revisions.
+	Sources []Source
+	// Clock drives the work queue's delays and the engine. Default the
+	// wall clock.
+	Clock clock.WithTicker
+	// Logger receives the agent's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Agent reconciles applications from their sources.
+type Agent struct {
+	opts     Options
+	log      *slog.Logger
+	queue    workqueue.TypedRateLimitingInterface[string]
+	executor *reconcile.Executor
+
+	mu   sync.Mutex
+	apps map[string]*appState // by key: source/folder
+	// byName finds an application's state from engine events.
+	byName map[string]*appState
+	// envs are each application's environments, in order, by name.
+	envs map[string][]string
+
+	metrics *metrics
+}
+
+// appState is what the agent knows of one application.
+type appState struct {
+	key, source, folder string
+	// revision is the latest revision of the application's folder.
+	revision *sources.Revision
+	// name is the application's name once its spec has loaded.
+	name string
+	// repo is the GitHub owner/name statuses go to; empty for none.
+	owner, repo string
+	// lastError is the last reconcile error, for the API.
+	lastError string
+}
+
+// New returns an agent; Run starts it.
+func New(opts Options) *Agent {
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byName: map[string]*appState{},
+		envs: map[string][]string{}, metrics: newMetrics()}
+	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Second, 5*time.Minute),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "applications", Clock: opts.Clock})
+	a.executor = &reconcile.Executor{Journal: opts.Journal, Platforms: opts.Platforms, Checks: opts.Checks,
+		Gate: opts.Gate, Now: opts.Clock.Now, Emit: a.onEvent}
+	return a
+}
+
+// Run runs the sources and the workers until ctx is done, then lets the
+// workers finish the step they are in (each step's outcome is journaled)
+// and returns. It resumes the rollouts the journal holds as running.
+func (a *Agent) Run(ctx context.Context) error {
+	updates := make(chan sources.Update, 16)
+	var wg sync.WaitGroup
+	for _, s := range a.opts.Sources {
+		wg.Go(func() {
+			if err := s.Run(ctx, updates); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("a source stopped", "err", err)
+			}
+		})
+	}
+	for range a.opts.Config.Reconcile.MaxConcurrentRollouts {
+		wg.Go(func() {
+			for a.processNext(ctx) {
+			}
+		})
+	}
+	a.receive(ctx, updates)
+	a.queue.ShutDownWithDrain()
+	wg.Wait()
+	return nil
+}
+
+// receive hands updates to the queue until ctx is done.
+func (a *Agent) receive(ctx context.Context, updates <-chan sources.Update) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u := <-updates:
+			a.Handle(u)
+		}
+	}
+}
+
+// Handle records the revisions of an update and queues the applications
+// it changed. Exported for tests and for sources wired by hand.
+func (a *Agent) Handle(u sources.Update) {
+	log := a.log.With("source", u.Source, "commit", shortSHA(u.Commit.SHA), "transition", u.Transition.String())
+	if u.Transition == sources.TransitionBranchDeleted {
+		log.Warn("the branch was deleted; applications keep running their last revision")
+		return
+	}
+	if u.Transition == sources.TransitionRewritten || u.Transition == sources.TransitionUnverified {
+		log.Warn("the branch was rewritten (force push); reconciling the new commit as it is")
+	}
+	for _, au := range u.Apps {
+		if au.Revision == nil {
+			log.Warn("an application folder was removed; its resources are left running", "app", au.App)
+			continue
+		}
+		key := a.remember(u, au)
+		if au.Change.Triggers() {
+			a.queue.Add(key)
+		}
+	}
+}
+
+// remember stores the latest revision of an application.
+func (a *Agent) remember(u sources.Update, au sources.AppUpdate) string {
+	key := u.Source + "/" + au.App
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := a.apps[key]
+	if st == nil {
+		st = &appState{key: key, source: u.Source, folder: au.App}
+		st.owner, st.repo = repository(a.opts.Config.Source(u.Source))
+		a.apps[key] = st
+	}
+	st.revision = au.Revision
+	return key
+}
+
+func (a *Agent) state(key string) *appState {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.apps[key]
+}
+
+// processNext reconciles one queued application and requeues it as its
+// outcome's retry policy says. It returns false once the queue is shut down.
+func (a *Agent) processNext(ctx context.Context) bool {
+	key, shutdown := a.queue.Get()
+	if shutdown {
+		return false
+	}
+	defer a.queue.Done(key)
+	err := a.reconcile(ctx, key)
+	a.setError(key, err)
+	a.metrics.reconciles.WithLabelValues(outcome(err)).Inc()
+	var waiting *reconcile.WaitingError
+	switch reconcile.PolicyOf(err) {
+	case reconcile.PolicyNone:
+		a.queue.Forget(key)
+	case reconcile.PolicyStall:
+		a.queue.Forget(key)
+		a.log.Error("reconcile stalled until the spec or the configuration changes", "app", key, "err", err)
+	case reconcile.PolicyRequeue:
+		errors.As(err, &waiting)
+		a.queue.Forget(key)
+		a.queue.AddAfter(key, waiting.RequeueAfter)
+	default:
+		a.log.Warn("reconcile failed; retrying with backoff", "app", key, "err", err)
+		a.queue.AddRateLimited(key)
+	}
+	return true
+}
+
+func (a *Agent) setError(key string, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if st := a.apps[key]; st != nil {
+		st.lastError = ""
+		if err != nil && reconcile.PolicyOf(err) != reconcile.PolicyRequeue {
+			st.lastError = err.Error()
+		}
+	}
+}
+
+func shortSHA(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

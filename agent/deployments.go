@@ -1,0 +1,98 @@
+package agent
+
+import (
+	"fmt"
+	"path"
+	"sort"
+
+	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// deployments returns what env deploys at revision: one Deployment per
+// target, placed by the environment and the agent configuration.
+func deployments(cfg *config.Config, app *spec.App, r *spec.Rendered, revision string) []*reconcile.Deployment {
+	env := r.Environment
+	var out []*reconcile.Deployment
+	for _, t := range r.Targets {
+		d := &reconcile.Deployment{App: app.Metadata.Name, Env: env.Name, Revision: revision, Environment: env, Target: t}
+		if env.AWS != nil {
+			d.Account, d.Region = env.AWS.Account, env.AWS.Region
+			if a := cfg.Account(env.AWS.Account); a != nil && d.Region == "" {
+				d.Region = a.Region
+			}
+		}
+		if env.Kubernetes != nil {
+			d.Cluster, d.Namespace = env.Kubernetes.Cluster, env.Kubernetes.Namespace
+			if d.Namespace == "" && t.Kubernetes != nil {
+				d.Namespace = t.Kubernetes.Namespace
+			}
+			if d.Namespace == "" {
+				d.Namespace = "default"
+			}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// checkTenancy refuses deployments outside what src may deploy to: AWS
+// accounts, clusters, and every namespace a Kubernetes target writes into.
+// The error is stalled: nothing is applied until the spec or the
+// configuration changes.
+func checkTenancy(src *config.Source, deps []*reconcile.Deployment) error {
+	for _, d := range deps {
+		if err := checkDeployment(src, d); err != nil {
+			return reconcile.Stalled(fmt.Errorf("environment %s, target %s: %w", d.Env, d.Target.Name, err))
+		}
+	}
+	return nil
+}
+
+func checkDeployment(src *config.Source, d *reconcile.Deployment) error {
+	if d.Target.Platform().OnAWS() {
+		return src.CheckAccount(d.Account)
+	}
+	for _, ns := range namespaces(d) {
+		if err := src.CheckCluster(d.Cluster, ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// namespaces lists the namespaces a Kubernetes deployment writes into,
+// sorted: its default namespace, those its manifests name, and "" for
+// cluster-scoped kinds the agent knows (Namespace, CRDs, cluster RBAC).
+func namespaces(d *reconcile.Deployment) []string {
+	set := map[string]bool{d.Namespace: true}
+	for _, m := range d.Target.Manifests {
+		kind, _ := m.Object["kind"].(string)
+		switch kind {
+		case "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding",
+			"PersistentVolume", "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration":
+			set[""] = true
+			continue
+		}
+		md, _ := m.Object["metadata"].(map[string]any)
+		if ns, _ := md["namespace"].(string); ns != "" {
+			set[ns] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for ns := range set {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// appName returns the name of the application in folder, for statuses of
+// a spec too broken to name itself.
+func appName(folder string) string {
+	if folder == "." || folder == "" {
+		return "root"
+	}
+	return path.Base(folder)
+}

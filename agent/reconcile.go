@@ -1,0 +1,147 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// reconcile brings one application to its latest revision, environment by
+// environment: an environment starts the revision only once the previous
+// one runs it and has verified it.
+func (a *Agent) reconcile(ctx context.Context, key string) error {
+	st := a.state(key)
+	if st == nil || st.revision == nil {
+		return nil
+	}
+	rev := st.revision
+	// Files are named as in the repository, as people see them on GitHub.
+	app, err := spec.LoadFS(rev.Files, rev.App)
+	if err != nil {
+		a.reportInvalid(st, rev.Commit, err)
+		return reconcile.Stalled(fmt.Errorf("the spec at %s is invalid: %w", shortSHA(rev.Commit), err))
+	}
+	a.named(st, app.Metadata.Name)
+	a.setEnvs(app)
+	src := a.opts.Config.Source(rev.Source)
+	if src == nil {
+		return reconcile.Stalled(fmt.Errorf("source %s is no longer configured", rev.Source))
+	}
+	for _, env := range app.Spec.Environments {
+		r, err := app.Render(env.Name)
+		if err != nil {
+			return reconcile.Stalled(err)
+		}
+		deps := deployments(a.opts.Config, app, r, rev.Commit)
+		if err := checkTenancy(src, deps); err != nil {
+			a.post(st, rev.Commit, env.Name, "failure", "refused: "+unwrapStalled(err).Error())
+			return err
+		}
+		verified, err := a.advanceEnv(ctx, app, r, deps, rev.Commit)
+		if err != nil || !verified {
+			return err
+		}
+	}
+	return nil
+}
+
+// advanceEnv moves one environment towards revision. It reports whether
+// the environment runs the revision, verified, so that the next one may
+// start.
+func (a *Agent) advanceEnv(ctx context.Context, app *spec.App, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
+	env := r.Environment.Name
+	cur, err := a.opts.Journal.Current(app.Metadata.Name, env)
+	switch {
+	case err != nil && !errors.Is(err, reconcile.ErrNoRollout):
+		return false, err
+	case err == nil && cur.Revision == revision:
+		return a.continueRollout(ctx, cur, deps)
+	case err == nil && !cur.State.Final():
+		if _, err := a.executor.Supersede(ctx, cur, deps, revision); err != nil {
+			return false, err
+		}
+	}
+	return a.startRollout(ctx, app, r, deps, revision)
+}
+
+// continueRollout advances the environment's rollout of the revision, or
+// reports how it ended.
+func (a *Agent) continueRollout(ctx context.Context, cur *reconcile.Rollout, deps []*reconcile.Deployment) (bool, error) {
+	if !cur.State.Final() {
+		next, err := a.executor.Advance(ctx, cur, deps)
+		if err != nil {
+			return false, err
+		}
+		cur = next
+	}
+	return cur.State == reconcile.RolloutSucceeded, nil
+}
+
+// startRollout plans the environment against live state and starts the
+// rollout. An environment in sync gets an empty rollout, so the journal
+// records that it runs the revision.
+func (a *Agent) startRollout(ctx context.Context, app *spec.App, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
+	changes, err := a.diff(ctx, deps)
+	if err != nil {
+		return false, err
+	}
+	plan := reconcile.Build(app.Metadata.Name, revision, []reconcile.EnvInput{{Rendered: r, Changes: changes}})
+	ro, err := a.opts.Journal.Start(app.Metadata.Name, revision, plan.Environments[0])
+	if err != nil {
+		return false, err
+	}
+	a.onEvent(reconcile.Event{Kind: reconcile.EventStarted, Rollout: ro, Message: startMessage(&plan.Environments[0])})
+	return a.continueRollout(ctx, ro, deps)
+}
+
+func startMessage(p *reconcile.EnvPlan) string {
+	if p.InSync() {
+		return "checking: already in sync"
+	}
+	return fmt.Sprintf("rolling out %d change(s) with %s", len(p.Changes), p.Strategy)
+}
+
+// diff asks each target's platform what differs from Git.
+func (a *Agent) diff(ctx context.Context, deps []*reconcile.Deployment) ([]reconcile.Change, error) {
+	var all []reconcile.Change
+	for _, d := range deps {
+		p := a.opts.Platforms[d.Target.Platform()]
+		if p == nil {
+			return nil, reconcile.Stalled(fmt.Errorf("target %s: this agent has no %s platform configured", d.Target.Name, d.Target.Platform()))
+		}
+		changes, err := p.Diff(ctx, d)
+		if err != nil {
+			return nil, fmt.Errorf("diffing %s in %s: %w", d.Target.Name, d.Env, err)
+		}
+		all = append(all, changes...)
+	}
+	return all, nil
+}
+
+func (a *Agent) named(st *appState, name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st.name = name
+	a.byName[name] = st
+}
+
+func (a *Agent) setEnvs(app *spec.App) {
+	names := make([]string, len(app.Spec.Environments))
+	for i, e := range app.Spec.Environments {
+		names[i] = e.Name
+	}
+	a.mu.Lock()
+	a.envs[app.Metadata.Name] = names
+	a.mu.Unlock()
+}
+
+func unwrapStalled(err error) error {
+	var s *reconcile.StalledError
+	if errors.As(err, &s) {
+		return s.Err
+	}
+	return err
+}

@@ -1,0 +1,158 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/jibe-dev/jibe/reconcile"
+)
+
+// AppView is what the API shows of one application: which revision runs
+// in each environment, and how its last rollout went.
+type AppView struct {
+	Name     string `json:"name"`
+	Source   string `json:"source"`
+	Folder   string `json:"folder"`
+	Revision string `json:"revision"`
+	// Error is the last reconcile error (invalid spec, refused target...).
+	Error        string    `json:"error,omitempty"`
+	Environments []EnvView `json:"environments"`
+}
+
+// EnvView is an environment's latest rollout.
+type EnvView struct {
+	Name     string `json:"name"`
+	Revision string `json:"revision"`
+	State    string `json:"state"`
+	// Step is the step the rollout is at, while it runs.
+	Step    string    `json:"step,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	Updated time.Time `json:"updated"`
+}
+
+// Applications returns the view of every application, sorted by name.
+func (a *Agent) Applications() []AppView {
+	a.mu.Lock()
+	states := make([]appState, 0, len(a.apps))
+	for _, st := range a.apps {
+		states = append(states, *st)
+	}
+	a.mu.Unlock()
+	views := make([]AppView, 0, len(states))
+	for _, st := range states {
+		views = append(views, a.view(&st))
+	}
+	sort.Slice(views, func(i, j int) bool { return views[i].Name < views[j].Name })
+	return views
+}
+
+func (a *Agent) view(st *appState) AppView {
+	v := AppView{Name: st.name, Source: st.source, Folder: st.folder, Error: st.lastError, Environments: []EnvView{}}
+	if v.Name == "" {
+		v.Name = appName(st.folder)
+	}
+	if st.revision != nil {
+		v.Revision = st.revision.Commit
+	}
+	for _, env := range a.envNames(st.name) {
+		r, err := a.opts.Journal.Current(st.name, env)
+		if errors.Is(err, reconcile.ErrNoRollout) || err != nil {
+			continue
+		}
+		v.Environments = append(v.Environments, envView(r))
+	}
+	return v
+}
+
+// envNames lists the environments the journal has rollouts for.
+func (a *Agent) envNames(app string) []string {
+	running, _ := a.opts.Journal.Running()
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range running {
+		if r.App == app && !seen[r.Env] {
+			seen[r.Env] = true
+			out = append(out, r.Env)
+		}
+	}
+	a.mu.Lock()
+	for _, env := range a.envs[app] {
+		if !seen[env] {
+			seen[env] = true
+			out = append(out, env)
+		}
+	}
+	a.mu.Unlock()
+	return out
+}
+
+func envView(r *reconcile.Rollout) EnvView {
+	v := EnvView{Name: r.Env, Revision: r.Revision, State: r.State.String(), Reason: r.Reason, Updated: r.Updated}
+	if !r.State.Final() && r.Next < len(r.Plan.Steps) {
+		v.Step = r.Plan.Steps[r.Next].Kind.String()
+	}
+	return v
+}
+
+// metrics are the agent's Prometheus metrics.
+type metrics struct {
+	registry   *prometheus.Registry
+	reconciles *prometheus.CounterVec
+	events     *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jibe_reconciles_total",
+			Help: "Reconciles of applications, by outcome (ok, waiting, stalled, error).",
+		}, []string{"outcome"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jibe_rollout_events_total",
+			Help: "Rollout events, by kind (started, succeeded, failed, rolled-back, superseded...).",
+		}, []string{"kind"}),
+	}
+	m.registry.MustRegister(m.reconciles, m.events,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// outcome names a reconcile outcome for metrics.
+func outcome(err error) string {
+	switch reconcile.PolicyOf(err) {
+	case reconcile.PolicyNone:
+		return "ok"
+	case reconcile.PolicyRequeue:
+		return "waiting"
+	case reconcile.PolicyStall:
+		return "stalled"
+	}
+	return "error"
+}
+
+// Handler serves the agent's HTTP API: /healthz, /metrics,
+// /api/v1/applications, and webhooks under /hooks/ when given.
+func (a *Agent) Handler(webhooks http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics.registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/v1/applications", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(a.Applications())
+	})
+	if webhooks != nil {
+		mux.Handle("/hooks/", webhooks)
+	}
+	return mux
+}

@@ -1,0 +1,119 @@
+package sources
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Status is the state of one polled repository and branch, for the API
+// and the dashboard.
+type Status struct {
+	// URL is the repository URL (without any embedded password).
+	URL string
+	// Branch is the branch polled.
+	Branch string
+	// Sources are the configured sources polled through it.
+	Sources []string
+	// LastPoll is when the last poll finished, zero before the first.
+	LastPoll time.Time
+	// LastCommit is the last commit reported, "" before the first.
+	LastCommit string
+	// LastError is the last poll's error, nil when it succeeded. Use
+	// Stalling to tell errors that need someone's attention.
+	LastError error
+	// ConsecutiveFailures counts failed polls since the last success.
+	ConsecutiveFailures int
+	// NextPoll is when the next poll is due (a trigger can make it sooner).
+	NextPoll time.Time
+}
+
+func (p *poller) currentStatus() Status {
+	p.statusMu.Lock()
+	defer p.statusMu.Unlock()
+	s := p.status
+	s.Sources = append([]string(nil), s.Sources...)
+	return s
+}
+
+// pollAndRecord polls and records the outcome in the status and the log.
+// A poll cut short by shutdown is not recorded as a failure.
+func (p *poller) pollAndRecord(ctx context.Context) ([]Update, error) {
+	updates, err := p.poll(ctx)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	p.statusMu.Lock()
+	s := &p.status
+	s.LastPoll, s.LastError = p.env.clock.Now(), err
+	if err != nil {
+		s.ConsecutiveFailures++
+	} else {
+		s.ConsecutiveFailures = 0
+	}
+	if len(updates) > 0 && updates[0].Commit.SHA != "" {
+		s.LastCommit = updates[0].Commit.SHA
+	}
+	failures := s.ConsecutiveFailures
+	p.statusMu.Unlock()
+	p.logPoll(updates, err, failures)
+	return updates, err
+}
+
+// logPoll logs new commits and failures; unchanged polls are silent.
+// Rewritten or deleted branches are warnings: someone should know.
+func (p *poller) logPoll(updates []Update, err error, failures int) {
+	log := p.env.log.With("url", redactURL(p.url), "branch", p.branch)
+	for _, u := range updates {
+		level := slog.LevelInfo
+		if u.Transition >= TransitionRewritten {
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, "new revision", "source", u.Source, "revision", u.Commit.SHA,
+			"previous", u.Previous, "transition", u.Transition.String(), "apps", len(u.Apps), "changed", len(u.Changed()))
+	}
+	if err != nil {
+		log.Warn("poll failed", "error", err, "failures", failures, "stalling", Stalling(err))
+	}
+}
+
+// run polls until ctx is done: at the interval (jittered), later after
+// failures, and at once when triggered.
+func (p *poller) run(ctx context.Context, out chan<- Update) {
+	for {
+		updates, _ := p.pollAndRecord(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if !publish(ctx, out, updates) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-p.trigger:
+		case <-p.env.clock.After(p.schedule()):
+		}
+	}
+}
+
+// schedule returns the delay before the next poll and records when it is due.
+func (p *poller) schedule() time.Duration {
+	p.statusMu.Lock()
+	defer p.statusMu.Unlock()
+	d := jitter(backoff(p.interval, p.env.maxBackoff, p.status.ConsecutiveFailures), p.env.jitter)
+	p.status.NextPoll = p.env.clock.Now().Add(d)
+	return d
+}
+
+// publish sends updates to out, giving up when ctx is done.
+func publish(ctx context.Context, out chan<- Update, updates []Update) bool {
+	for _, u := range updates {
+		select {
+		case out <- u:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}

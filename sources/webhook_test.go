@@ -1,0 +1,288 @@
+package sources
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jibe-dev/jibe/internal/githubemu"
+	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
+)
+
+const hookSecret = "hook-s3cret-value"
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type hookHarness struct {
+	srv   *httptest.Server
+	logs  *syncBuffer
+	mu    sync.Mutex
+	hints []Hint
+}
+
+func (h *hookHarness) Hints() []Hint {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]Hint(nil), h.hints...)
+}
+
+// startWebhook serves a Webhook for trigger at /github and /generic.
+func startWebhook(t *testing.T, trigger Triggerer) *hookHarness {
+	h := &hookHarness{logs: &syncBuffer{}}
+	secret, err := secretFile(t, hookSecret).Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh, err := NewWebhook(WebhookOptions{
+		Secret: secret, Trigger: trigger, Clock: newFakeClock(),
+		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		OnHint: func(hint Hint) { h.mu.Lock(); h.hints = append(h.hints, hint); h.mu.Unlock() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/github", wh.GitHub())
+	mux.Handle("/generic", wh.Generic())
+	h.srv = httptest.NewServer(mux)
+	t.Cleanup(h.srv.Close)
+	t.Cleanup(func() {
+		if logs := h.logs.String(); strings.Contains(logs, hookSecret) || strings.Contains(logs, "sha256=") {
+			t.Errorf("the logs reveal the secret or a signature:\n%s", logs)
+		}
+	})
+	return h
+}
+
+func sign(body []byte) string {
+	m := hmac.New(sha256.New, []byte(hookSecret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+func (h *hookHarness) post(t *testing.T, path string, body []byte, headers map[string]string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+path, bytes.NewReader(body))
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// countingTrigger records triggers.
+type countingTrigger struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (c *countingTrigger) Trigger(repo, branch string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, repo+"@"+branch)
+	return 1
+}
+
+func (c *countingTrigger) Calls() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.calls...)
+}
+
+func TestWebhookPushPollsAtOnce(t *testing.T) {
+	_, repo, first := newAppsRepo(t)
+	clock := newFakeClock()
+	g := newTestGit(t, gitSourceFor(repo.URL()), GitOptions{Clock: clock})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := make(chan Update)
+	go g.Run(ctx, out)
+	if u := receive(t, out, "the first update"); u.Commit.SHA != first {
+		t.Fatalf("first update at %s", u.Commit.SHA)
+	}
+
+	h := startWebhook(t, g)
+	gh := githubemu.Start(t, githubemu.Options{})
+	if err := gh.AddRepo("acme/app"); err != nil {
+		t.Fatal(err)
+	}
+	gh.AddWebhook("acme/app", h.srv.URL+"/github", hookSecret, githubemu.EventPush)
+
+	second := repo.Commit(gitserver.Commit{Files: map[string]string{"apps/web/jibe.yaml": "name: web\n# v2\n"}})
+	if err := gh.Push(t.Context(), "acme/app", githubemu.Push{Branch: "main", After: second, Pusher: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := gh.Deliveries(); len(d) != 1 || d[0].Status != http.StatusAccepted {
+		t.Fatalf("deliveries = %+v, want one answered 202", d)
+	}
+	// No clock advance: the webhook alone made the poller poll.
+	if u := receive(t, out, "the update after the push"); u.Commit.SHA != second {
+		t.Fatalf("update at %s, want %s", u.Commit.SHA, second)
+	}
+}
+
+func TestWebhookRejectsBadDeliveries(t *testing.T) {
+	trig := &countingTrigger{}
+	h := startWebhook(t, trig)
+	push := []byte(`{"ref":"refs/heads/main","after":"abc","repository":{"full_name":"acme/app"}}`)
+	headers := func(id, sig string) map[string]string {
+		m := map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": id}
+		if sig != "" {
+			m["X-Hub-Signature-256"] = sig
+		}
+		return m
+	}
+	big := append(append([]byte(`{"ref":"refs/heads/main","pad":"`), bytes.Repeat([]byte("x"), DefaultMaxWebhookBody)...), `"}`...)
+	tests := []struct {
+		name    string
+		body    []byte
+		headers map[string]string
+		want    int
+	}{
+		{"unsigned", push, headers("d1", ""), http.StatusUnauthorized},
+		{"wrong signature", push, headers("d2", sign([]byte("other body"))), http.StatusForbidden},
+		{"malformed signature", push, headers("d3", "sha1=abc"), http.StatusForbidden},
+		{"oversized", big, headers("d4", sign(big)), http.StatusRequestEntityTooLarge},
+		{"valid", push, headers("d5", sign(push)), http.StatusAccepted},
+		{"replayed", push, headers("d5", sign(push)), http.StatusConflict},
+		{"not JSON", []byte("nope"), headers("d6", sign([]byte("nope"))), http.StatusBadRequest},
+		{"ping", []byte(`{}`), map[string]string{"X-GitHub-Event": "ping", "X-GitHub-Delivery": "d7", "X-Hub-Signature-256": sign([]byte(`{}`))}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		if got := h.post(t, "/github", tt.body, tt.headers); got != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	if calls := trig.Calls(); len(calls) != 1 || calls[0] != "acme/app@main" {
+		t.Fatalf("triggers = %v, want only the valid delivery's", calls)
+	}
+	resp, err := http.Get(h.srv.URL + "/github")
+	if err != nil || resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("GET: %v %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	for _, reason := range []string{"unsigned delivery", "signature does not match", "replay", "larger than the limit"} {
+		if !strings.Contains(h.logs.String(), reason) {
+			t.Errorf("no log line says %q", reason)
+		}
+	}
+}
+
+func TestWebhookGenericEndpoint(t *testing.T) {
+	trig := &countingTrigger{}
+	h := startWebhook(t, trig)
+	body := []byte(`{"repository":"https://git.example.com/acme/app.git","branch":"main"}`)
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    int
+	}{
+		{"token", map[string]string{"X-Jibe-Token": hookSecret}, http.StatusAccepted},
+		{"signature", map[string]string{"X-Hub-Signature-256": sign(body), "X-Jibe-Delivery": "g1"}, http.StatusAccepted},
+		{"replayed", map[string]string{"X-Hub-Signature-256": sign(body), "X-Jibe-Delivery": "g1"}, http.StatusConflict},
+		{"wrong token", map[string]string{"X-Jibe-Token": "guess"}, http.StatusForbidden},
+		{"nothing", nil, http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		if got := h.post(t, "/generic", body, tt.headers); got != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	if n := len(trig.Calls()); n != 2 {
+		t.Fatalf("%d triggers, want 2", n)
+	}
+	// The GitHub endpoint does not take tokens.
+	if got := h.post(t, "/github", body, map[string]string{"X-Jibe-Token": hookSecret, "X-GitHub-Event": "push"}); got != http.StatusUnauthorized {
+		t.Fatalf("token on the GitHub endpoint: status %d", got)
+	}
+}
+
+func TestWebhookPublishesPullRequestHints(t *testing.T) {
+	h := startWebhook(t, &countingTrigger{})
+	gh := githubemu.Start(t, githubemu.Options{})
+	if err := gh.AddRepo("acme/app"); err != nil {
+		t.Fatal(err)
+	}
+	gh.AddWebhook("acme/app", h.srv.URL+"/github", hookSecret)
+	head := strings.Repeat("a", 40)
+	ctx := t.Context()
+	n, err := gh.CreatePullRequest(ctx, "acme/app", githubemu.NewPullRequest{Author: "dev", Head: "feature", HeadSHA: head})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gh.SubmitReview(ctx, "acme/app", n, githubemu.Review{User: "alice", State: githubemu.ReviewApproved}); err != nil {
+		t.Fatal(err)
+	}
+	merge := strings.Repeat("b", 40)
+	if err := gh.MergePullRequest(ctx, "acme/app", n, "alice", merge); err != nil {
+		t.Fatal(err)
+	}
+
+	hints := h.Hints()
+	if len(hints) != 3 {
+		t.Fatalf("%d hints, want 3: %+v", len(hints), hints)
+	}
+	opened, review, merged := hints[0], hints[1], hints[2]
+	if opened.Kind != HintPullRequest || opened.Action != "opened" || opened.Number != n || opened.HeadSHA != head ||
+		opened.HeadRef != "feature" || opened.BaseRef != "main" || opened.Repository != "acme/app" || opened.Delivery == "" {
+		t.Errorf("opened hint = %+v", opened)
+	}
+	if review.Kind != HintPullRequestReview || review.Review == nil || review.Review.User != "alice" ||
+		review.Review.State != "approved" || review.Review.CommitID != head {
+		t.Errorf("review hint = %+v (review %+v)", review, review.Review)
+	}
+	if merged.Action != "closed" || !merged.Merged || merged.MergeCommitSHA != merge {
+		t.Errorf("merged hint = %+v", merged)
+	}
+}
+
+func TestTriggersWhilePendingAreMerged(t *testing.T) {
+	srv, repo, _ := newAppsRepo(t)
+	clock := newFakeClock()
+	g := newTestGit(t, gitSourceFor(repo.URL()), GitOptions{Clock: clock})
+	for range 5 {
+		if n := g.Trigger(repo.URL(), "main"); n != 1 {
+			t.Fatalf("Trigger by URL matched %d pollers", n)
+		}
+	}
+	srv.ResetRequests()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go g.Run(ctx, make(chan Update, 10))
+	// The first poll, then one for the five pending triggers.
+	// Each wait registers a timer with the fake clock: two waits, two polls.
+	eventually(t, "the poller waits after its second poll", func() bool { return clock.Waiters() == 2 })
+	infoRefs := srv.CountRequests(func(r gitserver.Request) bool { return strings.HasSuffix(r.Path, "/info/refs") })
+	// First poll: ls-remote + fetch's own advertisement; triggered poll: ls-remote.
+	if infoRefs != 3 {
+		t.Fatalf("%d info/refs requests, want 3 (two polls)", infoRefs)
+	}
+}
