@@ -189,7 +189,7 @@ func (g *Git) appTokens(source string, app config.GitHubApp) *appTokens {
 	if t := g.tokens[key]; t != nil {
 		return t
 	}
-	t := &appTokens{source: source, apiURL: g.opts.GitHubAPIURL, app: app, client: g.opts.HTTPClient, clock: g.opts.Clock}
+	t := newAppTokens(source, g.opts.GitHubAPIURL, app, g.opts.HTTPClient, g.opts.Clock)
 	g.tokens[key] = t
 	return t
 }
