@@ -89,6 +89,7 @@ var ruleCases = []struct {
 	{"unknown field", []patch{{"stateDir:", "stateDirectory: x\nstateDir:"}}},
 	{"wrong kind", []patch{{"kind: AgentConfig", "kind: Application"}}},
 	{"no sources", []patch{{"sources:\n  - name: payments", "sourcez:\n  - name: payments"}}},
+	{"empty sources", []patch{{"sources:\n  - name: payments", "sources: []\nunused:\n  - name: payments"}}},
 	{"secret written in place", []patch{{"token: {env: GITHUB_TOKEN}", "token: ghp_16C7e42F292c6912E7710c838347Ae178B4a"}}},
 	{"secret reference with both env and file", []patch{{"{env: JIBE_WEBHOOK_SECRET}", "{env: JIBE_WEBHOOK_SECRET, file: /s}"}}},
 	{"secret reference with bad variable name", []patch{{"{env: JIBE_WEBHOOK_SECRET}", "{env: JIBE-WEBHOOK}"}}},

@@ -57,6 +57,7 @@ func envSteps(env *spec.Environment, targets []string) []Step {
 	default:
 		steps = append(steps, perTarget(StepApply, targets)...)
 		steps = append(steps, perTarget(StepWaitHealthy, targets)...)
+		steps = append(steps, perTarget(StepPromote, targets)...)
 	}
 	steps = append(steps, verifySteps(env.Verify)...)
 	if s.Kind() != spec.StrategyRolling {

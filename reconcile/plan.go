@@ -130,7 +130,8 @@ const (
 	StepPause
 	// StepVerify runs a check against the new version.
 	StepVerify
-	// StepPromote makes the new version the stable one.
+	// StepPromote makes the new version the stable one and prunes what the
+	// revision no longer has (for every strategy, rolling included).
 	StepPromote
 	// StepCleanup removes what the previous version left, after Duration
 	// (a blue/green rollback window).

@@ -137,6 +137,7 @@ var ruleCases = []struct {
 	{"invalid application name", []patch{{"jibe.yaml", "name: shop", "name: Shop_Front"}}},
 	{"missing required fields", []patch{{"jibe.yaml", "metadata:\n  name: shop\n", "metadata: {}\n"}}},
 	{"no targets", []patch{{"jibe.yaml", "  targets:\n    - name: web\n", "  targetz:\n    - name: web\n"}}},
+	{"empty environments", []patch{{"jibe.yaml", "  environments:\n    - name: staging\n", "  environments: []\n  other:\n    - name: staging\n"}}},
 	{"wrong type", []patch{{"jibe.yaml", "reviews: 1", "reviews: one"}}},
 	{"duplicate key", []patch{{"jibe.yaml", "      approval:\n", "      rollback: manual\n      rollback: automatic\n      approval:\n"}}},
 	{"artifact with two kinds", []patch{{"jibe.yaml", "      ami: ami-0123456789abcdef0", "      ami: ami-0123456789abcdef0\n      image: x/y:1"}}},

@@ -5,10 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/spec"
@@ -17,7 +24,11 @@ import (
 func jibe(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, &out, &errOut)
+	// A deadline, so that a command that unexpectedly keeps running fails
+	// the test instead of hanging the package.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	code = run(ctx, args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -184,5 +195,46 @@ func TestVersionAndHelp(t *testing.T) {
 		if code != exitOK || !strings.Contains(out, "Usage:") {
 			t.Errorf("jibe %v: exit %d, output %q", args, code, out)
 		}
+	}
+}
+
+// `jibe emulator aws` serves real AWS API calls until it is stopped.
+func TestEmulatorAWS(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"emulator", "aws", "--listen", addr, "--speed", "10"}, io.Discard, io.Discard)
+	}()
+
+	client := ecs.New(ecs.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := client.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("demo")})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("emulator not serving: %v", err)
+		}
+		select {
+		case <-time.After(20 * time.Millisecond):
+		case code := <-done:
+			t.Fatalf("emulator exited with %d", code)
+		}
+	}
+	out, err := client.ListClusters(ctx, &ecs.ListClustersInput{})
+	if err != nil || len(out.ClusterArns) != 1 {
+		t.Fatalf("clusters = %v, %v", out, err)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("exit %d after stop", code)
 	}
 }

@@ -286,12 +286,25 @@ func (d *decoder) structValue(n *yaml.Node, v reflect.Value, path string) {
 		fv := v.FieldByIndex(f.index)
 		d.value(p.value, fv, JoinField(path, name))
 		d.checkEnum(p.value, fv, f.enum, JoinField(path, name))
+		d.checkMinItems(p.value, fv, f.minItems, JoinField(path, name))
 	}
 	for _, name := range info.names {
 		if info.fields[name].required && !seen[name] {
 			d.errorf(n, JoinField(path, name), "missing required field %q", name)
 		}
 	}
+}
+
+// checkMinItems reports a list field with fewer than min items.
+func (d *decoder) checkMinItems(n *yaml.Node, v reflect.Value, min int, path string) {
+	if min == 0 || v.Kind() != reflect.Slice || v.Len() >= min {
+		return
+	}
+	noun := "item"
+	if min > 1 {
+		noun = "items"
+	}
+	d.errorf(n, path, "needs at least %d %s", min, noun)
 }
 
 // checkEnum reports a string field whose value is not one of enum.

@@ -13,6 +13,7 @@ type fieldInfo struct {
 	index    []int
 	required bool
 	enum     []string // allowed values of a string field, from `jsonschema:"enum=..."`
+	minItems int      // least length of a list field, from `jsonschema:"minItems=N"`
 }
 
 type structInfo struct {
@@ -54,7 +55,8 @@ func collectFields(t reflect.Type, index []int, info *structInfo) {
 			name = f.Name
 		}
 		schemaTag := f.Tag.Get("jsonschema")
-		info.fields[name] = fieldInfo{index: idx, required: hasTagOption(schemaTag, "required"), enum: tagValues(schemaTag, "enum")}
+		info.fields[name] = fieldInfo{index: idx, required: hasTagOption(schemaTag, "required"),
+			enum: tagValues(schemaTag, "enum"), minItems: tagInt(schemaTag, "minItems")}
 	}
 }
 
@@ -67,6 +69,16 @@ func tagValues(tag, key string) []string {
 		}
 	}
 	return out
+}
+
+// tagInt returns the value of a "key=N" option of tag, or 0.
+func tagInt(tag, key string) int {
+	for _, v := range tagValues(tag, key) {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return 0
 }
 
 func hasTagOption(tag, option string) bool {

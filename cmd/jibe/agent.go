@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+
+	"github.com/jibe-dev/jibe/agent"
+	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/providers/checks"
+	"github.com/jibe-dev/jibe/providers/github"
+	"github.com/jibe-dev/jibe/providers/kubernetes"
+	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/sources"
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// shutdownGrace bounds how long a stopping agent waits for in-flight steps
+// and queued statuses.
+const shutdownGrace = 30 * time.Second
+
+func newAgentCommand() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run the agent: watch the sources and roll revisions out",
+		Long: `Run the agent with the configuration file given by --config (or $JIBE_CONFIG).
+
+The agent polls its Git sources (webhooks make it instant), reconciles each
+application environment by environment, and reports commit statuses. It
+serves /healthz, /metrics, /api/v1/applications and webhooks (/hooks/github,
+/hooks/generic) on server.listen. SIGINT or SIGTERM stops it gracefully:
+running steps finish and are journaled, queued statuses are posted, and the
+next start resumes every rollout where it stopped.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if path == "" {
+				return errors.New("--config is required (or set JIBE_CONFIG)")
+			}
+			return runAgent(cmd.Context(), path, cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().StringVarP(&path, "config", "c", os.Getenv("JIBE_CONFIG"), "agent configuration file")
+	return cmd
+}
+
+// runAgent runs the agent until ctx is done.
+func runAgent(ctx context.Context, path string, stderr io.Writer) error {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return fmt.Errorf("the agent configuration is invalid:\n%w", err)
+	}
+	log := newLogger(cfg.Log, stderr)
+	if err := cfg.CheckSecrets(); err != nil {
+		return fmt.Errorf("secrets the configuration names cannot be read:\n%w", err)
+	}
+	w, err := wire(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	return w.run(ctx, cfg, path, log)
+}
+
+// wiring is the agent and what runs beside it.
+type wiring struct {
+	agent    *agent.Agent
+	journal  *reconcile.Journal
+	git      *sources.Git
+	reporter *github.Reporter
+	kube     *kubernetes.Platform
+	webhooks http.Handler
+}
+
+func (w *wiring) close() {
+	w.journal.Close()
+	if w.kube != nil {
+		w.kube.Close()
+	}
+}
+
+// wire builds the agent from the configuration.
+func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, error) {
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the state directory: %w", err)
+	}
+	journal, err := reconcile.OpenJournal(filepath.Join(cfg.StateDir, "journal.db"), reconcile.JournalOptions{})
+	if err != nil {
+		return nil, err
+	}
+	w := &wiring{journal: journal}
+	srcs, err := w.sources(cfg, log)
+	if err == nil {
+		err = w.github(cfg, log)
+	}
+	var platforms map[spec.Platform]reconcile.Platform
+	if err == nil {
+		platforms, err = w.platforms(ctx, cfg, log)
+	}
+	if err != nil {
+		journal.Close()
+		return nil, err
+	}
+	opts := agent.Options{Config: cfg, Journal: journal, Platforms: platforms, Checks: &checks.HTTP{},
+		Sources: srcs, Logger: log}
+	if w.reporter != nil {
+		opts.Statuses = w.reporter
+	}
+	w.agent = agent.New(opts)
+	return w, nil
+}
+
+// sources builds the Git poller, the dir watchers and the webhooks.
+func (w *wiring) sources(cfg *config.Config, log *slog.Logger) ([]agent.Source, error) {
+	apiURL := config.DefaultGitHubAPIURL
+	if cfg.GitHub != nil {
+		apiURL = cfg.GitHub.APIURL
+	}
+	w.git = sources.NewGit(sources.GitOptions{StateDir: cfg.StateDir, GitHubAPIURL: apiURL, Logger: log})
+	srcs := []agent.Source{w.git}
+	for _, s := range cfg.Sources {
+		if s.Git != nil {
+			if err := w.git.Add(s); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		d, err := sources.NewDir(s, sources.DirOptions{Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, d)
+	}
+	return srcs, w.webhook(cfg, log)
+}
+
+func (w *wiring) webhook(cfg *config.Config, log *slog.Logger) error {
+	if cfg.Server.WebhookSecret == nil {
+		log.Info("no server.webhookSecret: webhooks are refused and changes are found by polling")
+		return nil
+	}
+	secret, err := cfg.Server.WebhookSecret.Resolve()
+	if err != nil {
+		return err
+	}
+	hook, err := sources.NewWebhook(sources.WebhookOptions{Secret: secret, Trigger: w.git, Logger: log})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/hooks/github", hook.GitHub())
+	mux.Handle("/hooks/generic", hook.Generic())
+	w.webhooks = mux
+	return nil
+}
+
+// github builds the status reporter, authenticated with a token or as a
+// GitHub App installation.
+func (w *wiring) github(cfg *config.Config, log *slog.Logger) error {
+	if cfg.GitHub == nil {
+		log.Info("no github configuration: commit statuses are not reported and approval gates cannot open")
+		return nil
+	}
+	client, err := githubClient(cfg.GitHub)
+	if err != nil {
+		return err
+	}
+	w.reporter = github.NewReporter(client, github.ReporterOptions{Logger: log})
+	return nil
+}
+
+func githubClient(c *config.GitHub) (*gh.Client, error) {
+	var client *gh.Client
+	if c.App != nil {
+		tokens := github.NewAppTokens(*c.App, c.APIURL, nil, nil)
+		client = gh.NewClient(&http.Client{Transport: tokens.Transport(nil)})
+	} else {
+		token, err := c.Token.Resolve()
+		if err != nil {
+			return nil, err
+		}
+		client = gh.NewClient(nil).WithAuthToken(token.Reveal())
+	}
+	if c.APIURL != config.DefaultGitHubAPIURL {
+		base := strings.TrimSuffix(c.APIURL, "/") + "/"
+		var err error
+		if client, err = client.WithEnterpriseURLs(base, base); err != nil {
+			return nil, fmt.Errorf("github.apiURL: %w", err)
+		}
+	}
+	return client, nil
+}
+
+// platforms builds the platforms the configuration can deploy to.
+func (w *wiring) platforms(ctx context.Context, cfg *config.Config, log *slog.Logger) (map[spec.Platform]reconcile.Platform, error) {
+	out := map[spec.Platform]reconcile.Platform{}
+	if len(cfg.Kubernetes.Clusters) == 0 {
+		return out, nil
+	}
+	configs := map[string]*rest.Config{}
+	for _, c := range cfg.Kubernetes.Clusters {
+		rc, err := kubernetes.RESTConfig(ctx, c, nil)
+		if err != nil {
+			log.Error("a cluster is unusable; deployments to it will fail until the configuration is fixed", "cluster", c.Name, "err", err)
+			continue
+		}
+		configs[c.Name] = rc
+	}
+	w.kube = kubernetes.New(configs)
+	w.kube.Logger = log
+	out[spec.PlatformKubernetes] = w.kube
+	return out, nil
+}
+
+// run serves HTTP and runs the agent, the reporter and the configuration
+// watch until ctx is done, then shuts down in order.
+func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("server.listen: %w", err)
+	}
+	srv := &http.Server{Handler: w.agent.Handler(w.webhooks), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("the HTTP server stopped", "err", err)
+		}
+	}()
+	reporterDone := make(chan struct{})
+	go func() {
+		defer close(reporterDone)
+		if w.reporter != nil {
+			_ = w.reporter.Run(ctx)
+		}
+	}()
+	go w.watchConfig(ctx, path, log)
+	log.Info("agent started", "listen", ln.Addr().String(), "sources", len(cfg.Sources), "state_dir", cfg.StateDir)
+	err = w.agent.Run(ctx)
+	w.shutdown(srv, reporterDone, log)
+	return err
+}
+
+// shutdown stops the server, then posts the statuses still queued.
+func (w *wiring) shutdown(srv *http.Server, reporterDone <-chan struct{}, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+	<-reporterDone
+	if w.reporter != nil {
+		if err := w.reporter.Flush(ctx); err != nil {
+			log.Warn("some commit statuses could not be posted before shutdown", "pending", w.reporter.Pending(), "err", err)
+		}
+	}
+	log.Info("agent stopped")
+}
+
+// watchConfig puts a changed configuration in force (see
+// agent.SetConfig); changes to sources, clusters and credentials wait for a
+// restart, which the log says.
+func (w *wiring) watchConfig(ctx context.Context, path string, log *slog.Logger) {
+	err := config.Watch(ctx, path, config.WatchOptions{
+		OnChange: func(c *config.Config) {
+			w.agent.SetConfig(c)
+			log.Info("the changed agent configuration is in force; changes to sources, clusters and credentials apply at the next start")
+		},
+		OnError: func(err error) {
+			log.Error("the changed agent configuration is invalid; keeping the running one", "err", err)
+		},
+	})
+	if err != nil {
+		log.Error("cannot watch the agent configuration", "err", err)
+	}
+}
+
+// newLogger returns the agent's logger as the configuration sets it.
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}

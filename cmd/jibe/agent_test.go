@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const dirAgentConfig = `apiVersion: jibe.dev/v1alpha1
+kind: AgentConfig
+stateDir: state
+server: {listen: "ADDR"}
+sources:
+  - name: local
+    dir: {path: apps}
+    allow: {accounts: [dev]}
+aws:
+  accounts:
+    - {name: dev, region: eu-west-1}
+log: {format: text}
+`
+
+// `jibe agent` serves its API, finds the applications of a folder source,
+// and stops cleanly on cancellation.
+func TestAgentCommand(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	writeFile(t, filepath.Join(dir, "agent.yaml"), strings.Replace(dirAgentConfig, "ADDR", addr, 1))
+	writeFile(t, filepath.Join(dir, "apps/hello/jibe.yaml"), `apiVersion: jibe.dev/v1alpha1
+kind: Application
+metadata: {name: hello}
+spec:
+  targets: [{name: fn, lambda: {function: fn.yaml}}]
+  environments: [{name: dev, aws: {account: dev}}]
+`)
+	writeFile(t, filepath.Join(dir, "apps/hello/fn.yaml"), "FunctionName: hello\nRole: arn:aws:iam::1:role/r\nPackageType: Image\nCode: {ImageUri: x/y:1}\n")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"agent", "--config", filepath.Join(dir, "agent.yaml")}, io.Discard, &stderr)
+	}()
+
+	var apps []struct{ Name, Folder, Error string }
+	deadline := time.Now().Add(20 * time.Second)
+	for len(apps) == 0 || apps[0].Error == "" {
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("the agent did not report the application within 20s; apps %+v\n%s", apps, stderr.String())
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("the agent exited with %d:\n%s", code, stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if resp, err := http.Get("http://" + addr + "/api/v1/applications"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&apps)
+			resp.Body.Close()
+		}
+	}
+	if apps[0].Name != "hello" || !strings.Contains(apps[0].Error, "no lambda platform configured") {
+		t.Errorf("applications = %+v", apps)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Errorf("exit %d after stop:\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "agent stopped") {
+		t.Errorf("no orderly stop in the log:\n%s", stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state/journal.db")); err != nil {
+		t.Errorf("no journal under the state directory: %v", err)
+	}
+}
+
+func TestAgentCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	writeFile(t, bad, "apiVersion: jibe.dev/v1alpha1\nkind: AgentConfig\nsources: []\n")
+	secret := filepath.Join(dir, "secret.yaml")
+	writeFile(t, secret, strings.Replace(dirAgentConfig, "ADDR", "127.0.0.1:0", 1)+"github: {token: {env: JIBE_TEST_UNSET_TOKEN}}\n")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"agent"}, "--config is required"},
+		{[]string{"agent", "--config", bad}, "bad.yaml:3:10: sources: needs at least 1 item"},
+		{[]string{"agent", "--config", secret}, "github.token: environment variable JIBE_TEST_UNSET_TOKEN is not set"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := jibe(t, tt.args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("jibe %v: exit %d, stderr %q; want %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package autoscaling
+
+import (
+	"math"
+	"time"
+
+	"github.com/jibe-dev/jibe/internal/awsemu/artifact"
+	"github.com/jibe-dev/jibe/internal/awsemu/ecs"
+)
+
+// Instance lifecycle states.
+const (
+	statePending     = "Pending"
+	stateInService   = "InService"
+	stateTerminating = "Terminating"
+	stateTerminated  = "Terminated"
+)
+
+// instance is one instance of a group.
+type instance struct {
+	id, typ, state, health string
+	ltID, ltName           string
+	version                int
+	since, launched        time.Time
+	behavior               artifact.Behavior
+	registered             []string // target groups
+}
+
+// live returns the instances not being terminated.
+func (g *group) live() []*instance {
+	var out []*instance
+	for _, in := range g.instances {
+		if in.state == statePending || in.state == stateInService {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// stepGroup advances instances, capacity and the instance refresh; it
+// reports true when a deleted group is gone.
+func (s *Service) stepGroup(r *region, g *group, now time.Time) bool {
+	for _, in := range g.instances {
+		s.stepInstance(r, g, in, now)
+	}
+	g.instances = removeTerminated(g.instances)
+	if g.deleting {
+		for _, in := range g.live() {
+			s.terminate(r, in, now)
+		}
+		return len(g.instances) == 0
+	}
+	s.stepRefresh(r, g, now)
+	s.converge(r, g, now)
+	return false
+}
+
+func removeTerminated(list []*instance) []*instance {
+	kept := list[:0]
+	for _, in := range list {
+		if in.state != stateTerminated {
+			kept = append(kept, in)
+		}
+	}
+	return kept
+}
+
+// converge launches or terminates instances toward the desired capacity;
+// scale-in terminates instances on the oldest template version first.
+func (s *Service) converge(r *region, g *group, now time.Time) {
+	live := g.live()
+	for i := len(live); i < g.desired; i++ {
+		s.launch(r, g, now)
+	}
+	for len(live) > g.desired {
+		oldest := 0
+		for i, in := range live {
+			if in.version < live[oldest].version {
+				oldest = i
+			}
+		}
+		s.terminate(r, live[oldest], now)
+		live = append(live[:oldest], live[oldest+1:]...)
+	}
+}
+
+// launch starts a Pending instance from the group's template.
+func (s *Service) launch(r *region, g *group, now time.Time) {
+	t, err := s.cfg.Templates.Resolve(r.scope, g.lt.ID, g.lt.Name, g.lt.Version)
+	if err != nil {
+		return
+	}
+	in := &instance{id: s.newID("i-"), typ: t.Data.InstanceType, state: statePending, health: "Healthy", ltID: t.ID, ltName: t.Name,
+		version: t.Version, since: now, launched: now}
+	if s.cfg.Artifacts != nil {
+		in.behavior = s.cfg.Artifacts.Image(t.Data.ImageId)
+	}
+	g.instances = append(g.instances, in)
+}
+
+// stepInstance moves one instance through its lifecycle and applies the
+// group's health checks after the grace period.
+func (s *Service) stepInstance(r *region, g *group, in *instance, now time.Time) {
+	switch in.state {
+	case statePending:
+		if now.Sub(in.since) >= launchTime {
+			in.state, in.since = stateInService, now
+			for _, tg := range g.targetGroups {
+				if s.cfg.Targets.RegisterTarget(r.scope, tg, in.id, 0, in.behavior, now) == nil {
+					in.registered = append(in.registered, tg)
+				}
+			}
+		}
+	case stateInService:
+		if s.unhealthy(r, g, in, now) {
+			in.health = "Unhealthy"
+			s.terminate(r, in, now)
+		}
+	case stateTerminating:
+		if s.drained(r, in, now) && now.Sub(in.since) >= terminateTime {
+			in.state = stateTerminated
+		}
+	}
+}
+
+// unhealthy applies EC2 status checks (broken images fail them) or, with
+// HealthCheckType ELB, the target groups' health, after the grace period.
+func (s *Service) unhealthy(r *region, g *group, in *instance, now time.Time) bool {
+	if now.Sub(in.launched) < time.Duration(g.grace)*time.Second {
+		return false
+	}
+	if g.healthCheck != "ELB" || len(in.registered) == 0 {
+		return in.behavior.Broken
+	}
+	for _, tg := range in.registered {
+		if s.cfg.Targets.TargetState(r.scope, tg, in.id, 0, now) == ecs.TargetUnhealthy {
+			return true
+		}
+	}
+	return false
+}
+
+// terminate starts terminating an instance, draining it from its target
+// groups first.
+func (s *Service) terminate(r *region, in *instance, now time.Time) {
+	if in.state == stateTerminating || in.state == stateTerminated {
+		return
+	}
+	for _, tg := range in.registered {
+		_ = s.cfg.Targets.DeregisterTarget(r.scope, tg, in.id, 0, now)
+	}
+	in.state, in.since = stateTerminating, now
+}
+
+func (s *Service) drained(r *region, in *instance, now time.Time) bool {
+	for _, tg := range in.registered {
+		if s.cfg.Targets.TargetState(r.scope, tg, in.id, 0, now) != ecs.TargetGone {
+			return false
+		}
+	}
+	return true
+}
+
+// serving reports whether an instance is InService and healthy in all its
+// target groups.
+func (s *Service) serving(r *region, in *instance, now time.Time) bool {
+	if in.state != stateInService {
+		return false
+	}
+	for _, tg := range in.registered {
+		if s.cfg.Targets.TargetState(r.scope, tg, in.id, 0, now) != ecs.TargetHealthy {
+			return false
+		}
+	}
+	return true
+}
+
+func ceilPercent(n, pct int) int {
+	return int(math.Ceil(float64(n) * float64(pct) / 100))
+}

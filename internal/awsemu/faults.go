@@ -1,0 +1,102 @@
+package awsemu
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/jibe-dev/jibe/internal/awsemu/protocol"
+)
+
+// FaultKind is the kind of failure a Fault injects.
+type FaultKind int
+
+// The injectable failures.
+const (
+	// Throttle answers with the service's throttling error (ThrottlingException
+	// 400 for ECS, Throttling 400 for awsQuery services and CloudWatch,
+	// TooManyRequestsException 429 for Lambda).
+	Throttle FaultKind = iota + 1
+	// ServerError answers with the service's 500 error.
+	ServerError
+	// Latency delays the call by Fault.Delay of real time, then serves it.
+	Latency
+)
+
+// String returns the name of the fault kind.
+func (k FaultKind) String() string {
+	switch k {
+	case Throttle:
+		return "Throttle"
+	case ServerError:
+		return "ServerError"
+	case Latency:
+		return "Latency"
+	default:
+		return "Unknown"
+	}
+}
+
+// Fault makes matching calls fail. Empty Service or Operation match any.
+type Fault struct {
+	// Service is the SigV4 signing name, e.g. "ecs", "elasticloadbalancing",
+	// "lambda", "monitoring", "sts".
+	Service string
+	// Operation is the API operation name, e.g. "UpdateService".
+	Operation string
+	// Kind is the failure to inject.
+	Kind FaultKind
+	// Count is how many matching calls fail; zero or less means all of them
+	// until ClearFaults.
+	Count int
+	// Delay is the added latency for Latency faults.
+	Delay time.Duration
+}
+
+func (f *Fault) matches(service, op string) bool {
+	return (f.Service == "" || f.Service == service) && (f.Operation == "" || f.Operation == op)
+}
+
+// takeFault returns the first fault matching the call and consumes one use.
+func (e *Emulator) takeFault(service, op string) (Fault, bool) {
+	for i := range e.faults {
+		f := &e.faults[i]
+		if !f.matches(service, op) {
+			continue
+		}
+		hit := *f
+		if f.Count > 0 {
+			f.Count--
+			if f.Count == 0 {
+				e.faults = append(e.faults[:i], e.faults[i+1:]...)
+			}
+		}
+		return hit, true
+	}
+	return Fault{}, false
+}
+
+// faultError returns the error a service answers for an injected fault.
+func faultError(service string, k FaultKind) *protocol.Error {
+	if k == Throttle {
+		switch service {
+		case "ecs", "application-autoscaling", "servicediscovery":
+			return protocol.Errorf("ThrottlingException", "Rate exceeded")
+		case "lambda":
+			e := protocol.StatusErrorf(http.StatusTooManyRequests, "TooManyRequestsException", "Rate exceeded")
+			e.Header = http.Header{"Retry-After": {"1"}}
+			return e
+		default:
+			return protocol.Errorf("Throttling", "Rate exceeded")
+		}
+	}
+	switch service {
+	case "ecs":
+		return protocol.StatusErrorf(http.StatusInternalServerError, "ServerException", "injected server error")
+	case "lambda":
+		return protocol.StatusErrorf(http.StatusInternalServerError, "ServiceException", "injected server error")
+	case "monitoring":
+		return protocol.StatusErrorf(http.StatusInternalServerError, "InternalServiceError", "injected server error")
+	default:
+		return protocol.StatusErrorf(http.StatusInternalServerError, "InternalFailure", "injected server error")
+	}
+}

@@ -1,0 +1,166 @@
+// Package sts emulates AWS Security Token Service (awsQuery):
+// GetCallerIdentity and AssumeRole. Assumed-role credentials are bound to
+// the role's account, so later calls signed with them land in that
+// account's state.
+package sts
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jibe-dev/jibe/internal/awsemu/protocol"
+)
+
+const xmlns = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+// Identity is who an access key authenticates as.
+type Identity struct {
+	Account string
+	Arn     string
+	UserID  string
+}
+
+// Keyring maps access key ids to identities. It is not safe for concurrent
+// use; the emulator guards it with its state lock.
+type Keyring struct {
+	defaultAccount string
+	keys           map[string]Identity
+	issued         int
+}
+
+// NewKeyring returns a Keyring with static keys (access key → account).
+// Unknown keys belong to defaultAccount.
+func NewKeyring(defaultAccount string, static map[string]string) *Keyring {
+	k := &Keyring{defaultAccount: defaultAccount, keys: map[string]Identity{}}
+	for key, acct := range static {
+		k.keys[key] = rootIdentity(acct)
+	}
+	return k
+}
+
+func rootIdentity(account string) Identity {
+	return Identity{Account: account, Arn: "arn:aws:iam::" + account + ":root", UserID: account}
+}
+
+// Identity returns the identity of an access key.
+func (k *Keyring) Identity(accessKey string) Identity {
+	if id, ok := k.keys[accessKey]; ok {
+		return id
+	}
+	return rootIdentity(k.defaultAccount)
+}
+
+// Account returns the account an access key belongs to.
+func (k *Keyring) Account(accessKey string) string { return k.Identity(accessKey).Account }
+
+// issue creates a temporary access key bound to id.
+func (k *Keyring) issue(id Identity) string {
+	k.issued++
+	key := fmt.Sprintf("ASIAEMU%013d", k.issued)
+	k.keys[key] = id
+	return key
+}
+
+// Service is the emulated STS.
+type Service struct {
+	keys  *Keyring
+	codec *protocol.Query
+}
+
+// New returns an STS service issuing keys into keys.
+func New(keys *Keyring) *Service {
+	return &Service{keys: keys, codec: protocol.NewQuery(xmlns)}
+}
+
+// Name returns the signing name "sts".
+func (s *Service) Name() string { return "sts" }
+
+// Kind returns awsQuery.
+func (s *Service) Kind() protocol.Kind { return protocol.KindQuery }
+
+// Codec returns the awsQuery codec.
+func (s *Service) Codec() protocol.Codec { return s.codec }
+
+// Handle serves one STS call.
+func (s *Service) Handle(c *protocol.Call) (any, error) {
+	switch c.Operation {
+	case "GetCallerIdentity":
+		return s.getCallerIdentity(c), nil
+	case "AssumeRole":
+		return s.assumeRole(c)
+	default:
+		return nil, protocol.Errorf("InvalidAction", "operation %s is not supported by the emulator", c.Operation)
+	}
+}
+
+type callerIdentity struct {
+	Arn     string
+	UserId  string
+	Account string
+}
+
+func (s *Service) getCallerIdentity(c *protocol.Call) *callerIdentity {
+	id := s.keys.Identity(c.AccessKey)
+	return &callerIdentity{Arn: id.Arn, UserId: id.UserID, Account: id.Account}
+}
+
+type credentials struct {
+	AccessKeyId     string
+	SecretAccessKey string
+	SessionToken    string
+	Expiration      string
+}
+
+type assumedRoleUser struct {
+	AssumedRoleId string
+	Arn           string
+}
+
+type assumeRoleResult struct {
+	Credentials     credentials
+	AssumedRoleUser assumedRoleUser
+}
+
+func (s *Service) assumeRole(c *protocol.Call) (*assumeRoleResult, error) {
+	f := protocol.NewForm(c.Form)
+	roleArn, session := f.String("RoleArn"), f.String("RoleSessionName")
+	account, role, err := parseRoleArn(roleArn)
+	if err != nil {
+		return nil, err
+	}
+	if session == "" {
+		return nil, protocol.Errorf("ValidationError", "RoleSessionName is required")
+	}
+	duration := time.Hour
+	if d, ok := f.Int("DurationSeconds"); ok {
+		if d < 900 || d > 43200 {
+			return nil, protocol.Errorf("ValidationError", "DurationSeconds must be between 900 and 43200")
+		}
+		duration = time.Duration(d) * time.Second
+	}
+	roleID := "AROAEMU" + strings.ToUpper(role)
+	id := Identity{
+		Account: account,
+		Arn:     fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", account, role, session),
+		UserID:  roleID + ":" + session,
+	}
+	key := s.keys.issue(id)
+	return &assumeRoleResult{
+		Credentials: credentials{
+			AccessKeyId: key, SecretAccessKey: "emulated-secret-" + key, SessionToken: "emulated-session-" + key,
+			Expiration: c.Now.Add(duration).UTC().Format(time.RFC3339),
+		},
+		AssumedRoleUser: assumedRoleUser{AssumedRoleId: id.UserID, Arn: id.Arn},
+	}, nil
+}
+
+// parseRoleArn splits arn:aws:iam::ACCOUNT:role/path/NAME.
+func parseRoleArn(arn string) (account, role string, err error) {
+	f := strings.SplitN(arn, ":", 6)
+	if len(f) != 6 || f[0] != "arn" || f[2] != "iam" || len(f[4]) != 12 || !strings.HasPrefix(f[5], "role/") {
+		return "", "", protocol.Errorf("ValidationError", "%q is not a valid role ARN", arn)
+	}
+	parts := strings.Split(f[5], "/")
+	return f[4], parts[len(parts)-1], nil
+}

@@ -1,0 +1,95 @@
+package ecs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/jibe-dev/jibe/reconcile"
+)
+
+// serviceHealth reads the PRIMARY deployment of a service that should run
+// the rendered task definition: IN_PROGRESS is progressing, COMPLETED
+// healthy and FAILED failed with ECS's reason. A PRIMARY deployment of
+// another task definition means the circuit breaker rolled the service
+// back: that is a failure too, with the breaker's reason.
+func (p *Platform) serviceHealth(ctx context.Context, d *reconcile.Deployment, s *ecstypes.Service) (reconcile.Health, error) {
+	if s == nil || len(s.Deployments) == 0 {
+		return reconcile.Health{State: reconcile.HealthProgressing, Reason: "service has no deployment yet"}, nil
+	}
+	primary := primaryDeployment(s)
+	changes, err := p.taskDefChanges(ctx, aws.ToString(primary.TaskDefinition), d.Target.TaskDefinition)
+	if err != nil {
+		return reconcile.Health{}, err
+	}
+	if len(changes) > 0 {
+		return reconcile.Health{State: reconcile.HealthFailed, Reason: rolledBackReason(s)}, nil
+	}
+	return rolloutHealth(aws.ToString(s.ServiceName), primary), nil
+}
+
+// rolloutHealth maps a deployment's rolloutState to a Health.
+func rolloutHealth(name string, dep *ecstypes.Deployment) reconcile.Health {
+	reason := aws.ToString(dep.RolloutStateReason)
+	switch dep.RolloutState {
+	case ecstypes.DeploymentRolloutStateCompleted:
+		return reconcile.Health{State: reconcile.HealthHealthy, Reason: reason}
+	case ecstypes.DeploymentRolloutStateFailed:
+		return reconcile.Health{State: reconcile.HealthFailed, Reason: reason}
+	}
+	return reconcile.Health{State: reconcile.HealthProgressing,
+		Reason: fmt.Sprintf("service %s: %d of %d tasks running; %s", name, dep.RunningCount, dep.DesiredCount, reason)}
+}
+
+func primaryDeployment(s *ecstypes.Service) *ecstypes.Deployment {
+	for i := range s.Deployments {
+		if aws.ToString(s.Deployments[i].Status) == "PRIMARY" {
+			return &s.Deployments[i]
+		}
+	}
+	return &s.Deployments[0]
+}
+
+// rolledBackReason explains why a service no longer runs the desired task
+// definition: a failed deployment's reason, the circuit breaker's rollback
+// reason or its service event.
+func rolledBackReason(s *ecstypes.Service) string {
+	for _, dep := range s.Deployments {
+		if dep.RolloutState == ecstypes.DeploymentRolloutStateFailed {
+			return aws.ToString(dep.RolloutStateReason)
+		}
+	}
+	if r := aws.ToString(primaryDeployment(s).RolloutStateReason); strings.Contains(r, "circuit breaker") {
+		return r
+	}
+	for _, ev := range s.Events {
+		if m := aws.ToString(ev.Message); strings.Contains(m, "deployment failed") {
+			return m
+		}
+	}
+	return fmt.Sprintf("service %s runs task definition %s, not the revision's (rolled back or changed outside Jibe)",
+		aws.ToString(s.ServiceName), aws.ToString(s.TaskDefinition))
+}
+
+// slotHealth is a blue/green or canary service's health: its rollout,
+// and then every target of its target group healthy.
+func (p *Platform) slotHealth(ctx context.Context, d *reconcile.Deployment, s *ecstypes.Service, tg string) (reconcile.Health, error) {
+	h, err := p.serviceHealth(ctx, d, s)
+	if err != nil || h.State != reconcile.HealthHealthy {
+		return h, err
+	}
+	if s.DesiredCount == 0 {
+		return reconcile.Health{State: reconcile.HealthProgressing, Reason: "service " + aws.ToString(s.ServiceName) + " has no tasks desired"}, nil
+	}
+	ok, reason, err := p.targetsHealthy(ctx, tg, s.DesiredCount)
+	if err != nil {
+		return reconcile.Health{}, err
+	}
+	if !ok {
+		return reconcile.Health{State: reconcile.HealthProgressing, Reason: reason}, nil
+	}
+	return reconcile.Health{State: reconcile.HealthHealthy, Reason: reason}, nil
+}

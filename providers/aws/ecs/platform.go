@@ -1,0 +1,149 @@
+// Package ecs deploys ECS targets: it registers task definitions, creates
+// and updates services, and rolls new versions out with ECS rolling
+// updates, blue/green switches or weighted canaries behind an Application
+// Load Balancer. Platform implements reconcile.Platform.
+package ecs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+
+	"github.com/jibe-dev/jibe/reconcile"
+)
+
+var _ reconcile.Platform = (*Platform)(nil)
+
+// ECSAPI is the part of ECS the platform calls.
+type ECSAPI interface {
+	RegisterTaskDefinition(ctx context.Context, in *awsecs.RegisterTaskDefinitionInput, optFns ...func(*awsecs.Options)) (*awsecs.RegisterTaskDefinitionOutput, error)
+	DescribeTaskDefinition(ctx context.Context, in *awsecs.DescribeTaskDefinitionInput, optFns ...func(*awsecs.Options)) (*awsecs.DescribeTaskDefinitionOutput, error)
+	ListTaskDefinitions(ctx context.Context, in *awsecs.ListTaskDefinitionsInput, optFns ...func(*awsecs.Options)) (*awsecs.ListTaskDefinitionsOutput, error)
+	CreateService(ctx context.Context, in *awsecs.CreateServiceInput, optFns ...func(*awsecs.Options)) (*awsecs.CreateServiceOutput, error)
+	UpdateService(ctx context.Context, in *awsecs.UpdateServiceInput, optFns ...func(*awsecs.Options)) (*awsecs.UpdateServiceOutput, error)
+	DeleteService(ctx context.Context, in *awsecs.DeleteServiceInput, optFns ...func(*awsecs.Options)) (*awsecs.DeleteServiceOutput, error)
+	DescribeServices(ctx context.Context, in *awsecs.DescribeServicesInput, optFns ...func(*awsecs.Options)) (*awsecs.DescribeServicesOutput, error)
+	TagResource(ctx context.Context, in *awsecs.TagResourceInput, optFns ...func(*awsecs.Options)) (*awsecs.TagResourceOutput, error)
+}
+
+// ELBAPI is the part of Elastic Load Balancing v2 the platform calls to
+// shift traffic and watch target health.
+type ELBAPI interface {
+	DescribeListeners(ctx context.Context, in *elbv2.DescribeListenersInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeListenersOutput, error)
+	ModifyListener(ctx context.Context, in *elbv2.ModifyListenerInput, optFns ...func(*elbv2.Options)) (*elbv2.ModifyListenerOutput, error)
+	DescribeRules(ctx context.Context, in *elbv2.DescribeRulesInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeRulesOutput, error)
+	ModifyRule(ctx context.Context, in *elbv2.ModifyRuleInput, optFns ...func(*elbv2.Options)) (*elbv2.ModifyRuleOutput, error)
+	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
+	DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error)
+}
+
+// ScalingAPI is the part of Application Auto Scaling the platform calls.
+type ScalingAPI interface {
+	RegisterScalableTarget(ctx context.Context, in *aas.RegisterScalableTargetInput, optFns ...func(*aas.Options)) (*aas.RegisterScalableTargetOutput, error)
+	DescribeScalableTargets(ctx context.Context, in *aas.DescribeScalableTargetsInput, optFns ...func(*aas.Options)) (*aas.DescribeScalableTargetsOutput, error)
+	DeregisterScalableTarget(ctx context.Context, in *aas.DeregisterScalableTargetInput, optFns ...func(*aas.Options)) (*aas.DeregisterScalableTargetOutput, error)
+	PutScalingPolicy(ctx context.Context, in *aas.PutScalingPolicyInput, optFns ...func(*aas.Options)) (*aas.PutScalingPolicyOutput, error)
+	DescribeScalingPolicies(ctx context.Context, in *aas.DescribeScalingPoliciesInput, optFns ...func(*aas.Options)) (*aas.DescribeScalingPoliciesOutput, error)
+	DeleteScalingPolicy(ctx context.Context, in *aas.DeleteScalingPolicyInput, optFns ...func(*aas.Options)) (*aas.DeleteScalingPolicyOutput, error)
+}
+
+// Clients are the AWS clients of one account and region.
+type Clients struct {
+	// ECS registers task definitions and runs services.
+	ECS ECSAPI
+	// ELB shifts listener weights and reports target health.
+	ELB ELBAPI
+	// Scaling manages the services' Application Auto Scaling.
+	Scaling ScalingAPI
+}
+
+// Retry limits of the clients NewClients builds: throttling is retried
+// with backoff long enough to ride out a burst, so it never fails a
+// rollout on its own.
+const (
+	retryMaxAttempts = 10
+	retryMaxBackoff  = 20 * time.Second
+)
+
+// NewClients builds the ECS, ELBv2 and Application Auto Scaling clients of
+// cfg. It reads no shared configuration or environment: cfg carries the
+// region, credentials and (for tests) BaseEndpoint. When cfg.Retryer is
+// nil, the SDK's standard retryer is used with up to retryMaxAttempts
+// attempts, which retries throttling errors.
+func NewClients(cfg aws.Config) *Clients {
+	if cfg.Retryer == nil {
+		cfg.Retryer = DefaultRetryer
+	}
+	return &Clients{
+		ECS:     awsecs.NewFromConfig(cfg),
+		ELB:     elbv2.NewFromConfig(cfg),
+		Scaling: aas.NewFromConfig(cfg),
+	}
+}
+
+// DefaultRetryer is the retryer NewClients uses when the configuration has
+// none: the standard retryer (which retries throttling and 5xx errors)
+// with more attempts and a longer backoff ceiling.
+func DefaultRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = retryMaxAttempts
+		o.MaxBackoff = retryMaxBackoff
+	})
+}
+
+// Clock tells the time; the emulator's or a test's clock in tests.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Options configure a Platform. The zero value is usable.
+type Options struct {
+	// Clock decides when draining is over; the system clock when nil.
+	Clock Clock
+	// Logger receives progress records; discarded when nil.
+	Logger *slog.Logger
+	// RequeueAfter is how soon a Waiting error asks to be retried; 15s
+	// when zero.
+	RequeueAfter time.Duration
+}
+
+// Platform deploys ECS targets of one account and region. It keeps no
+// state between calls: everything it needs is read back from AWS, so every
+// method can be re-run after a crash.
+type Platform struct {
+	c       *Clients
+	clock   Clock
+	log     *slog.Logger
+	requeue time.Duration
+	tds     taskDefCache
+}
+
+// New returns a Platform using c.
+func New(c *Clients, opts Options) *Platform {
+	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter}
+	if p.clock == nil {
+		p.clock = systemClock{}
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.requeue <= 0 {
+		p.requeue = 15 * time.Second
+	}
+	return p
+}
+
+// logger returns the logger with the deployment's attributes.
+func (p *Platform) logger(d *reconcile.Deployment, step string) *slog.Logger {
+	return p.log.With("app", d.App, "env", d.Env, "revision", d.Revision, "target", d.Target.Name, "step", step)
+}

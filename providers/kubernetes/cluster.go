@@ -1,0 +1,221 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+
+	"github.com/jibe-dev/jibe/reconcile"
+)
+
+// crdEstablishedTimeout bounds the wait for applied CRDs to be served.
+const crdEstablishedTimeout = time.Minute
+
+var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// cluster holds the clients of one cluster.
+type cluster struct {
+	dyn    dynamic.Interface
+	mapper *restmapper.DeferredDiscoveryRESTMapper
+	cache  *liveCache
+}
+
+// newCluster builds the clients of cfg. Discovery is cached in memory and
+// refreshed only when a kind is unknown or CRDs were applied.
+func newCluster(base context.Context, cfg *rest.Config) (*cluster, error) {
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, reconcile.Stalled(fmt.Errorf("dynamic client: %w", err))
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, reconcile.Stalled(fmt.Errorf("discovery client: %w", err))
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(disc))
+	return &cluster{dyn: dyn, mapper: mapper, cache: newLiveCache(base, dyn)}, nil
+}
+
+// mapping returns how ref's kind is served, refreshing discovery once when
+// the kind is unknown.
+func (cl *cluster) mapping(ref objectRef) (*meta.RESTMapping, error) {
+	m, err := cl.mapper.RESTMapping(ref.groupKind(), ref.Version)
+	if meta.IsNoMatchError(err) {
+		cl.mapper.Reset()
+		m, err = cl.mapper.RESTMapping(ref.groupKind(), ref.Version)
+	}
+	return m, err
+}
+
+// resource returns the client of ref's resource.
+func (cl *cluster) resource(ref objectRef) (dynamic.ResourceInterface, schema.GroupVersionResource, error) {
+	m, err := cl.mapping(ref)
+	if err != nil {
+		return nil, schema.GroupVersionResource{}, classify("find "+ref.String(), err)
+	}
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		return cl.dyn.Resource(m.Resource).Namespace(ref.Namespace), m.Resource, nil
+	}
+	return cl.dyn.Resource(m.Resource), m.Resource, nil
+}
+
+// getDirect reads an object from the API server; nil when it does not exist.
+func getDirect(ctx context.Context, dyn dynamic.Interface, gvr schema.GroupVersionResource, ref objectRef) (*unstructured.Unstructured, error) {
+	var ri dynamic.ResourceInterface = dyn.Resource(gvr)
+	if ref.Namespace != "" {
+		ri = dyn.Resource(gvr).Namespace(ref.Namespace)
+	}
+	u, err := ri.Get(ctx, ref.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	return u, classify("get "+ref.String(), err)
+}
+
+// get reads an object from the API server; nil when it does not exist.
+func (cl *cluster) get(ctx context.Context, ref objectRef) (*unstructured.Unstructured, error) {
+	_, gvr, err := cl.resource(ref)
+	if err != nil {
+		return nil, err
+	}
+	return getDirect(ctx, cl.dyn, gvr, ref)
+}
+
+// cached reads an object from the live cache; nil when it does not exist.
+func (cl *cluster) cached(ctx context.Context, ref objectRef) (*unstructured.Unstructured, error) {
+	_, gvr, err := cl.resource(ref)
+	if err != nil {
+		return nil, err
+	}
+	return cl.cache.get(ctx, gvr, ref)
+}
+
+// applyOne server-side applies one object as FieldManager, taking over
+// fields other managers own when force is set.
+func (cl *cluster) applyOne(ctx context.Context, o object, force bool) (*unstructured.Unstructured, error) {
+	ri, _, err := cl.resource(o.ref())
+	if err != nil {
+		return nil, err
+	}
+	live, err := ri.Apply(ctx, o.u.GetName(), o.u, metav1.ApplyOptions{FieldManager: FieldManager, Force: force})
+	if err != nil {
+		return nil, classify("apply "+o.describe(), err)
+	}
+	cl.cache.noteWrite(o.ref().id(), live.GetResourceVersion())
+	return live, nil
+}
+
+// applyAll applies objs: namespaces and CRDs first, then, once the CRDs are
+// established, the rest in manifest order. It stops at the first error.
+func (cl *cluster) applyAll(ctx context.Context, objs []object, force bool) error {
+	first := slices.DeleteFunc(slices.Clone(objs), func(o object) bool { return o.ref().applyRank() != 0 })
+	rest := slices.DeleteFunc(slices.Clone(objs), func(o object) bool { return o.ref().applyRank() == 0 })
+	for _, o := range first {
+		if _, err := cl.applyOne(ctx, o, force); err != nil {
+			return err
+		}
+	}
+	if err := cl.awaitCRDs(ctx, first); err != nil {
+		return err
+	}
+	for _, o := range rest {
+		if _, err := cl.applyOne(ctx, o, force); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// awaitCRDs waits until the CRDs among objs are Established, then refreshes
+// discovery so that their kinds map.
+func (cl *cluster) awaitCRDs(ctx context.Context, objs []object) error {
+	var names []string
+	for _, o := range objs {
+		if o.ref().groupKind() == crdGroupKind {
+			names = append(names, o.u.GetName())
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	for _, name := range names {
+		if err := cl.awaitEstablished(ctx, name); err != nil {
+			return err
+		}
+	}
+	cl.mapper.Reset()
+	return nil
+}
+
+var crdGroupKind = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResourceDefinition"}
+
+func (cl *cluster) awaitEstablished(ctx context.Context, name string) error {
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, crdEstablishedTimeout, true, func(ctx context.Context) (bool, error) {
+		u, err := cl.dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			last = err
+			return false, nil
+		}
+		return conditionStatus(u, "Established") == "True", nil
+	})
+	if err != nil {
+		return reconcile.Waiting(requeueAfter, "waiting for CustomResourceDefinition %s to be established (%v)", name, errors.Join(err, last))
+	}
+	return nil
+}
+
+// deleteOne deletes an object; one already gone counts as deleted.
+func (cl *cluster) deleteOne(ctx context.Context, ref objectRef) error {
+	ri, _, err := cl.resource(ref)
+	if meta.IsNoMatchError(err) {
+		return nil // The kind is gone (its CRD was deleted), and its objects with it.
+	}
+	if err != nil {
+		return err
+	}
+	policy := metav1.DeletePropagationBackground
+	err = ri.Delete(ctx, ref.Name, metav1.DeleteOptions{PropagationPolicy: &policy})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return classify("delete "+ref.String(), err)
+	}
+	cl.cache.noteWrite(ref.id(), "")
+	return nil
+}
+
+// namespaced reports whether ref's kind is namespaced, from discovery or,
+// for a kind not served yet, from a CRD among objs.
+func (cl *cluster) namespaced(ref objectRef, objs []object) (bool, error) {
+	m, err := cl.mapping(ref)
+	if err == nil {
+		return m.Scope.Name() == meta.RESTScopeNameNamespace, nil
+	}
+	if !meta.IsNoMatchError(err) {
+		return false, classify("discover "+ref.String(), err)
+	}
+	for _, o := range objs {
+		if o.ref().groupKind() != crdGroupKind {
+			continue
+		}
+		group, _, _ := unstructured.NestedString(o.u.Object, "spec", "group")
+		kind, _, _ := unstructured.NestedString(o.u.Object, "spec", "names", "kind")
+		if group == ref.Group && kind == ref.Kind {
+			scope, _, _ := unstructured.NestedString(o.u.Object, "spec", "scope")
+			return scope != "Cluster", nil
+		}
+	}
+	return false, classify("discover "+ref.String(), err)
+}
