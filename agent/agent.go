@@ -14,6 +14,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/client-go/util/workqueue"
@@ -63,6 +64,7 @@ type Agent struct {
 	log      *slog.Logger
 	queue    workqueue.TypedRateLimitingInterface[string]
 	executor *reconcile.Executor
+	cfg      atomic.Pointer[config.Config]
 
 	mu   sync.Mutex
 	apps map[string]*appState // by key: source/folder
@@ -97,6 +99,7 @@ func New(opts Options) *Agent {
 	}
 	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byName: map[string]*appState{},
 		envs: map[string][]string{}, metrics: newMetrics()}
+	a.cfg.Store(opts.Config)
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
 		workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Second, 5*time.Minute),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "applications", Clock: opts.Clock})
@@ -118,7 +121,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		})
 	}
-	for range a.opts.Config.Reconcile.MaxConcurrentRollouts {
+	for range a.config().Reconcile.MaxConcurrentRollouts {
 		wg.Go(func() {
 			for a.processNext(ctx) {
 			}
@@ -173,11 +176,32 @@ func (a *Agent) remember(u sources.Update, au sources.AppUpdate) string {
 	st := a.apps[key]
 	if st == nil {
 		st = &appState{key: key, source: u.Source, folder: au.App}
-		st.owner, st.repo = repository(a.opts.Config.Source(u.Source))
+		st.owner, st.repo = repository(a.config().Source(u.Source))
 		a.apps[key] = st
 	}
 	st.revision = au.Revision
 	return key
+}
+
+// config returns the configuration in force.
+func (a *Agent) config() *config.Config { return a.cfg.Load() }
+
+// SetConfig puts a new configuration in force for what the agent reads on
+// every reconcile: tenancy, accounts and regions, status contexts and
+// links. Sources, clusters and credentials are built at start and change
+// only with a restart. Applications are reconciled again under the new
+// rules.
+func (a *Agent) SetConfig(c *config.Config) {
+	a.cfg.Store(c)
+	a.mu.Lock()
+	keys := make([]string, 0, len(a.apps))
+	for k := range a.apps {
+		keys = append(keys, k)
+	}
+	a.mu.Unlock()
+	for _, k := range keys {
+		a.queue.Add(k)
+	}
 }
 
 func (a *Agent) state(key string) *appState {

@@ -26,7 +26,8 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 	}
 	a.named(st, app.Metadata.Name)
 	a.setEnvs(app)
-	src := a.opts.Config.Source(rev.Source)
+	cfg := a.config()
+	src := cfg.Source(rev.Source)
 	if src == nil {
 		return reconcile.Stalled(fmt.Errorf("source %s is no longer configured", rev.Source))
 	}
@@ -35,7 +36,7 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 		if err != nil {
 			return reconcile.Stalled(err)
 		}
-		deps := deployments(a.opts.Config, app, r, rev.Commit)
+		deps := deployments(cfg, app, r, rev.Commit)
 		if err := checkTenancy(src, deps); err != nil {
 			a.post(st, rev.Commit, env.Name, "failure", "refused: "+unwrapStalled(err).Error())
 			return err

@@ -60,7 +60,8 @@ func stepName(s *reconcile.Step) string {
 
 // post posts the status of app's environment at commit.
 func (a *Agent) post(st *appState, commit, env string, state github.State, desc string) {
-	if a.opts.Statuses == nil || st.repo == "" || a.opts.Config.GitHub == nil {
+	cfg := a.config()
+	if a.opts.Statuses == nil || st.repo == "" || cfg.GitHub == nil {
 		return
 	}
 	name := st.name
@@ -69,13 +70,13 @@ func (a *Agent) post(st *appState, commit, env string, state github.State, desc 
 	}
 	a.opts.Statuses.Post(github.Status{
 		Owner: st.owner, Repo: st.repo, SHA: commit, State: state, Description: desc,
-		Context:   github.StatusContext(a.opts.Config.GitHub.StatusContext, name, env),
+		Context:   github.StatusContext(cfg.GitHub.StatusContext, name, env),
 		TargetURL: a.targetURL(name),
 	})
 }
 
 func (a *Agent) targetURL(app string) string {
-	base := a.opts.Config.Server.ExternalURL
+	base := a.config().Server.ExternalURL
 	if base == "" {
 		return ""
 	}
