@@ -105,19 +105,30 @@ func startMessage(p *reconcile.EnvPlan) string {
 	return fmt.Sprintf("rolling out %d change(s) with %s", len(p.Changes), p.Strategy)
 }
 
-// diff asks each target's platform what differs from Git.
+// diff asks the targets' platforms what differs from Git, in one batch per
+// platform where the platform can batch.
 func (a *Agent) diff(ctx context.Context, deps []*reconcile.Deployment) ([]reconcile.Change, error) {
+	byPlatform := map[spec.Platform][]*reconcile.Deployment{}
+	for _, d := range deps {
+		kind := d.Target.Platform()
+		if a.opts.Platforms[kind] == nil {
+			return nil, reconcile.Stalled(fmt.Errorf("target %s: this agent has no %s platform configured", d.Target.Name, kind))
+		}
+		byPlatform[kind] = append(byPlatform[kind], d)
+	}
+	changes := map[*reconcile.Deployment][]reconcile.Change{}
+	for kind, ds := range byPlatform {
+		got, err := reconcile.DiffAll(ctx, a.opts.Platforms[kind], ds)
+		if err != nil {
+			return nil, fmt.Errorf("diffing %s targets in %s: %w", kind, ds[0].Env, err)
+		}
+		for i, d := range ds {
+			changes[d] = got[i]
+		}
+	}
 	var all []reconcile.Change
 	for _, d := range deps {
-		p := a.opts.Platforms[d.Target.Platform()]
-		if p == nil {
-			return nil, reconcile.Stalled(fmt.Errorf("target %s: this agent has no %s platform configured", d.Target.Name, d.Target.Platform()))
-		}
-		changes, err := p.Diff(ctx, d)
-		if err != nil {
-			return nil, fmt.Errorf("diffing %s in %s: %w", d.Target.Name, d.Env, err)
-		}
-		all = append(all, changes...)
+		all = append(all, changes[d]...)
 	}
 	return all, nil
 }

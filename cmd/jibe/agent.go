@@ -13,12 +13,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	gh "github.com/google/go-github/v60/github"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 
 	"github.com/jibe-dev/jibe/agent"
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/providers/aws/account"
+	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/providers/checks"
 	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
@@ -206,12 +211,15 @@ func githubClient(c *config.GitHub) (*gh.Client, error) {
 // platforms builds the platforms the configuration can deploy to.
 func (w *wiring) platforms(ctx context.Context, cfg *config.Config, log *slog.Logger) (map[spec.Platform]reconcile.Platform, error) {
 	out := map[spec.Platform]reconcile.Platform{}
+	if len(cfg.AWS.Accounts) > 0 {
+		out[spec.PlatformECS] = ecsPlatform(cfg, log)
+	}
 	if len(cfg.Kubernetes.Clusters) == 0 {
 		return out, nil
 	}
 	configs := map[string]*rest.Config{}
 	for _, c := range cfg.Kubernetes.Clusters {
-		rc, err := kubernetes.RESTConfig(ctx, c, nil)
+		rc, err := kubernetes.RESTConfig(ctx, c, eksClients(cfg))
 		if err != nil {
 			log.Error("a cluster is unusable; deployments to it will fail until the configuration is fixed", "cluster", c.Name, "err", err)
 			continue
@@ -222,6 +230,46 @@ func (w *wiring) platforms(ctx context.Context, cfg *config.Config, log *slog.Lo
 	w.kube.Logger = log
 	out[spec.PlatformKubernetes] = w.kube
 	return out, nil
+}
+
+// ecsPlatform deploys ECS targets through one ecs.Platform per account and
+// region, each built on first use after its credentials are checked
+// against the account ID.
+func ecsPlatform(cfg *config.Config, log *slog.Logger) reconcile.Platform {
+	return &reconcile.Partitioned{
+		Key: func(d *reconcile.Deployment) string { return d.Account + "/" + d.Region },
+		Build: func(ctx context.Context, d *reconcile.Deployment) (reconcile.Platform, error) {
+			awsCfg, err := accountConfig(ctx, cfg, d.Account, d.Region)
+			if err != nil {
+				return nil, err
+			}
+			return ecs.New(ecs.NewClients(awsCfg), ecs.Options{Logger: log}), nil
+		},
+	}
+}
+
+// accountConfig returns the checked SDK configuration of a named account.
+func accountConfig(ctx context.Context, cfg *config.Config, name, region string) (aws.Config, error) {
+	acct := cfg.Account(name)
+	if acct == nil {
+		return aws.Config{}, reconcile.Stalled(fmt.Errorf("AWS account %q is not in the agent configuration", name))
+	}
+	awsCfg, err := account.Config(ctx, *acct, region)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	return awsCfg, account.Verify(ctx, awsCfg, *acct)
+}
+
+// eksClients gives the Kubernetes platform the AWS clients of EKS clusters.
+func eksClients(cfg *config.Config) kubernetes.AWSClients {
+	return func(ctx context.Context, name, region string) (kubernetes.EKSDescriber, kubernetes.STSPresigner, error) {
+		awsCfg, err := accountConfig(ctx, cfg, name, region)
+		if err != nil {
+			return nil, nil, err
+		}
+		return eks.NewFromConfig(awsCfg), sts.NewPresignClient(sts.NewFromConfig(awsCfg)), nil
+	}
 }
 
 // run serves HTTP and runs the agent, the reporter and the configuration
