@@ -81,6 +81,10 @@ type appState struct {
 	key, source, folder string
 	// revision is the latest revision of the application's folder.
 	revision *sources.Revision
+	// history keeps recent revisions by commit, oldest first in order, so
+	// that a rollback can restore the last revision that succeeded.
+	history map[string]*sources.Revision
+	order   []string
 	// name is the application's name once its spec has loaded.
 	name string
 	// repo is the GitHub owner/name statuses go to; empty for none.
@@ -180,7 +184,27 @@ func (a *Agent) remember(u sources.Update, au sources.AppUpdate) string {
 		a.apps[key] = st
 	}
 	st.revision = au.Revision
+	st.keep(au.Revision)
 	return key
+}
+
+// maxHistory bounds the revisions kept per application.
+const maxHistory = 20
+
+// keep adds rev to the application's history, forgetting the oldest.
+func (st *appState) keep(rev *sources.Revision) {
+	if st.history == nil {
+		st.history = map[string]*sources.Revision{}
+	}
+	if _, ok := st.history[rev.Commit]; ok {
+		return
+	}
+	st.history[rev.Commit] = rev
+	st.order = append(st.order, rev.Commit)
+	if len(st.order) > maxHistory {
+		delete(st.history, st.order[0])
+		st.order = st.order[1:]
+	}
 }
 
 // config returns the configuration in force.

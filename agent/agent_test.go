@@ -32,6 +32,8 @@ type harness struct {
 	reporter *github.Reporter
 	journal  *reconcile.Journal
 	agent    *Agent
+	cfg      *config.Config
+	stateDir string
 }
 
 const agentConfig = `apiVersion: jibe.dev/v1alpha1
@@ -50,19 +52,23 @@ server:
 `
 
 func newHarness(t *testing.T) *harness {
+	return newHarnessWith(t, agentConfig, nil)
+}
+
+// newHarnessWith builds a harness from an agent configuration (URL is
+// replaced by the repository's URL) and lets tune adjust the agent's
+// options.
+func newHarnessWith(t *testing.T, cfgYAML string, tune func(*Options)) *harness {
 	t.Helper()
 	srv := gitserver.New(t)
 	url := srv.CreateRepo("shop")
-	cfg, err := config.Parse(t.TempDir()+"/agent.yaml", []byte(strings.Replace(agentConfig, "URL", url, 1)))
+	cfg, err := config.Parse(t.TempDir()+"/agent.yaml", []byte(strings.Replace(cfgYAML, "URL", url, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, repo: srv.Repo("shop"), emu: githubemu.Start(t, githubemu.Options{})}
+	h := &harness{t: t, repo: srv.Repo("shop"), emu: githubemu.Start(t, githubemu.Options{}), cfg: cfg, stateDir: t.TempDir()}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h.git = sources.NewGit(sources.GitOptions{StateDir: t.TempDir(), Logger: quiet})
-	if err := h.git.Add(cfg.Sources[0]); err != nil {
-		t.Fatal(err)
-	}
+	h.git = restartedGit(t, h)
 	h.emu.AddRepo("acme/shop")
 	h.emu.AddToken("ghp_jibe", "jibe-bot")
 	h.reporter = github.NewReporter(githubClient(h.emu), github.ReporterOptions{Logger: quiet})
@@ -71,8 +77,23 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.journal.Close() })
-	h.agent = New(Options{Config: cfg, Journal: h.journal, Statuses: h.reporter, Logger: quiet})
+	opts := Options{Config: cfg, Journal: h.journal, Statuses: h.reporter, Logger: quiet}
+	if tune != nil {
+		tune(&opts)
+	}
+	h.agent = New(opts)
 	return h
+}
+
+// restartedGit returns a Git source on h's state directory, as an agent
+// starting again would build it.
+func restartedGit(t *testing.T, h *harness) *sources.Git {
+	t.Helper()
+	g := sources.NewGit(sources.GitOptions{StateDir: h.stateDir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err := g.Add(h.cfg.Sources[0]); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 func githubClient(emu *githubemu.Emulator) *gh.Client {
@@ -85,7 +106,20 @@ func githubClient(emu *githubemu.Emulator) *gh.Client {
 // then posts the statuses. It returns the commit.
 func (h *harness) push(files map[string]string) string {
 	h.t.Helper()
-	sha := h.repo.Commit(gitserver.Commit{Files: files})
+	sha := h.commit(files)
+	h.poll()
+	h.drain()
+	return sha
+}
+
+// commit commits files without polling.
+func (h *harness) commit(files map[string]string) string {
+	return h.repo.Commit(gitserver.Commit{Files: files})
+}
+
+// poll polls the repository and hands the updates to the agent.
+func (h *harness) poll() {
+	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	updates, err := h.git.PollOnce(ctx)
@@ -95,21 +129,25 @@ func (h *harness) push(files map[string]string) string {
 	for _, u := range updates {
 		h.agent.Handle(u)
 	}
+}
+
+// drain reconciles every queued application and posts the statuses.
+func (h *harness) drain() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	for h.agent.queue.Len() > 0 {
 		h.agent.processNext(ctx)
 	}
 	if err := h.reporter.Flush(ctx); err != nil {
 		h.t.Fatal(err)
 	}
-	return sha
 }
 
 func (h *harness) statuses(sha string) map[string]githubemu.Status {
 	out := map[string]githubemu.Status{}
-	for _, s := range h.emu.Statuses("acme/shop", sha) {
-		if _, seen := out[s.Context]; !seen { // newest first
-			out[s.Context] = s
-		}
+	for _, s := range h.emu.Statuses("acme/shop", sha) { // oldest first: the last wins
+		out[s.Context] = s
 	}
 	return out
 }

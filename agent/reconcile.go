@@ -37,6 +37,7 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 			return reconcile.Stalled(err)
 		}
 		deps := deployments(cfg, app, r, rev.Commit)
+		a.setPrevious(st, app.Metadata.Name, env.Name, rev.Commit, deps)
 		if err := checkTenancy(src, deps); err != nil {
 			a.post(st, rev.Commit, env.Name, "failure", "refused: "+unwrapStalled(err).Error())
 			return err
@@ -131,6 +132,39 @@ func (a *Agent) diff(ctx context.Context, deps []*reconcile.Deployment) ([]recon
 		all = append(all, changes[d]...)
 	}
 	return all, nil
+}
+
+// setPrevious gives each deployment the target as rendered at the
+// environment's last succeeded revision, which a rollback restores. It
+// leaves Previous nil when that revision is not known (e.g. after a
+// restart), and the platform then rolls back what it can.
+func (a *Agent) setPrevious(st *appState, app, env, revision string, deps []*reconcile.Deployment) {
+	stable, err := a.opts.Journal.Stable(app, env)
+	if err != nil || stable.Revision == revision {
+		return
+	}
+	a.mu.Lock()
+	prev := st.history[stable.Revision]
+	a.mu.Unlock()
+	if prev == nil {
+		a.log.Warn("the last good revision is no longer in memory; a rollback cannot restore it", "app", app, "env", env, "revision", shortSHA(stable.Revision))
+		return
+	}
+	old, err := spec.LoadFS(prev.Files, prev.App)
+	if err != nil {
+		return
+	}
+	r, err := old.Render(env)
+	if err != nil {
+		return
+	}
+	for _, d := range deps {
+		for _, t := range r.Targets {
+			if t.Name == d.Target.Name {
+				d.Previous, d.PreviousRevision = t, stable.Revision
+			}
+		}
+	}
 }
 
 func (a *Agent) named(st *appState, name string) {

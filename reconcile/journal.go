@@ -116,6 +116,7 @@ func RolloutID(app, env, revision string) string {
 var (
 	bucketRollouts = []byte("rollouts") // ID → Rollout (JSON)
 	bucketCurrent  = []byte("current")  // app/env → ID of the latest rollout
+	bucketStable   = []byte("stable")   // app/env → ID of the latest succeeded rollout
 )
 
 // ErrNoRollout is returned for a rollout the journal does not hold.
@@ -126,9 +127,13 @@ var ErrNoRollout = errors.New("no such rollout")
 // write is a committed transaction: what a method has returned from
 // survives a crash. A Journal is safe for concurrent use.
 type Journal struct {
-	db  *bbolt.DB
-	now func() time.Time
+	db   *bbolt.DB
+	now  func() time.Time
+	path string
 }
+
+// Path returns the journal file's path.
+func (j *Journal) Path() string { return j.path }
 
 // JournalOptions configures OpenJournal.
 type JournalOptions struct {
@@ -153,7 +158,7 @@ func OpenJournal(path string, opts JournalOptions) (*Journal, error) {
 		return nil, fmt.Errorf("opening the rollout journal %s: %w (is another agent using this state directory?)", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketRollouts, bucketCurrent} {
+		for _, b := range [][]byte{bucketRollouts, bucketCurrent, bucketStable} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -164,7 +169,7 @@ func OpenJournal(path string, opts JournalOptions) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising the rollout journal %s: %w", path, err)
 	}
-	return &Journal{db: db, now: opts.Now}, nil
+	return &Journal{db: db, now: opts.Now, path: path}, nil
 }
 
 // Close closes the journal file.
@@ -225,15 +230,43 @@ func (j *Journal) StartRollback(id, reason string) (*Rollout, error) {
 	})
 }
 
-// Finish ends a rollout in state, with reason for failures.
+// Finish ends a rollout in state, with reason for failures. A succeeded
+// rollout becomes its environment's stable one, which rollbacks restore.
 func (j *Journal) Finish(id string, state RolloutState, reason string) (*Rollout, error) {
-	return j.update(id, func(r *Rollout) error {
+	var out *Rollout
+	err := j.db.Update(func(tx *bbolt.Tx) error {
+		r, err := get(tx, id)
+		if err != nil {
+			return err
+		}
 		if !state.Final() {
 			return fmt.Errorf("cannot finish rollout %s as %s", id, state)
 		}
-		r.State, r.Reason = state, reason
-		return nil
+		r.State, r.Reason, r.Updated = state, reason, j.now()
+		out = r
+		if state == RolloutSucceeded {
+			if err := tx.Bucket(bucketStable).Put([]byte(r.App+"/"+r.Env), []byte(id)); err != nil {
+				return err
+			}
+		}
+		return put(tx, r)
 	})
+	return out, err
+}
+
+// Stable returns the latest rollout of app to env that succeeded, or
+// ErrNoRollout.
+func (j *Journal) Stable(app, env string) (*Rollout, error) {
+	var out *Rollout
+	err := j.db.View(func(tx *bbolt.Tx) (err error) {
+		id := tx.Bucket(bucketStable).Get([]byte(app + "/" + env))
+		if id == nil {
+			return fmt.Errorf("%w that succeeded for %s in %s", ErrNoRollout, app, env)
+		}
+		out, err = get(tx, string(id))
+		return err
+	})
+	return out, err
 }
 
 func (j *Journal) update(id string, change func(*Rollout) error) (*Rollout, error) {

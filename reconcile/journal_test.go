@@ -108,6 +108,9 @@ func TestJournalFinishAndCurrent(t *testing.T) {
 	if _, err := j.Finish(old.ID, reconcile.RolloutRunning, ""); err == nil {
 		t.Error("running is not a final state")
 	}
+	if _, err := j.Stable("checkout", "production"); !errors.Is(err, reconcile.ErrNoRollout) {
+		t.Errorf("a superseded rollout is not stable: %v", err)
+	}
 	cur, _ := j.Start("checkout", "new", canaryPlan())
 	got, err := j.Current("checkout", "production")
 	if err != nil || got.ID != cur.ID {
@@ -116,6 +119,13 @@ func TestJournalFinishAndCurrent(t *testing.T) {
 	running, _ := j.Running()
 	if len(running) != 1 || running[0].Revision != "new" {
 		t.Errorf("running = %v", running)
+	}
+	if _, err := j.Finish(cur.ID, reconcile.RolloutSucceeded, ""); err != nil {
+		t.Fatal(err)
+	}
+	j.Start("checkout", "newer", canaryPlan())
+	if stable, err := j.Stable("checkout", "production"); err != nil || stable.Revision != "new" {
+		t.Errorf("stable = %v, %v; want the succeeded rollout of new", stable, err)
 	}
 	if _, err := j.Current("checkout", "staging"); !errors.Is(err, reconcile.ErrNoRollout) {
 		t.Errorf("err = %v", err)

@@ -1,0 +1,313 @@
+package agent
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/jibe-dev/jibe/internal/testenv/kube"
+	"github.com/jibe-dev/jibe/providers/kubernetes"
+	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// brokenImage is an image whose pods never become Ready on the test cluster.
+const brokenImage = "registry.example.com/shop/web:broken"
+
+func TestMain(m *testing.M) {
+	kube.Main(m, kube.Options{PodStages: []kube.PodStage{{
+		Name: "broken-web", Behavior: kube.NeverReady, Select: kube.PodSelector{Image: brokenImage},
+	}}})
+}
+
+const e2eConfig = `apiVersion: jibe.dev/v1alpha1
+kind: AgentConfig
+sources:
+  - name: shop
+    git: {url: URL, repository: acme/shop, pollInterval: 5s}
+    allow: {clusters: [test], namespaces: ["*"]}
+kubernetes:
+  clusters:
+    - {name: test, inCluster: true}
+github:
+  token: {env: GITHUB_TOKEN}
+`
+
+// e2e is the real agent with the real Kubernetes platform on the test
+// cluster, a real Git server and the GitHub emulator, on an emulated clock.
+type e2e struct {
+	*harness
+	clock               *clocktesting.FakeClock
+	cluster             *kube.Cluster
+	staging, production string
+}
+
+func newE2E(t *testing.T) *e2e {
+	t.Helper()
+	c := kube.Shared(t)
+	e := &e2e{clock: clocktesting.NewFakeClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)), cluster: c,
+		staging: c.NewNamespace(t), production: c.NewNamespace(t)}
+	platform := kubernetes.New(map[string]*rest.Config{"test": c.RESTConfig()})
+	t.Cleanup(platform.Close)
+	e.harness = newHarnessWith(t, e2eConfig, func(o *Options) {
+		o.Clock = e.clock
+		o.Platforms = map[spec.Platform]reconcile.Platform{spec.PlatformKubernetes: platform}
+	})
+	return e
+}
+
+// files returns the application at image, with production's strategy.
+func (e *e2e) files(image, productionStrategy string) map[string]string {
+	s := strings.NewReplacer("IMAGE", image, "STAGING", e.staging, "PRODUCTION", e.production, "STRATEGY", productionStrategy).Replace(`apiVersion: jibe.dev/v1alpha1
+kind: Application
+metadata: {name: shop}
+spec:
+  artifacts:
+    web: {image: IMAGE}
+  targets:
+    - name: web
+      kubernetes: {manifests: k8s}
+  environments:
+    - name: staging
+      kubernetes: {cluster: test, namespace: STAGING}
+    - name: production
+      kubernetes: {cluster: test, namespace: PRODUCTION}
+      strategy: STRATEGY
+`)
+	return map[string]string{"apps/shop/jibe.yaml": s, "apps/shop/k8s/app.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  progressDeadlineSeconds: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "${artifacts.web}"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+`}
+}
+
+const rolling = "{rolling: {}}"
+
+// settle reconciles until done reports true, moving the emulated clock on
+// whenever the agent waits (for health, a pause). Kubernetes itself runs
+// in real time, so this polls with a deadline.
+func (e *e2e) settle(what string, done func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		e.drain()
+		if done() {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: not done after 90s; apps %+v", what, e.agent.Applications())
+		}
+		e.clock.Step(5 * time.Second)
+		select {
+		case <-time.After(20 * time.Millisecond): // the queue's delay goroutine moves due keys
+		case <-e.t.Context().Done():
+			return
+		}
+	}
+}
+
+// state returns the state of the environment's latest rollout of revision.
+func (e *e2e) state(env, revision string) reconcile.RolloutState {
+	r, err := e.journal.Current("shop", env)
+	if err != nil || r.Revision != revision {
+		return 0
+	}
+	return r.State
+}
+
+func (e *e2e) final(env, revision string) func() bool {
+	return func() bool { return e.state(env, revision).Final() && e.state(env, revision) != 0 }
+}
+
+func (e *e2e) image(ns, name string) string {
+	e.t.Helper()
+	d, err := e.cluster.Clientset().AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return d.Spec.Template.Spec.Containers[0].Image
+}
+
+// A push rolls out to staging, then, once staging is healthy, to
+// production; each environment's commit status ends in success.
+func TestE2EPromotesStagingThenProduction(t *testing.T) {
+	e := newE2E(t)
+	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", rolling))
+	e.settle("v1 in production", e.final("production", v1))
+
+	staging, _ := e.journal.Current("shop", "staging")
+	production, _ := e.journal.Current("shop", "production")
+	if staging.State != reconcile.RolloutSucceeded || production.State != reconcile.RolloutSucceeded {
+		t.Fatalf("staging %s (%s), production %s (%s)", staging.State, staging.Reason, production.State, production.Reason)
+	}
+	if production.Started.Before(staging.Updated) {
+		t.Errorf("production started at %s, before staging finished at %s", production.Started, staging.Updated)
+	}
+	for _, ns := range []string{e.staging, e.production} {
+		if got := e.image(ns, "web"); got != "registry.example.com/shop/web:1.0.0" {
+			t.Errorf("%s runs %s", ns, got)
+		}
+	}
+	st := e.statuses(v1)
+	for _, env := range []string{"staging", "production"} {
+		if s := st["jibe/shop/"+env]; s.State != "success" {
+			t.Errorf("%s status = %s %q", env, s.State, s.Description)
+		}
+	}
+
+	v2 := e.push(e.files("registry.example.com/shop/web:1.1.0", rolling))
+	e.settle("v2 in production", e.final("production", v2))
+	if got := e.image(e.production, "web"); got != "registry.example.com/shop/web:1.1.0" {
+		t.Errorf("production runs %s after v2", got)
+	}
+}
+
+// A revision whose pods never become healthy fails in staging, is rolled
+// back to the last good revision, and never reaches production.
+func TestE2EBrokenImageRollsBack(t *testing.T) {
+	e := newE2E(t)
+	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", rolling))
+	e.settle("v1 in production", e.final("production", v1))
+
+	bad := e.push(e.files(brokenImage, rolling))
+	e.settle("broken revision in staging", e.final("staging", bad))
+	r, _ := e.journal.Current("shop", "staging")
+	if r.State != reconcile.RolloutRolledBack || !strings.Contains(r.Reason, "did not become healthy") {
+		t.Fatalf("staging rollout = %s: %s", r.State, r.Reason)
+	}
+	e.settle("staging back on v1", func() bool { return e.image(e.staging, "web") == "registry.example.com/shop/web:1.0.0" })
+	if got := e.image(e.production, "web"); got != "registry.example.com/shop/web:1.0.0" {
+		t.Errorf("production runs %s: a failed revision must not be promoted", got)
+	}
+	if cur, _ := e.journal.Current("shop", "production"); cur.Revision != v1 {
+		t.Errorf("production's latest rollout is of %s, want %s", cur.Revision, v1)
+	}
+	s := e.statuses(bad)["jibe/shop/staging"]
+	if s.State != "failure" || !strings.HasPrefix(s.Description, "rolled back: ") || !strings.Contains(s.Description, "web did not become healthy") {
+		t.Errorf("staging status = %s %q", s.State, s.Description)
+	}
+}
+
+// An agent that dies mid-rollout resumes it from the journal when it
+// starts again: completed steps are not run twice, a pause keeps its start.
+func TestE2EResumesAfterRestart(t *testing.T) {
+	e := newE2E(t)
+	canary := "{canary: {steps: [{setWeight: 50}, {pause: {duration: 10m}}]}}"
+	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", canary))
+	e.settle("v1 in production", e.final("production", v1))
+	v2 := e.push(e.files("registry.example.com/shop/web:2.0.0", canary))
+	paused := func() bool {
+		r, err := e.journal.Current("shop", "production")
+		return err == nil && r.Revision == v2 && !r.State.Final() && r.Plan.Steps[r.Next].Kind == reconcile.StepPause
+	}
+	e.settle("v2 paused in production", paused)
+	before, _ := e.journal.Current("shop", "production")
+
+	// The agent dies: nothing but the journal, the clones and the cluster
+	// survives. A new agent starts on the same state.
+	path := e.journal.Path()
+	if err := e.journal.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j, err := reconcile.OpenJournal(path, reconcile.JournalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	e.journal = j
+	e.agent = New(Options{Config: e.agent.config(), Journal: j, Statuses: e.reporter, Logger: e.agent.log,
+		Clock: e.clock, Platforms: e.agent.opts.Platforms})
+	e.git = restartedGit(t, e.harness)
+	e.poll()
+
+	after, _ := e.journal.Current("shop", "production")
+	if after.Next != before.Next || !after.Current.Started.Equal(before.Current.Started) {
+		t.Fatalf("the restarted agent lost its place: next %d → %d, pause started %s → %s", before.Next, after.Next, before.Current.Started, after.Current.Started)
+	}
+	e.settle("v2 in production after the restart", e.final("production", v2))
+	done, _ := e.journal.Current("shop", "production")
+	if done.State != reconcile.RolloutSucceeded {
+		t.Fatalf("production = %s: %s", done.State, done.Reason)
+	}
+	applies := 0
+	for _, o := range done.Outcomes {
+		if o.Kind == reconcile.StepApply && o.Error == "" {
+			applies++
+		}
+	}
+	if applies != 1 {
+		t.Errorf("apply ran %d times; a resumed rollout must not repeat completed steps", applies)
+	}
+	if got := e.image(e.production, "web"); got != "registry.example.com/shop/web:2.0.0" {
+		t.Errorf("production runs %s", got)
+	}
+}
+
+// A newer push during a canary supersedes it: traffic returns to the
+// stable version and the canary is removed before the newer revision
+// starts, and nothing of the superseded revision is left behind.
+func TestE2ENewerRevisionSupersedesCanary(t *testing.T) {
+	e := newE2E(t)
+	canary := "{canary: {steps: [{setWeight: 50}, {pause: {duration: 10m}}]}}"
+	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", canary))
+	e.settle("v1 in production", e.final("production", v1))
+	v2 := e.push(e.files("registry.example.com/shop/web:2.0.0", canary))
+	e.settle("v2 canary in production", func() bool {
+		r, err := e.journal.Current("shop", "production")
+		return err == nil && r.Revision == v2 && !r.State.Final() && r.Plan.Steps[r.Next].Kind == reconcile.StepPause
+	})
+	if names := e.deployments(e.production); len(names) < 2 {
+		t.Fatalf("no canary running during the pause: %v", names)
+	}
+
+	v3 := e.push(e.files("registry.example.com/shop/web:3.0.0", canary))
+	e.settle("v3 in production", e.final("production", v3))
+	old, err := e.journal.Get(reconcile.RolloutID("shop", "production", v2))
+	if err != nil || old.State != reconcile.RolloutSuperseded {
+		t.Fatalf("v2 rollout = %+v, %v; want superseded", old, err)
+	}
+	if cur, _ := e.journal.Current("shop", "production"); cur.State != reconcile.RolloutSucceeded {
+		t.Fatalf("v3 rollout = %s: %s", cur.State, cur.Reason)
+	}
+	if got := e.image(e.production, "web"); got != "registry.example.com/shop/web:3.0.0" {
+		t.Errorf("production runs %s", got)
+	}
+	if names := e.deployments(e.production); len(names) != 1 || names[0] != "web" {
+		t.Errorf("deployments left in production: %v", names)
+	}
+	if s := e.statuses(v2)["jibe/shop/production"]; s.State != "error" || !strings.Contains(s.Description, "superseded by "+v3[:7]) {
+		t.Errorf("v2 production status = %s %q", s.State, s.Description)
+	}
+}
+
+func (e *e2e) deployments(ns string) []string {
+	e.t.Helper()
+	list, err := e.cluster.Clientset().AppsV1().Deployments(ns).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var names []string
+	for _, d := range list.Items {
+		names = append(names, d.Name)
+	}
+	return names
+}
