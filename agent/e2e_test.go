@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -310,4 +311,42 @@ func (e *e2e) deployments(ns string) []string {
 		names = append(names, d.Name)
 	}
 	return names
+}
+
+// Plan shows what a revision would change in each environment against the
+// live cluster, without changing anything.
+func TestE2EPlan(t *testing.T) {
+	e := newE2E(t)
+	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", rolling))
+	e.settle("v1 in production", e.final("production", v1))
+
+	fsys := fstestFiles(e.files("registry.example.com/shop/web:1.1.0", rolling), "apps/shop/")
+	app, err := spec.LoadFS(fsys, "apps/shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Plan(context.Background(), e.agent.config(), "shop", app, e.agent.opts.Platforms, "working-tree", "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	p.Format(&b)
+	want := "~ update apps/v1 Deployment " + e.production + "/web (target web)\n      spec.template.spec.containers[0].image: registry.example.com/shop/web:1.0.0 → registry.example.com/shop/web:1.1.0"
+	if len(p.Environments) != 1 || !strings.Contains(b.String(), want) {
+		t.Errorf("plan:\n%s\nwant it to contain:\n%s", b.String(), want)
+	}
+	if got := e.image(e.production, "web"); got != "registry.example.com/shop/web:1.0.0" {
+		t.Errorf("planning changed production: %s", got)
+	}
+}
+
+// fstestFiles returns the files under prefix as an fs.FS rooted there.
+func fstestFiles(files map[string]string, prefix string) fstest.MapFS {
+	out := fstest.MapFS{}
+	for name, content := range files {
+		if rest, ok := strings.CutPrefix(name, prefix); ok {
+			out[rest] = &fstest.MapFile{Data: []byte(content)}
+		}
+	}
+	return out
 }

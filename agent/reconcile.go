@@ -106,20 +106,25 @@ func startMessage(p *reconcile.EnvPlan) string {
 	return fmt.Sprintf("rolling out %d change(s) with %s", len(p.Changes), p.Strategy)
 }
 
-// diff asks the targets' platforms what differs from Git, in one batch per
-// platform where the platform can batch.
+// diff asks the targets' platforms what differs from Git.
 func (a *Agent) diff(ctx context.Context, deps []*reconcile.Deployment) ([]reconcile.Change, error) {
+	return diff(ctx, a.opts.Platforms, deps)
+}
+
+// diff asks the deployments' platforms what differs from Git, in one batch
+// per platform where the platform can batch.
+func diff(ctx context.Context, platforms map[spec.Platform]reconcile.Platform, deps []*reconcile.Deployment) ([]reconcile.Change, error) {
 	byPlatform := map[spec.Platform][]*reconcile.Deployment{}
 	for _, d := range deps {
 		kind := d.Target.Platform()
-		if a.opts.Platforms[kind] == nil {
+		if platforms[kind] == nil {
 			return nil, reconcile.Stalled(fmt.Errorf("target %s: this agent has no %s platform configured", d.Target.Name, kind))
 		}
 		byPlatform[kind] = append(byPlatform[kind], d)
 	}
 	changes := map[*reconcile.Deployment][]reconcile.Change{}
 	for kind, ds := range byPlatform {
-		got, err := reconcile.DiffAll(ctx, a.opts.Platforms[kind], ds)
+		got, err := reconcile.DiffAll(ctx, platforms[kind], ds)
 		if err != nil {
 			return nil, fmt.Errorf("diffing %s targets in %s: %w", kind, ds[0].Env, err)
 		}

@@ -6,9 +6,10 @@ import (
 	"strings"
 )
 
-// shortRevision is how plans show a commit.
+// shortRevision is how plans show a revision: a commit hash shortened to
+// seven characters, anything else as it is.
 func shortRevision(rev string) string {
-	if len(rev) > 7 {
+	if len(rev) > 7 && strings.Trim(rev, "0123456789abcdef") == "" {
 		return rev[:7]
 	}
 	return rev

@@ -124,3 +124,25 @@ func TestAgentCommandErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "agent.yaml")
+	writeFile(t, cfg, strings.Replace(dirAgentConfig, "ADDR", "127.0.0.1:0", 1))
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"plan", "../../examples/lambda-api"}, exitUsage, "--config is required"},
+		{[]string{"plan", "--config", cfg, "../../spec/testdata/invalid/many-errors"}, exitProblems, ""},
+		{[]string{"plan", "--config", cfg, "--env", "qa", "../../examples/lambda-api"}, exitUsage, "has no environment [qa]"},
+		{[]string{"plan", "--config", cfg, "--source", "local", "../../examples/lambda-api"}, exitUsage, `source local may not deploy to AWS account "staging"`},
+	}
+	for _, tt := range tests {
+		code, _, errOut := jibe(t, tt.args...)
+		if code != tt.code || !strings.Contains(errOut, tt.want) {
+			t.Errorf("jibe %v: exit %d, stderr %q; want exit %d with %q", tt.args, code, errOut, tt.code, tt.want)
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// Plan returns the plan of app at revision against live state, for the
+// named environments (every environment when none is named), as the agent
+// would build it: placed by cfg, checked against the source's tenancy when
+// source is not empty, diffed by platforms. It makes no write call.
+func Plan(ctx context.Context, cfg *config.Config, source string, app *spec.App, platforms map[spec.Platform]reconcile.Platform, revision string, envs ...string) (*reconcile.Plan, error) {
+	var inputs []reconcile.EnvInput
+	for _, env := range app.Spec.Environments {
+		if len(envs) > 0 && !contains(envs, env.Name) {
+			continue
+		}
+		r, err := app.Render(env.Name)
+		if err != nil {
+			return nil, err
+		}
+		deps := deployments(cfg, app, r, revision)
+		if src := cfg.Source(source); src != nil {
+			if err := checkTenancy(src, deps); err != nil {
+				return nil, err
+			}
+		}
+		changes, err := diff(ctx, platforms, deps)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, reconcile.EnvInput{Rendered: r, Changes: changes})
+	}
+	if len(inputs) == 0 {
+		return nil, fmt.Errorf("application %s has no environment %v", app.Metadata.Name, envs)
+	}
+	return reconcile.Build(app.Metadata.Name, revision, inputs), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

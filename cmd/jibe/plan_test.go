@@ -1,0 +1,55 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/jibe-dev/jibe/internal/awsemu"
+	"github.com/jibe-dev/jibe/internal/awsemu/awsemutest"
+)
+
+// `jibe plan` shows what the bundled ECS example would create in an
+// account, here the AWS emulator, and changes nothing.
+func TestPlanCommand(t *testing.T) {
+	env := awsemutest.Start(t, awsemu.Options{Accounts: map[string]string{"AKIASTAGING": "111111111111"}})
+	t.Setenv("JIBE_TEST_KEY_ID", "AKIASTAGING")
+	t.Setenv("JIBE_TEST_SECRET", "secret")
+	staging := env.As("AKIASTAGING", "secret", "eu-west-1")
+	if _, err := staging.ECS().CreateCluster(t.Context(), &ecs.CreateClusterInput{ClusterName: aws.String("staging")}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "agent.yaml")
+	writeFile(t, cfg, `apiVersion: jibe.dev/v1alpha1
+kind: AgentConfig
+sources:
+  - name: payments
+    dir: {path: apps}
+    allow: {accounts: [staging, production]}
+aws:
+  accounts:
+    - name: staging
+      accountID: "111111111111"
+      region: eu-west-1
+      endpoint: `+env.URL+`
+      credentials: {accessKeyID: {env: JIBE_TEST_KEY_ID}, secretAccessKey: {env: JIBE_TEST_SECRET}}
+    - {name: production, region: eu-west-1}
+`)
+	env.Emu.ResetRequests()
+	code, out, errOut := jibe(t, "plan", "--config", cfg, "--env", "staging", "--source", "payments", "../../examples/ecs-web")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s%s", code, errOut, out)
+	}
+	for _, want := range []string{"Plan for checkout at working-tree\n", "staging (rolling):", "+ create", "steps:", "1. apply web"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	if w := env.Emu.WriteCalls(); len(w) != 0 {
+		t.Errorf("planning wrote to AWS: %+v", w)
+	}
+}
