@@ -72,6 +72,8 @@ type Agent struct {
 	byName map[string]*appState
 	// envs are each application's environments, in order, by name.
 	envs map[string][]string
+	// drift is what differs from Git, by app/env, as last observed.
+	drift map[string][]string
 
 	metrics *metrics
 }
@@ -102,7 +104,7 @@ func New(opts Options) *Agent {
 		opts.Logger = slog.Default()
 	}
 	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byName: map[string]*appState{},
-		envs: map[string][]string{}, metrics: newMetrics()}
+		envs: map[string][]string{}, drift: map[string][]string{}, metrics: newMetrics()}
 	a.cfg.Store(opts.Config)
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
 		workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Second, 5*time.Minute),
@@ -131,6 +133,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		})
 	}
+	wg.Go(func() { a.resyncEvery(ctx) })
 	a.receive(ctx, updates)
 	a.queue.ShutDownWithDrain()
 	wg.Wait()
@@ -207,6 +210,34 @@ func (st *appState) keep(rev *sources.Revision) {
 	}
 }
 
+// resyncEvery queues every application each drift interval, so that live
+// state is compared with Git even when Git does not change.
+func (a *Agent) resyncEvery(ctx context.Context) {
+	t := a.opts.Clock.NewTicker(a.config().Reconcile.DriftInterval.Duration)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+			a.resync()
+		}
+	}
+}
+
+// resync queues every known application.
+func (a *Agent) resync() {
+	a.mu.Lock()
+	keys := make([]string, 0, len(a.apps))
+	for k := range a.apps {
+		keys = append(keys, k)
+	}
+	a.mu.Unlock()
+	for _, k := range keys {
+		a.queue.Add(k)
+	}
+}
+
 // config returns the configuration in force.
 func (a *Agent) config() *config.Config { return a.cfg.Load() }
 
@@ -217,15 +248,7 @@ func (a *Agent) config() *config.Config { return a.cfg.Load() }
 // rules.
 func (a *Agent) SetConfig(c *config.Config) {
 	a.cfg.Store(c)
-	a.mu.Lock()
-	keys := make([]string, 0, len(a.apps))
-	for k := range a.apps {
-		keys = append(keys, k)
-	}
-	a.mu.Unlock()
-	for _, k := range keys {
-		a.queue.Add(k)
-	}
+	a.resync()
 }
 
 func (a *Agent) state(key string) *appState {

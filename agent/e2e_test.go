@@ -295,6 +295,9 @@ func TestE2ENewerRevisionSupersedesCanary(t *testing.T) {
 	if names := e.deployments(e.production); len(names) != 1 || names[0] != "web" {
 		t.Errorf("deployments left in production: %v", names)
 	}
+	if changes := e.liveChanges(v3, "production"); len(changes) != 0 {
+		t.Errorf("after a promoted canary, live state still differs from Git: %+v", changes)
+	}
 	if s := e.statuses(v2)["jibe/shop/production"]; s.State != "error" || !strings.Contains(s.Description, "superseded by "+v3[:7]) {
 		t.Errorf("v2 production status = %s %q", s.State, s.Description)
 	}
@@ -349,4 +352,99 @@ func fstestFiles(files map[string]string, prefix string) fstest.MapFS {
 		}
 	}
 	return out
+}
+
+// liveChanges diffs the environment against the application at revision.
+func (e *e2e) liveChanges(revision, env string) []reconcile.Change {
+	e.t.Helper()
+	st := e.agent.state("shop/apps/shop")
+	app, err := spec.LoadFS(st.history[revision].Files, "apps/shop")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p, err := Plan(context.Background(), e.agent.config(), "shop", app, e.agent.opts.Platforms, revision, env)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p.Environments[0].Changes
+}
+
+// driftImage changes the Deployment's image behind Jibe's back, as
+// `kubectl set image` would (another field manager).
+func (e *e2e) driftImage(ns, image string) {
+	e.t.Helper()
+	ctx := context.Background()
+	deps := e.cluster.Clientset().AppsV1().Deployments(ns)
+	d, err := deps.Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	d.Spec.Template.Spec.Containers[0].Image = image
+	if _, err := deps.Update(ctx, d, metav1.UpdateOptions{FieldManager: "kubectl-set"}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// Drift is found at the next resync, reported, and corrected by
+// re-applying the revision, taking the field back from whoever changed it.
+func TestE2EDriftIsCorrected(t *testing.T) {
+	e := newE2E(t)
+	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", rolling))
+	e.settle("v1 in production", e.final("production", v1))
+	e.driftImage(e.staging, "registry.example.com/shop/web:hotfix")
+
+	// The platform sees the change through its watch; resync until the
+	// drift is found, as the agent's resync ticker would.
+	e.settle("staging corrected", func() bool {
+		r, err := e.journal.Current("shop", "staging")
+		if err == nil && r.Correction && r.State.Final() && e.image(e.staging, "web") == "registry.example.com/shop/web:1.0.0" {
+			return true
+		}
+		if err == nil && !r.Correction {
+			e.agent.resync()
+		}
+		return false
+	})
+	r, _ := e.journal.Current("shop", "staging")
+	if r.State != reconcile.RolloutSucceeded || r.Revision != v1 {
+		t.Fatalf("correction = %s of %s: %s", r.State, r.Revision, r.Reason)
+	}
+	if s := e.statuses(v1)["jibe/shop/staging"]; s.State != "success" || !strings.HasPrefix(s.Description, "drift corrected") {
+		t.Errorf("staging status = %s %q", s.State, s.Description)
+	}
+	e.agent.resync()
+	e.drain()
+	if cur, _ := e.journal.Current("shop", "staging"); cur.ID != r.ID {
+		t.Errorf("a corrected environment was corrected again: %s", cur.ID)
+	}
+}
+
+// An application that opts out of correction only gets its drift
+// reported: in the API and in the metrics.
+func TestE2EDriftIsReportedWhenNotCorrected(t *testing.T) {
+	e := newE2E(t)
+	files := e.files("registry.example.com/shop/web:1.0.0", rolling)
+	files["apps/shop/jibe.yaml"] = strings.Replace(files["apps/shop/jibe.yaml"], "spec:\n", "spec:\n  drift: {correct: false}\n", 1)
+	v1 := e.push(files)
+	e.settle("v1 in production", e.final("production", v1))
+	e.driftImage(e.production, "registry.example.com/shop/web:hotfix")
+
+	var drift []string
+	e.settle("drift reported", func() bool {
+		for _, env := range e.agent.Applications()[0].Environments {
+			if env.Name == "production" {
+				drift = env.Drift
+			}
+		}
+		if len(drift) == 0 {
+			e.agent.resync()
+		}
+		return len(drift) > 0
+	})
+	if got := e.image(e.production, "web"); got != "registry.example.com/shop/web:hotfix" {
+		t.Errorf("drift was corrected although the application opted out: %s", got)
+	}
+	if len(drift) != 1 || !strings.Contains(drift[0], "update apps/v1 Deployment "+e.production+"/web") {
+		t.Errorf("API drift = %v", drift)
+	}
 }

@@ -59,7 +59,12 @@ func (a *Agent) advanceEnv(ctx context.Context, app *spec.App, r *spec.Rendered,
 	switch {
 	case err != nil && !errors.Is(err, reconcile.ErrNoRollout):
 		return false, err
+	case err == nil && cur.Revision == revision && cur.State == reconcile.RolloutSucceeded:
+		return a.checkDrift(ctx, app, r, deps, revision)
 	case err == nil && cur.Revision == revision:
+		if cur.Correction {
+			force(deps)
+		}
 		return a.continueRollout(ctx, cur, deps)
 	case err == nil && !cur.State.Final():
 		if _, err := a.executor.Supersede(ctx, cur, deps, revision); err != nil {
@@ -170,6 +175,76 @@ func (a *Agent) setPrevious(st *appState, app, env, revision string, deps []*rec
 			}
 		}
 	}
+}
+
+// checkDrift compares an environment that runs revision with Git. Drift is
+// logged, counted and shown in the API, and, unless the application opts
+// out, corrected by re-applying the revision: a correction rollout with
+// the environment's strategy and checks, but no approval (the revision was
+// approved already), taking back fields others changed.
+func (a *Agent) checkDrift(ctx context.Context, app *spec.App, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
+	env := r.Environment.Name
+	changes, err := a.diff(ctx, deps)
+	if err != nil {
+		return false, err
+	}
+	a.setDrift(app.Metadata.Name, env, changes)
+	if len(changes) == 0 {
+		return true, nil
+	}
+	a.metrics.drift.Inc()
+	a.log.Warn("live state drifted from Git", "app", app.Metadata.Name, "env", env, "revision", shortSHA(revision),
+		"resources", resources(changes), "correct", *app.Spec.Drift.Correct)
+	if !*app.Spec.Drift.Correct {
+		return true, nil
+	}
+	plan := reconcile.Build(app.Metadata.Name, revision, []reconcile.EnvInput{{Rendered: r, Changes: changes}})
+	p := plan.Environments[0]
+	p.Steps = withoutApprovals(p.Steps)
+	ro, err := a.opts.Journal.StartCorrection(app.Metadata.Name, revision, p)
+	if err != nil {
+		return false, err
+	}
+	a.onEvent(reconcile.Event{Kind: reconcile.EventStarted, Rollout: ro,
+		Message: fmt.Sprintf("correcting drift: %d resource(s) differ from Git", len(changes))})
+	force(deps)
+	return a.continueRollout(ctx, ro, deps)
+}
+
+func force(deps []*reconcile.Deployment) {
+	for _, d := range deps {
+		d.Force = true
+	}
+}
+
+func withoutApprovals(steps []reconcile.Step) []reconcile.Step {
+	var out []reconcile.Step
+	for _, s := range steps {
+		if s.Kind != reconcile.StepAwaitApproval {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func resources(changes []reconcile.Change) []string {
+	out := make([]string, len(changes))
+	for i, c := range changes {
+		out[i] = c.Action.String() + " " + c.Resource
+	}
+	return out
+}
+
+// setDrift records what differs from Git in an environment, for the API.
+func (a *Agent) setDrift(app, env string, changes []reconcile.Change) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	key := app + "/" + env
+	if len(changes) == 0 {
+		delete(a.drift, key)
+		return
+	}
+	a.drift[key] = resources(changes)
 }
 
 func (a *Agent) named(st *appState, name string) {

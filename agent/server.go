@@ -34,6 +34,8 @@ type EnvView struct {
 	Step    string    `json:"step,omitempty"`
 	Reason  string    `json:"reason,omitempty"`
 	Updated time.Time `json:"updated"`
+	// Drift lists the resources that differ from Git, as last observed.
+	Drift []string `json:"drift,omitempty"`
 }
 
 // Applications returns the view of every application, sorted by name.
@@ -65,7 +67,11 @@ func (a *Agent) view(st *appState) AppView {
 		if errors.Is(err, reconcile.ErrNoRollout) || err != nil {
 			continue
 		}
-		v.Environments = append(v.Environments, envView(r))
+		ev := envView(r)
+		a.mu.Lock()
+		ev.Drift = a.drift[st.name+"/"+env]
+		a.mu.Unlock()
+		v.Environments = append(v.Environments, ev)
 	}
 	return v
 }
@@ -105,6 +111,7 @@ type metrics struct {
 	registry   *prometheus.Registry
 	reconciles *prometheus.CounterVec
 	events     *prometheus.CounterVec
+	drift      prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -118,8 +125,12 @@ func newMetrics() *metrics {
 			Name: "jibe_rollout_events_total",
 			Help: "Rollout events, by kind (started, succeeded, failed, rolled-back, superseded...).",
 		}, []string{"kind"}),
+		drift: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jibe_drift_detected_total",
+			Help: "Times an environment's live state was found to differ from Git.",
+		}),
 	}
-	m.registry.MustRegister(m.reconciles, m.events,
+	m.registry.MustRegister(m.reconciles, m.events, m.drift,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -34,6 +34,9 @@ func (a *Agent) onEvent(e reconcile.Event) {
 func statusOf(e reconcile.Event) (github.State, string) {
 	switch e.Kind {
 	case reconcile.EventSucceeded:
+		if e.Rollout.Correction {
+			return github.StateSuccess, "drift corrected: live state matches Git again"
+		}
 		if e.Rollout.Plan.InSync() {
 			return github.StateSuccess, "in sync with Git"
 		}

@@ -68,6 +68,9 @@ type Rollout struct {
 	// RollingBack is set once a failure has started a rollback; Reason says
 	// why.
 	RollingBack bool `json:"rollingBack,omitempty"`
+	// Correction marks a rollout that re-applies the revision an
+	// environment already ran, because live state drifted from it.
+	Correction bool `json:"correction,omitempty"`
 	// Started and Updated are when the rollout started and last changed.
 	Started time.Time `json:"started"`
 	Updated time.Time `json:"updated"`
@@ -195,6 +198,22 @@ func (j *Journal) Start(app, revision string, plan EnvPlan) (*Rollout, error) {
 		return tx.Bucket(bucketCurrent).Put([]byte(app+"/"+plan.Name), []byte(id))
 	})
 	return out, err
+}
+
+// StartCorrection records a rollout that re-applies revision to correct
+// drift, and makes it the current rollout of its environment.
+func (j *Journal) StartCorrection(app, revision string, plan EnvPlan) (*Rollout, error) {
+	now := j.now()
+	r := &Rollout{ID: fmt.Sprintf("%s#correction-%d", RolloutID(app, plan.Name, revision), now.UnixNano()),
+		App: app, Env: plan.Name, Revision: revision, Plan: plan, State: RolloutRunning,
+		Correction: true, Started: now, Updated: now}
+	err := j.db.Update(func(tx *bbolt.Tx) error {
+		if err := put(tx, r); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketCurrent).Put([]byte(app+"/"+plan.Name), []byte(r.ID))
+	})
+	return r, err
 }
 
 // Record appends a step outcome. A successful outcome moves the rollout on

@@ -31,6 +31,10 @@ type Deployment struct {
 	Previous *spec.RenderedTarget
 	// PreviousRevision is that revision's commit.
 	PreviousRevision string
+	// Force takes over fields that others changed since Jibe applied them
+	// (drift corrections: Git is the source of truth). Without it, such
+	// conflicts are reported.
+	Force bool
 }
 
 // Strategy returns how the deployment is rolled out.

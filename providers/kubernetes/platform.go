@@ -101,7 +101,7 @@ func (p *Platform) open(d *reconcile.Deployment) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{cl: cl, d: d, lay: lay, log: p.log(d).With("target", d.Target.Name), force: p.ForceConflicts}, nil
+	return &session{cl: cl, d: d, lay: lay, log: p.log(d).With("target", d.Target.Name), force: p.ForceConflicts || d.Force}, nil
 }
 
 // apply applies objs in order (see cluster.applyAll).
