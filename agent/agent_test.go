@@ -25,7 +25,7 @@ import (
 // harness is a real Git server, the real Git source, the GitHub emulator
 // and an agent, driven step by step.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	repo     *gitserver.Repo
 	git      *sources.Git
 	emu      *githubemu.Emulator
@@ -58,7 +58,7 @@ func newHarness(t *testing.T) *harness {
 // newHarnessWith builds a harness from an agent configuration (URL is
 // replaced by the repository's URL) and lets tune adjust the agent's
 // options.
-func newHarnessWith(t *testing.T, cfgYAML string, tune func(*Options)) *harness {
+func newHarnessWith(t testing.TB, cfgYAML string, tune func(*Options)) *harness {
 	t.Helper()
 	srv := gitserver.New(t)
 	url := srv.CreateRepo("shop")
@@ -87,7 +87,7 @@ func newHarnessWith(t *testing.T, cfgYAML string, tune func(*Options)) *harness 
 
 // restartedGit returns a Git source on h's state directory, as an agent
 // starting again would build it.
-func restartedGit(t *testing.T, h *harness) *sources.Git {
+func restartedGit(t testing.TB, h *harness) *sources.Git {
 	t.Helper()
 	g := sources.NewGit(sources.GitOptions{StateDir: h.stateDir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := g.Add(h.cfg.Sources[0]); err != nil {
