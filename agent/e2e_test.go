@@ -80,7 +80,13 @@ spec:
       kubernetes: {cluster: test, namespace: PRODUCTION}
       strategy: STRATEGY
 `)
-	return map[string]string{"apps/shop/jibe.yaml": s, "apps/shop/k8s/app.yaml": `apiVersion: apps/v1
+	return map[string]string{"apps/shop/jibe.yaml": s, "apps/shop/k8s/app.yaml": webManifests("${artifacts.web}")}
+}
+
+// webManifests are a Deployment of two pods running image, whose rollout
+// fails after 3 s without progress, and its Service.
+func webManifests(image string) string {
+	return `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
 spec:
@@ -90,7 +96,7 @@ spec:
   template:
     metadata: {labels: {app: web}}
     spec:
-      containers: [{name: web, image: "${artifacts.web}"}]
+      containers: [{name: web, image: "` + image + `"}]
 ---
 apiVersion: v1
 kind: Service
@@ -98,7 +104,7 @@ metadata: {name: web}
 spec:
   selector: {app: web}
   ports: [{port: 80}]
-`}
+`
 }
 
 const rolling = "{rolling: {}}"
