@@ -119,3 +119,51 @@ func TestAppAutoScalingTargetTrackingScalesECSOnALBRequests(t *testing.T) {
 		t.Errorf("scaling created %d deployments", n)
 	}
 }
+
+// Scheduled actions round-trip, run over emulated time (at() once, rate()
+// repeatedly), move the target's bounds and clamp the service's count.
+func TestAppAutoScalingScheduledActions(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.AppAutoScaling()
+	ecsService(t, ctx, env, "prod", "app", 2)
+	target := func(in *aas.PutScheduledActionInput) *aas.PutScheduledActionInput {
+		in.ServiceNamespace, in.ResourceId = aastypes.ServiceNamespaceEcs, aws.String("service/prod/app")
+		in.ScalableDimension = aastypes.ScalableDimensionECSServiceDesiredCount
+		return in
+	}
+	var nf *aastypes.ObjectNotFoundException
+	if _, err := c.PutScheduledAction(ctx, target(&aas.PutScheduledActionInput{ScheduledActionName: aws.String("x"), Schedule: aws.String("rate(1 hour)")})); !errors.As(err, &nf) {
+		t.Errorf("action without a target: got %v, want ObjectNotFoundException", err)
+	}
+	need(c.RegisterScalableTarget(ctx, &aas.RegisterScalableTargetInput{ServiceNamespace: aastypes.ServiceNamespaceEcs,
+		ResourceId: aws.String("service/prod/app"), ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount,
+		MinCapacity: aws.Int32(2), MaxCapacity: aws.Int32(10)})).on(t)
+	var ve *aastypes.ValidationException
+	if _, err := c.PutScheduledAction(ctx, target(&aas.PutScheduledActionInput{ScheduledActionName: aws.String("x"), Schedule: aws.String("every night")})); !errors.As(err, &ve) {
+		t.Errorf("bad schedule: got %v, want ValidationException", err)
+	}
+	at := env.Emu.Now().Add(30 * time.Minute).UTC().Format("2006-01-02T15:04:05")
+	need(c.PutScheduledAction(ctx, target(&aas.PutScheduledActionInput{ScheduledActionName: aws.String("peak"), Schedule: aws.String("at(" + at + ")"),
+		ScalableTargetAction: &aastypes.ScalableTargetAction{MinCapacity: aws.Int32(5), MaxCapacity: aws.Int32(20)}}))).on(t)
+	need(c.PutScheduledAction(ctx, target(&aas.PutScheduledActionInput{ScheduledActionName: aws.String("nightly"), Schedule: aws.String("cron(0 2 * * ? *)"), Timezone: aws.String("Europe/Dublin"),
+		ScalableTargetAction: &aastypes.ScalableTargetAction{MinCapacity: aws.Int32(1)}}))).on(t)
+	got := need(c.DescribeScheduledActions(ctx, &aas.DescribeScheduledActionsInput{ServiceNamespace: aastypes.ServiceNamespaceEcs})).on(t).ScheduledActions
+	if len(got) != 2 || aws.ToString(got[0].ScheduledActionName) != "nightly" || aws.ToString(got[0].Timezone) != "Europe/Dublin" || got[1].ScheduledActionARN == nil {
+		t.Fatalf("scheduled actions %s", jsonOf(t, got))
+	}
+	env.Emu.Advance(31 * time.Minute)
+	targets := need(c.DescribeScalableTargets(ctx, &aas.DescribeScalableTargetsInput{ServiceNamespace: aastypes.ServiceNamespaceEcs})).on(t).ScalableTargets
+	if aws.ToInt32(targets[0].MinCapacity) != 5 || aws.ToInt32(targets[0].MaxCapacity) != 20 {
+		t.Errorf("after the at() action: target %s", jsonOf(t, targets[0]))
+	}
+	if d := describeService(t, ctx, env.ECS(), "prod", "app").DesiredCount; d != 5 {
+		t.Errorf("ECS desired count %d after min capacity 5", d)
+	}
+	need(c.DeleteScheduledAction(ctx, &aas.DeleteScheduledActionInput{ServiceNamespace: aastypes.ServiceNamespaceEcs, ScheduledActionName: aws.String("peak"),
+		ResourceId: aws.String("service/prod/app"), ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount})).on(t)
+	if _, err := c.DeleteScheduledAction(ctx, &aas.DeleteScheduledActionInput{ServiceNamespace: aastypes.ServiceNamespaceEcs, ScheduledActionName: aws.String("peak"),
+		ResourceId: aws.String("service/prod/app"), ScalableDimension: aastypes.ScalableDimensionECSServiceDesiredCount}); !errors.As(err, &nf) {
+		t.Errorf("deleting twice: got %v, want ObjectNotFoundException", err)
+	}
+}

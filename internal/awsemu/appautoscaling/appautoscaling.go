@@ -1,5 +1,5 @@
 // Package appautoscaling emulates Application Auto Scaling (awsJson1.1):
-// scalable targets, scaling policies and tags.
+// scalable targets, scaling policies, scheduled actions and tags.
 package appautoscaling
 
 import (
@@ -62,6 +62,7 @@ type region struct {
 	policies   map[string]*types.ScalingPolicy  // by target key + "/" + policy name
 	tags       map[string]map[string]string     // by ARN
 	tracking   map[string]*tracking             // by policy key
+	scheduled  map[string]*scheduled            // by target key + "/" + action name
 	activities []types.ScalingActivity
 }
 
@@ -73,7 +74,7 @@ func (s *Service) region(scope protocol.Scope) *region {
 	r, ok := s.regions[scope]
 	if !ok {
 		r = &region{targets: map[string]*types.ScalableTarget{}, policies: map[string]*types.ScalingPolicy{}, tags: map[string]map[string]string{},
-			tracking: map[string]*tracking{}}
+			tracking: map[string]*tracking{}, scheduled: map[string]*scheduled{}}
 		s.regions[scope] = r
 	}
 	return r
@@ -89,6 +90,9 @@ var handlers = map[string]handler{
 	"DescribeScalingPolicies":   (*Service).describeScalingPolicies,
 	"DeleteScalingPolicy":       (*Service).deleteScalingPolicy,
 	"DescribeScalingActivities": (*Service).describeScalingActivities,
+	"PutScheduledAction":        (*Service).putScheduledAction,
+	"DescribeScheduledActions":  (*Service).describeScheduledActions,
+	"DeleteScheduledAction":     (*Service).deleteScheduledAction,
 	"TagResource":               (*Service).tagResource,
 	"UntagResource":             (*Service).untagResource,
 	"ListTagsForResource":       (*Service).listTagsForResource,
@@ -219,6 +223,11 @@ func (s *Service) deregisterScalableTarget(r *region, c *protocol.Call) (any, er
 	for pk := range r.policies {
 		if strings.HasPrefix(pk, k+"/") {
 			delete(r.policies, pk)
+		}
+	}
+	for sk := range r.scheduled {
+		if strings.HasPrefix(sk, k+"/") {
+			delete(r.scheduled, sk)
 		}
 	}
 	return &aas.DeregisterScalableTargetOutput{}, nil

@@ -33,9 +33,11 @@ type tracking struct {
 	lastOut, lastIn time.Time
 }
 
-// Step evaluates target tracking policies whose period elapsed.
+// Step runs the scheduled actions that are due and evaluates target
+// tracking policies whose period elapsed.
 func (s *Service) Step(now time.Time) {
 	for scope, r := range s.regions {
+		s.runScheduled(scope, r, now)
 		for _, pk := range sortedKeys(r.policies) {
 			p := r.policies[pk]
 			if p.PolicyType != types.PolicyTypeTargetTrackingScaling {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
@@ -38,10 +39,12 @@ func clusterName(c string) string {
 	return c
 }
 
-// scaling is a service's live scalable target and policies.
+// scaling is a service's live scalable target, policies and scheduled
+// actions.
 type scaling struct {
-	target   aastypes.ScalableTarget
-	policies []aastypes.ScalingPolicy
+	target    aastypes.ScalableTarget
+	policies  []aastypes.ScalingPolicy
+	scheduled []aastypes.ScheduledAction
 }
 
 // scalableTarget returns the service's scalable target, or nil.
@@ -68,7 +71,21 @@ func (p *Platform) readScaling(ctx context.Context, cluster, service string) (*s
 	if err != nil {
 		return nil, classify(fmt.Errorf("describe scaling policies of %s: %w", service, err))
 	}
-	return &scaling{target: *t, policies: out.ScalingPolicies}, nil
+	sched, err := p.scheduledActions(ctx, aws.ToString(t.ResourceId))
+	if err != nil {
+		return nil, err
+	}
+	return &scaling{target: *t, policies: out.ScalingPolicies, scheduled: sched}, nil
+}
+
+// scheduledActions returns the scheduled actions of resource id.
+func (p *Platform) scheduledActions(ctx context.Context, id string) ([]aastypes.ScheduledAction, error) {
+	out, err := p.c.Scaling.DescribeScheduledActions(ctx, &aas.DescribeScheduledActionsInput{ServiceNamespace: scalingNS,
+		ResourceId: aws.String(id), ScalableDimension: scalingDim})
+	if err != nil {
+		return nil, classify(fmt.Errorf("describe scheduled actions of %s: %w", id, err))
+	}
+	return out.ScheduledActions, nil
 }
 
 // copyScaling registers from's target and policies for service, as
@@ -85,6 +102,14 @@ func (p *Platform) copyScaling(ctx context.Context, cluster, service string, fro
 			StepScalingPolicyConfiguration:           pol.StepScalingPolicyConfiguration}
 		if _, err := p.c.Scaling.PutScalingPolicy(ctx, in); err != nil {
 			return classify(fmt.Errorf("copy scaling policy %s to %s: %w", aws.ToString(pol.PolicyName), service, err))
+		}
+	}
+	for _, a := range from.scheduled {
+		in := &aas.PutScheduledActionInput{ScheduledActionName: a.ScheduledActionName, ServiceNamespace: scalingNS,
+			ResourceId: aws.String(id), ScalableDimension: scalingDim, Schedule: a.Schedule, Timezone: a.Timezone,
+			StartTime: a.StartTime, EndTime: a.EndTime, ScalableTargetAction: a.ScalableTargetAction}
+		if _, err := p.c.Scaling.PutScheduledAction(ctx, in); err != nil {
+			return classify(fmt.Errorf("copy scheduled action %s to %s: %w", aws.ToString(a.ScheduledActionName), service, err))
 		}
 	}
 	return nil
@@ -124,7 +149,42 @@ func (p *Platform) applyScaling(ctx context.Context, cluster, service string, as
 			return classify(fmt.Errorf("put scaling policy %s of %s: %w", pol.Name, service, err))
 		}
 	}
-	return p.prunePolicies(ctx, id, keep)
+	if err := p.prunePolicies(ctx, id, keep); err != nil {
+		return err
+	}
+	return p.applyScheduled(ctx, id, as.ScheduledActions)
+}
+
+// applyScheduled makes the target's scheduled actions those of the spec.
+func (p *Platform) applyScheduled(ctx context.Context, id string, actions []spec.ScheduledAction) error {
+	keep := map[string]bool{}
+	for _, a := range actions {
+		keep[a.Name] = true
+		if _, err := p.c.Scaling.PutScheduledAction(ctx, scheduledInput(id, a)); err != nil {
+			return classify(fmt.Errorf("put scheduled action %s of %s: %w", a.Name, id, err))
+		}
+	}
+	live, err := p.scheduledActions(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, a := range live {
+		if keep[aws.ToString(a.ScheduledActionName)] {
+			continue
+		}
+		if _, err := p.c.Scaling.DeleteScheduledAction(ctx, &aas.DeleteScheduledActionInput{ScheduledActionName: a.ScheduledActionName,
+			ServiceNamespace: scalingNS, ResourceId: aws.String(id), ScalableDimension: scalingDim}); err != nil {
+			return classify(fmt.Errorf("delete scheduled action %s: %w", aws.ToString(a.ScheduledActionName), err))
+		}
+	}
+	return nil
+}
+
+// scheduledInput converts a spec scheduled action to PutScheduledAction.
+func scheduledInput(id string, a spec.ScheduledAction) *aas.PutScheduledActionInput {
+	return &aas.PutScheduledActionInput{ScheduledActionName: aws.String(a.Name), ServiceNamespace: scalingNS,
+		ResourceId: aws.String(id), ScalableDimension: scalingDim, Schedule: aws.String(a.Schedule), Timezone: optional(a.Timezone),
+		ScalableTargetAction: &aastypes.ScalableTargetAction{MinCapacity: a.MinCapacity, MaxCapacity: a.MaxCapacity}}
 }
 
 // prunePolicies deletes the target's policies not in keep.
@@ -225,11 +285,22 @@ func (p *Platform) scalableTargets(ctx context.Context, ids []string) (map[strin
 	return out, nil
 }
 
-// scalingView is the comparable shape of a scalable target and policies.
+// scalingView is the comparable shape of a scalable target, its policies
+// and scheduled actions.
 type scalingView struct {
-	MinCapacity int32        `json:"minCapacity"`
-	MaxCapacity int32        `json:"maxCapacity"`
-	Policies    []policyView `json:"policies,omitempty"`
+	MinCapacity      int32           `json:"minCapacity"`
+	MaxCapacity      int32           `json:"maxCapacity"`
+	Policies         []policyView    `json:"policies,omitempty"`
+	ScheduledActions []scheduledView `json:"scheduledActions,omitempty"`
+}
+
+// scheduledView is the comparable shape of a scheduled action.
+type scheduledView struct {
+	Name        string `json:"name"`
+	Schedule    string `json:"schedule"`
+	Timezone    string `json:"timezone,omitempty"`
+	MinCapacity *int32 `json:"minCapacity,omitempty"`
+	MaxCapacity *int32 `json:"maxCapacity,omitempty"`
 }
 
 // policyView is the comparable shape of a scaling policy.
@@ -248,7 +319,16 @@ func desiredScaling(as *spec.ECSAutoScaling) scalingView {
 		v.Policies = append(v.Policies, policyView{Name: pol.Name, Type: in.PolicyType,
 			TargetTracking: in.TargetTrackingScalingPolicyConfiguration, StepScaling: in.StepScalingPolicyConfiguration})
 	}
+	for _, a := range as.ScheduledActions {
+		v.ScheduledActions = append(v.ScheduledActions, scheduledView{Name: a.Name, Schedule: a.Schedule, Timezone: a.Timezone,
+			MinCapacity: a.MinCapacity, MaxCapacity: a.MaxCapacity})
+	}
+	sortScheduled(v.ScheduledActions)
 	return v
+}
+
+func sortScheduled(v []scheduledView) {
+	slices.SortFunc(v, func(a, b scheduledView) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // liveScaling is the view of a live target and its policies.
@@ -258,6 +338,14 @@ func liveScaling(sc *scaling) scalingView {
 		v.Policies = append(v.Policies, policyView{Name: aws.ToString(pol.PolicyName), Type: pol.PolicyType,
 			TargetTracking: pol.TargetTrackingScalingPolicyConfiguration, StepScaling: pol.StepScalingPolicyConfiguration})
 	}
+	for _, a := range sc.scheduled {
+		sv := scheduledView{Name: aws.ToString(a.ScheduledActionName), Schedule: aws.ToString(a.Schedule), Timezone: aws.ToString(a.Timezone)}
+		if ta := a.ScalableTargetAction; ta != nil {
+			sv.MinCapacity, sv.MaxCapacity = ta.MinCapacity, ta.MaxCapacity
+		}
+		v.ScheduledActions = append(v.ScheduledActions, sv)
+	}
+	sortScheduled(v.ScheduledActions)
 	return v
 }
 

@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -126,4 +127,50 @@ func TestDeclaredAutoscalingIsAppliedAndPruned(t *testing.T) {
 	if aws.ToInt32(target.MaxCapacity) != 6 || len(policies) != 2 {
 		t.Errorf("after rollback: %+v %v, want max 6 and two policies", target, policies)
 	}
+}
+
+// Scheduled actions in the spec are applied, shown in diffs, pruned when
+// they leave the spec, and carried by a rollback.
+func TestScheduledActionsAreAppliedAndPruned(t *testing.T) {
+	r := newRig(t)
+	v1 := r.deployment("rev1", "shop/web:v1", nil)
+	v1.Target.ECS.AutoScaling = &spec.ECSAutoScaling{MinCapacity: 2, MaxCapacity: 6, ScheduledActions: []spec.ScheduledAction{
+		{Name: "business-hours", Schedule: "cron(0 8 ? * MON-FRI *)", Timezone: "Europe/Dublin", MinCapacity: aws.Int32(4)},
+		{Name: "night", Schedule: "cron(0 20 ? * MON-FRI *)", Timezone: "Europe/Dublin", MinCapacity: aws.Int32(2)},
+	}}
+	r.rollout(v1)
+	if got := r.scheduledOf("web"); len(got) != 2 || got[0] != "business-hours" {
+		t.Fatalf("scheduled actions = %v", got)
+	}
+	if changes, err := r.p.Diff(r.ctx, v1); err != nil || len(changes) != 0 {
+		t.Fatalf("diff after apply = %+v, %v", changes, err)
+	}
+	v2 := r.next(v1, "rev2", "shop/web:v1")
+	v2.Target.ECS.AutoScaling = &spec.ECSAutoScaling{MinCapacity: 2, MaxCapacity: 6, ScheduledActions: v1.Target.ECS.AutoScaling.ScheduledActions[:1]}
+	changes, err := r.p.Diff(r.ctx, v2)
+	if err != nil || len(changes) != 1 || !strings.HasPrefix(changes[0].Fields[0].Path, "scheduledActions[night].") {
+		t.Fatalf("diff = %+v, %v; want the night action removed", changes, err)
+	}
+	r.rollout(v2)
+	if got := r.scheduledOf("web"); len(got) != 1 || got[0] != "business-hours" {
+		t.Errorf("after update: %v", got)
+	}
+	r.until("rollback", func() error { return r.p.Rollback(r.ctx, v2) })
+	if got := r.scheduledOf("web"); len(got) != 2 {
+		t.Errorf("after rollback: %v, want both actions back", got)
+	}
+}
+
+func (r *rig) scheduledOf(service string) []string {
+	r.t.Helper()
+	out, err := r.scaling.DescribeScheduledActions(r.ctx, &aas.DescribeScheduledActionsInput{ServiceNamespace: scalingNS,
+		ResourceId: aws.String(resourceID("prod", service)), ScalableDimension: scalingDim})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var names []string
+	for _, a := range out.ScheduledActions {
+		names = append(names, aws.ToString(a.ScheduledActionName))
+	}
+	return names
 }

@@ -51,6 +51,9 @@ type ScalingAPI interface {
 	PutScalingPolicy(ctx context.Context, in *aas.PutScalingPolicyInput, optFns ...func(*aas.Options)) (*aas.PutScalingPolicyOutput, error)
 	DescribeScalingPolicies(ctx context.Context, in *aas.DescribeScalingPoliciesInput, optFns ...func(*aas.Options)) (*aas.DescribeScalingPoliciesOutput, error)
 	DeleteScalingPolicy(ctx context.Context, in *aas.DeleteScalingPolicyInput, optFns ...func(*aas.Options)) (*aas.DeleteScalingPolicyOutput, error)
+	PutScheduledAction(ctx context.Context, in *aas.PutScheduledActionInput, optFns ...func(*aas.Options)) (*aas.PutScheduledActionOutput, error)
+	DescribeScheduledActions(ctx context.Context, in *aas.DescribeScheduledActionsInput, optFns ...func(*aas.Options)) (*aas.DescribeScheduledActionsOutput, error)
+	DeleteScheduledAction(ctx context.Context, in *aas.DeleteScheduledActionInput, optFns ...func(*aas.Options)) (*aas.DeleteScheduledActionOutput, error)
 }
 
 // Clients are the AWS clients of one account and region.
