@@ -74,8 +74,8 @@ func TestRenderKubernetesTypedPlaceholders(t *testing.T) {
 func TestRenderKeepsRolloutPlaceholdersInChecks(t *testing.T) {
 	r := mustRender(t, "../examples/lambda-api", "production")
 	c := r.Environment.Strategy.Canary.Steps[1].Analysis.Checks[0]
-	if got := c.CloudWatch.Metric.Dimensions["Resource"]; got != "orders-api-production:${rollout.version}" {
-		t.Errorf("Resource dimension = %q", got)
+	if got := c.CloudWatch.Metric.Dimensions["ExecutedVersion"]; got != "${rollout.version}" {
+		t.Errorf("ExecutedVersion dimension = %q", got)
 	}
 	fn := r.Targets[0].Function
 	if fn.Code.S3Bucket != "acme-artifacts" || fn.Code.S3Key != "orders-api/orders-api-2.7.0.zip" {

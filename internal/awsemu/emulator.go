@@ -177,7 +177,7 @@ func (e *Emulator) wire() {
 func newBackends(clk clock.Clock, arts *artifact.Set, keys *sts.Keyring) backends {
 	var b backends
 	b.cloudwatch = cloudwatch.New()
-	b.lambda = lambda.New(lambda.Config{Artifacts: arts})
+	b.lambda = lambda.New(lambda.Config{Artifacts: arts, Metrics: b.cloudwatch})
 	b.elbv2 = elbv2.New(elbv2.Config{Metrics: b.cloudwatch, Functions: b.lambda})
 	b.cloudMap = servicediscovery.New()
 	b.ecs = ecs.New(ecs.Config{Targets: b.elbv2, Artifacts: arts, Registry: b.cloudMap, Alarms: b.cloudwatch})

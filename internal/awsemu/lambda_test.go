@@ -3,6 +3,8 @@ package awsemu_test
 import (
 	"context"
 	"errors"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"testing"
 	"time"
 
@@ -212,6 +214,18 @@ func TestLambdaVersionsAliasesAndWeightedInvoke(t *testing.T) {
 	if counts["1"] != 75 || counts["2"] != 25 || failed != 25 {
 		t.Errorf("routing 25%% to broken version 2: executed %v, %d function errors", counts, failed)
 	}
+	// CloudWatch shows the canary version's errors, as canary analysis reads them.
+	for _, m := range []struct {
+		name, version string
+		want          float64
+	}{{"Errors", "2", 25}, {"Errors", "1", 0}, {"Invocations", "1", 75}} {
+		if got := lambdaMetric(t, ctx, env, m.name, map[string]string{"FunctionName": "api", "Resource": "api:live", "ExecutedVersion": m.version}); got != m.want {
+			t.Errorf("%s of version %s through live = %v, want %v", m.name, m.version, got, m.want)
+		}
+	}
+	if got := lambdaMetric(t, ctx, env, "Invocations", map[string]string{"FunctionName": "api"}); got != 100 {
+		t.Errorf("Invocations of api = %v, want 100", got)
+	}
 	_, err = c.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String("api"), Name: aws.String("live"), RevisionId: aws.String("stale"), FunctionVersion: aws.String("2")})
 	var pf *lambdatypes.PreconditionFailedException
 	if !errors.As(err, &pf) {
@@ -321,4 +335,22 @@ func TestLambdaBehindLoadBalancerCanaryCountsFailures(t *testing.T) {
 	if res := need(env.Emu.SendTraffic(*ls.ListenerArn, 100)).on(t); res.Target5xx != 10 || res.OK != 90 {
 		t.Errorf("10%% canary of a broken version: %s", res)
 	}
+}
+
+// lambdaMetric returns the sum of an AWS/Lambda metric over the last hour.
+func lambdaMetric(t *testing.T, ctx context.Context, env *awsemutest.Env, name string, dims map[string]string) float64 {
+	t.Helper()
+	var ds []cwtypes.Dimension
+	for k, v := range dims {
+		ds = append(ds, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(v)})
+	}
+	now := env.Emu.Now()
+	out := need(env.CloudWatch().GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/Lambda"),
+		MetricName: aws.String(name), Dimensions: ds, StartTime: aws.Time(now.Add(-time.Hour)), EndTime: aws.Time(now.Add(time.Minute)),
+		Period: aws.Int32(3600), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum}})).on(t)
+	sum := 0.0
+	for _, p := range out.Datapoints {
+		sum += aws.ToFloat64(p.Sum)
+	}
+	return sum
 }

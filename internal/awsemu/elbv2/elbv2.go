@@ -31,7 +31,7 @@ type Functions interface {
 	AllowsInvoke(scope protocol.Scope, functionArn, principal, sourceArn string) bool
 	// Invoke runs the function (alias routing included) and reports
 	// whether it failed; ready is false while it cannot be invoked.
-	Invoke(scope protocol.Scope, functionArn string) (failed, ready bool)
+	Invoke(scope protocol.Scope, functionArn string, now time.Time) (failed, ready bool)
 }
 
 // Config wires ELBv2 to the services it feeds.

@@ -170,7 +170,7 @@ func (s *Service) serve(r *region, tgArn string, now time.Time) outcome {
 	tg.rr++
 	t := pool[tg.rr%len(pool)]
 	if tg.typ == "lambda" && s.cfg.Functions != nil {
-		return s.invokeTarget(r, t)
+		return s.invokeTarget(r, t, now)
 	}
 	if t.behavior.Broken || t.fails() {
 		return outcomeTarget5xx
@@ -194,8 +194,8 @@ func (t *target) fails() bool {
 
 // invokeTarget runs a lambda target: a function error is a 502 from the
 // load balancer, counted with the target's 5xx.
-func (s *Service) invokeTarget(r *region, t *target) outcome {
-	failed, ready := s.cfg.Functions.Invoke(r.scope, t.id)
+func (s *Service) invokeTarget(r *region, t *target, now time.Time) outcome {
+	failed, ready := s.cfg.Functions.Invoke(r.scope, t.id, now)
 	switch {
 	case !ready:
 		return outcomeELB5xx

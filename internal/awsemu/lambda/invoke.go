@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -75,7 +76,9 @@ func (s *Service) invoke(r *region, c *protocol.Call) (any, error) {
 	case types.InvocationTypeDryRun:
 		return &protocol.RESTResponse{Status: http.StatusNoContent, Header: h, Body: []byte{}}, nil
 	}
-	if s.fails(fn, version) {
+	failed := s.fails(fn, version)
+	s.invoked(c.Scope(), fn, q, version, failed, c.Now)
+	if failed {
 		h.Set("X-Amz-Function-Error", "Unhandled")
 		body, _ := json.Marshal(map[string]string{"errorType": "EmulatedFailure", "errorMessage": fmt.Sprintf("version %s of %s failed (emulated)", version, fn.name)})
 		return &protocol.RESTResponse{Status: http.StatusOK, Header: h, Body: body}, nil
@@ -206,7 +209,7 @@ func (s *Service) AllowsInvoke(scope protocol.Scope, functionArn, principal, sou
 // Invoke runs a function for another service (a load balancer target):
 // alias routing applies, and broken versions fail. ready is false when
 // the function does not exist or is still Pending.
-func (s *Service) Invoke(scope protocol.Scope, functionArn string) (failed, ready bool) {
+func (s *Service) Invoke(scope protocol.Scope, functionArn string, now time.Time) (failed, ready bool) {
 	fn, q, err := s.region(scope).find(functionArn)
 	if err != nil || fn.cfg.State == types.StatePending {
 		return false, false
@@ -215,7 +218,38 @@ func (s *Service) Invoke(scope protocol.Scope, functionArn string) (failed, read
 	if err != nil {
 		return false, false
 	}
-	return s.fails(fn, version), true
+	failed = s.fails(fn, version)
+	s.invoked(scope, fn, q, version, failed, now)
+	return failed, true
+}
+
+// invocationDuration is the emulated run time of every invocation.
+const invocationDuration = 20.0 // milliseconds
+
+// invoked publishes the AWS/Lambda metrics of one invocation, as Lambda
+// does: Invocations, Errors and Duration by function, by qualifier
+// (Resource = function:qualifier) and, through an alias, by the version
+// that ran (ExecutedVersion), so that a canary version's errors show.
+func (s *Service) invoked(scope protocol.Scope, fn *function, q, version string, failed bool, now time.Time) {
+	if s.cfg.Metrics == nil {
+		return
+	}
+	dims := []map[string]string{{"FunctionName": fn.name}}
+	if q != "" && q != latest {
+		dims = append(dims, map[string]string{"FunctionName": fn.name, "Resource": fn.name + ":" + q})
+		if _, alias := fn.aliases[q]; alias {
+			dims = append(dims, map[string]string{"FunctionName": fn.name, "Resource": fn.name + ":" + q, "ExecutedVersion": version})
+		}
+	}
+	errs := 0.0
+	if failed {
+		errs = 1
+	}
+	for _, d := range dims {
+		s.cfg.Metrics.PutMetric(scope, "AWS/Lambda", "Invocations", d, 1, "Count", now)
+		s.cfg.Metrics.PutMetric(scope, "AWS/Lambda", "Errors", d, errs, "Count", now)
+		s.cfg.Metrics.PutMetric(scope, "AWS/Lambda", "Duration", d, invocationDuration, "Milliseconds", now)
+	}
 }
 
 // fails reports whether the next invocation of a version fails: always

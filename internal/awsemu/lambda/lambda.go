@@ -31,6 +31,13 @@ type Artifacts interface {
 // Config wires Lambda to the services it depends on.
 type Config struct {
 	Artifacts Artifacts
+	// Metrics receives the AWS/Lambda metrics of invocations; optional.
+	Metrics Metrics
+}
+
+// Metrics stores CloudWatch datapoints.
+type Metrics interface {
+	PutMetric(scope protocol.Scope, namespace, name string, dims map[string]string, value float64, unit string, at time.Time)
 }
 
 // Service is the emulated Lambda.
