@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
+	"github.com/jibe-dev/jibe/internal/testenv/kube"
+	"github.com/jibe-dev/jibe/reconcile"
+)
+
+// TestMain runs the tests against one shared Kubernetes cluster. When
+// JIBE_TEST_MAIN is set, the test binary is the jibe command instead: the
+// SIGKILL test runs the agent as a separate process this way.
+func TestMain(m *testing.M) {
+	if os.Getenv("JIBE_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	kube.Main(m, kube.Options{})
+}
+
+// agentProcess is `jibe agent` running as its own process.
+type agentProcess struct {
+	cmd *exec.Cmd
+	log *os.File
+}
+
+func startAgent(t *testing.T, cfg, logPath string) *agentProcess {
+	t.Helper()
+	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "agent", "--config", cfg)
+	cmd.Env = append(os.Environ(), "JIBE_TEST_MAIN=1")
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &agentProcess{cmd: cmd, log: log}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+		log.Close()
+	})
+	return p
+}
+
+type apiEnv struct{ Name, Revision, State, Step string }
+
+// production returns the production environment as the agent's API shows it.
+func production(addr string) (apiEnv, bool) {
+	resp, err := http.Get("http://" + addr + "/api/v1/applications")
+	if err != nil {
+		return apiEnv{}, false
+	}
+	defer resp.Body.Close()
+	var apps []struct{ Environments []apiEnv }
+	if json.NewDecoder(resp.Body).Decode(&apps) != nil || len(apps) == 0 {
+		return apiEnv{}, false
+	}
+	for _, e := range apps[0].Environments {
+		if e.Name == "production" {
+			return e, true
+		}
+	}
+	return apiEnv{}, false
+}
+
+// waitFor polls the agent's API until cond holds.
+func waitFor(t *testing.T, addr, what, logPath string, cond func(apiEnv) bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if e, ok := production(addr); ok && cond(e) {
+			return
+		}
+		<-time.After(100 * time.Millisecond) // polling a condition with a deadline
+	}
+	logs, _ := os.ReadFile(logPath)
+	e, _ := production(addr)
+	t.Fatalf("%s: not within 2 minutes; production %+v; agent log:\n%s", what, e, logs)
+}
+
+// An agent killed with SIGKILL in the middle of a canary, then started
+// again, finishes the rollout from where it was: steps that completed
+// before the kill are not run again.
+func TestAgentSurvivesSIGKILL(t *testing.T) {
+	c := kube.Shared(t)
+	ns := c.NewNamespace(t)
+	srv := gitserver.New(t)
+	url := srv.CreateRepo("shop")
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	cfg := filepath.Join(dir, "agent.yaml")
+	writeFile(t, cfg, fmt.Sprintf(`apiVersion: jibe.dev/v1alpha1
+kind: AgentConfig
+stateDir: state
+server: {listen: %q}
+sources:
+  - name: shop
+    git: {url: %q, pollInterval: 5s}
+    allow: {clusters: [test], namespaces: ["*"]}
+kubernetes:
+  clusters:
+    - {name: test, kubeconfig: {path: %q}}
+log: {format: text, level: debug}
+`, addr, url, c.Kubeconfig()))
+	srv.Repo("shop").Commit(gitserver.Commit{Files: map[string]string{
+		"apps/shop/jibe.yaml": `apiVersion: jibe.dev/v1alpha1
+kind: Application
+metadata: {name: shop}
+spec:
+  artifacts: {web: {image: "registry.example.com/shop/web:1.0.0"}}
+  targets: [{name: web, kubernetes: {manifests: k8s}}]
+  environments:
+    - name: production
+      kubernetes: {cluster: test, namespace: ` + ns + `}
+      strategy: {canary: {steps: [{setWeight: 50}, {pause: {duration: 20s}}]}}
+`,
+		"apps/shop/k8s/app.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "${artifacts.web}"}]
+`,
+	}})
+	logPath := filepath.Join(dir, "agent.log")
+
+	first := startAgent(t, cfg, logPath)
+	waitFor(t, addr, "the canary pauses", logPath, func(e apiEnv) bool { return e.Step == "pause" })
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	first.cmd.Wait()
+
+	second := startAgent(t, cfg, logPath)
+	waitFor(t, addr, "the rollout finishes after the restart", logPath, func(e apiEnv) bool { return e.State == "succeeded" })
+	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := second.cmd.Wait(); err != nil {
+		t.Errorf("the agent did not stop cleanly on SIGTERM: %v", err)
+	}
+
+	j, err := reconcile.OpenJournal(filepath.Join(dir, "state", "journal.db"), reconcile.JournalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	r, err := j.Current("shop", "production")
+	if err != nil || r.State != reconcile.RolloutSucceeded {
+		t.Fatalf("production rollout = %+v, %v", r, err)
+	}
+	done := map[reconcile.StepKind]int{}
+	for _, o := range r.Outcomes {
+		if o.Error == "" {
+			done[o.Kind]++
+		}
+	}
+	if done[reconcile.StepApply] != 1 || done[reconcile.StepPause] != 1 {
+		t.Errorf("steps completed %v: apply and pause must each run once across the kill", done)
+	}
+	logs, _ := os.ReadFile(logPath)
+	if n := strings.Count(string(logs), "agent started"); n != 2 {
+		t.Errorf("%d agent starts in the log, want 2", n)
+	}
+}
