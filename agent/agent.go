@@ -33,6 +33,12 @@ type Source interface {
 	Run(ctx context.Context, out chan<- sources.Update) error
 }
 
+// RevisionFinder reads an application folder at an older commit, to
+// restore the last good revision after a restart: sources.Git.
+type RevisionFinder interface {
+	Revision(source, app, commit string) (*sources.Revision, error)
+}
+
 // StatusPoster posts commit statuses without blocking: github.Reporter.
 type StatusPoster interface {
 	Post(github.Status)
@@ -51,6 +57,8 @@ type Options struct {
 	Statuses StatusPoster
 	// Sources produce revisions.
 	Sources []Source
+	// History finds older revisions that are no longer in memory; optional.
+	History RevisionFinder
 	// Clock drives the work queue's delays and the engine. Default the
 	// wall clock.
 	Clock clock.WithTicker

@@ -454,3 +454,21 @@ func TestE2EDriftIsReportedWhenNotCorrected(t *testing.T) {
 		t.Errorf("API drift = %v", drift)
 	}
 }
+
+// After a restart, a failed revision is still rolled back to the last good
+// one: the agent reads it again from the source's clone.
+func TestE2ERollbackAfterRestart(t *testing.T) {
+	e := newE2E(t)
+	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", rolling))
+	e.settle("v1 in production", e.final("production", v1))
+
+	e.git = restartedGit(t, e.harness)
+	e.agent = New(Options{Config: e.agent.config(), Journal: e.journal, Statuses: e.reporter, Logger: e.agent.log,
+		Clock: e.clock, Platforms: e.agent.opts.Platforms, History: e.git})
+	bad := e.push(e.files(brokenImage, rolling))
+	e.settle("broken revision in staging", e.final("staging", bad))
+	if r, _ := e.journal.Current("shop", "staging"); r.State != reconcile.RolloutRolledBack {
+		t.Fatalf("staging = %s: %s", r.State, r.Reason)
+	}
+	e.settle("staging back on v1", func() bool { return e.image(e.staging, "web") == "registry.example.com/shop/web:1.0.0" })
+}

@@ -145,9 +145,10 @@ func diff(ctx context.Context, platforms map[spec.Platform]reconcile.Platform, d
 }
 
 // setPrevious gives each deployment the target as rendered at the
-// environment's last succeeded revision, which a rollback restores. It
-// leaves Previous nil when that revision is not known (e.g. after a
-// restart), and the platform then rolls back what it can.
+// environment's last succeeded revision, which a rollback restores: from
+// memory, or read again from the source's clone after a restart. It leaves
+// Previous nil when that revision cannot be found, and the platform then
+// rolls back what it can.
 func (a *Agent) setPrevious(st *appState, app, env, revision string, deps []*reconcile.Deployment) {
 	stable, err := a.opts.Journal.Stable(app, env)
 	if err != nil || stable.Revision == revision {
@@ -156,8 +157,11 @@ func (a *Agent) setPrevious(st *appState, app, env, revision string, deps []*rec
 	a.mu.Lock()
 	prev := st.history[stable.Revision]
 	a.mu.Unlock()
+	if prev == nil && a.opts.History != nil {
+		prev, _ = a.opts.History.Revision(st.source, st.folder, stable.Revision)
+	}
 	if prev == nil {
-		a.log.Warn("the last good revision is no longer in memory; a rollback cannot restore it", "app", app, "env", env, "revision", shortSHA(stable.Revision))
+		a.log.Warn("the last good revision cannot be read; a rollback cannot restore it", "app", app, "env", env, "revision", shortSHA(stable.Revision))
 		return
 	}
 	old, err := spec.LoadFS(prev.Files, prev.App)

@@ -448,3 +448,28 @@ func TestGitSharesOnePollerPerRepositoryAndBranch(t *testing.T) {
 		t.Fatalf("Add with other credentials on a shared poller: %v", err)
 	}
 }
+
+// A revision of an earlier commit can be read again from the clone, also
+// by a Git built anew on the same state directory (an agent restarting).
+func TestGitRevisionAtAnEarlierCommit(t *testing.T) {
+	_, repo, first := newAppsRepo(t)
+	state := t.TempDir()
+	pollOne(t, newTestGit(t, gitSourceFor(repo.URL()), GitOptions{StateDir: state}))
+	repo.Commit(gitserver.Commit{Files: map[string]string{"apps/web/k8s/deploy.yaml": "replicas: 2\n"}})
+	pollOne(t, newTestGit(t, gitSourceFor(repo.URL()), GitOptions{StateDir: state}))
+
+	again := newTestGit(t, gitSourceFor(repo.URL()), GitOptions{StateDir: state})
+	rev, err := again.Revision("apps", "apps/web", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readApp(t, rev.Files)["k8s/deploy.yaml"]; got != "replicas: 1\n" || rev.Commit != first {
+		t.Errorf("revision at %s: deploy.yaml %q (commit %s)", first, got, rev.Commit)
+	}
+	if _, err := again.Revision("apps", "apps/web", strings.Repeat("a", 40)); err == nil {
+		t.Error("an unknown commit must be an error")
+	}
+	if _, err := again.Revision("nope", "apps/web", first); err == nil {
+		t.Error("an unknown source must be an error")
+	}
+}

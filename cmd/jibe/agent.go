@@ -119,7 +119,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 		return nil, err
 	}
 	opts := agent.Options{Config: cfg, Journal: journal, Platforms: platforms, Checks: &checks.HTTP{},
-		Sources: srcs, Logger: log}
+		Sources: srcs, History: w.git, Logger: log}
 	if w.reporter != nil {
 		opts.Statuses = w.reporter
 	}
