@@ -1,7 +1,11 @@
 package ecs
 
 import (
+	"sync"
+
 	"context"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go/middleware"
 	"testing"
 	"time"
 
@@ -23,6 +27,9 @@ import (
 // 100% to a blue target group (and 0% to green), the platform under test
 // and clients to check what it did.
 type rig struct {
+	// ops counts the operations the platform's clients issue, by name:
+	// once per call, however many attempts retries make.
+	ops                   opCounter
 	t                     testing.TB
 	ctx                   context.Context
 	env                   *awsemutest.Env
@@ -55,7 +62,40 @@ func newRig(t testing.TB) *rig {
 func (r *rig) config() aws.Config {
 	return aws.Config{Region: r.env.Region, BaseEndpoint: aws.String(r.env.URL),
 		Credentials: credentials.NewStaticCredentialsProvider(r.env.AccessKey, r.env.SecretKey, ""),
-		Retryer:     awsemutest.Retryer(10)}
+		Retryer:     awsemutest.Retryer(10), APIOptions: []func(*middleware.Stack) error{r.ops.count}}
+}
+
+// opCounter counts SDK operations by name.
+type opCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// count adds a middleware to the Initialize step, which runs once per
+// operation call (retries happen later, in Finalize).
+func (c *opCounter) count(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("jibeCountOps",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			c.mu.Lock()
+			if c.n == nil {
+				c.n = map[string]int{}
+			}
+			c.n[awsmiddleware.GetOperationName(ctx)]++
+			c.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}
+
+func (c *opCounter) get(op string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[op]
+}
+
+func (c *opCounter) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n = nil
 }
 
 // must fails the test when a setup call fails.
