@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -64,10 +63,7 @@ spec:
   targets: [{name: web, kubernetes: {manifests: k8s}}]
   environments: [{name: prod, kubernetes: {cluster: test, namespace: %s}}]
 `, app, ns)
-		// The end-to-end tests' short progress deadline would fail pods that a
-		// busy scheduler is slow to place.
-		files["apps/"+app+"/k8s/app.yaml"] = strings.Replace(webManifests("registry.example.com/web:1"),
-			"progressDeadlineSeconds: 3", "progressDeadlineSeconds: 600", 1)
+		files["apps/"+app+"/k8s/app.yaml"] = webManifests("registry.example.com/web:1", 600)
 	}
 	start := time.Now()
 	h.commit(files)

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -80,18 +81,24 @@ spec:
       kubernetes: {cluster: test, namespace: PRODUCTION}
       strategy: STRATEGY
 `)
-	return map[string]string{"apps/shop/jibe.yaml": s, "apps/shop/k8s/app.yaml": webManifests("${artifacts.web}")}
+	// Only the broken image gets a short progress deadline: a healthy
+	// rollout on a busy machine may take longer than a few seconds.
+	deadline := 600
+	if image == brokenImage {
+		deadline = 3
+	}
+	return map[string]string{"apps/shop/jibe.yaml": s, "apps/shop/k8s/app.yaml": webManifests("${artifacts.web}", deadline)}
 }
 
 // webManifests are a Deployment of two pods running image, whose rollout
-// fails after 3 s without progress, and its Service.
-func webManifests(image string) string {
+// fails after deadline seconds without progress, and its Service.
+func webManifests(image string, deadline int) string {
 	return `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
 spec:
   replicas: 2
-  progressDeadlineSeconds: 3
+  progressDeadlineSeconds: ` + strconv.Itoa(deadline) + `
   selector: {matchLabels: {app: web}}
   template:
     metadata: {labels: {app: web}}
