@@ -76,9 +76,6 @@ func rssMiB() float64 {
 // op. It reports the requests, client and server CPU per round, and the
 // process's RSS and Go heap once every clone exists.
 func BenchmarkPollUnchanged200Repos(b *testing.B) {
-	if testing.Short() {
-		b.Skip("builds hundreds of repositories; not with -short")
-	}
 	srv, urls := benchFleet(b)
 	g := NewGit(GitOptions{StateDir: b.TempDir(), Logger: testLogger(b)})
 	for i, url := range urls {
