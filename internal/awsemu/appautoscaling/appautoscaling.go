@@ -107,6 +107,32 @@ func (s *Service) Handle(c *protocol.Call) (any, error) {
 	return h(s, s.region(c.Scope()), c)
 }
 
+// registered returns the key of a registered scalable target, or
+// ObjectNotFoundException.
+func (r *region) registered(ns types.ServiceNamespace, resource *string, dim types.ScalableDimension) (string, error) {
+	k := key(ns, aws.ToString(resource), dim)
+	if _, ok := r.targets[k]; !ok {
+		return "", notFound("No scalable target registered for service namespace: %s, resource ID: %s, scalable dimension: %s", ns, aws.ToString(resource), dim)
+	}
+	return k, nil
+}
+
+// selection is what a Describe call selects among a namespace's policies
+// or scheduled actions: the resource, dimension and names it names.
+type selection struct {
+	ns       types.ServiceNamespace
+	resource *string
+	dim      types.ScalableDimension
+	names    []string
+}
+
+// match reports whether an item of resource and dimension, named name,
+// is selected.
+func (s selection) match(ns types.ServiceNamespace, resource *string, dim types.ScalableDimension, name *string) bool {
+	return ns == s.ns && (s.resource == nil || aws.ToString(resource) == *s.resource) &&
+		(s.dim == "" || dim == s.dim) && (len(s.names) == 0 || contains(s.names, aws.ToString(name)))
+}
+
 func validation(format string, args ...any) error {
 	return protocol.Errorf("ValidationException", format, args...)
 }
@@ -215,9 +241,9 @@ func (s *Service) deregisterScalableTarget(r *region, c *protocol.Call) (any, er
 	if err := protocol.DecodeJSON(c.Body, &in); err != nil {
 		return nil, err
 	}
-	k := key(in.ServiceNamespace, aws.ToString(in.ResourceId), in.ScalableDimension)
-	if _, ok := r.targets[k]; !ok {
-		return nil, notFound("No scalable target registered for service namespace: %s, resource ID: %s, scalable dimension: %s", in.ServiceNamespace, aws.ToString(in.ResourceId), in.ScalableDimension)
+	k, err := r.registered(in.ServiceNamespace, in.ResourceId, in.ScalableDimension)
+	if err != nil {
+		return nil, err
 	}
 	delete(r.targets, k)
 	for pk := range r.policies {
@@ -238,9 +264,9 @@ func (s *Service) putScalingPolicy(r *region, c *protocol.Call) (any, error) {
 	if err := protocol.DecodeJSON(c.Body, &in); err != nil {
 		return nil, err
 	}
-	k := key(in.ServiceNamespace, aws.ToString(in.ResourceId), in.ScalableDimension)
-	if _, ok := r.targets[k]; !ok {
-		return nil, notFound("No scalable target registered for service namespace: %s, resource ID: %s, scalable dimension: %s", in.ServiceNamespace, aws.ToString(in.ResourceId), in.ScalableDimension)
+	k, err := r.registered(in.ServiceNamespace, in.ResourceId, in.ScalableDimension)
+	if err != nil {
+		return nil, err
 	}
 	if err := validatePolicy(&in); err != nil {
 		return nil, err
@@ -287,12 +313,11 @@ func (s *Service) describeScalingPolicies(r *region, c *protocol.Call) (any, err
 	if err := protocol.DecodeJSON(c.Body, &in); err != nil {
 		return nil, err
 	}
+	sel := selection{in.ServiceNamespace, in.ResourceId, in.ScalableDimension, in.PolicyNames}
 	var found []types.ScalingPolicy
 	for _, pk := range sortedKeys(r.policies) {
 		p := r.policies[pk]
-		if p.ServiceNamespace != in.ServiceNamespace || (in.ResourceId != nil && aws.ToString(p.ResourceId) != *in.ResourceId) ||
-			(in.ScalableDimension != "" && p.ScalableDimension != in.ScalableDimension) ||
-			(len(in.PolicyNames) > 0 && !contains(in.PolicyNames, aws.ToString(p.PolicyName))) {
+		if !sel.match(p.ServiceNamespace, p.ResourceId, p.ScalableDimension, p.PolicyName) {
 			continue
 		}
 		found = append(found, *p)

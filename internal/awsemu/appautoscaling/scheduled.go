@@ -64,9 +64,9 @@ func (s *Service) putScheduledAction(r *region, c *protocol.Call) (any, error) {
 	if err := protocol.DecodeJSON(c.Body, &in); err != nil {
 		return nil, err
 	}
-	k := key(in.ServiceNamespace, aws.ToString(in.ResourceId), in.ScalableDimension)
-	if _, ok := r.targets[k]; !ok {
-		return nil, notFound("No scalable target registered for service namespace: %s, resource ID: %s, scalable dimension: %s", in.ServiceNamespace, aws.ToString(in.ResourceId), in.ScalableDimension)
+	k, err := r.registered(in.ServiceNamespace, in.ResourceId, in.ScalableDimension)
+	if err != nil {
+		return nil, err
 	}
 	if aws.ToString(in.ScheduledActionName) == "" || aws.ToString(in.Schedule) == "" {
 		return nil, validation("ScheduledActionName and Schedule are required")
@@ -98,12 +98,11 @@ func (s *Service) describeScheduledActions(r *region, c *protocol.Call) (any, er
 	if err := protocol.DecodeJSON(c.Body, &in); err != nil {
 		return nil, err
 	}
+	sel := selection{in.ServiceNamespace, in.ResourceId, in.ScalableDimension, in.ScheduledActionNames}
 	var found []types.ScheduledAction
 	for _, sk := range sortedKeys(r.scheduled) {
 		a := r.scheduled[sk].action
-		if a.ServiceNamespace != in.ServiceNamespace || (in.ResourceId != nil && aws.ToString(a.ResourceId) != *in.ResourceId) ||
-			(in.ScalableDimension != "" && a.ScalableDimension != in.ScalableDimension) ||
-			(len(in.ScheduledActionNames) > 0 && !contains(in.ScheduledActionNames, aws.ToString(a.ScheduledActionName))) {
+		if !sel.match(a.ServiceNamespace, a.ResourceId, a.ScalableDimension, a.ScheduledActionName) {
 			continue
 		}
 		found = append(found, a)
