@@ -163,7 +163,7 @@ func (a *Agent) receive(ctx context.Context, updates <-chan sources.Update) {
 // Handle records the revisions of an update and queues the applications
 // it changed. Exported for tests and for sources wired by hand.
 func (a *Agent) Handle(u sources.Update) {
-	log := a.log.With("source", u.Source, "commit", shortSHA(u.Commit.SHA), "transition", u.Transition.String())
+	log := a.log.With("source", u.Source, "commit", reconcile.ShortRevision(u.Commit.SHA), "transition", u.Transition.String())
 	if u.Transition == sources.TransitionBranchDeleted {
 		log.Warn("the branch was deleted; applications keep running their last revision")
 		return
@@ -303,11 +303,4 @@ func (a *Agent) setError(key string, err error) {
 			st.lastError = err.Error()
 		}
 	}
-}
-
-func shortSHA(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -16,7 +17,7 @@ import (
 func Plan(ctx context.Context, cfg *config.Config, source string, app *spec.App, platforms map[spec.Platform]reconcile.Platform, revision string, envs ...string) (*reconcile.Plan, error) {
 	var inputs []reconcile.EnvInput
 	for _, env := range app.Spec.Environments {
-		if len(envs) > 0 && !contains(envs, env.Name) {
+		if len(envs) > 0 && !slices.Contains(envs, env.Name) {
 			continue
 		}
 		r, err := app.Render(env.Name)
@@ -39,13 +40,4 @@ func Plan(ctx context.Context, cfg *config.Config, source string, app *spec.App,
 		return nil, fmt.Errorf("application %s has no environment %v", app.Metadata.Name, envs)
 	}
 	return reconcile.Build(app.Metadata.Name, revision, inputs), nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -22,7 +22,7 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 	app, err := spec.LoadFS(rev.Files, rev.App)
 	if err != nil {
 		a.reportInvalid(st, rev.Commit, err)
-		return reconcile.Stalled(fmt.Errorf("the spec at %s is invalid: %w", shortSHA(rev.Commit), err))
+		return reconcile.Stalled(fmt.Errorf("the spec at %s is invalid: %w", reconcile.ShortRevision(rev.Commit), err))
 	}
 	a.named(st, app.Metadata.Name)
 	a.setEnvs(app)
@@ -161,7 +161,7 @@ func (a *Agent) setPrevious(st *appState, app, env, revision string, deps []*rec
 		prev, _ = a.opts.History.Revision(st.source, st.folder, stable.Revision)
 	}
 	if prev == nil {
-		a.log.Warn("the last good revision cannot be read; a rollback cannot restore it", "app", app, "env", env, "revision", shortSHA(stable.Revision))
+		a.log.Warn("the last good revision cannot be read; a rollback cannot restore it", "app", app, "env", env, "revision", reconcile.ShortRevision(stable.Revision))
 		return
 	}
 	old, err := spec.LoadFS(prev.Files, prev.App)
@@ -197,7 +197,7 @@ func (a *Agent) checkDrift(ctx context.Context, app *spec.App, r *spec.Rendered,
 		return true, nil
 	}
 	a.metrics.drift.Inc()
-	a.log.Warn("live state drifted from Git", "app", app.Metadata.Name, "env", env, "revision", shortSHA(revision),
+	a.log.Warn("live state drifted from Git", "app", app.Metadata.Name, "env", env, "revision", reconcile.ShortRevision(revision),
 		"resources", resources(changes), "correct", *app.Spec.Drift.Correct)
 	if !*app.Spec.Drift.Correct {
 		return true, nil

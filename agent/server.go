@@ -2,7 +2,7 @@ package agent
 
 import (
 	"encoding/json"
-	"errors"
+	"maps"
 	"net/http"
 	"sort"
 	"time"
@@ -40,61 +40,67 @@ type EnvView struct {
 
 // Applications returns the view of every application, sorted by name.
 func (a *Agent) Applications() []AppView {
-	a.mu.Lock()
-	states := make([]appState, 0, len(a.apps))
-	for _, st := range a.apps {
-		states = append(states, *st)
+	// Rollouts that run for environments the agent has not loaded yet
+	// (after a restart, before the first reconcile) are shown too.
+	running := map[string][]string{}
+	if rs, err := a.opts.Journal.Running(); err == nil {
+		for _, r := range rs {
+			running[r.App] = append(running[r.App], r.Env)
+		}
 	}
+	a.mu.Lock()
+	views := make([]AppView, 0, len(a.apps))
+	envs := make([][]string, 0, len(a.apps))
+	for _, st := range a.apps {
+		views = append(views, appView(st))
+		envs = append(envs, uniq(append(running[st.name], a.envs[st.name]...)))
+	}
+	drift := maps.Clone(a.drift)
 	a.mu.Unlock()
-	views := make([]AppView, 0, len(states))
-	for _, st := range states {
-		views = append(views, a.view(&st))
+	for i := range views {
+		views[i].Environments = a.envViews(views[i].Name, envs[i], drift)
 	}
 	sort.Slice(views, func(i, j int) bool { return views[i].Name < views[j].Name })
 	return views
 }
 
-func (a *Agent) view(st *appState) AppView {
-	v := AppView{Name: st.name, Source: st.source, Folder: st.folder, Error: st.lastError, Environments: []EnvView{}}
+// appView is what the API shows of an application itself.
+func appView(st *appState) AppView {
+	v := AppView{Name: st.name, Source: st.source, Folder: st.folder, Error: st.lastError}
 	if v.Name == "" {
 		v.Name = appName(st.folder)
 	}
 	if st.revision != nil {
 		v.Revision = st.revision.Commit
 	}
-	for _, env := range a.envNames(st.name) {
-		r, err := a.opts.Journal.Current(st.name, env)
-		if errors.Is(err, reconcile.ErrNoRollout) || err != nil {
-			continue
-		}
-		ev := envView(r)
-		a.mu.Lock()
-		ev.Drift = a.drift[st.name+"/"+env]
-		a.mu.Unlock()
-		v.Environments = append(v.Environments, ev)
-	}
 	return v
 }
 
-// envNames lists the environments the journal has rollouts for.
-func (a *Agent) envNames(app string) []string {
-	running, _ := a.opts.Journal.Running()
+// envViews returns the latest rollout of each of app's environments.
+func (a *Agent) envViews(app string, envs []string, drift map[string][]string) []EnvView {
+	out := []EnvView{}
+	for _, env := range envs {
+		r, err := a.opts.Journal.Current(app, env)
+		if err != nil {
+			continue
+		}
+		ev := envView(r)
+		ev.Drift = drift[app+"/"+env]
+		out = append(out, ev)
+	}
+	return out
+}
+
+// uniq drops repeated names, keeping the first of each.
+func uniq(names []string) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, r := range running {
-		if r.App == app && !seen[r.Env] {
-			seen[r.Env] = true
-			out = append(out, r.Env)
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
 		}
 	}
-	a.mu.Lock()
-	for _, env := range a.envs[app] {
-		if !seen[env] {
-			seen[env] = true
-			out = append(out, env)
-		}
-	}
-	a.mu.Unlock()
 	return out
 }
 

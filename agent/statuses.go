@@ -19,7 +19,7 @@ import (
 func (a *Agent) onEvent(e reconcile.Event) {
 	a.metrics.events.WithLabelValues(e.Kind.String()).Inc()
 	a.log.Info("rollout "+e.Kind.String(), "app", e.Rollout.App, "env", e.Rollout.Env,
-		"revision", shortSHA(e.Rollout.Revision), "step", stepName(e.Step), "message", e.Message)
+		"revision", reconcile.ShortRevision(e.Rollout.Revision), "step", stepName(e.Step), "message", e.Message)
 	a.mu.Lock()
 	st := a.byName[e.Rollout.App]
 	a.mu.Unlock()

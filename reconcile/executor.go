@@ -222,11 +222,11 @@ func (x *Executor) Supersede(ctx context.Context, r *Rollout, deps []*Deployment
 	if len(deps) > 0 && deps[0].Strategy() != spec.StrategyRolling && r.Next > 0 {
 		for i := len(deps) - 1; i >= 0; i-- {
 			if err := x.platform(deps[i]).Rollback(ctx, deps[i]); err != nil {
-				return r, fmt.Errorf("returning traffic to the stable version of %s before %s starts: %w", deps[i].Target.Name, shortRevision(by), err)
+				return r, fmt.Errorf("returning traffic to the stable version of %s before %s starts: %w", deps[i].Target.Name, ShortRevision(by), err)
 			}
 		}
 	}
-	return x.finish(r, RolloutSuperseded, "superseded by "+shortRevision(by), EventSuperseded)
+	return x.finish(r, RolloutSuperseded, "superseded by "+ShortRevision(by), EventSuperseded)
 }
 
 func (x *Executor) platform(d *Deployment) Platform {

@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// shortRevision is how plans show a revision: a commit hash shortened to
+// ShortRevision is how Jibe shows a revision: a commit hash shortened to
 // seven characters, anything else as it is.
-func shortRevision(rev string) string {
+func ShortRevision(rev string) string {
 	if len(rev) > 7 && strings.Trim(rev, "0123456789abcdef") == "" {
 		return rev[:7]
 	}
@@ -19,7 +19,7 @@ func shortRevision(rev string) string {
 // fields that differ, then its steps. `jibe plan` prints it and pull-request
 // previews post it.
 func (p *Plan) Format(w io.Writer) {
-	fmt.Fprintf(w, "Plan for %s at %s\n", p.App, shortRevision(p.Revision))
+	fmt.Fprintf(w, "Plan for %s at %s\n", p.App, ShortRevision(p.Revision))
 	for i := range p.Environments {
 		fmt.Fprintln(w)
 		p.Environments[i].format(w)

@@ -177,6 +177,6 @@ func thresholdText(c *spec.Check) string {
 func rolloutVars(r *Rollout) map[string]string {
 	return map[string]string{
 		"rollout.revision":      r.Revision,
-		"rollout.shortRevision": shortRevision(r.Revision),
+		"rollout.shortRevision": ShortRevision(r.Revision),
 	}
 }

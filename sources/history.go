@@ -36,9 +36,7 @@ func (g *Git) Revision(source, app, commit string) (*Revision, error) {
 		}
 		root = sub.Hash
 	}
-	info := commitInfo(c)
-	return &Revision{Source: source, App: app, Commit: info.SHA, Digest: root.String(), PullRequest: info.PullRequest,
-		Files: newTreeFS(p.store, root, info.Time)}, nil
+	return p.revision(source, app, commitInfo(c), root), nil
 }
 
 // pollerOf returns the poller serving the named source, or nil.

@@ -261,6 +261,13 @@ func treeOf(st *filesystem.Storage, h plumbing.Hash) (*object.Tree, error) {
 	return c.Tree()
 }
 
+// revision is application folder app of source at the commit described by
+// info, whose folder tree is root.
+func (p *poller) revision(source, app string, info Commit, root plumbing.Hash) *Revision {
+	return &Revision{Source: source, App: app, Commit: info.SHA, Digest: root.String(), PullRequest: info.PullRequest,
+		Files: newTreeFS(p.store, root, info.Time)}
+}
+
 // update compares the applications of one source in two trees.
 func (p *poller) update(st *filesystem.Storage, s gitSource, c *object.Commit, oldTree, newTree *object.Tree) (Update, error) {
 	next, err := scanTree(st, newTree, s.filter)
@@ -278,10 +285,7 @@ func (p *poller) update(st *filesystem.Storage, s gitSource, c *object.Commit, o
 	for _, ch := range diffApps(prev, next) {
 		au := AppUpdate{App: ch.app, Change: ch.change}
 		if ch.change != ChangeRemoved {
-			au.Revision = &Revision{
-				Source: s.name, App: ch.app, Commit: info.SHA, Digest: next[ch.app], PullRequest: info.PullRequest,
-				Files: newTreeFS(p.store, plumbing.NewHash(next[ch.app]), info.Time),
-			}
+			au.Revision = p.revision(s.name, ch.app, info, plumbing.NewHash(next[ch.app]))
 		}
 		u.Apps = append(u.Apps, au)
 	}

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jibe-dev/jibe/internal/strictyaml"
@@ -13,7 +14,7 @@ func (l *loader) checkECS(tdDoc, svcDoc *strictyaml.Document, t *ECSTarget, td *
 		l.errs = append(l.errs, doc.Errorf(field, format, args...))
 	}
 	containers := l.checkContainers(tdDoc, td)
-	fargate := svc.LaunchType == "FARGATE" || usesFargateProvider(svc) || contains(td.RequiresCompatibilities, "FARGATE")
+	fargate := svc.LaunchType == "FARGATE" || usesFargateProvider(svc) || slices.Contains(td.RequiresCompatibilities, "FARGATE")
 	if fargate && td.NetworkMode != "awsvpc" {
 		add(tdDoc, "networkMode", "Fargate tasks need networkMode awsvpc (got %q)", td.NetworkMode)
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -24,7 +25,7 @@ func (l *loader) render(file string, root *yaml.Node, i int) *Rendered {
 	r := &Rendered{Environment: env}
 	for j := range app.Spec.Targets {
 		t := &app.Spec.Targets[j]
-		if len(env.Targets) > 0 && !contains(env.Targets, t.Name) {
+		if len(env.Targets) > 0 && !slices.Contains(env.Targets, t.Name) {
 			continue
 		}
 		field := strictyaml.JoinIndex("spec.targets", j)
@@ -32,15 +33,6 @@ func (l *loader) render(file string, root *yaml.Node, i int) *Rendered {
 		r.Targets = append(r.Targets, l.renderTarget(doc, sc, field, t, env))
 	}
 	return r
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // expandChecks resolves placeholders in an environment's checks, keeping
