@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -38,11 +37,7 @@ const (
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, strictyaml.ErrorList{{File: path, Message: fmt.Sprintf("cannot read the agent configuration: %v", err)}}
+		return nil, strictyaml.ErrorList{{File: path, Message: fmt.Sprintf("cannot read the agent configuration: %v", strictyaml.PathCause(err))}}
 	}
 	return Parse(path, data)
 }

@@ -1,13 +1,13 @@
 package config
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/jibe-dev/jibe/internal/strictyaml"
 )
 
 // SecretRef names where a secret is kept: an environment variable or a
@@ -47,11 +47,7 @@ func (r SecretRef) Resolve() (Secret, error) {
 	}
 	data, err := os.ReadFile(r.File)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return Secret{}, fmt.Errorf("cannot read secret file %s: %w", r.File, err)
+		return Secret{}, fmt.Errorf("cannot read secret file %s: %w", r.File, strictyaml.PathCause(err))
 	}
 	v := strings.TrimRight(string(data), "\r\n")
 	if v == "" {

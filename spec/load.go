@@ -85,7 +85,7 @@ func (a *App) Render(env string) (*Rendered, error) {
 func Load(dir string) (*App, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, strictyaml.ErrorList{{File: dir, Message: fmt.Sprintf("cannot open the application folder: %v", unwrapPath(err))}}
+		return nil, strictyaml.ErrorList{{File: dir, Message: fmt.Sprintf("cannot open the application folder: %v", strictyaml.PathCause(err))}}
 	}
 	defer root.Close()
 	return LoadFS(root.FS(), dir)
@@ -117,7 +117,7 @@ func (l *loader) load() *App {
 	file := l.display(FileName)
 	data, err := fs.ReadFile(l.fsys, FileName)
 	if err != nil {
-		msg := fmt.Sprintf("cannot read the application spec: %v", unwrapPath(err))
+		msg := fmt.Sprintf("cannot read the application spec: %v", strictyaml.PathCause(err))
 		if errors.Is(err, fs.ErrNotExist) {
 			msg = "no " + FileName + " here; an application's folder holds its spec as " + FileName
 		}
@@ -201,16 +201,6 @@ func dedupe(errs strictyaml.ErrorList) strictyaml.ErrorList {
 		}
 	}
 	return out
-}
-
-// unwrapPath drops the operation and path of an *fs.PathError, which
-// messages already name.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // cleanRel checks that p names a file inside the application's folder and

@@ -138,7 +138,7 @@ func (l *loader) open(doc *strictyaml.Document, field, name string) (string, []b
 	}
 	data, err := fs.ReadFile(l.fsys, rel)
 	if err != nil {
-		msg := fmt.Sprintf("cannot read %s: %v", rel, unwrapPath(err))
+		msg := fmt.Sprintf("cannot read %s: %v", rel, strictyaml.PathCause(err))
 		if errors.Is(err, fs.ErrNotExist) {
 			msg = fmt.Sprintf("file %s does not exist in the application's folder", rel)
 		}
@@ -239,7 +239,7 @@ func (l *loader) manifests(doc *strictyaml.Document, sc *scope, field, name stri
 		return nil
 	})
 	if err != nil {
-		msg := fmt.Sprintf("cannot read folder %s: %v", rel, unwrapPath(err))
+		msg := fmt.Sprintf("cannot read folder %s: %v", rel, strictyaml.PathCause(err))
 		if errors.Is(err, fs.ErrNotExist) {
 			msg = fmt.Sprintf("folder %s does not exist in the application's folder", rel)
 		}
@@ -261,7 +261,7 @@ func (l *loader) manifestFile(sc *scope, rel string) []Manifest {
 	}
 	data, err := fs.ReadFile(l.fsys, rel)
 	if err != nil {
-		l.errs = append(l.errs, &strictyaml.Error{File: file, Message: fmt.Sprintf("cannot read: %v", unwrapPath(err))})
+		l.errs = append(l.errs, &strictyaml.Error{File: file, Message: fmt.Sprintf("cannot read: %v", strictyaml.PathCause(err))})
 		return nil
 	}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))

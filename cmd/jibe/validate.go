@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -103,7 +102,7 @@ type found struct{ path, kind string }
 func discover(p string) ([]found, error) {
 	info, err := os.Stat(p)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", p, unwrapPathError(err))
+		return nil, fmt.Errorf("cannot read %s: %w", p, strictyaml.PathCause(err))
 	}
 	if !info.IsDir() {
 		return discoverFile(p)
@@ -204,14 +203,6 @@ func countProblems(results []result) int {
 		n += len(r.Problems)
 	}
 	return n
-}
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // formats write validation results in each output format.

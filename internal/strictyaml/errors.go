@@ -13,6 +13,7 @@ package strictyaml
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 )
@@ -93,6 +94,17 @@ func (l ErrorList) Sort() {
 		}
 		return a.Field < b.Field
 	})
+}
+
+// PathCause returns the cause of an *fs.PathError (e.g. "no such file or
+// directory"), dropping the operation and path that a message naming the
+// file already carries; other errors are returned as they are.
+func PathCause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // AsList returns the problems carried by err: the list itself for an
