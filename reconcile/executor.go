@@ -14,7 +14,21 @@ import (
 // measure. An error means the measurement itself failed (e.g. a network
 // error) and carries a retry policy.
 type Checker interface {
-	Measure(ctx context.Context, c *spec.Check, vars map[string]string) (Measurement, error)
+	Measure(ctx context.Context, c *spec.Check, in CheckInput) (Measurement, error)
+}
+
+// CheckInput is what a check is measured for: the rollout's placeholders
+// and where the environment runs, so that CloudWatch queries go to its
+// account and region.
+type CheckInput struct {
+	// Vars fill ${rollout.*} placeholders, e.g. "rollout.revision".
+	Vars map[string]string
+	// Account and Region place the environment's AWS checks: the account's
+	// name in the agent configuration and the region. Empty for
+	// environments outside AWS.
+	Account, Region string
+	// Cluster is the environment's Kubernetes cluster, if any.
+	Cluster string
 }
 
 // Gate decides whether an approval rule is met for a revision.
@@ -148,6 +162,11 @@ func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) 
 			x.record(r, step, err)
 			return r, err
 		case res.failed:
+			// The failed step is journaled with its verdict (and a check's
+			// measurements) before the rollback starts.
+			if r, err = x.record(r, step, errors.New(res.reason)); err != nil {
+				return r, err
+			}
 			return x.fail(ctx, r, deps, res.reason)
 		case res.wait > 0:
 			x.emit(EventWaiting, r, step, "%s", res.reason)

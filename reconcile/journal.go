@@ -109,6 +109,15 @@ type Measurement struct {
 	Passed bool `json:"passed"`
 	// Detail says what was measured, e.g. "status 503, want 200".
 	Detail string `json:"detail,omitempty"`
+	// Datapoints are the values a metric query returned, oldest first,
+	// when the measurement is a query over a window.
+	Datapoints []Datapoint `json:"datapoints,omitempty"`
+}
+
+// Datapoint is one value of a metric at a time.
+type Datapoint struct {
+	At    time.Time `json:"at"`
+	Value float64   `json:"value"`
 }
 
 // RolloutID returns the ID of app's rollout of revision to env.

@@ -102,3 +102,27 @@ type Platform interface {
 	// new one; for rolling deployments it re-applies the previous revision.
 	Rollback(ctx context.Context, d *Deployment) error
 }
+
+// Prechecker is a Platform that can check, before anything is applied,
+// that what a deployment refers to exists: roles, target groups, subnets,
+// images, secrets. Plan previews run it on pull requests, so that a
+// reference that cannot work is found in review, not mid-deploy.
+type Prechecker interface {
+	// Precheck returns one problem per missing or unreadable reference,
+	// each saying what to fix; none when everything the platform can see
+	// exists. An error means the check itself could not run.
+	Precheck(ctx context.Context, d *Deployment) ([]Problem, error)
+}
+
+// Problem is something a precheck found wrong with a deployment.
+type Problem struct {
+	// Target is the deployment's target.
+	Target string `json:"target"`
+	// Field is where the reference is, e.g. "taskDefinition.executionRoleArn".
+	Field string `json:"field"`
+	// Message says what is wrong and what to do.
+	Message string `json:"message"`
+}
+
+// String returns "target: field: message".
+func (p Problem) String() string { return p.Target + ": " + p.Field + ": " + p.Message }

@@ -19,7 +19,7 @@ func (x *Executor) runStep(ctx context.Context, r *Rollout, step *Step, deps []*
 	case StepPause:
 		return x.elapsed(r, step.Duration, "pausing"), nil
 	case StepVerify:
-		return x.verify(ctx, r, step)
+		return x.verify(ctx, r, step, deps)
 	case StepCleanup:
 		if res := x.elapsed(r, step.Duration, "keeping the previous version for rollback"); res.wait > 0 {
 			return res, nil
@@ -109,7 +109,7 @@ func (x *Executor) awaitApproval(ctx context.Context, r *Rollout, step *Step) (s
 // verify measures a check once per interval for its duration and fails on
 // the first failed measurement. Measurements without data count as the
 // check's inconclusive policy says, never as success.
-func (x *Executor) verify(ctx context.Context, r *Rollout, step *Step) (stepResult, error) {
+func (x *Executor) verify(ctx context.Context, r *Rollout, step *Step, deps []*Deployment) (stepResult, error) {
 	c := step.Check
 	if x.Checks == nil {
 		return stepResult{}, Stalled(fmt.Errorf("check %q cannot run: the agent has no checker", c.Name))
@@ -120,7 +120,7 @@ func (x *Executor) verify(ctx context.Context, r *Rollout, step *Step) (stepResu
 			return stepResult{wait: due, reason: fmt.Sprintf("checking %s: %d measurements so far", c.Name, n)}, nil
 		}
 	}
-	m, err := x.Checks.Measure(ctx, c, rolloutVars(r))
+	m, err := x.Checks.Measure(ctx, c, checkInput(r, deps))
 	if err != nil {
 		return stepResult{}, err
 	}
@@ -173,10 +173,15 @@ func thresholdText(c *spec.Check) string {
 	return ""
 }
 
-// rolloutVars are the ${rollout.*} placeholders of checks.
-func rolloutVars(r *Rollout) map[string]string {
-	return map[string]string{
+// checkInput is what r's checks are measured for: its ${rollout.*}
+// placeholders and where its environment runs.
+func checkInput(r *Rollout, deps []*Deployment) CheckInput {
+	in := CheckInput{Vars: map[string]string{
 		"rollout.revision":      r.Revision,
 		"rollout.shortRevision": ShortRevision(r.Revision),
+	}}
+	if len(deps) > 0 {
+		in.Account, in.Region, in.Cluster = deps[0].Account, deps[0].Region, deps[0].Cluster
 	}
+	return in
 }

@@ -31,7 +31,8 @@ type HTTP struct {
 var _ reconcile.Checker = (*HTTP)(nil)
 
 // Measure sends c's request once. vars fill ${rollout.*} placeholders.
-func (h *HTTP) Measure(ctx context.Context, c *spec.Check, vars map[string]string) (reconcile.Measurement, error) {
+func (h *HTTP) Measure(ctx context.Context, c *spec.Check, in reconcile.CheckInput) (reconcile.Measurement, error) {
+	vars := in.Vars
 	hc := c.HTTP
 	if hc == nil {
 		return reconcile.Measurement{}, reconcile.Stalled(fmt.Errorf("check %q is not an HTTP check", c.Name))

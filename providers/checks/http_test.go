@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
 
@@ -59,7 +60,7 @@ func TestHTTPMeasure(t *testing.T) {
 	h := &HTTP{}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := h.Measure(context.Background(), tt.check, vars)
+			m, err := h.Measure(context.Background(), tt.check, reconcile.CheckInput{Vars: vars})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +83,7 @@ func TestHTTPTimeout(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	c := httpCheck(srv.URL, func(h *spec.HTTPCheck) { h.Timeout = &spec.Duration{Duration: 50 * time.Millisecond} })
-	m, err := (&HTTP{}).Measure(context.Background(), c, nil)
+	m, err := (&HTTP{}).Measure(context.Background(), c, reconcile.CheckInput{})
 	if err != nil || m.Passed || !strings.Contains(m.Detail, "deadline exceeded") {
 		t.Errorf("measurement = %+v, %v", m, err)
 	}
