@@ -212,6 +212,15 @@ func (r *Repo) Tag(name, rev string) {
 	r.mustGit("update-ref", "refs/tags/"+name, r.mustRevParse(rev))
 }
 
+// UpdateRef creates or moves any reference (e.g. "refs/pull/7/head", as
+// GitHub keeps one per pull request) to rev.
+func (r *Repo) UpdateRef(ref, rev string) {
+	r.srv.t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mustGit("update-ref", ref, r.mustRevParse(rev))
+}
+
 // Head returns the SHA branch points to, or "" if the branch does not exist.
 func (r *Repo) Head(branch string) string {
 	r.srv.t.Helper()
