@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,9 +51,19 @@ type Options struct {
 	Journal *reconcile.Journal
 	// Platforms deploy targets, by platform.
 	Platforms map[spec.Platform]reconcile.Platform
-	// Checks measures verify steps; Gate decides approvals.
+	// Checks measures verify steps.
 	Checks reconcile.Checker
-	Gate   reconcile.Gate
+	// Approvals opens approval gates from pull-request reviews on the
+	// application's repository. Gate, when set, replaces it.
+	Approvals Approver
+	Gate      reconcile.Gate
+	// Notifier receives every engine event (slack.Notifier); optional. It
+	// must not block.
+	Notifier Notifier
+	// PullRequests and Fetcher make plan previews on open pull requests;
+	// without both, there are none.
+	PullRequests PullRequestHost
+	Fetcher      PullRequestFetcher
 	// Statuses receives commit statuses; nil to post none.
 	Statuses StatusPoster
 	// Sources produce revisions.
@@ -82,6 +93,8 @@ type Agent struct {
 	envs map[string][]string
 	// drift is what differs from Git, by app/env, as last observed.
 	drift map[string][]string
+	// pulls are the open pull requests, by queue key.
+	pulls map[string]*pullState
 
 	metrics *metrics
 }
@@ -112,13 +125,16 @@ func New(opts Options) *Agent {
 		opts.Logger = slog.Default()
 	}
 	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byName: map[string]*appState{},
-		envs: map[string][]string{}, drift: map[string][]string{}, metrics: newMetrics()}
+		envs: map[string][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, metrics: newMetrics()}
 	a.cfg.Store(opts.Config)
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
 		workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Second, 5*time.Minute),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "applications", Clock: opts.Clock})
 	a.executor = &reconcile.Executor{Journal: opts.Journal, Platforms: opts.Platforms, Checks: opts.Checks,
 		Gate: opts.Gate, Now: opts.Clock.Now, Emit: a.onEvent}
+	if opts.Gate == nil && opts.Approvals != nil {
+		a.executor.Gate = reviewGate{a}
+	}
 	return a
 }
 
@@ -141,7 +157,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		})
 	}
-	wg.Go(func() { a.resyncEvery(ctx) })
+	wg.Go(func() {
+		a.pollPulls(ctx)
+		a.resyncEvery(ctx)
+	})
 	a.receive(ctx, updates)
 	a.queue.ShutDownWithDrain()
 	wg.Wait()
@@ -219,7 +238,8 @@ func (st *appState) keep(rev *sources.Revision) {
 }
 
 // resyncEvery queues every application each drift interval, so that live
-// state is compared with Git even when Git does not change.
+// state is compared with Git even when Git does not change, and lists the
+// open pull requests for previews.
 func (a *Agent) resyncEvery(ctx context.Context) {
 	t := a.opts.Clock.NewTicker(a.config().Reconcile.DriftInterval.Duration)
 	defer t.Stop()
@@ -229,6 +249,7 @@ func (a *Agent) resyncEvery(ctx context.Context) {
 			return
 		case <-t.C():
 			a.resync()
+			a.pollPulls(ctx)
 		}
 	}
 }
@@ -273,7 +294,12 @@ func (a *Agent) processNext(ctx context.Context) bool {
 		return false
 	}
 	defer a.queue.Done(key)
-	err := a.reconcile(ctx, key)
+	var err error
+	if strings.HasPrefix(key, pullPrefix) {
+		err = a.preview(ctx, key)
+	} else {
+		err = a.reconcile(ctx, key)
+	}
 	a.setError(key, err)
 	a.metrics.reconciles.WithLabelValues(outcome(err)).Inc()
 	var waiting *reconcile.WaitingError

@@ -58,7 +58,7 @@ func newHarness(t *testing.T) *harness {
 // newHarnessWith builds a harness from an agent configuration (URL is
 // replaced by the repository's URL) and lets tune adjust the agent's
 // options.
-func newHarnessWith(t testing.TB, cfgYAML string, tune func(*Options)) *harness {
+func newHarnessWith(t testing.TB, cfgYAML string, tune func(*harness, *Options)) *harness {
 	t.Helper()
 	srv := gitserver.New(t)
 	url := srv.CreateRepo("shop")
@@ -79,7 +79,7 @@ func newHarnessWith(t testing.TB, cfgYAML string, tune func(*Options)) *harness 
 	t.Cleanup(func() { h.journal.Close() })
 	opts := Options{Config: cfg, Journal: h.journal, Statuses: h.reporter, Logger: quiet}
 	if tune != nil {
-		tune(&opts)
+		tune(h, &opts)
 	}
 	h.agent = New(opts)
 	return h

@@ -49,7 +49,7 @@ func benchmarkSync(b *testing.B, n int) {
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { count.base = rt; return count }
 	platform := kubernetes.New(map[string]*rest.Config{"test": cfg})
 	defer platform.Close()
-	h := newHarnessWith(b, e2eConfig, func(o *Options) {
+	h := newHarnessWith(b, e2eConfig, func(_ *harness, o *Options) {
 		o.Platforms = map[spec.Platform]reconcile.Platform{spec.PlatformKubernetes: platform}
 	})
 	files := map[string]string{}

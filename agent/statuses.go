@@ -15,9 +15,18 @@ import (
 	"github.com/jibe-dev/jibe/spec"
 )
 
-// onEvent turns an engine event into the environment's commit status.
+// Notifier receives engine events for people: slack.Notifier.
+type Notifier interface {
+	Notify(reconcile.Event)
+}
+
+// onEvent turns an engine event into the environment's commit status and
+// a notification.
 func (a *Agent) onEvent(e reconcile.Event) {
 	a.metrics.events.WithLabelValues(e.Kind.String()).Inc()
+	if a.opts.Notifier != nil {
+		a.opts.Notifier.Notify(e)
+	}
 	a.log.Info("rollout "+e.Kind.String(), "app", e.Rollout.App, "env", e.Rollout.Env,
 		"revision", reconcile.ShortRevision(e.Rollout.Revision), "step", stepName(e.Step), "message", e.Message)
 	a.mu.Lock()
@@ -63,18 +72,24 @@ func stepName(s *reconcile.Step) string {
 
 // post posts the status of app's environment at commit.
 func (a *Agent) post(st *appState, commit, env string, state github.State, desc string) {
-	cfg := a.config()
-	if a.opts.Statuses == nil || st.repo == "" || cfg.GitHub == nil {
-		return
-	}
 	name := st.name
 	if name == "" {
 		name = appName(st.folder)
 	}
+	a.postStatus(st.owner, st.repo, name, commit, env, state, desc)
+}
+
+// postStatus posts the status of application app's environment (or
+// "plan") at commit of a repository.
+func (a *Agent) postStatus(owner, repo, app, commit, env string, state github.State, desc string) {
+	cfg := a.config()
+	if a.opts.Statuses == nil || repo == "" || cfg.GitHub == nil {
+		return
+	}
 	a.opts.Statuses.Post(github.Status{
-		Owner: st.owner, Repo: st.repo, SHA: commit, State: state, Description: desc,
-		Context:   github.StatusContext(cfg.GitHub.StatusContext, name, env),
-		TargetURL: a.targetURL(name),
+		Owner: owner, Repo: repo, SHA: commit, State: state, Description: desc,
+		Context:   github.StatusContext(cfg.GitHub.StatusContext, app, env),
+		TargetURL: a.targetURL(app),
 	})
 }
 

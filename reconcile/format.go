@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/jibe-dev/jibe/spec"
 )
 
 // ShortRevision is how Jibe shows a revision: a commit hash shortened to
@@ -98,6 +100,9 @@ func describeApproval(s *Step) string {
 		if a.From.Permission != "" {
 			who = append(who, string(a.From.Permission)+" permission")
 		}
+	}
+	if len(who) == 0 {
+		who = []string{string(spec.PermissionWrite) + " permission"}
 	}
 	reviews := "approving review"
 	if a.Reviews != 1 {

@@ -33,7 +33,7 @@ func DiffAll(ctx context.Context, p Platform, ds []*Deployment) ([][]Change, err
 
 // Partitioned routes each deployment to the platform of its partition (for
 // AWS, its account and region), building that platform on first use. It
-// is itself a Platform and a BatchDiffer.
+// is itself a Platform, a BatchDiffer and a Prechecker.
 type Partitioned struct {
 	// Key names a deployment's partition.
 	Key func(*Deployment) string
@@ -48,6 +48,7 @@ type Partitioned struct {
 var _ interface {
 	Platform
 	BatchDiffer
+	Prechecker
 } = (*Partitioned)(nil)
 
 func (p *Partitioned) platform(ctx context.Context, d *Deployment) (Platform, error) {
@@ -149,6 +150,19 @@ func (p *Partitioned) Cleanup(ctx context.Context, d *Deployment) error {
 // Rollback rolls d back on its partition's platform.
 func (p *Partitioned) Rollback(ctx context.Context, d *Deployment) error {
 	return p.do(ctx, d, func(pl Platform) error { return pl.Rollback(ctx, d) })
+}
+
+// Precheck prechecks d on its partition's platform; a platform that is
+// not a Prechecker finds no problems.
+func (p *Partitioned) Precheck(ctx context.Context, d *Deployment) ([]Problem, error) {
+	pl, err := p.platform(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if pc, ok := pl.(Prechecker); ok {
+		return pc.Precheck(ctx, d)
+	}
+	return nil, nil
 }
 
 func (p *Partitioned) do(ctx context.Context, d *Deployment, f func(Platform) error) error {

@@ -17,6 +17,7 @@ func (e *Emulator) routes() *http.ServeMux {
 	m.HandleFunc("GET /repos/{owner}/{repo}", e.withRepo(e.getRepo))
 	m.HandleFunc("POST /repos/{owner}/{repo}/statuses/{sha}", e.withRepo(e.createStatus))
 	m.HandleFunc("GET /repos/{owner}/{repo}/commits/{rest...}", e.withRepo(e.commitsSubresource))
+	m.HandleFunc("GET /repos/{owner}/{repo}/pulls", e.withRepo(e.listPulls))
 	m.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}", e.withPull(e.getPull))
 	m.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/reviews", e.withPull(e.listReviews))
 	m.HandleFunc("PUT /repos/{owner}/{repo}/pulls/{number}/reviews/{id}/dismissals", e.withPull(e.dismissReviewHTTP))

@@ -1,0 +1,64 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/sources"
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// Approver evaluates approval rules against the reviews of the pull
+// request that brought a revision: github.Approvals.
+type Approver interface {
+	Evaluate(ctx context.Context, owner, repo, revision string, rule *spec.Approval) (reconcile.Verdict, error)
+}
+
+// reviewGate opens approval gates from pull-request reviews on the
+// repository of the application's source.
+type reviewGate struct{ a *Agent }
+
+var _ reconcile.Gate = reviewGate{}
+
+// Approved implements reconcile.Gate.
+func (g reviewGate) Approved(ctx context.Context, app, env, revision string, rule *spec.Approval) (reconcile.Verdict, error) {
+	g.a.mu.Lock()
+	st := g.a.byName[app]
+	g.a.mu.Unlock()
+	if st == nil || st.repo == "" {
+		return reconcile.Verdict{}, reconcile.Stalled(fmt.Errorf(
+			"environment %s needs approval, but the source of %s names no GitHub repository to read reviews from: set git.repository on the source", env, app))
+	}
+	return g.a.opts.Approvals.Evaluate(ctx, st.owner, st.repo, revision, rule)
+}
+
+// Hint acts on a pull request event from a webhook: a review re-evaluates
+// at once the gates of every application of the repository (polling
+// covers deliveries that never arrive), and an opened or updated pull
+// request gets its plan preview.
+func (a *Agent) Hint(h sources.Hint) {
+	switch h.Kind {
+	case sources.HintPullRequestReview:
+		for _, key := range a.keysOfRepo(h.Repository) {
+			a.queue.Add(key)
+		}
+	case sources.HintPullRequest:
+		a.hintPull(h)
+	}
+}
+
+// keysOfRepo returns the keys of the applications whose source is the
+// GitHub repository "owner/name".
+func (a *Agent) keysOfRepo(repository string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var keys []string
+	for key, st := range a.apps {
+		if st.repo != "" && strings.EqualFold(st.owner+"/"+st.repo, repository) {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
