@@ -85,6 +85,8 @@ type wiring struct {
 	journal  *reconcile.Journal
 	git      *sources.Git
 	reporter *github.Reporter
+	// client reads reviews and pull requests with conditional requests.
+	client   *gh.Client
 	kube     *kubernetes.Platform
 	webhooks http.Handler
 }
@@ -118,10 +120,17 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 		journal.Close()
 		return nil, err
 	}
-	opts := agent.Options{Config: cfg, Journal: journal, Platforms: platforms, Checks: &checks.HTTP{},
+	measure := checks.New(checks.Options{Prometheus: cfg.Prometheus,
+		AWS: func(ctx context.Context, account, region string) (aws.Config, error) {
+			return accountConfig(ctx, cfg, account, region)
+		}})
+	opts := agent.Options{Config: cfg, Journal: journal, Platforms: platforms, Checks: measure,
 		Sources: srcs, History: w.git, Logger: log}
 	if w.reporter != nil {
 		opts.Statuses = w.reporter
+		opts.Approvals = github.NewApprovals(w.client)
+		opts.PullRequests = github.NewPullRequests(w.client)
+		opts.Fetcher = w.git
 	}
 	w.agent = agent.New(opts)
 	return w, nil
@@ -160,7 +169,10 @@ func (w *wiring) webhook(cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	hook, err := sources.NewWebhook(sources.WebhookOptions{Secret: secret, Trigger: w.git, Logger: log})
+	// Pull request and review events reach the agent, built next; the
+	// server that receives them starts after it.
+	onHint := func(h sources.Hint) { w.agent.Hint(h) }
+	hook, err := sources.NewWebhook(sources.WebhookOptions{Secret: secret, Trigger: w.git, OnHint: onHint, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -171,32 +183,38 @@ func (w *wiring) webhook(cfg *config.Config, log *slog.Logger) error {
 	return nil
 }
 
-// github builds the status reporter, authenticated with a token or as a
-// GitHub App installation.
+// github builds the status reporter and the client of approval gates and
+// plan previews, authenticated with a token or as a GitHub App
+// installation.
 func (w *wiring) github(cfg *config.Config, log *slog.Logger) error {
 	if cfg.GitHub == nil {
-		log.Info("no github configuration: commit statuses are not reported and approval gates cannot open")
+		log.Info("no github configuration: commit statuses are not reported, approval gates cannot open and pull requests get no plan preview")
 		return nil
 	}
 	client, err := githubClient(cfg.GitHub)
 	if err != nil {
 		return err
 	}
+	w.client = client
 	w.reporter = github.NewReporter(client, github.ReporterOptions{Logger: log})
 	return nil
 }
 
+// githubClient returns a client whose GET requests are conditional, so
+// that polling reviews and pull requests costs no rate limit while
+// nothing changes.
 func githubClient(c *config.GitHub) (*gh.Client, error) {
+	conditional := github.NewConditionalTransport(nil, github.DefaultConditionalEntries)
 	var client *gh.Client
 	if c.App != nil {
 		tokens := github.NewAppTokens(*c.App, c.APIURL, nil, nil)
-		client = gh.NewClient(&http.Client{Transport: tokens.Transport(nil)})
+		client = gh.NewClient(&http.Client{Transport: tokens.Transport(conditional)})
 	} else {
 		token, err := c.Token.Resolve()
 		if err != nil {
 			return nil, err
 		}
-		client = gh.NewClient(nil).WithAuthToken(token.Reveal())
+		client = gh.NewClient(&http.Client{Transport: conditional}).WithAuthToken(token.Reveal())
 	}
 	if c.APIURL != config.DefaultGitHubAPIURL {
 		base := strings.TrimSuffix(c.APIURL, "/") + "/"

@@ -1,5 +1,7 @@
 // Package checks measures the checks of verify steps and canary analyses:
-// HTTP requests (and, as they land, CloudWatch and Prometheus queries).
+// HTTP requests, CloudWatch metric and metric math queries, CloudWatch
+// alarm states and Prometheus queries. New wires one checker per kind
+// behind the reconcile.Checker the engine calls.
 package checks
 
 import (

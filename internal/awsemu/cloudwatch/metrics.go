@@ -36,7 +36,13 @@ type point struct {
 	at                   time.Time
 	sum, count, min, max float64
 	unit                 types.StandardUnit
+	// raw are the individual values, which percentiles need; empty for a
+	// statistic set.
+	raw []weighted
 }
+
+// weighted is a value seen count times.
+type weighted struct{ v, count float64 }
 
 // metricKey identifies a metric by namespace, name and sorted dimensions.
 func metricKey(ns, name string, dims []types.Dimension) string {
@@ -66,7 +72,7 @@ func (s *Service) PutMetric(scope protocol.Scope, namespace, name string, dims m
 		ds = append(ds, types.Dimension{Name: aws.String(k), Value: aws.String(v)})
 	}
 	sort.Slice(ds, func(i, j int) bool { return *ds[i].Name < *ds[j].Name })
-	s.region(scope).add(namespace, name, ds, point{at: at, sum: value, count: 1, min: value, max: value, unit: types.StandardUnit(unit)})
+	s.region(scope).add(namespace, name, ds, point{at: at, sum: value, count: 1, min: value, max: value, unit: types.StandardUnit(unit), raw: []weighted{{value, 1}}})
 }
 
 func putMetricData(s *Service, r *region, c *protocol.Call) (any, error) {
@@ -108,10 +114,12 @@ func datumPoint(d types.MetricDatum, now time.Time) (point, error) {
 			p.sum += v * n
 			p.count += n
 			p.min, p.max = math.Min(p.min, v), math.Max(p.max, v)
+			p.raw = append(p.raw, weighted{v, n})
 		}
 	case d.Value != nil:
 		v := *d.Value
 		p.sum, p.count, p.min, p.max = v, 1, v, v
+		p.raw = []weighted{{v, 1}}
 	default:
 		return p, protocol.Errorf("MissingRequiredParameterException", "The parameter MetricData.member.Value is required.")
 	}
@@ -123,6 +131,7 @@ type stats struct {
 	start                time.Time
 	sum, count, min, max float64
 	unit                 types.StandardUnit
+	raw                  []weighted
 }
 
 func (st stats) value(stat string) float64 {
@@ -157,6 +166,7 @@ func (s *series) aggregate(start, end time.Time, period time.Duration) []stats {
 		b.sum += p.sum
 		b.count += p.count
 		b.min, b.max = math.Min(b.min, p.min), math.Max(b.max, p.max)
+		b.raw = append(b.raw, p.raw...)
 	}
 	out := make([]stats, 0, len(buckets))
 	for _, b := range buckets {
@@ -179,8 +189,13 @@ func getMetricStatistics(s *Service, r *region, c *protocol.Call) (any, error) {
 	if period <= 0 || in.StartTime == nil || in.EndTime == nil {
 		return nil, protocol.Errorf("InvalidParameterValueException", "Period, StartTime and EndTime are required.")
 	}
-	if len(in.Statistics) == 0 {
+	if len(in.Statistics) == 0 && len(in.ExtendedStatistics) == 0 {
 		return nil, protocol.Errorf("MissingRequiredParameterException", "Statistics or ExtendedStatistics is required.")
+	}
+	for _, e := range in.ExtendedStatistics {
+		if st, err := parseStat(e); err != nil || st.name != "p" {
+			return nil, protocol.Errorf("InvalidParameterValueException", "The value %s for parameter ExtendedStatistics is not a percentile such as p99.", e)
+		}
 	}
 	out := &cloudwatch.GetMetricStatisticsOutput{Label: in.MetricName}
 	sr := r.find(aws.ToString(in.Namespace), aws.ToString(in.MetricName), in.Dimensions)
@@ -188,13 +203,22 @@ func getMetricStatistics(s *Service, r *region, c *protocol.Call) (any, error) {
 		return out, nil
 	}
 	for _, st := range sr.aggregate(*in.StartTime, *in.EndTime, period) {
-		out.Datapoints = append(out.Datapoints, datapoint(st, in.Statistics))
+		out.Datapoints = append(out.Datapoints, datapoint(st, in.Statistics, in.ExtendedStatistics))
 	}
 	return out, nil
 }
 
-func datapoint(st stats, want []types.Statistic) types.Datapoint {
+func datapoint(st stats, want []types.Statistic, extended []string) types.Datapoint {
 	dp := types.Datapoint{Timestamp: aws.Time(st.start), Unit: st.unit}
+	for _, e := range extended {
+		p, _ := parseStat(e)
+		if v, ok := p.of(st); ok {
+			if dp.ExtendedStatistics == nil {
+				dp.ExtendedStatistics = map[string]float64{}
+			}
+			dp.ExtendedStatistics[e] = v
+		}
+	}
 	for _, w := range want {
 		v := aws.Float64(st.value(string(w)))
 		switch w {
@@ -211,58 +235,6 @@ func datapoint(st stats, want []types.Statistic) types.Datapoint {
 		}
 	}
 	return dp
-}
-
-func getMetricData(s *Service, r *region, c *protocol.Call) (any, error) {
-	var in cloudwatch.GetMetricDataInput
-	if err := protocol.DecodeCBOR(c.Body, &in); err != nil {
-		return nil, err
-	}
-	if in.StartTime == nil || in.EndTime == nil || len(in.MetricDataQueries) == 0 {
-		return nil, protocol.Errorf("InvalidParameterValueException", "StartTime, EndTime and MetricDataQueries are required.")
-	}
-	out := &cloudwatch.GetMetricDataOutput{}
-	for _, q := range in.MetricDataQueries {
-		res, err := r.query(q, *in.StartTime, *in.EndTime, in.ScanBy)
-		if err != nil {
-			return nil, err
-		}
-		if q.ReturnData == nil || *q.ReturnData {
-			out.MetricDataResults = append(out.MetricDataResults, res)
-		}
-	}
-	return out, nil
-}
-
-// query answers one MetricStat query; metric math is not emulated.
-func (r *region) query(q types.MetricDataQuery, start, end time.Time, scan types.ScanBy) (types.MetricDataResult, error) {
-	if q.MetricStat == nil || q.MetricStat.Metric == nil {
-		return types.MetricDataResult{}, protocol.Errorf("InvalidParameterValueException", "query %s: only MetricStat queries are supported by the emulator", aws.ToString(q.Id))
-	}
-	ms := q.MetricStat
-	res := types.MetricDataResult{Id: q.Id, Label: q.Label, StatusCode: types.StatusCodeComplete}
-	if res.Label == nil {
-		res.Label = ms.Metric.MetricName
-	}
-	period := time.Duration(aws.ToInt32(ms.Period)) * time.Second
-	if period <= 0 {
-		return res, protocol.Errorf("InvalidParameterValueException", "query %s: Period must be positive", aws.ToString(q.Id))
-	}
-	sr := r.find(aws.ToString(ms.Metric.Namespace), aws.ToString(ms.Metric.MetricName), ms.Metric.Dimensions)
-	if sr == nil {
-		return res, nil
-	}
-	all := sr.aggregate(start, end, period)
-	if scan != types.ScanByTimestampAscending {
-		for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
-			all[i], all[j] = all[j], all[i]
-		}
-	}
-	for _, st := range all {
-		res.Timestamps = append(res.Timestamps, st.start)
-		res.Values = append(res.Values, st.value(aws.ToString(ms.Stat)))
-	}
-	return res, nil
 }
 
 func listMetrics(s *Service, r *region, c *protocol.Call) (any, error) {
