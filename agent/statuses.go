@@ -94,11 +94,16 @@ func (a *Agent) postStatus(owner, repo, app, commit, env string, state github.St
 }
 
 func (a *Agent) targetURL(app string) string {
-	base := a.config().Server.ExternalURL
-	if base == "" {
+	return AppURL(a.config().Server.ExternalURL, app)
+}
+
+// AppURL returns the address of an application's page under the agent's
+// external URL, or "" when there is none.
+func AppURL(externalURL, app string) string {
+	if externalURL == "" {
 		return ""
 	}
-	return strings.TrimSuffix(base, "/") + "/apps/" + url.PathEscape(app)
+	return strings.TrimSuffix(externalURL, "/") + "/apps/" + url.PathEscape(app)
 }
 
 // reportInvalid posts a failure naming the first problem of an invalid

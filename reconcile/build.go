@@ -21,12 +21,38 @@ func Build(app, revision string, envs []EnvInput) *Plan {
 	for _, in := range envs {
 		env := in.Rendered.Environment
 		ep := EnvPlan{Name: env.Name, Strategy: env.Strategy.Kind().String(), Changes: in.Changes}
-		if len(in.Changes) > 0 {
+		switch {
+		case len(in.Changes) == 0:
+		case firstDeploy(in.Changes) && env.Strategy.Kind() != spec.StrategyRolling:
+			// Nothing runs yet: there is no stable version to shift traffic
+			// from or to compare a canary with, so the first deploy rolls
+			// out at once (as Argo Rollouts does), verified all the same.
+			ep.FirstDeploy = true
+			ep.Steps = envSteps(AtOnce(env), changedTargets(in.Changes))
+		default:
 			ep.Steps = envSteps(env, changedTargets(in.Changes))
 		}
 		p.Environments = append(p.Environments, ep)
 	}
 	return p
+}
+
+// firstDeploy reports whether changes only create resources: nothing of
+// the environment runs yet.
+func firstDeploy(changes []Change) bool {
+	for _, c := range changes {
+		if c.Action != ActionCreate {
+			return false
+		}
+	}
+	return true
+}
+
+// AtOnce returns env with a rolling strategy, as a first deploy runs.
+func AtOnce(env *spec.Environment) *spec.Environment {
+	first := *env
+	first.Strategy = &spec.Strategy{Rolling: &spec.Rolling{}}
+	return &first
 }
 
 // changedTargets returns the targets that have changes, in order, once each.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jibe-dev/jibe/reconcile"
@@ -108,5 +109,35 @@ func golden(t *testing.T, path string, got []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s differs (run go test ./reconcile -update and review the diff):\n%s", path, got)
+	}
+}
+
+// A canary environment where nothing runs yet rolls out at once: there is
+// no stable version to shift traffic from, and an analysis of the canary
+// would have no data. Its verify checks still run.
+func TestFirstDeployOfACanaryRollsOutAtOnce(t *testing.T) {
+	weight := spec.Percent(20)
+	env := &spec.Environment{Name: "production",
+		Strategy: &spec.Strategy{Canary: &spec.Canary{Steps: []spec.CanaryStep{{SetWeight: &weight}}}},
+		Verify:   []spec.Check{{Name: "healthz"}}}
+	in := func(actions ...reconcile.Action) []reconcile.EnvInput {
+		var changes []reconcile.Change
+		for _, a := range actions {
+			changes = append(changes, reconcile.Change{Target: "web", Resource: "service web", Action: a})
+		}
+		return []reconcile.EnvInput{{Rendered: &spec.Rendered{Environment: env}, Changes: changes}}
+	}
+
+	first := reconcile.Build("shop", "abc", in(reconcile.ActionCreate, reconcile.ActionCreate)).Environments[0]
+	var kinds []string
+	for _, s := range first.Steps {
+		kinds = append(kinds, s.Kind.String())
+	}
+	if !first.FirstDeploy || strings.Join(kinds, " ") != "apply wait-healthy promote verify" {
+		t.Errorf("first deploy: firstDeploy=%v steps %v", first.FirstDeploy, kinds)
+	}
+	next := reconcile.Build("shop", "def", in(reconcile.ActionUpdate)).Environments[0]
+	if next.FirstDeploy || next.Steps[2].Kind != reconcile.StepShiftTraffic {
+		t.Errorf("a later deploy must run the canary: firstDeploy=%v steps %+v", next.FirstDeploy, next.Steps)
 	}
 }

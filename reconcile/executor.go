@@ -143,6 +143,9 @@ type stepResult struct {
 // State), a *WaitingError when it waits, and any other error when it must
 // be retried with backoff.
 func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) (*Rollout, error) {
+	if r.Plan.FirstDeploy {
+		deps = atOnce(deps)
+	}
 	if r.RollingBack {
 		return x.rollback(ctx, r, deps, r.Reason)
 	}
@@ -178,6 +181,18 @@ func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) 
 		x.emit(EventStepDone, r, step, "%s", step.describe())
 	}
 	return x.finish(r, RolloutSucceeded, "", EventSucceeded)
+}
+
+// atOnce returns deps deployed with a rolling strategy, as a first deploy
+// runs.
+func atOnce(deps []*Deployment) []*Deployment {
+	out := make([]*Deployment, len(deps))
+	for i, d := range deps {
+		first := *d
+		first.Environment = AtOnce(d.Environment)
+		out[i] = &first
+	}
+	return out
 }
 
 // record journals an outcome of the current step.
@@ -237,6 +252,9 @@ func (x *Executor) rollback(ctx context.Context, r *Rollout, deps []*Deployment,
 func (x *Executor) Supersede(ctx context.Context, r *Rollout, deps []*Deployment, by string) (*Rollout, error) {
 	if r.State.Final() {
 		return r, nil
+	}
+	if r.Plan.FirstDeploy {
+		deps = atOnce(deps)
 	}
 	if len(deps) > 0 && deps[0].Strategy() != spec.StrategyRolling && r.Next > 0 {
 		for i := len(deps) - 1; i >= 0; i-- {

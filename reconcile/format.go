@@ -33,7 +33,11 @@ func (e *EnvPlan) format(w io.Writer) {
 		fmt.Fprintf(w, "%s: in sync, nothing to do\n", e.Name)
 		return
 	}
-	fmt.Fprintf(w, "%s (%s):\n", e.Name, e.Strategy)
+	if e.FirstDeploy {
+		fmt.Fprintf(w, "%s (%s; first deploy: at once, nothing runs yet to compare with):\n", e.Name, e.Strategy)
+	} else {
+		fmt.Fprintf(w, "%s (%s):\n", e.Name, e.Strategy)
+	}
 	for _, c := range e.Changes {
 		c.format(w)
 	}

@@ -34,6 +34,10 @@ type EnvPlan struct {
 	Name string `json:"name"`
 	// Strategy is how the change is rolled out.
 	Strategy string `json:"strategy"`
+	// FirstDeploy is set when nothing of the environment runs yet: a
+	// canary or blue/green environment then rolls out at once, as there is
+	// no stable version to shift traffic from or compare with.
+	FirstDeploy bool `json:"firstDeploy,omitempty"`
 	// Changes are the resources the revision creates, updates, replaces or
 	// deletes, per target. Empty when the environment is in sync.
 	Changes []Change `json:"changes,omitempty"`

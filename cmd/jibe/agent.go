@@ -27,6 +27,7 @@ import (
 	"github.com/jibe-dev/jibe/providers/checks"
 	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
+	"github.com/jibe-dev/jibe/providers/slack"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/sources"
 	"github.com/jibe-dev/jibe/spec"
@@ -85,6 +86,7 @@ type wiring struct {
 	journal  *reconcile.Journal
 	git      *sources.Git
 	reporter *github.Reporter
+	notifier *slack.Notifier
 	// client reads reviews and pull requests with conditional requests.
 	client   *gh.Client
 	kube     *kubernetes.Platform
@@ -126,6 +128,13 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 		}})
 	opts := agent.Options{Config: cfg, Journal: journal, Platforms: platforms, Checks: measure,
 		Sources: srcs, History: w.git, Logger: log}
+	if cfg.Notifications != nil && len(cfg.Notifications.Slack) > 0 {
+		if w.notifier, err = slack.New(cfg.Notifications.Slack, slack.Options{Logger: log, Link: appLink(cfg)}); err != nil {
+			journal.Close()
+			return nil, err
+		}
+		opts.Notifier = w.notifier
+	}
 	if w.reporter != nil {
 		opts.Statuses = w.reporter
 		opts.Approvals = github.NewApprovals(w.client)
@@ -261,7 +270,7 @@ func ecsPlatform(cfg *config.Config, log *slog.Logger) reconcile.Platform {
 			if err != nil {
 				return nil, err
 			}
-			return ecs.New(ecs.NewClients(awsCfg), ecs.Options{Logger: log}), nil
+			return ecs.New(ecs.NewClients(awsCfg), ecs.Options{Logger: log, AccountID: cfg.Account(d.Account).AccountID}), nil
 		},
 	}
 }
@@ -277,6 +286,12 @@ func accountConfig(ctx context.Context, cfg *config.Config, name, region string)
 		return aws.Config{}, err
 	}
 	return awsCfg, account.Verify(ctx, awsCfg, *acct)
+}
+
+// appLink returns the address of an application's page, when the agent
+// has an external URL.
+func appLink(cfg *config.Config) func(app string) string {
+	return func(app string) string { return agent.AppURL(cfg.Server.ExternalURL, app) }
 }
 
 // eksClients gives the Kubernetes platform the AWS clients of EKS clusters.
@@ -310,9 +325,17 @@ func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *
 			_ = w.reporter.Run(ctx)
 		}
 	}()
+	notifierDone := make(chan struct{})
+	go func() {
+		defer close(notifierDone)
+		if w.notifier != nil {
+			_ = w.notifier.Run(ctx)
+		}
+	}()
 	go w.watchConfig(ctx, path, log)
 	log.Info("agent started", "listen", ln.Addr().String(), "sources", len(cfg.Sources), "state_dir", cfg.StateDir)
 	err = w.agent.Run(ctx)
+	<-notifierDone
 	w.shutdown(srv, reporterDone, log)
 	return err
 }
@@ -326,6 +349,11 @@ func (w *wiring) shutdown(srv *http.Server, reporterDone <-chan struct{}, log *s
 	if w.reporter != nil {
 		if err := w.reporter.Flush(ctx); err != nil {
 			log.Warn("some commit statuses could not be posted before shutdown", "pending", w.reporter.Pending(), "err", err)
+		}
+	}
+	if w.notifier != nil {
+		if err := w.notifier.Flush(ctx); err != nil {
+			log.Warn("some notifications could not be sent before shutdown", "err", err)
 		}
 	}
 	log.Info("agent stopped")

@@ -117,19 +117,20 @@ kubernetes:
     - {name: test, kubeconfig: {path: %q}}
 log: {format: text, level: debug}
 `, addr, url, c.Kubeconfig()))
-	srv.Repo("shop").Commit(gitserver.Commit{Files: map[string]string{
-		"apps/shop/jibe.yaml": `apiVersion: jibe.dev/v1alpha1
+	release := func(image string) map[string]string {
+		return map[string]string{
+			"apps/shop/jibe.yaml": `apiVersion: jibe.dev/v1alpha1
 kind: Application
 metadata: {name: shop}
 spec:
-  artifacts: {web: {image: "registry.example.com/shop/web:1.0.0"}}
+  artifacts: {web: {image: "` + image + `"}}
   targets: [{name: web, kubernetes: {manifests: k8s}}]
   environments:
     - name: production
       kubernetes: {cluster: test, namespace: ` + ns + `}
       strategy: {canary: {steps: [{setWeight: 50}, {pause: {duration: 20s}}]}}
 `,
-		"apps/shop/k8s/app.yaml": `apiVersion: apps/v1
+			"apps/shop/k8s/app.yaml": `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
 spec:
@@ -140,10 +141,15 @@ spec:
     spec:
       containers: [{name: web, image: "${artifacts.web}"}]
 `,
-	}})
+		}
+	}
+	// The first deploy rolls out at once; the second runs the canary.
+	v1 := srv.Repo("shop").Commit(gitserver.Commit{Files: release("registry.example.com/shop/web:1.0.0")})
 	logPath := filepath.Join(dir, "agent.log")
 
 	first := startAgent(t, cfg, logPath)
+	waitFor(t, addr, "the first deploy", logPath, func(e apiEnv) bool { return e.Revision == v1 && e.State == "succeeded" })
+	srv.Repo("shop").Commit(gitserver.Commit{Files: release("registry.example.com/shop/web:1.1.0")})
 	waitFor(t, addr, "the canary pauses", logPath, func(e apiEnv) bool { return e.Step == "pause" })
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

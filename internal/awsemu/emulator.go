@@ -32,7 +32,9 @@ import (
 	"github.com/jibe-dev/jibe/internal/awsemu/lambda"
 	"github.com/jibe-dev/jibe/internal/awsemu/protocol"
 	"github.com/jibe-dev/jibe/internal/awsemu/s3"
+	"github.com/jibe-dev/jibe/internal/awsemu/secretsmanager"
 	"github.com/jibe-dev/jibe/internal/awsemu/servicediscovery"
+	"github.com/jibe-dev/jibe/internal/awsemu/ssm"
 	"github.com/jibe-dev/jibe/internal/awsemu/sts"
 )
 
@@ -104,6 +106,8 @@ type backends struct {
 	ecr            *ecr.Service
 	iam            *iam.Service
 	eks            *eks.Service
+	secrets        *secretsmanager.Service
+	ssm            *ssm.Service
 }
 
 // Emulator is an http.Handler serving the emulated AWS APIs. It is safe for
@@ -131,7 +135,7 @@ type Emulator struct {
 
 // New returns an Emulator serving ECS, ELBv2, STS, CloudWatch, Lambda,
 // Application Auto Scaling, Cloud Map, S3, EC2 launch templates, EC2 Auto
-// Scaling, ECR, IAM and EKS.
+// Scaling, ECR, IAM, EKS, Secrets Manager and SSM Parameter Store.
 func New(opts Options) *Emulator {
 	e := &Emulator{
 		clock:     opts.Clock,
@@ -187,6 +191,7 @@ func newBackends(clk clock.Clock, arts *artifact.Set, keys *sts.Keyring) backend
 		Scalables: map[aastypes.ServiceNamespace]appautoscaling.Scalable{aastypes.ServiceNamespaceEcs: b.ecs}})
 	b.sts, b.s3 = sts.New(keys), s3.New(clk)
 	b.ecr, b.iam, b.eks = ecr.New(), iam.New(), eks.New()
+	b.secrets, b.ssm = secretsmanager.New(), ssm.New()
 	return b
 }
 
@@ -203,6 +208,8 @@ func (b *backends) routes() []route {
 		{svc: b.appAutoScaling, targetPrefix: "AnyScaleFrontendService."},
 		{svc: b.cloudMap, targetPrefix: "Route53AutoNaming_v20170314."},
 		{svc: b.ecr, targetPrefix: "AmazonEC2ContainerRegistry_V20150921."},
+		{svc: b.secrets, targetPrefix: "secretsmanager."},
+		{svc: b.ssm, targetPrefix: "AmazonSSM."},
 		{svc: b.cloudwatch, rpcName: "GraniteServiceVersion20100801"},
 		{svc: b.elbv2}, {svc: b.sts}, {svc: b.lambda}, {svc: b.s3},
 		{svc: b.ec2}, {svc: b.autoScaling}, {svc: b.iam}, {svc: b.eks},

@@ -1,6 +1,7 @@
 package awsemu
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -20,6 +21,11 @@ const (
 	ServerError
 	// Latency delays the call by Fault.Delay of real time, then serves it.
 	Latency
+	// Deny answers with the service's access-denied error, as AWS does
+	// when the caller's policies do not allow the operation (AccessDenied
+	// 403 for awsQuery services, UnauthorizedOperation 403 for EC2,
+	// AccessDeniedException 400 for JSON services).
+	Deny
 )
 
 // String returns the name of the fault kind.
@@ -31,6 +37,8 @@ func (k FaultKind) String() string {
 		return "ServerError"
 	case Latency:
 		return "Latency"
+	case Deny:
+		return "Deny"
 	default:
 		return "Unknown"
 	}
@@ -75,8 +83,12 @@ func (e *Emulator) takeFault(service, op string) (Fault, bool) {
 	return Fault{}, false
 }
 
-// faultError returns the error a service answers for an injected fault.
-func faultError(service string, k FaultKind) *protocol.Error {
+// faultError returns the error a service answers for an injected fault
+// on operation op.
+func faultError(service, op string, k FaultKind) *protocol.Error {
+	if k == Deny {
+		return denyError(service, op)
+	}
 	if k == Throttle {
 		switch service {
 		case "ecs", "application-autoscaling", "servicediscovery":
@@ -98,5 +110,19 @@ func faultError(service string, k FaultKind) *protocol.Error {
 		return protocol.StatusErrorf(http.StatusInternalServerError, "InternalServiceError", "injected server error")
 	default:
 		return protocol.StatusErrorf(http.StatusInternalServerError, "InternalFailure", "injected server error")
+	}
+}
+
+// denyError returns the error a service answers when the caller may not
+// call op.
+func denyError(service, op string) *protocol.Error {
+	msg := fmt.Sprintf("User is not authorized to perform: %s:%s", service, op)
+	switch service {
+	case "iam", "sts", "elasticloadbalancing", "autoscaling", "monitoring":
+		return protocol.StatusErrorf(http.StatusForbidden, "AccessDenied", "%s", msg)
+	case "ec2":
+		return protocol.StatusErrorf(http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation. %s", msg)
+	default:
+		return protocol.Errorf("AccessDeniedException", "%s", msg)
 	}
 }

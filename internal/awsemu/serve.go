@@ -115,7 +115,7 @@ func (e *Emulator) serve(w http.ResponseWriter, svc service, c *protocol.Call) {
 	c.Account = e.keys.Account(c.AccessKey)
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	if faulted {
-		svc.Codec().WriteError(rw, c, faultError(c.Service, f.Kind))
+		svc.Codec().WriteError(rw, c, faultError(c.Service, c.Operation, f.Kind))
 	} else {
 		e.dispatch(rw, svc, c)
 	}

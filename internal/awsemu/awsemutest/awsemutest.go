@@ -23,7 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -149,6 +151,16 @@ func (e *Env) IAM(optFns ...func(*iam.Options)) *iam.Client {
 // EKS returns an EKS client.
 func (e *Env) EKS(optFns ...func(*eks.Options)) *eks.Client {
 	return eks.New(eks.Options{Region: e.Region, BaseEndpoint: aws.String(e.URL), Credentials: e.creds(), Retryer: Retryer(3)()}, optFns...)
+}
+
+// SecretsManager returns a Secrets Manager client.
+func (e *Env) SecretsManager(optFns ...func(*secretsmanager.Options)) *secretsmanager.Client {
+	return secretsmanager.New(secretsmanager.Options{Region: e.Region, BaseEndpoint: aws.String(e.URL), Credentials: e.creds(), Retryer: Retryer(3)()}, optFns...)
+}
+
+// SSM returns a Systems Manager client (Parameter Store is emulated).
+func (e *Env) SSM(optFns ...func(*ssm.Options)) *ssm.Client {
+	return ssm.New(ssm.Options{Region: e.Region, BaseEndpoint: aws.String(e.URL), Credentials: e.creds(), Retryer: Retryer(3)()}, optFns...)
 }
 
 // CloudMap returns an AWS Cloud Map (servicediscovery) client. It turns

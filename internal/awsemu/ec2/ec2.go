@@ -1,6 +1,8 @@
 // Package ec2 emulates the EC2 launch template API (ec2query): templates
 // and their numbered versions with $Default/$Latest aliases. EC2 Auto
-// Scaling resolves its groups' templates here.
+// Scaling resolves its groups' templates here. Subnets and security
+// groups exist as bare identities (no routing, no rules), for callers
+// that check references.
 package ec2
 
 import (
@@ -13,7 +15,8 @@ import (
 
 const xmlns = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
-// Service is the emulated EC2 (launch templates only).
+// Service is the emulated EC2 (launch templates, subnets and security
+// groups).
 type Service struct {
 	codec   *protocol.EC2Query
 	regions map[protocol.Scope]*region
@@ -37,6 +40,8 @@ func (s *Service) Codec() protocol.Codec { return s.codec }
 type region struct {
 	scope     protocol.Scope
 	templates map[string]*template // by id
+	subnets   map[string]*subnet   // by id
+	groups    map[string]*securityGroup
 }
 
 // template is one launch template and its versions.
@@ -58,7 +63,7 @@ type version struct {
 func (s *Service) region(scope protocol.Scope) *region {
 	r, ok := s.regions[scope]
 	if !ok {
-		r = &region{scope: scope, templates: map[string]*template{}}
+		r = &region{scope: scope, templates: map[string]*template{}, subnets: map[string]*subnet{}, groups: map[string]*securityGroup{}}
 		s.regions[scope] = r
 	}
 	return r
@@ -73,6 +78,12 @@ var handlers = map[string]handler{
 	"DescribeLaunchTemplateVersions": (*Service).describeLaunchTemplateVersions,
 	"ModifyLaunchTemplate":           (*Service).modifyLaunchTemplate,
 	"DeleteLaunchTemplate":           (*Service).deleteLaunchTemplate,
+	"CreateSubnet":                   (*Service).createSubnet,
+	"DescribeSubnets":                (*Service).describeSubnets,
+	"DeleteSubnet":                   (*Service).deleteSubnet,
+	"CreateSecurityGroup":            (*Service).createSecurityGroup,
+	"DescribeSecurityGroups":         (*Service).describeSecurityGroups,
+	"DeleteSecurityGroup":            (*Service).deleteSecurityGroup,
 }
 
 // Handle serves one EC2 call.

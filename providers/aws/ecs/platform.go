@@ -1,19 +1,27 @@
 // Package ecs deploys ECS targets: it registers task definitions, creates
 // and updates services, and rolls new versions out with ECS rolling
 // updates, blue/green switches or weighted canaries behind an Application
-// Load Balancer. Platform implements reconcile.Platform.
+// Load Balancer. Platform implements reconcile.Platform, and
+// reconcile.Prechecker for plan previews.
 package ecs
 
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/jibe-dev/jibe/reconcile"
 )
@@ -41,6 +49,7 @@ type ELBAPI interface {
 	ModifyRule(ctx context.Context, in *elbv2.ModifyRuleInput, optFns ...func(*elbv2.Options)) (*elbv2.ModifyRuleOutput, error)
 	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
 	DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error)
+	DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error)
 }
 
 // ScalingAPI is the part of Application Auto Scaling the platform calls.
@@ -64,6 +73,13 @@ type Clients struct {
 	ELB ELBAPI
 	// Scaling manages the services' Application Auto Scaling.
 	Scaling ScalingAPI
+	// The clients below are only read by Precheck.
+	IAM     RoleAPI
+	EC2     NetworkAPI
+	ECR     ImageAPI
+	Secrets SecretAPI
+	SSM     ParameterAPI
+	STS     IdentityAPI
 }
 
 // Retry limits of the clients NewClients builds: throttling is retried
@@ -75,7 +91,8 @@ const (
 )
 
 // NewClients builds the ECS, ELBv2 and Application Auto Scaling clients of
-// cfg. It reads no shared configuration or environment: cfg carries the
+// cfg, and the IAM, EC2, ECR, Secrets Manager, SSM and STS clients
+// Precheck reads with. It reads no shared configuration or environment: cfg carries the
 // region, credentials and (for tests) BaseEndpoint. When cfg.Retryer is
 // nil, the SDK's standard retryer is used with up to retryMaxAttempts
 // attempts, which retries throttling errors.
@@ -87,6 +104,12 @@ func NewClients(cfg aws.Config) *Clients {
 		ECS:     awsecs.NewFromConfig(cfg),
 		ELB:     elbv2.NewFromConfig(cfg),
 		Scaling: aas.NewFromConfig(cfg),
+		IAM:     iam.NewFromConfig(cfg),
+		EC2:     ec2.NewFromConfig(cfg),
+		ECR:     ecr.NewFromConfig(cfg),
+		Secrets: secretsmanager.NewFromConfig(cfg),
+		SSM:     ssm.NewFromConfig(cfg),
+		STS:     sts.NewFromConfig(cfg),
 	}
 }
 
@@ -118,6 +141,9 @@ type Options struct {
 	// RequeueAfter is how soon a Waiting error asks to be retried; 15s
 	// when zero.
 	RequeueAfter time.Duration
+	// AccountID is the twelve-digit account the clients act in, which
+	// Precheck compares references with; asked of STS when empty.
+	AccountID string
 }
 
 // Platform deploys ECS targets of one account and region. It keeps no
@@ -129,11 +155,14 @@ type Platform struct {
 	log     *slog.Logger
 	requeue time.Duration
 	tds     taskDefCache
+
+	accountMu sync.Mutex
+	account   string
 }
 
 // New returns a Platform using c.
 func New(c *Clients, opts Options) *Platform {
-	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter}
+	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter, account: opts.AccountID}
 	if p.clock == nil {
 		p.clock = systemClock{}
 	}

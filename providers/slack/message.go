@@ -1,0 +1,139 @@
+package slack
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/reconcile"
+)
+
+// maxReason is how many characters of an event's message a notification
+// quotes.
+const maxReason = 300
+
+// notifiable maps an engine event to the configuration's event it is
+// notified as; ok is false for events never notified: step progress,
+// superseded rollouts, waits other than approval gates, and the start and
+// success of rollouts of environments already in sync.
+func notifiable(e reconcile.Event) (config.Event, bool) {
+	if e.Rollout == nil {
+		return "", false
+	}
+	switch e.Kind {
+	case reconcile.EventStarted:
+		return config.EventStarted, !e.Rollout.Plan.InSync()
+	case reconcile.EventWaiting:
+		return config.EventWaiting, e.Step != nil && e.Step.Kind == reconcile.StepAwaitApproval
+	case reconcile.EventSucceeded:
+		return config.EventSucceeded, !e.Rollout.Plan.InSync()
+	case reconcile.EventFailed:
+		return config.EventFailed, true
+	case reconcile.EventRolledBack:
+		return config.EventRolledBack, true
+	case reconcile.EventStepDone, reconcile.EventSuperseded:
+	}
+	return "", false
+}
+
+// onceKey identifies a notification that is sent at most once: a
+// rollout's event, and for approval waits its step (the executor emits
+// waiting on every poll, and failed both when a step fails and when the
+// rollout ends). A rollout is its ID and start time, since the same
+// revision can be rolled out again.
+func onceKey(ev config.Event, e reconcile.Event) string {
+	key := e.Rollout.ID + "|" + strconv.FormatInt(e.Rollout.Started.UnixNano(), 10) + "|" + string(ev)
+	if ev == config.EventWaiting {
+		key += "|" + strconv.Itoa(e.Rollout.Next)
+	}
+	return key
+}
+
+// payload is a Slack incoming-webhook message. Text is the fallback that
+// notifications and Slack-compatible servers (Mattermost, Rocket.Chat)
+// show; Blocks are Slack's layout.
+type payload struct {
+	Text   string  `json:"text"`
+	Blocks []block `json:"blocks,omitempty"`
+}
+
+type block struct {
+	Type   string  `json:"type"`
+	Text   *text   `json:"text,omitempty"`
+	Fields []*text `json:"fields,omitempty"`
+}
+
+type text struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}
+
+func mrkdwn(s string) *text { return &text{Type: "mrkdwn", Text: s} }
+
+// headline returns the one-line summary of an event, e.g.
+// ":rotating_light: checkout production rolled back abc1234: check canary
+// 5xx rate failed: value 12.5".
+func headline(ev config.Event, e reconcile.Event) string {
+	r := e.Rollout
+	rev := reconcile.ShortRevision(r.Revision)
+	var s string
+	switch ev {
+	case config.EventStarted:
+		s = fmt.Sprintf(":rocket: %s %s started rolling out %s", r.App, r.Env, rev)
+	case config.EventWaiting:
+		s = fmt.Sprintf(":hourglass_flowing_sand: %s %s waits for approval of %s", r.App, r.Env, rev)
+	case config.EventSucceeded:
+		s = fmt.Sprintf(":white_check_mark: %s %s deployed %s", r.App, r.Env, rev)
+	case config.EventFailed:
+		s = fmt.Sprintf(":x: %s %s failed to deploy %s", r.App, r.Env, rev)
+	case config.EventRolledBack:
+		s = fmt.Sprintf(":rotating_light: %s %s rolled back %s", r.App, r.Env, rev)
+	}
+	if reason := oneLine(e.Message); reason != "" {
+		s += ": " + reason
+	}
+	return s
+}
+
+// stateLabel is the rollout's state as the event reports it (a failure is
+// reported before the journal marks the rollout failed).
+var stateLabel = map[config.Event]string{
+	config.EventStarted:    "running",
+	config.EventWaiting:    "waiting for approval",
+	config.EventSucceeded:  "succeeded",
+	config.EventFailed:     "failed",
+	config.EventRolledBack: "rolled back",
+}
+
+// render builds the message of an event; link, when not empty, is where
+// people can see the application.
+func render(ev config.Event, e reconcile.Event, link string) payload {
+	r := e.Rollout
+	line := headline(ev, e)
+	p := payload{Text: escape(line), Blocks: []block{
+		{Type: "section", Text: mrkdwn(escape(line))},
+		{Type: "section", Fields: []*text{
+			mrkdwn("*App*\n" + escape(r.App)),
+			mrkdwn("*Environment*\n" + escape(r.Env)),
+			mrkdwn("*Revision*\n`" + escape(reconcile.ShortRevision(r.Revision)) + "`"),
+			mrkdwn("*State*\n" + stateLabel[ev]),
+		}},
+	}}
+	if link != "" {
+		p.Blocks = append(p.Blocks, block{Type: "section", Text: mrkdwn("<" + escape(link) + "|View " + escape(r.App) + ">")})
+	}
+	return p
+}
+
+// oneLine joins a message's lines and cuts it to maxReason characters.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > maxReason {
+		s = string(r[:maxReason-1]) + "…"
+	}
+	return s
+}
+
+// escape escapes the characters Slack's mrkdwn reserves.
+var escape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
