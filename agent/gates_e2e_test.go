@@ -299,3 +299,21 @@ func TestE2EFailedStagingCheckStopsPromotion(t *testing.T) {
 		}
 	}
 }
+
+// A gate whose rule has a timeout fails the rollout once it has waited
+// that long without approval, with a status saying why.
+func TestE2EApprovalTimesOut(t *testing.T) {
+	e := newGateE2E(t)
+	files := e.gateFiles("registry.example.com/shop/web:1.0.0", "")
+	files["apps/shop/jibe.yaml"] = strings.Replace(files["apps/shop/jibe.yaml"], "        reviews: 1\n", "        reviews: 1\n        timeout: 10m\n", 1)
+	v1 := e.push(files)
+	e.settle("production at its gate", func() bool { return e.waitingForApproval(v1) })
+	e.settle("the gate timed out", e.final("production", v1))
+	s := e.statuses(v1)["jibe/shop/production"]
+	if s.State != "failure" || !strings.Contains(s.Description, "approval timed out after 10m0s") {
+		t.Errorf("production status = %s %q", s.State, s.Description)
+	}
+	if got := e.image(e.production, "web"); !strings.HasPrefix(got, "(") {
+		t.Errorf("production runs %s after the gate timed out", got)
+	}
+}
