@@ -95,6 +95,8 @@ type Agent struct {
 	drift map[string][]string
 	// pulls are the open pull requests, by queue key.
 	pulls map[string]*pullState
+	// waiting says what each waiting rollout waits for, by rollout ID.
+	waiting map[string]string
 
 	metrics *metrics
 }
@@ -125,7 +127,7 @@ func New(opts Options) *Agent {
 		opts.Logger = slog.Default()
 	}
 	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byName: map[string]*appState{},
-		envs: map[string][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, metrics: newMetrics()}
+		envs: map[string][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, metrics: newMetrics()}
 	a.cfg.Store(opts.Config)
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
 		workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Second, 5*time.Minute),

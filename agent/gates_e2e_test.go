@@ -217,6 +217,10 @@ func TestE2EDirectPushIsHeldAtTheGate(t *testing.T) {
 	if got := e.image(e.production, "web"); !strings.HasPrefix(got, "(") {
 		t.Errorf("production runs %s from a direct push", got)
 	}
+	apps := e.agent.Applications()
+	if len(apps) != 1 || len(apps[0].Environments) != 2 || !strings.Contains(apps[0].Environments[1].Waiting, "no approved pull request") {
+		t.Errorf("the API does not show what production waits for: %+v", apps)
+	}
 }
 
 // The plan of an open pull request is posted as one comment, edited in

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
@@ -31,7 +32,9 @@ type EnvView struct {
 	Revision string `json:"revision"`
 	State    string `json:"state"`
 	// Step is the step the rollout is at, while it runs.
-	Step    string    `json:"step,omitempty"`
+	Step string `json:"step,omitempty"`
+	// Waiting says what the step waits for, e.g. who must approve.
+	Waiting string    `json:"waiting,omitempty"`
 	Reason  string    `json:"reason,omitempty"`
 	Updated time.Time `json:"updated"`
 	// Drift lists the resources that differ from Git, as last observed.
@@ -40,8 +43,9 @@ type EnvView struct {
 
 // Applications returns the view of every application, sorted by name.
 func (a *Agent) Applications() []AppView {
-	// Rollouts that run for environments the agent has not loaded yet
-	// (after a restart, before the first reconcile) are shown too.
+	// Environments are in promotion order. Rollouts that run for
+	// environments the agent has not loaded yet (after a restart, before
+	// the first reconcile) are shown too.
 	running := map[string][]string{}
 	if rs, err := a.opts.Journal.Running(); err == nil {
 		for _, r := range rs {
@@ -53,12 +57,12 @@ func (a *Agent) Applications() []AppView {
 	envs := make([][]string, 0, len(a.apps))
 	for _, st := range a.apps {
 		views = append(views, appView(st))
-		envs = append(envs, uniq(append(running[st.name], a.envs[st.name]...)))
+		envs = append(envs, uniq(append(slices.Clone(a.envs[st.name]), running[st.name]...)))
 	}
-	drift := maps.Clone(a.drift)
+	drift, waiting := maps.Clone(a.drift), maps.Clone(a.waiting)
 	a.mu.Unlock()
 	for i := range views {
-		views[i].Environments = a.envViews(views[i].Name, envs[i], drift)
+		views[i].Environments = a.envViews(views[i].Name, envs[i], drift, waiting)
 	}
 	sort.Slice(views, func(i, j int) bool { return views[i].Name < views[j].Name })
 	return views
@@ -77,7 +81,7 @@ func appView(st *appState) AppView {
 }
 
 // envViews returns the latest rollout of each of app's environments.
-func (a *Agent) envViews(app string, envs []string, drift map[string][]string) []EnvView {
+func (a *Agent) envViews(app string, envs []string, drift map[string][]string, waiting map[string]string) []EnvView {
 	out := []EnvView{}
 	for _, env := range envs {
 		r, err := a.opts.Journal.Current(app, env)
@@ -86,6 +90,9 @@ func (a *Agent) envViews(app string, envs []string, drift map[string][]string) [
 		}
 		ev := envView(r)
 		ev.Drift = drift[app+"/"+env]
+		if !r.State.Final() {
+			ev.Waiting = waiting[r.ID]
+		}
 		out = append(out, ev)
 	}
 	return out

@@ -31,6 +31,11 @@ func (a *Agent) onEvent(e reconcile.Event) {
 		"revision", reconcile.ShortRevision(e.Rollout.Revision), "step", stepName(e.Step), "message", e.Message)
 	a.mu.Lock()
 	st := a.byName[e.Rollout.App]
+	if e.Kind == reconcile.EventWaiting {
+		a.waiting[e.Rollout.ID] = e.Message
+	} else {
+		delete(a.waiting, e.Rollout.ID)
+	}
 	a.mu.Unlock()
 	if st == nil {
 		return
