@@ -33,7 +33,7 @@ type reviewFixture struct {
 	next   int // SHA counter
 }
 
-func newReviewFixture(t *testing.T) *reviewFixture {
+func newReviewFixture(t testing.TB) *reviewFixture {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	emu := githubemu.Start(t, githubemu.Options{Now: c.Now})
@@ -57,7 +57,7 @@ func newReviewFixture(t *testing.T) *reviewFixture {
 
 // emuClient returns a go-github client for the emulator with token, on
 // transport.
-func emuClient(t *testing.T, emu *githubemu.Emulator, transport http.RoundTripper, token string) *github.Client {
+func emuClient(t testing.TB, emu *githubemu.Emulator, transport http.RoundTripper, token string) *github.Client {
 	t.Helper()
 	c := github.NewClient(&http.Client{Transport: transport}).WithAuthToken(token)
 	u, err := url.Parse(emu.URL() + "/")
@@ -100,7 +100,7 @@ type review struct {
 func approve(user string) review { return review{user: user, state: githubemu.ReviewApproved} }
 
 // build opens, reviews and merges p, returning the deployed revision.
-func (f *reviewFixture) build(t *testing.T, p pr, head string) string {
+func (f *reviewFixture) build(t testing.TB, p pr, head string) string {
 	t.Helper()
 	ctx := t.Context()
 	branch := "feature-" + head[len(head)-4:]
@@ -370,7 +370,7 @@ func TestEvaluateUnchangedIsConditional(t *testing.T) {
 
 // rateUsed returns the core requests used by the bot, read without
 // counting.
-func rateUsed(t *testing.T, f *reviewFixture) int {
+func rateUsed(t testing.TB, f *reviewFixture) int {
 	t.Helper()
 	limits, _, err := f.client.RateLimit.Get(t.Context())
 	if err != nil {
@@ -432,4 +432,30 @@ func TestEvaluateErrorsCarryRetryPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkEvaluateWaitingGate measures what a waiting gate costs at each
+// poll when nothing changed: with the conditional transport every request
+// is a 304, which costs no rate limit. It reports requests and rate limit
+// used per evaluation.
+func BenchmarkEvaluateWaitingGate(b *testing.B) {
+	f := newReviewFixture(b)
+	rule := &spec.Approval{Reviews: 2, From: &spec.Approvers{Teams: []string{"acme/sre"}, Permission: spec.PermissionMaintain}}
+	revision := f.build(b, pr{author: "dev", reviews: []review{approve("dave"), approve("dev")}, merge: mergeCommit}, f.sha())
+	a := NewApprovals(f.client)
+	if _, err := a.Evaluate(b.Context(), "acme", "app", revision, rule); err != nil {
+		b.Fatal(err)
+	}
+	used := rateUsed(b, f)
+	f.emu.ResetRequests()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := a.Evaluate(b.Context(), "acme", "app", revision, rule); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(len(f.emu.Requests()))/float64(b.N), "requests/op")
+	b.ReportMetric(float64(rateUsed(b, f)-used)/float64(b.N), "ratelimit/op")
 }
