@@ -11,7 +11,9 @@ import (
 
 	gh "github.com/google/go-github/v60/github"
 
+	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/internal/githubemu"
+	"github.com/jibe-dev/jibe/internal/promemu"
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
 	"github.com/jibe-dev/jibe/providers/checks"
 	"github.com/jibe-dev/jibe/providers/github"
@@ -278,7 +280,7 @@ func TestE2EFailedStagingCheckStopsPromotion(t *testing.T) {
 		_, _ = w.Write([]byte("ok"))
 	}))
 	t.Cleanup(health.Close)
-	e := newE2EWith(t, func(_ *harness, o *Options) { o.Checks = &checks.HTTP{} })
+	e := newE2EWith(t, func(_ *harness, o *Options) { o.Checks = checks.New(checks.Options{}) })
 	verify := "      verify:\n        - name: healthz\n          http: {url: " + health.URL + "/healthz}\n      rollback: automatic"
 	files := func(image string) map[string]string {
 		f := e.files(image, rolling)
@@ -319,5 +321,44 @@ func TestE2EApprovalTimesOut(t *testing.T) {
 	}
 	if got := e.image(e.production, "web"); !strings.HasPrefix(got, "(") {
 		t.Errorf("production runs %s after the gate timed out", got)
+	}
+}
+
+// A Kubernetes canary analysed by a Prometheus query is promoted while
+// the error rate stays under the threshold, and rolled back, traffic
+// first, when it does not: the failure status quotes the value.
+func TestE2EPrometheusAnalysisOfAKubernetesCanary(t *testing.T) {
+	prom := promemu.New()
+	srv := httptest.NewServer(prom)
+	t.Cleanup(srv.Close)
+	const query = `sum(rate(http_requests_total{code=~"5.."}[1m]))`
+	e := newE2EWith(t, func(_ *harness, o *Options) {
+		o.Checks = checks.New(checks.Options{Prometheus: []config.PrometheusServer{{Name: "metrics", URL: srv.URL}}})
+	})
+	prom.SetClock(e.clock.Now)
+	canary := `{canary: {steps: [{setWeight: 50}, {analysis: {checks: [{name: error rate, prometheus: {server: metrics, query: 'QUERY', threshold: {max: 0.5}}, interval: 30s, duration: 1m}]}}]}}`
+	canary = strings.Replace(canary, "QUERY", query, 1)
+
+	prom.Set(query, promemu.Vector(promemu.Sample{Value: 0.1}))
+	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", canary))
+	e.settle("v1 in production", e.final("production", v1))
+	v2 := e.push(e.files("registry.example.com/shop/web:2.0.0", canary))
+	e.settle("v2 in production", e.final("production", v2))
+	if s := e.statuses(v2)["jibe/shop/production"]; s.State != "success" {
+		t.Fatalf("v2 with 0.1 errors/s: production status = %s %q", s.State, s.Description)
+	}
+
+	prom.Set(query, promemu.Vector(promemu.Sample{Value: 2.5}))
+	v3 := e.push(e.files("registry.example.com/shop/web:3.0.0", canary))
+	e.settle("v3 analysed", e.final("production", v3))
+	s := e.statuses(v3)["jibe/shop/production"]
+	if s.State != "failure" || !strings.Contains(s.Description, "error rate failed") || !strings.Contains(s.Description, "2.5") {
+		t.Errorf("v3 with 2.5 errors/s: production status = %s %q", s.State, s.Description)
+	}
+	if got := e.image(e.production, "web"); got != "registry.example.com/shop/web:2.0.0" {
+		t.Errorf("production runs %s after the rollback", got)
+	}
+	if len(prom.Queries()) == 0 {
+		t.Error("Prometheus was never queried")
 	}
 }
