@@ -21,30 +21,17 @@ import (
 	"github.com/jibe-dev/jibe/sources"
 )
 
-// gateSpec is the application with production behind "one approving
+// gateFiles is the application with production behind "one approving
 // review from team acme/sre"; staging is given more settings by extra
-// (indented as environment fields).
+// (lines of environment fields).
 func (e *e2e) gateFiles(image, stagingExtra string) map[string]string {
-	s := strings.NewReplacer("IMAGE", image, "STAGING", e.staging, "PRODUCTION", e.production, "EXTRA", stagingExtra).Replace(`apiVersion: jibe.dev/v1alpha1
-kind: Application
-metadata: {name: shop}
-spec:
-  artifacts:
-    web: {image: IMAGE}
-  targets:
-    - name: web
-      kubernetes: {manifests: k8s}
-  environments:
-    - name: staging
-      kubernetes: {cluster: test, namespace: STAGING}
-EXTRA
-    - name: production
-      kubernetes: {cluster: test, namespace: PRODUCTION}
-      approval:
-        reviews: 1
-        from: {teams: [acme/sre]}
-`)
-	return map[string]string{"apps/shop/jibe.yaml": s, "apps/shop/k8s/app.yaml": webManifests("${artifacts.web}", 600)}
+	f := e.files(image, rolling)
+	if stagingExtra != "" {
+		stagingExtra += "\n"
+	}
+	f["apps/shop/jibe.yaml"] = strings.Replace(f["apps/shop/jibe.yaml"], "    - name: production\n", stagingExtra+"    - name: production\n", 1) +
+		"      approval:\n        reviews: 1\n        from: {teams: [acme/sre]}\n"
+	return f
 }
 
 // newGateE2E is the end-to-end harness with approvals and plan previews
