@@ -135,6 +135,8 @@ type stepResult struct {
 	reason string
 	// failed means the rollout failed at this step, for reason.
 	failed bool
+	// done, when set, says how a finished step ended, e.g. who approved.
+	done string
 }
 
 // Advance runs r's steps from its next one, with deps (one per target of
@@ -178,7 +180,10 @@ func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) 
 		if r, err = x.record(r, step, nil); err != nil {
 			return r, err
 		}
-		x.emit(EventStepDone, r, step, "%s", step.describe())
+		if res.done == "" {
+			res.done = step.describe()
+		}
+		x.emit(EventStepDone, r, step, "%s", res.done)
 	}
 	return x.finish(r, RolloutSucceeded, "", EventSucceeded)
 }

@@ -28,11 +28,11 @@ func TestJudge(t *testing.T) {
 		reason string
 	}{
 		{"one pass, duration 0", check(spec.InconclusiveFail, 0), []Measurement{pass}, t0, false, 0, ""},
-		{"pass, more to measure", check(spec.InconclusiveFail, 5*time.Minute), []Measurement{pass}, t0.Add(time.Minute), false, time.Minute, "checking errors: 1 measurements so far"},
+		{"pass, more to measure", check(spec.InconclusiveFail, 5*time.Minute), []Measurement{pass}, t0.Add(time.Minute), false, time.Minute, "checking errors: 1 measurement so far"},
 		{"pass at the end", check(spec.InconclusiveFail, 5*time.Minute), []Measurement{pass, pass}, t0.Add(5 * time.Minute), false, 0, ""},
 		{"value above max", check(spec.InconclusiveFail, 5*time.Minute), []Measurement{{Value: 3.2}}, t0, true, 0, "check errors failed: value 3.2 is outside its threshold (max 1)"},
 		{"no data, fail", check(spec.InconclusiveFail, 5*time.Minute), []Measurement{noData}, t0, true, 0, "check errors failed: no data (inconclusive: fail)"},
-		{"no data, retry", check(spec.InconclusiveRetry, 5*time.Minute), []Measurement{noData}, t0.Add(time.Minute), false, time.Minute, "checking errors: 1 measurements so far"},
+		{"no data, retry", check(spec.InconclusiveRetry, 5*time.Minute), []Measurement{noData}, t0.Add(time.Minute), false, time.Minute, "checking errors: 1 measurement so far"},
 		{"no data until the end, retry", check(spec.InconclusiveRetry, 5*time.Minute), []Measurement{noData, noData}, t0.Add(5 * time.Minute), true, 0, "check errors failed: still no data after 5m0s"},
 	}
 	for _, tt := range tests {

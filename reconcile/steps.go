@@ -99,7 +99,7 @@ func (x *Executor) awaitApproval(ctx context.Context, r *Rollout, step *Step) (s
 	case err != nil:
 		return stepResult{}, err
 	case v.Approved:
-		return stepResult{}, nil
+		return stepResult{done: v.Reason}, nil
 	case step.Approval.Timeout != nil && x.now().Sub(r.Current.Started) >= step.Approval.Timeout.Duration:
 		return stepResult{failed: true, reason: fmt.Sprintf("approval timed out after %s: %s", step.Approval.Timeout.Duration, v.Reason)}, nil
 	}
@@ -117,7 +117,7 @@ func (x *Executor) verify(ctx context.Context, r *Rollout, step *Step, deps []*D
 	ms := r.Current.Measurements
 	if n := len(ms); n > 0 {
 		if due := ms[n-1].At.Add(c.Interval.Duration).Sub(x.now()); due > 0 {
-			return stepResult{wait: due, reason: fmt.Sprintf("checking %s: %d measurements so far", c.Name, n)}, nil
+			return stepResult{wait: due, reason: checking(c, n)}, nil
 		}
 	}
 	m, err := x.Checks.Measure(ctx, c, checkInput(r, deps))
@@ -131,6 +131,14 @@ func (x *Executor) verify(ctx context.Context, r *Rollout, step *Step, deps []*D
 	}
 	*r = *next
 	return judge(c, r.Current, x.now()), nil
+}
+
+// checking says how far a check has come.
+func checking(c *spec.Check, n int) string {
+	if n == 1 {
+		return fmt.Sprintf("checking %s: 1 measurement so far", c.Name)
+	}
+	return fmt.Sprintf("checking %s: %d measurements so far", c.Name, n)
 }
 
 // judge decides a check from its measurements so far.
@@ -149,7 +157,7 @@ func judge(c *spec.Check, p StepProgress, now time.Time) stepResult {
 	case over:
 		return stepResult{}
 	}
-	return stepResult{wait: c.Interval.Duration, reason: fmt.Sprintf("checking %s: %d measurements so far", c.Name, len(p.Measurements))}
+	return stepResult{wait: c.Interval.Duration, reason: checking(c, len(p.Measurements))}
 }
 
 func thresholdText(c *spec.Check) string {

@@ -73,6 +73,6 @@ Documentation: https://github.com/jibe-dev/jibe#readme`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newValidateCommand(), newSchemaCommand(), newPlanCommand(), newEmulatorCommand(), newAgentCommand(), newVersionCommand())
+	root.AddCommand(newDemoCommand(), newValidateCommand(), newSchemaCommand(), newPlanCommand(), newEmulatorCommand(), newAgentCommand(), newVersionCommand())
 	return root
 }

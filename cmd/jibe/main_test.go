@@ -42,6 +42,7 @@ func TestValidateExamples(t *testing.T) {
 		"ok ../../examples/ecs-web (application checkout)",
 		"ok ../../examples/lambda-api (application orders-api)",
 		"ok ../../examples/k8s-guestbook (application guestbook)",
+		"ok ../../examples/demo/checkout (application checkout)",
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("missing %q in:\n%s", want, out)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +82,78 @@ func TestCommitBuildsOnBranchTipAndDeletes(t *testing.T) {
 	want := "c.txt,dir/b.txt"
 	if strings.Join(got, ",") != want {
 		t.Fatalf("files = %v, want %s", got, want)
+	}
+}
+
+// A merge commit has the branch tip and the merged revision as parents,
+// and the first parent's tree with the given changes.
+func TestMergeCommit(t *testing.T) {
+	srv := gitserver.New(t)
+	url := srv.CreateRepo("app")
+	repo := srv.Repo("app")
+	base := repo.Commit(gitserver.Commit{Files: map[string]string{"a.txt": "a"}})
+	feature := repo.Commit(gitserver.Commit{Branch: "feature", Parent: base, Files: map[string]string{"a.txt": "b"}})
+	merge := repo.Commit(gitserver.Commit{Message: "Merge pull request #1 from acme/feature", Merge: []string{"feature"},
+		Files: map[string]string{"a.txt": "b"}})
+
+	r, err := clone(t, url, nil)
+	if err != nil {
+		t.Fatalf("clone: %v", err)
+	}
+	c, err := r.CommitObject(plumbing.NewHash(merge))
+	if err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	if got := fmt.Sprint(c.ParentHashes); got != fmt.Sprint([]plumbing.Hash{plumbing.NewHash(base), plumbing.NewHash(feature)}) {
+		t.Errorf("parents = %s, want [%s %s]", got, base, feature)
+	}
+	f, err := c.File("a.txt")
+	if err != nil {
+		t.Fatalf("a.txt: %v", err)
+	}
+	if got, _ := f.Contents(); got != "b" {
+		t.Errorf("a.txt = %q, want %q", got, "b")
+	}
+}
+
+// Tests and benchmarks own servers as they always did.
+var (
+	_ gitserver.TB = (*testing.T)(nil)
+	_ gitserver.TB = (*testing.B)(nil)
+)
+
+// fatalTB is a gitserver.TB outside the testing package, as `jibe demo`
+// has: Fatalf records the message and ends the goroutine.
+type fatalTB struct {
+	dir      string
+	msg      string
+	cleanups []func()
+}
+
+func (f *fatalTB) Helper()           {}
+func (f *fatalTB) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+func (f *fatalTB) TempDir() string   { return f.dir }
+func (f *fatalTB) Fatalf(s string, a ...any) {
+	f.msg = fmt.Sprintf(s, a...)
+	runtime.Goexit()
+}
+
+// The server runs for any TB, and reports helper failures through Fatalf.
+func TestServerOutsideTesting(t *testing.T) {
+	tb := &fatalTB{dir: t.TempDir()}
+	srv := gitserver.New(tb)
+	srv.CreateRepo("app")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Repo("missing")
+	}()
+	<-done
+	for _, fn := range slices.Backward(tb.cleanups) {
+		fn()
+	}
+	if !strings.Contains(tb.msg, `no repository "missing"`) {
+		t.Errorf("Fatalf message = %q", tb.msg)
 	}
 }
 

@@ -92,6 +92,10 @@ type Commit struct {
 	// the branch tip, and the branch is moved to it even if that is not a
 	// fast-forward (a force push). Use "-" for a commit without parents.
 	Parent string
+	// Merge lists further parents (revisions), making a merge commit. Its
+	// tree is the first parent's with Files and Delete applied, so pass
+	// the merged branch's changes in Files.
+	Merge []string
 	// Author is "Name <email>"; "Jibe Test <test@jibe.dev>" when empty.
 	Author string
 	// When is the author and committer time; now when zero.
@@ -107,6 +111,11 @@ func (r *Repo) Commit(c Commit) string {
 	defer r.mu.Unlock()
 	c = c.withDefaults()
 	var stream bytes.Buffer
+	merges := make([]string, len(c.Merge))
+	for i, m := range c.Merge {
+		merges[i] = r.mustRevParse(m)
+	}
+	c.Merge = merges
 	writeCommit(&stream, c, r.parentOf(c))
 	args := []string{"fast-import", "--quiet"}
 	if c.Parent != "" {
@@ -155,6 +164,9 @@ func writeCommit(w io.Writer, c Commit, from string) {
 	writeData(w, c.Message)
 	if from != "" {
 		fmt.Fprintf(w, "from %s\n", from)
+	}
+	for _, m := range c.Merge {
+		fmt.Fprintf(w, "merge %s\n", m)
 	}
 	if c.Parent == "-" {
 		fmt.Fprint(w, "deleteall\n")

@@ -6,24 +6,47 @@ package gitserver
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 )
 
-// httpBackend is where Debian's git package installs git http-backend.
-const httpBackend = "/usr/lib/git-core/git-http-backend"
+// HTTPBackend returns the path of git http-backend, in git's exec path
+// (/usr/lib/git-core on Debian, elsewhere on other systems), or an error
+// saying to install git.
+func HTTPBackend() (string, error) {
+	out, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		return "", fmt.Errorf("the Git server needs the git command: install git (%w)", err)
+	}
+	path := filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("the Git server needs git http-backend, which is not in git's exec path: install git's full package (%w)", err)
+	}
+	return path, nil
+}
+
+// TB is what a Server needs from its owner: *testing.T and *testing.B
+// satisfy it, and so can a program that runs a server outside a test
+// (`jibe demo`). Fatalf must not return, as testing.T's does not.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(f func())
+	TempDir() string
+}
 
 // Server is a Git server serving the bare repositories created with
 // CreateRepo over smart HTTP (and over SSH when started WithSSH).
 // All methods are safe for concurrent use.
 type Server struct {
-	t     testing.TB
+	t     TB
 	root  string
 	http  *httptest.Server
 	auth  authConfig
@@ -69,8 +92,9 @@ func WithSSH() Option {
 	return func(c *config) { c.withSSH = true }
 }
 
-// New starts a Git server that is closed when the test ends.
-func New(t testing.TB, opts ...Option) *Server {
+// New starts a Git server that is closed when the test ends (when t's
+// cleanups run).
+func New(t TB, opts ...Option) *Server {
 	t.Helper()
 	var cfg config
 	for _, o := range opts {
@@ -94,8 +118,12 @@ func (s *Server) SSH() *SSHServer { return s.ssh }
 // handler logs every request, checks credentials and hands the rest to
 // git http-backend.
 func (s *Server) handler() http.Handler {
+	path, err := HTTPBackend()
+	if err != nil {
+		s.t.Fatalf("gitserver: %v", err)
+	}
 	backend := &cgi.Handler{
-		Path: httpBackend,
+		Path: path,
 		Env: []string{
 			"GIT_PROJECT_ROOT=" + s.root,
 			"GIT_HTTP_EXPORT_ALL=1",

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -23,7 +22,7 @@ import (
 // user name and authenticates clients by public key only. Only
 // git-upload-pack and git-receive-pack may be executed.
 type SSHServer struct {
-	t        testing.TB
+	t        TB
 	root     string
 	ln       net.Listener
 	hostKey  ssh.Signer
@@ -45,7 +44,7 @@ type ClientKey struct {
 }
 
 // startSSH starts an SSH server on a loopback port, stopped when the test ends.
-func startSSH(t testing.TB, root string) *SSHServer {
+func startSSH(t TB, root string) *SSHServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -59,7 +58,7 @@ func startSSH(t testing.TB, root string) *SSHServer {
 }
 
 // newKey generates an ed25519 key pair.
-func newKey(t testing.TB) ClientKey {
+func newKey(t TB) ClientKey {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
