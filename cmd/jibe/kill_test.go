@@ -97,6 +97,7 @@ func waitFor(t *testing.T, addr, what, logPath string, cond func(apiEnv) bool) {
 // again, finishes the rollout from where it was: steps that completed
 // before the kill are not run again.
 func TestAgentSurvivesSIGKILL(t *testing.T) {
+	t.Parallel() // it runs in real time, beside the other real-time test of this package
 	c := kube.Shared(t)
 	ns := c.NewNamespace(t)
 	srv := gitserver.New(t)
