@@ -161,22 +161,11 @@ func judge(c *spec.Check, p StepProgress, now time.Time) stepResult {
 }
 
 func thresholdText(c *spec.Check) string {
-	var t spec.Threshold
 	switch {
 	case c.CloudWatch != nil:
-		t = c.CloudWatch.Threshold
+		return " (" + c.CloudWatch.Threshold.String() + ")"
 	case c.Prometheus != nil:
-		t = c.Prometheus.Threshold
-	default:
-		return ""
-	}
-	switch {
-	case t.Min != nil && t.Max != nil:
-		return fmt.Sprintf(" [%g, %g]", *t.Min, *t.Max)
-	case t.Min != nil:
-		return fmt.Sprintf(" (min %g)", *t.Min)
-	case t.Max != nil:
-		return fmt.Sprintf(" (max %g)", *t.Max)
+		return " (" + c.Prometheus.Threshold.String() + ")"
 	}
 	return ""
 }

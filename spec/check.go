@@ -1,5 +1,7 @@
 package spec
 
+import "fmt"
+
 // Check is one verification or analysis. Exactly one of HTTP, CloudWatch,
 // Alarm and Prometheus is set. A check is measured every Interval for
 // Duration (once when Duration is zero) and fails on the first failed
@@ -129,6 +131,20 @@ type Threshold struct {
 	Min *float64 `json:"min,omitempty"`
 	// Max fails values above it.
 	Max *float64 `json:"max,omitempty"`
+}
+
+// String says the bounds for people: "[1, 5]", "min 1", "max 5", or "no
+// bounds".
+func (t Threshold) String() string {
+	switch {
+	case t.Min != nil && t.Max != nil:
+		return fmt.Sprintf("[%g, %g]", *t.Min, *t.Max)
+	case t.Min != nil:
+		return fmt.Sprintf("min %g", *t.Min)
+	case t.Max != nil:
+		return fmt.Sprintf("max %g", *t.Max)
+	}
+	return "no bounds"
 }
 
 // Approval is an approval rule: enough approving pull-request reviews from

@@ -131,7 +131,7 @@ func judgeValue(what string, v float64, over string, t spec.Threshold) reconcile
 		return reconcile.Measurement{NoData: true, Detail: fmt.Sprintf("%s is NaN%s (no data)", what, over)}
 	}
 	m := reconcile.Measurement{Value: v, Passed: true}
-	bound := "within " + describeThreshold(t)
+	bound := "within " + t.String()
 	switch {
 	case t.Max != nil && v > *t.Max:
 		m.Passed, bound = false, fmt.Sprintf("above max %g", *t.Max)
@@ -146,18 +146,6 @@ func judgeValue(what string, v float64, over string, t spec.Threshold) reconcile
 // 0.2000000000000001 reads 0.2.
 func formatValue(v float64) string {
 	return strconv.FormatFloat(v, 'g', 10, 64)
-}
-
-func describeThreshold(t spec.Threshold) string {
-	switch {
-	case t.Min != nil && t.Max != nil:
-		return fmt.Sprintf("[%g, %g]", *t.Min, *t.Max)
-	case t.Min != nil:
-		return fmt.Sprintf("min %g", *t.Min)
-	case t.Max != nil:
-		return fmt.Sprintf("max %g", *t.Max)
-	}
-	return "no bounds"
 }
 
 // shortDuration writes 5m rather than 5m0s.
