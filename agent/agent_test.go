@@ -34,6 +34,7 @@ type harness struct {
 	agent    *Agent
 	cfg      *config.Config
 	stateDir string
+	pulls    int // pull requests opened
 }
 
 const agentConfig = `apiVersion: jibe.dev/v1alpha1

@@ -55,7 +55,8 @@ func newECSE2E(t *testing.T) *ecsE2E {
 	platform := ecs.New(ecs.NewClients(cfg), ecs.Options{Clock: env.Emu, RequeueAfter: 5 * time.Second})
 	measure := checks.New(checks.Options{Now: env.Emu.Now,
 		AWS: func(context.Context, string, string) (aws.Config, error) { return cfg, nil }})
-	x.harness = newHarnessWith(t, strings.NewReplacer("ACCOUNT", awsemutest.Account, "REGION", env.Region).Replace(ecsConfig), func(_ *harness, o *Options) {
+	x.harness = newHarnessWith(t, strings.NewReplacer("ACCOUNT", awsemutest.Account, "REGION", env.Region).Replace(ecsConfig), func(h *harness, o *Options) {
+		withReviews(h, o)
 		o.Clock = x.clock
 		o.Platforms = map[spec.Platform]reconcile.Platform{spec.PlatformECS: platform}
 		o.Checks = measure
@@ -252,5 +253,31 @@ func TestE2EECSCanaryRolledBackByCloudWatchAnalysis(t *testing.T) {
 	}
 	if res.Target5xx != 0 || res.ByTargetGroup[x.green].Requests != 0 {
 		t.Errorf("after the rollback: %s; want every request served by the stable version", res)
+	}
+}
+
+// A pull request's plan preview runs the ECS prechecks against the
+// account: a task definition naming an execution role that does not
+// exist fails the plan status on the head and is listed in the comment,
+// before anything is merged or applied.
+func TestE2EPlanPreviewPrechecksECSReferences(t *testing.T) {
+	x := newECSE2E(t)
+	v1 := x.push(x.files("registry.example.com/shop/web:1.0.0"))
+	x.settle("v1 rolled out", x.ended(v1))
+
+	files := x.files("registry.example.com/shop/web:1.1.0")
+	files["apps/shop/taskdef.yaml"] = strings.Replace(files["apps/shop/taskdef.yaml"], "role/exec", "role/missing-exec", 1)
+	n, _, head := x.openPull(files)
+	s := x.statuses(head)["jibe/shop/plan"]
+	if s.State != "failure" || !strings.HasPrefix(s.Description, "precheck failed: production: web: ") {
+		t.Errorf("plan status = %s %q", s.State, s.Description)
+	}
+	comments := x.emu.Comments("acme/shop", n)
+	t.Logf("plan status: %q", s.Description)
+	if len(comments) != 1 || !strings.Contains(comments[0].Body, "role/missing-exec") || !strings.Contains(comments[0].Body, "Fix before merging") {
+		t.Fatalf("comments: %+v", comments)
+	}
+	if r := x.rollout(v1); r == nil || r.State != reconcile.RolloutSucceeded {
+		t.Errorf("production's latest rollout is not v1 any more: %+v", r)
 	}
 }

@@ -40,13 +40,7 @@ func (e *e2e) gateFiles(image, stagingExtra string) map[string]string {
 // but is not in team acme/sre, sam and erin are in it.
 func newGateE2E(t *testing.T) *e2e {
 	t.Helper()
-	e := newE2EWith(t, func(h *harness, o *Options) {
-		client := gh.NewClient(&http.Client{Transport: github.NewConditionalTransport(nil, 1000)}).WithAuthToken("ghp_jibe")
-		client.BaseURL, _ = url.Parse(h.emu.URL() + "/")
-		o.Approvals = github.NewApprovals(client)
-		o.PullRequests = github.NewPullRequests(client)
-		o.Fetcher = h.git
-	})
+	e := newE2EWith(t, withReviews)
 	e.emu.AddOrg("acme")
 	for _, u := range []string{"dana", "alice"} {
 		if err := e.emu.SetPermission("acme/shop", u, githubemu.PermissionWrite); err != nil {
@@ -58,15 +52,26 @@ func newGateE2E(t *testing.T) *e2e {
 	return e
 }
 
+// withReviews gives the agent approval gates and plan previews that read
+// the GitHub emulator through conditional requests.
+func withReviews(h *harness, o *Options) {
+	client := gh.NewClient(&http.Client{Transport: github.NewConditionalTransport(nil, 1000)}).WithAuthToken("ghp_jibe")
+	client.BaseURL, _ = url.Parse(h.emu.URL() + "/")
+	o.Approvals = github.NewApprovals(client)
+	o.PullRequests = github.NewPullRequests(client)
+	o.Fetcher = h.git
+}
+
 // openPull opens a pull request by dana from a new branch off main with
 // files, as GitHub does (refs/pull/N/head included), and returns its
 // number, branch and head.
-func (e *e2e) openPull(files map[string]string) (int, string, string) {
+func (e *harness) openPull(files map[string]string) (int, string, string) {
 	e.t.Helper()
 	if e.repo.Head("main") == "" { // the repository starts with a README
 		e.push(map[string]string{"README.md": "shop\n"})
 	}
-	branch := fmt.Sprintf("change-%d", len(e.emu.Deliveries())+int(e.clock.Now().Unix()))
+	e.pulls++
+	branch := fmt.Sprintf("change-%d", e.pulls)
 	head := e.repo.Commit(gitserver.Commit{Branch: branch, Parent: "main", Files: files})
 	n, err := e.emu.CreatePullRequest(e.t.Context(), "acme/shop", githubemu.NewPullRequest{
 		Title: "change", Author: "dana", Head: branch, HeadSHA: head, Base: "main"})
@@ -81,7 +86,7 @@ func (e *e2e) openPull(files map[string]string) (int, string, string) {
 }
 
 // pushPull pushes a commit with files to pull request n's branch.
-func (e *e2e) pushPull(n int, branch string, files map[string]string) string {
+func (e *harness) pushPull(n int, branch string, files map[string]string) string {
 	e.t.Helper()
 	head := e.repo.Commit(gitserver.Commit{Branch: branch, Files: files})
 	e.repo.UpdateRef(fmt.Sprintf("refs/pull/%d/head", n), head)
@@ -96,7 +101,7 @@ func (e *e2e) pushPull(n int, branch string, files map[string]string) string {
 
 // merge merges pull request n, whose head has files, into main with a
 // merge commit, and lets the agent poll. It returns the merge commit.
-func (e *e2e) merge(n int, files map[string]string) string {
+func (e *harness) merge(n int, files map[string]string) string {
 	e.t.Helper()
 	sha := e.repo.Commit(gitserver.Commit{Message: fmt.Sprintf("Merge pull request #%d from acme/change\n", n), Files: files})
 	if err := e.emu.MergePullRequest(e.t.Context(), "acme/shop", n, "dana", sha); err != nil {
@@ -109,7 +114,7 @@ func (e *e2e) merge(n int, files map[string]string) string {
 
 // review submits a review of pull request n at commit, delivered to the
 // agent as a webhook would, and returns its ID.
-func (e *e2e) review(n int, user string, state githubemu.ReviewState, commit string) int64 {
+func (e *harness) review(n int, user string, state githubemu.ReviewState, commit string) int64 {
 	e.t.Helper()
 	id, err := e.emu.SubmitReview(e.t.Context(), "acme/shop", n, githubemu.Review{User: user, State: state, CommitID: commit})
 	if err != nil {
@@ -119,7 +124,7 @@ func (e *e2e) review(n int, user string, state githubemu.ReviewState, commit str
 	return id
 }
 
-func (e *e2e) hintReview(n int) {
+func (e *harness) hintReview(n int) {
 	e.agent.Hint(sources.Hint{Kind: sources.HintPullRequestReview, Repository: "acme/shop", Action: "submitted", Number: n})
 	e.drain()
 }
