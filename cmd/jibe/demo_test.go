@@ -36,9 +36,6 @@ func (l *lineLogger) Write(p []byte) (int, error) {
 // promotes a healthy canary and rolls back a failing one.
 func TestDemoScript(t *testing.T) {
 	t.Parallel() // it runs in real time, beside the other real-time test of this package
-	if testing.Short() {
-		t.Skip("the demo story takes minutes of real time")
-	}
 	err := demo.Run(t.Context(), demo.Options{Out: &lineLogger{t: t}, Script: true, StateDir: t.TempDir(), Agent: demoAgent})
 	if err != nil {
 		t.Fatal(err)
