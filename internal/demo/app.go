@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -97,7 +99,7 @@ func setVars(env *yaml.Node, vars map[string]string) {
 		m = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		env.Content = append(env.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "variables"}, m)
 	}
-	for _, k := range sortedKeys(vars) {
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
 		if v := lookup(m, k); v != nil {
 			v.Value, v.Tag, v.Style = vars[k], "!!str", 0
 			continue

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
+	"github.com/jibe-dev/jibe/reconcile"
 )
 
 // AgentFunc runs the agent with the configuration file at path until ctx
@@ -102,21 +103,14 @@ func (e *Env) followMain(ctx context.Context, out *printer) {
 	obs := newObserver(e, out)
 	obs.slack = len(e.Slack.Messages())
 	last := e.Repo.Head(gitserver.DefaultBranch)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, time.Second, func() {
 		if head := e.Repo.Head(gitserver.DefaultBranch); head != "" && head != last {
 			last = head
-			out.printf("\n  main is now %s", short(head))
+			out.printf("\n  main is now %s", reconcile.ShortRevision(head))
 			obs.track(head)
 		}
 		obs.once()
-	}
+	})
 }
 
 // play runs the story's steps while an observer prints what the agent
@@ -156,18 +150,11 @@ func stateDir(opts Options) (string, func(), error) {
 // sendTraffic sends requests through every listener each interval until
 // ctx is done.
 func (e *Env) sendTraffic(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			for _, a := range e.Accounts {
-				_, _ = e.AWS.SendTraffic(a.Listener, trafficPerSecond)
-			}
+	every(ctx, interval, func() {
+		for _, a := range e.Accounts {
+			_, _ = e.AWS.SendTraffic(a.Listener, trafficPerSecond)
 		}
-	}
+	})
 }
 
 // startAgent writes the agent's configuration, starts the agent, waits

@@ -2,11 +2,13 @@ package demo
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/jibe-dev/jibe/internal/githubemu"
+	"github.com/jibe-dev/jibe/reconcile"
 )
 
 // observer prints what the agent makes visible as it appears: commit
@@ -44,16 +46,7 @@ func (o *observer) trackPull(n int) {
 
 // run prints every interval until ctx is done.
 func (o *observer) run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			o.once()
-		}
-	}
+	every(ctx, interval, o.once)
 }
 
 // once prints what is new.
@@ -64,7 +57,7 @@ func (o *observer) once() {
 		for _, s := range o.env.GitHub.Statuses(repoName, sha) {
 			if !o.statuses[s.ID] {
 				o.statuses[s.ID] = true
-				o.out.printf("  status %-28s %-8s %s  [%s]", s.Context, s.State, s.Description, short(sha))
+				o.out.printf("  status %-28s %-8s %s  [%s]", s.Context, s.State, s.Description, reconcile.ShortRevision(sha))
 			}
 		}
 	}
@@ -100,7 +93,7 @@ func (e *Env) statusSeen(sha, name string, state githubemu.StatusState, text str
 		what += ` naming "` + text + `"`
 	}
 	return Expectation{
-		What: what + " on " + short(sha),
+		What: what + " on " + reconcile.ShortRevision(sha),
 		Check: func(context.Context) (bool, string) {
 			var last *githubemu.Status
 			for _, s := range e.GitHub.Statuses(repoName, sha) {
@@ -113,7 +106,7 @@ func (e *Env) statusSeen(sha, name string, state githubemu.StatusState, text str
 				last = &s
 			}
 			if last == nil {
-				return false, "no " + name + " status on " + short(sha)
+				return false, "no " + name + " status on " + reconcile.ShortRevision(sha)
 			}
 			return false, "latest " + name + ": " + string(last.State) + " " + last.Description
 		},
@@ -124,7 +117,7 @@ func (e *Env) statusSeen(sha, name string, state githubemu.StatusState, text str
 // contains text.
 func (e *Env) commentSeen(n int, text string) Expectation {
 	return Expectation{
-		What: "a plan preview comment by " + botLogin + " on PR #" + itoa(n),
+		What: "a plan preview comment by " + botLogin + " on PR #" + strconv.Itoa(n),
 		Check: func(context.Context) (bool, string) {
 			cs := e.GitHub.Comments(repoName, n)
 			for _, c := range cs {
@@ -133,9 +126,9 @@ func (e *Env) commentSeen(n int, text string) Expectation {
 				}
 			}
 			if len(cs) == 0 {
-				return false, "no comment on PR #" + itoa(n)
+				return false, "no comment on PR #" + strconv.Itoa(n)
 			}
-			return false, itoa(len(cs)) + " comment(s), none by " + botLogin + " mentioning " + text
+			return false, strconv.Itoa(len(cs)) + " comment(s), none by " + botLogin + " mentioning " + text
 		},
 	}
 }

@@ -3,6 +3,8 @@ package demo
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
+	"github.com/jibe-dev/jibe/reconcile"
 )
 
 // canaryDeadline bounds the production steps: a canary starts new tasks,
@@ -233,9 +236,9 @@ func (s *story) push(ctx context.Context, name, login string, c gitserver.Commit
 	}
 	s.spec = c.Files[specPath]
 	s.track(name, sha)
-	s.out.printf("  %s pushes %s to main: %q", login, short(sha), c.Message)
+	s.out.printf("  %s pushes %s to main: %q", login, reconcile.ShortRevision(sha), c.Message)
 	return s.env.GitHub.Push(ctx, repoName, githubemu.Push{Branch: gitserver.DefaultBranch, After: sha, Pusher: login,
-		Commits: []githubemu.PushCommit{{SHA: sha, Message: c.Message, Author: login, Modified: sortedKeys(c.Files)}}})
+		Commits: []githubemu.PushCommit{{SHA: sha, Message: c.Message, Author: login, Modified: slices.Sorted(maps.Keys(c.Files))}}})
 }
 
 func (s *story) track(name, sha string) {
@@ -270,7 +273,7 @@ func (s *story) openPull(ctx context.Context, n int, version string) error {
 	}
 	s.track(fmt.Sprintf("pr%d", n), head)
 	s.obs.trackPull(n)
-	s.out.printf("  dana pushes %s to %s and opens PR #%d %q", short(head), branch, n, title)
+	s.out.printf("  dana pushes %s to %s and opens PR #%d %q", reconcile.ShortRevision(head), branch, n, title)
 	got, err := s.env.GitHub.CreatePullRequest(ctx, repoName, githubemu.NewPullRequest{Title: title, Author: "dana",
 		Head: branch, HeadSHA: head, Body: "Release " + version + " of checkout."})
 	if err == nil && got != n {
@@ -313,7 +316,7 @@ func (s *story) approveAndMerge(ctx context.Context, n int, version, login strin
 	}
 	s.spec = spec
 	s.track(fmt.Sprintf("merge%d", n), sha)
-	s.out.printf("  %s merges PR #%d: %s %q", login, n, short(sha), fmt.Sprintf("Merge pull request #%d from acme/%s", n, pr.Head))
+	s.out.printf("  %s merges PR #%d: %s %q", login, n, reconcile.ShortRevision(sha), fmt.Sprintf("Merge pull request #%d from acme/%s", n, pr.Head))
 	if err := s.env.GitHub.MergePullRequest(ctx, repoName, n, login, sha); err != nil {
 		return err
 	}

@@ -1,19 +1,10 @@
 package demo
 
 import (
-	"sort"
-	"strconv"
+	"context"
 	"strings"
+	"time"
 )
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 func joinNonEmpty(parts []string, sep string) string {
 	var out []string
@@ -25,12 +16,16 @@ func joinNonEmpty(parts []string, sep string) string {
 	return strings.Join(out, sep)
 }
 
-// short abbreviates a commit SHA.
-func short(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
+// every calls f each interval until ctx is done.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
 	}
-	return sha
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -96,10 +96,8 @@ func normalize(rule *spec.Approval) *spec.Approval {
 }
 
 func noPullRequest(revision string) string {
-	return "waiting: no approved pull request for " + short(revision)
+	return "waiting: no approved pull request for " + reconcile.ShortRevision(revision)
 }
-
-func short(sha string) string { return sha[:min(len(sha), 7)] }
 
 // pullThatBrought returns the merged pull request whose merge commit is
 // sha, else one whose head is sha (fast-forward and rebase merges), else

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -92,7 +93,7 @@ func (c *Comments) find(ctx context.Context, key commentKey) (*github.IssueComme
 	for {
 		list, resp, err := c.client.Issues.ListComments(ctx, key.owner, key.repo, key.number, opts)
 		if err != nil {
-			return nil, classify(err, key.owner+"/"+key.repo, "listing the comments of #"+itoa(key.number), permsToComment)
+			return nil, classify(err, key.owner+"/"+key.repo, "listing the comments of #"+strconv.Itoa(key.number), permsToComment)
 		}
 		for _, cm := range list {
 			if strings.Contains(cm.GetBody(), key.marker) {
@@ -109,7 +110,7 @@ func (c *Comments) find(ctx context.Context, key commentKey) (*github.IssueComme
 func (c *Comments) create(ctx context.Context, key commentKey, body string) (int64, error) {
 	cm, _, err := c.client.Issues.CreateComment(ctx, key.owner, key.repo, key.number, &github.IssueComment{Body: &body})
 	if err != nil {
-		return 0, classify(err, key.owner+"/"+key.repo, "commenting on #"+itoa(key.number), permsToComment)
+		return 0, classify(err, key.owner+"/"+key.repo, "commenting on #"+strconv.Itoa(key.number), permsToComment)
 	}
 	c.remember(key, cm.GetID(), body)
 	return cm.GetID(), nil
@@ -123,7 +124,7 @@ func (c *Comments) edit(ctx context.Context, key commentKey, id int64, body stri
 	case isStatus(err, http.StatusNotFound):
 		return err
 	case err != nil:
-		return classify(err, key.owner+"/"+key.repo, "editing a comment of #"+itoa(key.number), permsToComment)
+		return classify(err, key.owner+"/"+key.repo, "editing a comment of #"+strconv.Itoa(key.number), permsToComment)
 	}
 	c.remember(key, id, body)
 	return nil

@@ -41,7 +41,7 @@ func (ev *evaluation) pullsWithCommit(ctx context.Context, sha string) ([]*githu
 	for {
 		prs, resp, err := ev.client.PullRequests.ListPullRequestsWithCommit(ctx, ev.owner, ev.repo, sha, opts)
 		if err != nil {
-			return nil, ev.classify(err, "listing the pull requests of "+short(sha))
+			return nil, ev.classify(err, "listing the pull requests of "+reconcile.ShortRevision(sha))
 		}
 		all = append(all, prs...)
 		if resp.NextPage == 0 {

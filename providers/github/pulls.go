@@ -2,7 +2,6 @@ package github
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -45,5 +44,3 @@ func OpenPullRequests(ctx context.Context, client *github.Client, owner, repo, b
 		opts.Page = resp.NextPage
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
