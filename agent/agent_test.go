@@ -145,6 +145,19 @@ func (h *harness) drain() {
 	}
 }
 
+// awaitDue gives the work queue's delaying goroutine a moment to move the
+// keys a step of the clock made due: it polls the queue for up to 20ms.
+func (h *harness) awaitDue() {
+	deadline := time.Now().Add(20 * time.Millisecond)
+	for h.agent.queue.Len() == 0 && time.Now().Before(deadline) {
+		select {
+		case <-h.t.Context().Done():
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
 func (h *harness) statuses(sha string) map[string]githubemu.Status {
 	out := map[string]githubemu.Status{}
 	for _, s := range h.emu.Statuses("acme/shop", sha) { // oldest first: the last wins

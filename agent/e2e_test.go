@@ -140,11 +140,7 @@ func (e *e2e) settle(what string, done func() bool) {
 			e.t.Fatalf("%s: not done after 90s; apps %+v", what, e.agent.Applications())
 		}
 		e.clock.Step(5 * time.Second)
-		select {
-		case <-time.After(20 * time.Millisecond): // the queue's delay goroutine moves due keys
-		case <-e.t.Context().Done():
-			return
-		}
+		e.awaitDue()
 	}
 }
 

@@ -184,19 +184,6 @@ func (x *ecsE2E) settle(what string, done func() bool) {
 	x.t.Fatalf("%s: not done after an hour of emulated time; apps %+v", what, x.agent.Applications())
 }
 
-// awaitDue gives the work queue's delaying goroutine a moment to move the
-// keys the clock step made due.
-func (x *ecsE2E) awaitDue() {
-	deadline := time.Now().Add(20 * time.Millisecond)
-	for x.agent.queue.Len() == 0 && time.Now().Before(deadline) {
-		select {
-		case <-x.t.Context().Done():
-			return
-		case <-time.After(time.Millisecond):
-		}
-	}
-}
-
 func (x *ecsE2E) rollout(revision string) *reconcile.Rollout {
 	r, err := x.journal.Current("shop", "production")
 	if err != nil || r.Revision != revision {
