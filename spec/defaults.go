@@ -20,6 +20,8 @@ const (
 	DefaultHealthCheckGrace     = 5 * time.Minute
 	DefaultMinHealthyPercentage = Percent(90)
 	DefaultRollback             = RollbackAutomatic
+	DefaultFirstDeployFailure   = FirstDeployRemove
+	DefaultRollbackTimeout      = 10 * time.Minute
 	DefaultInconclusive         = InconclusiveFail
 	defaultHTTPStatus           = 200
 	defaultASGHealthCheckWithTG = "ELB"
@@ -96,6 +98,12 @@ func defaultEnvironment(e *Environment) {
 	}
 	if e.Rollback == "" {
 		e.Rollback = DefaultRollback
+	}
+	if e.FirstDeployFailure == "" {
+		e.FirstDeployFailure = DefaultFirstDeployFailure
+	}
+	if e.RollbackTimeout == nil {
+		e.RollbackTimeout = &Duration{DefaultRollbackTimeout}
 	}
 	defaultApproval(e.Approval)
 	defaultChecks(e.Verify)

@@ -29,6 +29,19 @@ type Environment struct {
 	// Rollback is automatic (default) or manual: what happens when the
 	// rollout or its verification fails.
 	Rollback RollbackPolicy `json:"rollback,omitempty" jsonschema:"enum=automatic,enum=manual"`
+	// FirstDeployFailure is what an automatic rollback does with a target
+	// that ran nothing before the failed rollout, so that there is no
+	// earlier version to return to: remove (default) deletes what the
+	// rollout created (the Kubernetes objects of its inventory; the ECS
+	// service, its autoscaling and the task definition registered for it),
+	// keep leaves it in place for inspection. Either way the rollout ends
+	// failed and its commit status says what was done.
+	FirstDeployFailure FirstDeployPolicy `json:"firstDeployFailure,omitempty" jsonschema:"enum=remove,enum=keep"`
+	// RollbackTimeout is how long an automatic rollback waits for the
+	// restored version to be healthy again (traffic is returned to it
+	// first). Past it the rollout ends failed, saying which target is not
+	// healthy. Default 10m.
+	RollbackTimeout *Duration `json:"rollbackTimeout,omitempty"`
 }
 
 // AWSPlacement names the AWS account and region of an environment.
@@ -57,6 +70,18 @@ const (
 	// RollbackManual leaves traffic on the stable version and the failed
 	// revision in place for inspection, and reports the failure.
 	RollbackManual RollbackPolicy = "manual"
+)
+
+// FirstDeployPolicy says what an automatic rollback does with a target
+// that has no earlier version to return to.
+type FirstDeployPolicy string
+
+// The first-deploy failure policies.
+const (
+	// FirstDeployRemove deletes what the failed rollout created.
+	FirstDeployRemove FirstDeployPolicy = "remove"
+	// FirstDeployKeep leaves the failed version in place for inspection.
+	FirstDeployKeep FirstDeployPolicy = "keep"
 )
 
 // Strategy is how a new revision replaces the running one. At most one of

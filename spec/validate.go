@@ -210,6 +210,9 @@ func (v *validator) environments(envs []Environment, targets map[string]*Target)
 		v.strategy(field+".strategy", e.Strategy, included)
 		v.checks(field+".verify", e.Verify)
 		v.approval(field+".approval", e.Approval)
+		if e.RollbackTimeout != nil && e.RollbackTimeout.Duration <= 0 {
+			v.errorf(field+".rollbackTimeout", "rollbackTimeout must be above zero")
+		}
 	}
 }
 
