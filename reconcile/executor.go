@@ -149,7 +149,7 @@ func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) 
 		deps = atOnce(deps)
 	}
 	if r.RollingBack {
-		return x.rollback(ctx, r, deps, r.Reason)
+		return x.rollback(ctx, r, deps)
 	}
 	for r.Next < len(r.Plan.Steps) {
 		if err := ctx.Err(); err != nil {
@@ -224,31 +224,6 @@ func (x *Executor) finish(r *Rollout, state RolloutState, reason string, kind Ev
 	}
 	x.emit(kind, done, nil, "%s", reason)
 	return done, nil
-}
-
-// fail ends the rollout after a failed step, rolling back first when the
-// environment's policy is automatic.
-func (x *Executor) fail(ctx context.Context, r *Rollout, deps []*Deployment, reason string) (*Rollout, error) {
-	x.emit(EventFailed, r, nil, "%s", reason)
-	if len(deps) == 0 || deps[0].Environment.Rollback != spec.RollbackAutomatic {
-		return x.finish(r, RolloutFailed, reason, EventFailed)
-	}
-	r, err := x.Journal.StartRollback(r.ID, reason)
-	if err != nil {
-		return r, err
-	}
-	return x.rollback(ctx, r, deps, reason)
-}
-
-// rollback restores every target, then ends the rollout as rolled back.
-// A transient error leaves the rollback journaled for the next Advance.
-func (x *Executor) rollback(ctx context.Context, r *Rollout, deps []*Deployment, reason string) (*Rollout, error) {
-	for i := len(deps) - 1; i >= 0; i-- {
-		if err := x.platform(deps[i]).Rollback(ctx, deps[i]); err != nil {
-			return r, fmt.Errorf("rolling back %s in %s: %w", deps[i].Target.Name, r.Env, err)
-		}
-	}
-	return x.finish(r, RolloutRolledBack, reason, EventRolledBack)
 }
 
 // Supersede ends a running rollout that a newer revision replaces,

@@ -68,6 +68,8 @@ type Rollout struct {
 	// RollingBack is set once a failure has started a rollback; Reason says
 	// why.
 	RollingBack bool `json:"rollingBack,omitempty"`
+	// Rollback is how far the rollback has come, once RollingBack is set.
+	Rollback RollbackProgress `json:"rollback,omitzero"`
 	// Correction marks a rollout that re-applies the revision an
 	// environment already ran, because live state drifted from it.
 	Correction bool `json:"correction,omitempty"`
@@ -249,10 +251,14 @@ func (j *Journal) Progress(id string, p StepProgress) (*Rollout, error) {
 	})
 }
 
-// StartRollback records that a failure started a rollback, so that a
-// restart finishes the rollback instead of resuming the rollout.
+// StartRollback records that a failure started a rollback, and when, so
+// that a restart finishes the rollback instead of resuming the rollout.
+// The reason of a rollback already started is replaced; its start is kept.
 func (j *Journal) StartRollback(id, reason string) (*Rollout, error) {
 	return j.update(id, func(r *Rollout) error {
+		if r.Rollback.Started.IsZero() {
+			r.Rollback.Started = j.now()
+		}
 		r.RollingBack, r.Reason = true, reason
 		return nil
 	})

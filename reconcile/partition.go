@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/jibe-dev/jibe/spec"
@@ -151,6 +152,20 @@ func (p *Partitioned) Cleanup(ctx context.Context, d *Deployment) error {
 func (p *Partitioned) Rollback(ctx context.Context, d *Deployment) error {
 	return p.do(ctx, d, func(pl Platform) error { return pl.Rollback(ctx, d) })
 }
+
+// Remove removes d's new version on its partition's platform; a platform
+// that is not a Remover cannot, which stalls.
+func (p *Partitioned) Remove(ctx context.Context, d *Deployment) error {
+	return p.do(ctx, d, func(pl Platform) error {
+		rm, ok := pl.(Remover)
+		if !ok {
+			return Stalled(fmt.Errorf("the %s platform cannot remove a new version", d.Target.Platform()))
+		}
+		return rm.Remove(ctx, d)
+	})
+}
+
+var _ Remover = (*Partitioned)(nil)
 
 // Precheck prechecks d on its partition's platform; a platform that is
 // not a Prechecker finds no problems.

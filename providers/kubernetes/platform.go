@@ -16,7 +16,10 @@ import (
 	"github.com/jibe-dev/jibe/spec"
 )
 
-var _ reconcile.Platform = (*Platform)(nil)
+var _ interface {
+	reconcile.Platform
+	reconcile.Remover
+} = (*Platform)(nil)
 
 // Platform deploys Kubernetes targets with server-side apply. It is safe
 // for concurrent use. Its zero value is not usable: call New.
@@ -305,6 +308,19 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 		return err
 	}
 	return s.prune(ctx, prev.objs, nil, d.PreviousRevision)
+}
+
+// Remove deletes what the target's rollouts applied, as its inventory
+// records it, and the inventory itself: a failed first deploy, which has
+// no earlier version to return to. Objects Jibe did not apply are never
+// touched.
+func (p *Platform) Remove(ctx context.Context, d *reconcile.Deployment) error {
+	s, err := p.open(d)
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "removing the new version", "step", "rollback")
+	return s.prune(ctx, nil, nil, "")
 }
 
 // wholePercent rounds a weight to a whole percent, the unit of route

@@ -26,13 +26,17 @@ import (
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
-var _ reconcile.Platform = (*Platform)(nil)
+var _ interface {
+	reconcile.Platform
+	reconcile.Remover
+} = (*Platform)(nil)
 
 // ECSAPI is the part of ECS the platform calls.
 type ECSAPI interface {
 	RegisterTaskDefinition(ctx context.Context, in *awsecs.RegisterTaskDefinitionInput, optFns ...func(*awsecs.Options)) (*awsecs.RegisterTaskDefinitionOutput, error)
 	DescribeTaskDefinition(ctx context.Context, in *awsecs.DescribeTaskDefinitionInput, optFns ...func(*awsecs.Options)) (*awsecs.DescribeTaskDefinitionOutput, error)
 	ListTaskDefinitions(ctx context.Context, in *awsecs.ListTaskDefinitionsInput, optFns ...func(*awsecs.Options)) (*awsecs.ListTaskDefinitionsOutput, error)
+	DeregisterTaskDefinition(ctx context.Context, in *awsecs.DeregisterTaskDefinitionInput, optFns ...func(*awsecs.Options)) (*awsecs.DeregisterTaskDefinitionOutput, error)
 	CreateService(ctx context.Context, in *awsecs.CreateServiceInput, optFns ...func(*awsecs.Options)) (*awsecs.CreateServiceOutput, error)
 	UpdateService(ctx context.Context, in *awsecs.UpdateServiceInput, optFns ...func(*awsecs.Options)) (*awsecs.UpdateServiceOutput, error)
 	DeleteService(ctx context.Context, in *awsecs.DeleteServiceInput, optFns ...func(*awsecs.Options)) (*awsecs.DeleteServiceOutput, error)
