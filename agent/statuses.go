@@ -56,6 +56,9 @@ func statusOf(e reconcile.Event) (github.State, string) {
 		}
 		return github.StateSuccess, "rolled out and verified"
 	case reconcile.EventFailed:
+		if e.Rollout.State.Final() { // the message says what was done
+			return github.StateFailure, "failed, " + e.Message
+		}
 		return github.StatePending, "failed, rolling back: " + e.Message
 	case reconcile.EventRolledBack:
 		return github.StateFailure, "rolled back: " + e.Message

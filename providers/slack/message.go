@@ -39,13 +39,16 @@ func notifiable(e reconcile.Event) (config.Event, bool) {
 
 // onceKey identifies a notification that is sent at most once: a
 // rollout's event, and for approval waits its step (the executor emits
-// waiting on every poll, and failed both when a step fails and when the
-// rollout ends). A rollout is its ID and start time, since the same
+// waiting on every poll). A failure is sent once more when the rollback
+// it started fails too. A rollout is its ID and start time, since the same
 // revision can be rolled out again.
 func onceKey(ev config.Event, e reconcile.Event) string {
 	key := e.Rollout.ID + "|" + strconv.FormatInt(e.Rollout.Started.UnixNano(), 10) + "|" + string(ev)
-	if ev == config.EventWaiting {
+	switch {
+	case ev == config.EventWaiting:
 		key += "|" + strconv.Itoa(e.Rollout.Next)
+	case ev == config.EventFailed && e.Rollout.RollingBack && e.Rollout.State.Final():
+		key += "|rollback" // the rollback failed after the failure was sent
 	}
 	return key
 }
