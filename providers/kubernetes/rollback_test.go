@@ -156,9 +156,10 @@ func TestRollbackWaitsForThePreviousPodsToBeReady(t *testing.T) {
 		t.Fatalf("rollout = %s: %s", ro.State, ro.Reason)
 	}
 	dep := getDeployment(t, c, ns, "web")
-	if image(dep) != slowImage || dep.Status.ReadyReplicas != 2 || dep.Status.UpdatedReplicas != 2 || dep.Status.Replicas != 2 {
-		t.Errorf("reported rolled back while the deployment runs %s with %d ready, %d updated of %d replicas",
-			image(dep), dep.Status.ReadyReplicas, dep.Status.UpdatedReplicas, dep.Status.Replicas)
+	if image(dep) != slowImage || dep.Status.ObservedGeneration != dep.Generation || dep.Status.ReadyReplicas != 2 ||
+		dep.Status.UpdatedReplicas != 2 || dep.Status.Replicas != 2 {
+		t.Errorf("reported rolled back while the deployment runs %s (generation %d, %d observed) with %d ready, %d updated of %d replicas",
+			image(dep), dep.Generation, dep.Status.ObservedGeneration, dep.Status.ReadyReplicas, dep.Status.UpdatedReplicas, dep.Status.Replicas)
 	}
 	if waits == 0 {
 		t.Error("the rollback never waited for the previous pods, which take 3s to be Ready")
