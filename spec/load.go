@@ -106,6 +106,9 @@ type loader struct {
 	fsys fs.FS
 	dir  string
 	errs strictyaml.ErrorList
+	// kfiles are the application's files as kustomize reads them, once
+	// a target needs them.
+	kfiles *kustomizeFiles
 }
 
 // display returns the name of a file of the application for messages.
