@@ -143,7 +143,7 @@ func (l *loader) load() *App {
 	// files it names are reported in the same run.
 	out := &App{Application: *app, Dir: l.dir}
 	for i := range app.Spec.Environments {
-		out.renders = append(out.renders, l.render(file, root, i))
+		out.renders = append(out.renders, l.render(app, doc, i))
 	}
 	return out
 }

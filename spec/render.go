@@ -14,23 +14,25 @@ import (
 	"github.com/jibe-dev/jibe/internal/strictyaml"
 )
 
-// render resolves environment i of the spec parsed as root. It decodes the
-// spec afresh so that resolving placeholders never touches shared values.
-func (l *loader) render(file string, root *yaml.Node, i int) *Rendered {
-	app, doc, _ := decodeApplication(file, root)
-	env := &app.Spec.Environments[i]
-	sc := newScope(app, env)
+// render resolves environment i of app, whose positions are in doc. It
+// resolves placeholders in copies of the environment and the targets, so
+// that app keeps them as written and each environment costs only its own
+// copy.
+func (l *loader) render(app *Application, doc *strictyaml.Document, i int) *Rendered {
+	env := deepCopy(app.Spec.Environments[i])
+	targets := deepCopy(app.Spec.Targets)
+	sc := newScope(app, &env)
 	envField := strictyaml.JoinIndex("spec.environments", i)
-	l.expandChecks(doc, sc, envField, env)
-	r := &Rendered{Environment: env}
-	for j := range app.Spec.Targets {
-		t := &app.Spec.Targets[j]
+	l.expandChecks(doc, sc, envField, &env)
+	r := &Rendered{Environment: &env}
+	for j := range targets {
+		t := &targets[j]
 		if len(env.Targets) > 0 && !slices.Contains(env.Targets, t.Name) {
 			continue
 		}
 		field := strictyaml.JoinIndex("spec.targets", j)
 		l.expandStrings(doc, sc, field, reflect.ValueOf(t).Elem())
-		r.Targets = append(r.Targets, l.renderTarget(doc, sc, field, t, env))
+		r.Targets = append(r.Targets, l.renderTarget(doc, sc, field, t, &env))
 	}
 	return r
 }
