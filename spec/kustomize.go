@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -113,10 +114,13 @@ func (l *loader) kustomizeFiles() *kustomizeFiles {
 	}
 	kf := &kustomizeFiles{base: filesys.MakeFsInMemory(), templated: map[string]string{}}
 	_ = fs.WalkDir(l.fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+		if err != nil || skipFolder(d, p) {
+			return cmp.Or(err, fs.SkipDir)
 		}
-		data, err := fs.ReadFile(l.fsys, p)
+		if d.IsDir() {
+			return nil
+		}
+		data, err := l.readFile(p)
 		if err != nil {
 			return err
 		}

@@ -120,6 +120,9 @@ func (l *loader) renderTarget(doc *strictyaml.Document, sc *scope, field string,
 	case PlatformKubernetes:
 		n := len(l.errs)
 		rt.Manifests = l.manifests(doc, sc, field+".kubernetes.manifests", t.Kubernetes.Manifests)
+		if !l.checkManifestCount(doc, field+".kubernetes.manifests", rt.Manifests) {
+			rt.Manifests = nil
+		}
 		if len(l.errs) == n {
 			l.checkManifests(doc, field+".kubernetes", t.Kubernetes, env, rt.Manifests)
 		}
@@ -138,7 +141,7 @@ func (l *loader) open(doc *strictyaml.Document, field, name string) (string, []b
 		l.errs = append(l.errs, doc.Errorf(field, "%v", err))
 		return "", nil, false
 	}
-	data, err := fs.ReadFile(l.fsys, rel)
+	data, err := l.readFile(rel)
 	if err != nil {
 		msg := fmt.Sprintf("cannot read %s: %v", rel, strictyaml.PathCause(err))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -234,6 +237,9 @@ func (l *loader) manifests(doc *strictyaml.Document, sc *scope, field, name stri
 		if err != nil {
 			return err
 		}
+		if skipFolder(d, p) {
+			return fs.SkipDir
+		}
 		if d.IsDir() || !isManifestFile(p) {
 			return nil
 		}
@@ -261,7 +267,7 @@ func (l *loader) manifestFile(sc *scope, rel string) []Manifest {
 		l.errs = append(l.errs, &strictyaml.Error{File: file, Message: "a kustomization below the manifests folder is not built; point manifests at its folder to build it with kustomize"})
 		return nil
 	}
-	data, err := fs.ReadFile(l.fsys, rel)
+	data, err := l.readFile(rel)
 	if err != nil {
 		l.errs = append(l.errs, &strictyaml.Error{File: file, Message: fmt.Sprintf("cannot read: %v", strictyaml.PathCause(err))})
 		return nil

@@ -51,7 +51,7 @@ spec:
 
 func loadOrFail(tb testing.TB, fsys fstest.MapFS) {
 	tb.Helper()
-	if _, err := spec.LoadFS(fsys, "app"); err != nil {
+	if _, err := spec.LoadFS(fsys, "app", spec.WithLimits(spec.Limits{Environments: 1000})); err != nil {
 		tb.Fatal(err)
 	}
 }
