@@ -25,7 +25,7 @@ type loopback struct {
 	requests atomic.Int64
 }
 
-func newLoopback(t *testing.T) *loopback {
+func newLoopback(t testing.TB) *loopback {
 	t.Helper()
 	lb := &loopback{}
 	lb.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -92,7 +92,20 @@ type remoteCase struct {
 	want string
 }
 
-const overlay = "k8s/overlay/kustomization.yaml"
+// The kustomizations of remoteKustomizeApp that cases replace.
+const (
+	overlay   = "k8s/overlay/kustomization.yaml"
+	component = "k8s/component/kustomization.yaml"
+)
+
+// localKustomizeFiles are files of the application that kustomizations of
+// the fuzz seeds name: generator sources and patches.
+var localKustomizeFiles = map[string]string{
+	"k8s/overlay/app.properties": "log.level=info\n",
+	"k8s/overlay/settings.env":   "MODE=web\n",
+	"k8s/overlay/replicas.yaml":  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: site}\nspec: {replicas: 2}\n",
+	"k8s/component/probes.yaml":  "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: site}\nspec: {minReadySeconds: 5}\n",
+}
 
 // remoteKustomizeCases has one case per kustomization field that names a
 // path (and per way of reaching one). {{URL}} is the loopback server.
@@ -128,8 +141,8 @@ var remoteKustomizeCases = []remoteCase{
 	{"placeholder resolving to a URL", map[string]string{overlay: "resources: [../base]\npatches: [{path: \"${vars.remote}\"}]\n"}, "patches[0].path", ""},
 	{"remote in the base", map[string]string{"k8s/base/kustomization.yaml": "resources: [deploy.yaml]\nconfigMapGenerator: [{name: c, files: [\"creds={{URL}}/secret.txt\"]}]\n"}, "configMapGenerator[0].files[0]", ""},
 	{"remote in a component", map[string]string{
-		overlay:                            "resources: [../base]\ncomponents: [../component]\n",
-		"k8s/component/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches: [{path: \"{{URL}}/patch.yaml\"}]\n",
+		overlay:   "resources: [../base]\ncomponents: [../component]\n",
+		component: "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches: [{path: \"{{URL}}/patch.yaml\"}]\n",
 	}, "patches[0].path", ""},
 	{"builtin plugin file", map[string]string{
 		overlay:                    "resources: [../base]\ntransformers: [patcher.yaml]\n",
