@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -52,17 +54,28 @@ func (l *loader) kustomize(doc *strictyaml.Document, sc *scope, field, rel strin
 	if !ok {
 		return nil
 	}
-	res, err := krusty.MakeKustomizer(kustomizeOptions()).Run(fsys, "/"+rel)
+	out, err := runKustomize(fsys, rel)
 	if err != nil {
 		l.errs = append(l.errs, doc.Errorf(field, "kustomize build of %s failed: %v", rel, err))
 		return nil
 	}
-	out, err := res.AsYaml()
-	if err != nil {
-		l.errs = append(l.errs, doc.Errorf(field, "kustomize output of %s: %v", rel, err))
-		return nil
-	}
 	return l.renderedManifests(l.display(rel)+" (kustomize build)", out)
+}
+
+// runKustomize builds the kustomization in folder rel of fsys. A panic of
+// kustomize on what a repository holds becomes an error, not the agent's
+// crash.
+func runKustomize(fsys filesys.FileSystem, rel string) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("kustomize stopped on an internal error (%v); simplify the kustomization", r)
+		}
+	}()
+	res, err := krusty.MakeKustomizer(kustomizeOptions()).Run(fsys, "/"+rel)
+	if err != nil {
+		return nil, err
+	}
+	return res.AsYaml()
 }
 
 // kustomizeFiles are the application's files as kustomize reads them. They
@@ -98,8 +111,8 @@ func (l *loader) kustomizeFS(sc *scope) (filesys.FileSystem, bool) {
 	}
 	n := len(l.errs)
 	resolved := filesys.MakeFsInMemory()
-	for p, text := range kf.templated {
-		_ = resolved.WriteFile("/"+p, []byte(l.expandText(l.display(p), sc, text)))
+	for _, p := range slices.Sorted(maps.Keys(kf.templated)) {
+		_ = resolved.WriteFile("/"+p, []byte(l.expandText(l.display(p), sc, kf.templated[p])))
 	}
 	fsys := overlayFS{FileSystem: kf.base, top: resolved}
 	l.checkKustomizations(fsys, kf.kustomizations)
