@@ -19,7 +19,7 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 	}
 	rev := st.revision
 	// Files are named as in the repository, as people see them on GitHub.
-	app, err := spec.LoadFS(rev.Files, rev.App)
+	app, err := spec.LoadFS(rev.Files, rev.App, spec.WithLimits(a.config().Limits.Spec()))
 	if err != nil {
 		a.reportInvalid(st, rev.Commit, err)
 		return reconcile.Stalled(fmt.Errorf("the spec at %s is invalid: %w", reconcile.ShortRevision(rev.Commit), err))
@@ -164,7 +164,7 @@ func (a *Agent) setPrevious(st *appState, app, env, revision string, deps []*rec
 		a.log.Warn("the last good revision cannot be read; a rollback cannot restore it", "app", app, "env", env, "revision", reconcile.ShortRevision(stable.Revision))
 		return
 	}
-	old, err := spec.LoadFS(prev.Files, prev.App)
+	old, err := spec.LoadFS(prev.Files, prev.App, spec.WithLimits(a.config().Limits.Spec()))
 	if err != nil {
 		return
 	}

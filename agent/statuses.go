@@ -130,8 +130,8 @@ func (a *Agent) reportInvalid(st *appState, commit string, err error) {
 	if name != "" {
 		a.named(st, name)
 	}
-	if len(envs) == 0 {
-		envs = []string{"spec"}
+	if len(envs) == 0 || len(envs) > a.config().Limits.Spec().Environments {
+		envs = []string{"spec"} // one status, not one per environment of a spec refused for having too many
 	}
 	for _, env := range envs {
 		a.post(st, commit, env, github.StateFailure, desc)

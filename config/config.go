@@ -47,6 +47,9 @@ type Config struct {
 	Reconcile Reconcile `json:"reconcile,omitempty"`
 	// Log configures the agent's logs.
 	Log Log `json:"log,omitempty"`
+	// Limits bound what one application may make the agent read and
+	// render. Default: each limit's default.
+	Limits Limits `json:"limits,omitempty"`
 }
 
 // Server configures the agent's HTTP server.

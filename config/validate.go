@@ -46,6 +46,7 @@ func validate(doc *strictyaml.Document, c *Config) strictyaml.ErrorList {
 		v.notifications(c.Notifications)
 	}
 	v.prometheus(c.Prometheus)
+	v.limits(&c.Limits)
 	if c.Reconcile.MaxConcurrentRollouts < 1 {
 		v.errorf("reconcile.maxConcurrentRollouts", "must be at least 1")
 	}

@@ -136,7 +136,7 @@ func BenchmarkRevisionRead(b *testing.B) {
 		name  string
 		files func() fs.FS
 	}{
-		{"first-read", func() fs.FS { return newTreeFS(files.store, files.root, files.mtime) }},
+		{"first-read", func() fs.FS { return newTreeFS(files.store, files.root, files.mtime, files.maxFile) }},
 		{"loaded", func() fs.FS { return files }},
 		{"from-clone", func() fs.FS { return uncached(files) }},
 	}

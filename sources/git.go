@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/spec"
 )
 
 // Defaults of GitOptions.
@@ -54,6 +55,10 @@ type GitOptions struct {
 	AncestryDepth int
 	// PollTimeout bounds one poll, fetch included. Default DefaultPollTimeout.
 	PollTimeout time.Duration
+	// MaxFileBytes bounds each file of a revision: a larger file is
+	// refused without reading its blob (config.Limits.BytesPerFile).
+	// Default spec.DefaultBytesPerFile.
+	MaxFileBytes int64
 	// GitHubAPIURL is the GitHub API root used to mint GitHub App
 	// installation tokens (config.GitHub.APIURL). Default
 	// DefaultGitHubAPIURL.
@@ -72,6 +77,7 @@ func (o GitOptions) withDefaults() GitOptions {
 	o.MaxBackoff = positive(o.MaxBackoff, DefaultMaxBackoff)
 	o.AncestryDepth = positive(o.AncestryDepth, DefaultAncestryDepth)
 	o.PollTimeout = positive(o.PollTimeout, DefaultPollTimeout)
+	o.MaxFileBytes = positive(o.MaxFileBytes, spec.DefaultBytesPerFile)
 	if o.Jitter == 0 {
 		o.Jitter = DefaultJitter
 	}
@@ -120,6 +126,7 @@ func NewGit(opts GitOptions) *Git {
 		maxBackoff:    opts.MaxBackoff,
 		jitter:        opts.Jitter,
 		maxPacks:      defaultMaxPacks,
+		maxFileBytes:  opts.MaxFileBytes,
 	}
 	return &Git{opts: opts, env: env, byKey: map[string]*poller{}, tokens: map[string]*appTokens{}}
 }

@@ -53,6 +53,7 @@ type pollEnv struct {
 	maxBackoff    time.Duration
 	jitter        float64
 	maxPacks      int
+	maxFileBytes  int64
 }
 
 // poll asks the server where the branch is and, when it moved, fetches the
@@ -265,7 +266,7 @@ func treeOf(st *filesystem.Storage, h plumbing.Hash) (*object.Tree, error) {
 // info, whose folder tree is root.
 func (p *poller) revision(source, app string, info Commit, root plumbing.Hash) *Revision {
 	return &Revision{Source: source, App: app, Commit: info.SHA, Digest: root.String(), PullRequest: info.PullRequest,
-		Files: newTreeFS(p.store, root, info.Time)}
+		Files: newTreeFS(p.store, root, info.Time, p.env.maxFileBytes)}
 }
 
 // update compares the applications of one source in two trees.

@@ -3,6 +3,7 @@ package sources
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -46,18 +47,30 @@ func (s gitStore) open() *filesystem.Storage {
 // The first read loads the whole folder into memory when it holds at most
 // maxSnapshotBytes, so that loading a spec (dozens of reads) opens the
 // clone once; larger folders are read from the clone at every operation.
+//
+// A file larger than maxFile is never read: its size comes from the Git
+// object's header, and reading it fails with errFileTooLarge.
 type treeFS struct {
-	store gitStore
-	root  plumbing.Hash
-	mtime time.Time
-	snap  *treeSnapshot // nil: always read from the clone
+	store   gitStore
+	root    plumbing.Hash
+	mtime   time.Time
+	maxFile int64
+	snap    *treeSnapshot // nil: always read from the clone
 }
 
 // maxSnapshotBytes bounds the folder a revision keeps in memory.
 const maxSnapshotBytes = 8 << 20
 
-// errTooLarge means a folder is larger than maxSnapshotBytes.
+// errTooLarge means a folder is larger than maxSnapshotBytes, or holds a
+// file above the limit per file.
 var errTooLarge = errors.New("folder too large to keep in memory")
+
+// errFileTooLarge is a file above the limit per file, refused unread.
+type errFileTooLarge struct{ size, limit int64 }
+
+func (e errFileTooLarge) Error() string {
+	return fmt.Sprintf("the file holds %d bytes, above the limit of %d (limits.bytesPerFile); it is not read", e.size, e.limit)
+}
 
 // treeSnapshot is a folder loaded into memory on first use.
 type treeSnapshot struct {
@@ -66,9 +79,10 @@ type treeSnapshot struct {
 	ok    bool
 }
 
-// newTreeFS returns the fs.FS of tree root in store.
-func newTreeFS(store gitStore, root plumbing.Hash, mtime time.Time) treeFS {
-	return treeFS{store: store, root: root, mtime: mtime, snap: &treeSnapshot{}}
+// newTreeFS returns the fs.FS of tree root in store, whose files hold at
+// most maxFile bytes each.
+func newTreeFS(store gitStore, root plumbing.Hash, mtime time.Time, maxFile int64) treeFS {
+	return treeFS{store: store, root: root, mtime: mtime, maxFile: maxFile, snap: &treeSnapshot{}}
 }
 
 // memory returns the folder loaded into memory, and false when it is not
@@ -85,7 +99,8 @@ func (t treeFS) memory() (memFS, bool) {
 }
 
 // loadAll reads every file of the tree, failing with errTooLarge beyond
-// limit bytes.
+// limit bytes in all or beyond maxFile bytes in one file. Sizes come from
+// the objects' headers, so no file is read before they are known.
 func (t treeFS) loadAll(limit int64) (map[string][]byte, error) {
 	t.store.lock.RLock()
 	defer t.store.lock.RUnlock()
@@ -95,17 +110,32 @@ func (t treeFS) loadAll(limit int64) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	w := object.NewTreeWalker(tree, true, nil)
+	defer w.Close()
 	files := map[string][]byte{}
 	var total int64
-	err = tree.Files().ForEach(func(f *object.File) error {
-		if total += f.Size; total > limit {
-			return errTooLarge
+	for {
+		name, e, err := w.Next()
+		if errors.Is(err, io.EOF) {
+			return files, nil
 		}
-		data, err := readBlob(st, f.Hash)
-		files[f.Name] = data
-		return err
-	})
-	return files, err
+		if err != nil {
+			return nil, err
+		}
+		if e.Mode == filemode.Dir || e.Mode == filemode.Submodule {
+			continue
+		}
+		size, err := st.EncodedObjectSize(e.Hash)
+		if err != nil {
+			return nil, err
+		}
+		if total += size; total > limit || size > t.maxFile {
+			return nil, errTooLarge
+		}
+		if files[name], err = t.readBlob(st, e.Hash); err != nil {
+			return nil, err
+		}
+	}
 }
 
 var (
@@ -127,7 +157,7 @@ func (t treeFS) Open(name string) (fs.File, error) {
 			}
 			return &dirFile{info: e.info(t.mtime), entries: entries}, nil
 		}
-		data, err := readBlob(st, e.hash)
+		data, err := t.readBlob(st, e.hash)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +174,7 @@ func (t treeFS) ReadFile(name string) ([]byte, error) {
 		if e.mode == filemode.Dir {
 			return nil, errors.New("is a directory")
 		}
-		return readBlob(st, e.hash)
+		return t.readBlob(st, e.hash)
 	})
 }
 
@@ -170,11 +200,11 @@ func (t treeFS) Stat(name string) (fs.FileInfo, error) {
 		if e.mode == filemode.Dir {
 			return e.info(t.mtime), nil
 		}
-		obj, err := st.EncodedObject(plumbing.BlobObject, e.hash)
+		size, err := st.EncodedObjectSize(e.hash)
 		if err != nil {
 			return nil, err
 		}
-		e.size = obj.Size()
+		e.size = size
 		return e.info(t.mtime), nil
 	})
 }
@@ -257,8 +287,8 @@ func (t treeFS) readDir(st *filesystem.Storage, dir entry) ([]fs.DirEntry, error
 		}
 		e := entry{name: te.Name, mode: te.Mode, hash: te.Hash, size: -1}
 		if te.Mode != filemode.Dir {
-			if obj, err := st.EncodedObject(plumbing.BlobObject, te.Hash); err == nil {
-				e.size = obj.Size()
+			if size, err := st.EncodedObjectSize(te.Hash); err == nil {
+				e.size = size
 			}
 		}
 		out = append(out, fs.FileInfoToDirEntry(e.info(t.mtime)))
@@ -266,7 +296,16 @@ func (t treeFS) readDir(st *filesystem.Storage, dir entry) ([]fs.DirEntry, error
 	return out, nil // Git sorts tree entries by name.
 }
 
-func readBlob(st *filesystem.Storage, h plumbing.Hash) ([]byte, error) {
+// readBlob reads blob h, refusing one above the limit per file before
+// reading it.
+func (t treeFS) readBlob(st *filesystem.Storage, h plumbing.Hash) ([]byte, error) {
+	size, err := st.EncodedObjectSize(h)
+	if err != nil {
+		return nil, err
+	}
+	if size > t.maxFile {
+		return nil, errFileTooLarge{size: size, limit: t.maxFile}
+	}
 	blob, err := object.GetBlob(st, h)
 	if err != nil {
 		return nil, err

@@ -65,7 +65,7 @@ func TestRevisionsStayIntactWhileNewerCommitsAreFetched(t *testing.T) {
 	// every operation.
 	readers := []func() fs.FS{
 		func() fs.FS {
-			return newTreeFS(first.Files.(treeFS).store, first.Files.(treeFS).root, first.Files.(treeFS).mtime)
+			return newTreeFS(first.Files.(treeFS).store, first.Files.(treeFS).root, first.Files.(treeFS).mtime, first.Files.(treeFS).maxFile)
 		},
 		func() fs.FS { return uncached(first.Files) },
 	}

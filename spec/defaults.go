@@ -204,3 +204,58 @@ func checkName(c *Check) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// The default limits of an application (see Limits). Each is far above
+// what an application needs, and far below what would let one application
+// exhaust the agent's memory or time.
+const (
+	DefaultFilesPerApplication = 2000
+	DefaultBytesPerFile        = 8 << 20
+	DefaultBytesPerApplication = 64 << 20
+	DefaultEnvironments        = 100
+	DefaultTargets             = 50
+	DefaultStepsPerStrategy    = 50
+	DefaultManifestsPerTarget  = 2000
+)
+
+// Limits bound what loading one application may read, render and hold in
+// memory. Loading refuses an application that exceeds one, with a problem
+// naming the limit, its value and where to change it. A zero field means
+// its default.
+type Limits struct {
+	// FilesPerApplication bounds the files in an application's folder.
+	FilesPerApplication int
+	// BytesPerFile bounds each file of an application's folder.
+	BytesPerFile int64
+	// BytesPerApplication bounds all the files of an application's folder.
+	BytesPerApplication int64
+	// Environments bounds an application's environments.
+	Environments int
+	// Targets bounds an application's targets.
+	Targets int
+	// StepsPerStrategy bounds the steps of an environment's strategy.
+	StepsPerStrategy int
+	// ManifestsPerTarget bounds the Kubernetes objects of a target.
+	ManifestsPerTarget int
+}
+
+// WithDefaults returns l with each zero field set to its default.
+func (l Limits) WithDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.FilesPerApplication, DefaultFilesPerApplication)
+	def(&l.Environments, DefaultEnvironments)
+	def(&l.Targets, DefaultTargets)
+	def(&l.StepsPerStrategy, DefaultStepsPerStrategy)
+	def(&l.ManifestsPerTarget, DefaultManifestsPerTarget)
+	if l.BytesPerFile <= 0 {
+		l.BytesPerFile = DefaultBytesPerFile
+	}
+	if l.BytesPerApplication <= 0 {
+		l.BytesPerApplication = DefaultBytesPerApplication
+	}
+	return l
+}

@@ -1,9 +1,13 @@
 package spec
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -28,52 +32,155 @@ func (l *loader) kustomization(rel string) string {
 	return ""
 }
 
+// kustomizeOptions run kustomize with nothing but the application's files:
+// paths read by a kustomization stay under its folder (its bases may be
+// elsewhere in the application's folder), only builtin plugins run (no
+// exec, Go or container KRM functions), and Helm is disabled.
+func kustomizeOptions() *krusty.Options {
+	pc := types.DisabledPluginConfig()
+	pc.HelmConfig.Enabled = false
+	pc.FnpLoadingOptions = types.FnPluginLoadingOptions{}
+	return &krusty.Options{
+		LoadRestrictions: types.LoadRestrictionsRootOnly,
+		PluginConfig:     pc,
+	}
+}
+
 // kustomize builds the kustomization in folder rel with placeholders
-// resolved. The application's folder is copied into kustomize's in-memory
-// file system, so the build can read nothing outside it.
+// resolved for environment sc. The build reads the application's files
+// from memory, after every path its kustomizations name has been checked.
 func (l *loader) kustomize(doc *strictyaml.Document, sc *scope, field, rel string) []Manifest {
-	n := len(l.errs)
-	mem := l.memoryCopy(sc)
-	if len(l.errs) > n {
+	fsys, ok := l.kustomizeFS(sc)
+	if !ok {
 		return nil
 	}
-	k := krusty.MakeKustomizer(&krusty.Options{
-		LoadRestrictions: types.LoadRestrictionsNone, // only the application's folder is in mem
-		PluginConfig:     types.DisabledPluginConfig(),
-	})
-	res, err := k.Run(mem, "/"+rel)
+	out, err := runKustomize(fsys, rel)
 	if err != nil {
 		l.errs = append(l.errs, doc.Errorf(field, "kustomize build of %s failed: %v", rel, err))
-		return nil
-	}
-	out, err := res.AsYaml()
-	if err != nil {
-		l.errs = append(l.errs, doc.Errorf(field, "kustomize output of %s: %v", rel, err))
 		return nil
 	}
 	return l.renderedManifests(l.display(rel)+" (kustomize build)", out)
 }
 
-// memoryCopy copies the application's files into an in-memory file system,
-// resolving placeholders in YAML and JSON files, and refuses remote bases.
-func (l *loader) memoryCopy(sc *scope) filesys.FileSystem {
-	mem := filesys.MakeFsInMemory()
-	_ = fs.WalkDir(l.fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+// runKustomize builds the kustomization in folder rel of fsys. A panic of
+// kustomize on what a repository holds becomes an error, not the agent's
+// crash.
+func runKustomize(fsys filesys.FileSystem, rel string) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("kustomize stopped on an internal error (%v); simplify the kustomization", r)
 		}
-		data, err := fs.ReadFile(l.fsys, p)
+	}()
+	res, err := krusty.MakeKustomizer(kustomizeOptions()).Run(fsys, "/"+rel)
+	if err != nil {
+		return nil, err
+	}
+	return res.AsYaml()
+}
+
+// kustomizeFiles are the application's files as kustomize reads them. They
+// are copied into memory once per load and shared by every environment;
+// only the files that hold placeholders differ between environments.
+type kustomizeFiles struct {
+	// base holds every file as written. Nothing writes to it after the copy.
+	base filesys.FileSystem
+	// templated are the files holding placeholders, by path.
+	templated map[string]string
+	// kustomizations are the paths of the kustomization files.
+	kustomizations []string
+	// env is the last environment's view, which each target of that
+	// environment reuses.
+	env *envFiles
+}
+
+// envFiles is the application's files as one environment sees them.
+type envFiles struct {
+	name string
+	fsys filesys.FileSystem
+	ok   bool
+}
+
+// kustomizeFS returns the application's files with the placeholders of
+// environment sc resolved, and false when they have problems (reported
+// once per environment): unresolvable placeholders, or kustomizations
+// naming remote files.
+func (l *loader) kustomizeFS(sc *scope) (filesys.FileSystem, bool) {
+	kf := l.kustomizeFiles()
+	if kf.env != nil && kf.env.name == sc.env {
+		return kf.env.fsys, kf.env.ok
+	}
+	n := len(l.errs)
+	resolved := filesys.MakeFsInMemory()
+	for _, p := range slices.Sorted(maps.Keys(kf.templated)) {
+		_ = resolved.WriteFile("/"+p, []byte(l.expandText(l.display(p), sc, kf.templated[p])))
+	}
+	fsys := overlayFS{FileSystem: kf.base, top: resolved}
+	l.checkKustomizations(fsys, kf.kustomizations)
+	kf.env = &envFiles{name: sc.env, fsys: fsys, ok: len(l.errs) == n}
+	return fsys, kf.env.ok
+}
+
+// kustomizeFiles copies the application's files into memory on first use.
+func (l *loader) kustomizeFiles() *kustomizeFiles {
+	if l.kfiles != nil {
+		return l.kfiles
+	}
+	kf := &kustomizeFiles{base: filesys.MakeFsInMemory(), templated: map[string]string{}}
+	_ = fs.WalkDir(l.fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || skipFolder(d, p) {
+			return cmp.Or(err, fs.SkipDir)
+		}
+		if d.IsDir() {
+			return nil
+		}
+		data, err := l.readFile(p)
 		if err != nil {
 			return err
 		}
-		if isManifestFile(p) || d.Name() == "Kustomization" {
-			data = []byte(l.expandText(l.display(p), sc, string(data)))
-			l.checkRemoteBases(p, data)
+		if isKustomization(p) {
+			kf.kustomizations = append(kf.kustomizations, p)
 		}
-		return mem.WriteFile("/"+p, data)
+		if p != FileName && (isManifestFile(p) || d.Name() == "Kustomization") && strings.Contains(string(data), "${") {
+			kf.templated[p] = string(data)
+		}
+		return kf.base.WriteFile("/"+p, data)
 	})
-	return mem
+	l.kfiles = kf
+	return kf
 }
+
+// overlayFS reads the files of top over those of the embedded file system,
+// and writes nothing.
+type overlayFS struct {
+	filesys.FileSystem
+	top filesys.FileSystem
+}
+
+var errReadOnly = errors.New("the application's files are read-only")
+
+func (o overlayFS) inTop(p string) bool { return o.top.Exists(p) && !o.top.IsDir(p) }
+
+// ReadFile reads p from top when it is there.
+func (o overlayFS) ReadFile(p string) ([]byte, error) {
+	if o.inTop(p) {
+		return o.top.ReadFile(p)
+	}
+	return o.FileSystem.ReadFile(p)
+}
+
+// Open opens p from top when it is there.
+func (o overlayFS) Open(p string) (filesys.File, error) {
+	if o.inTop(p) {
+		return o.top.Open(p)
+	}
+	return o.FileSystem.Open(p)
+}
+
+func (overlayFS) Create(string) (filesys.File, error) { return nil, errReadOnly }
+func (overlayFS) Mkdir(string) error                  { return errReadOnly }
+func (overlayFS) MkdirAll(string) error               { return errReadOnly }
+func (overlayFS) RemoveAll(string) error              { return errReadOnly }
+func (overlayFS) WriteFile(string, []byte) error      { return errReadOnly }
 
 // expandText resolves placeholders in a text file line by line, so that
 // problems carry their line and column.
@@ -90,28 +197,6 @@ func (l *loader) expandText(file string, sc *scope, text string) string {
 	return strings.Join(lines, "\n")
 }
 
-// checkRemoteBases refuses kustomizations that reference remote resources:
-// a deploy must depend only on the reviewed commit.
-func (l *loader) checkRemoteBases(p string, data []byte) {
-	if !isKustomization(p) {
-		return
-	}
-	var k struct {
-		Resources  []string `yaml:"resources"`
-		Bases      []string `yaml:"bases"`
-		Components []string `yaml:"components"`
-	}
-	if err := yaml.Unmarshal(data, &k); err != nil {
-		return // kustomize reports the syntax error itself
-	}
-	for _, r := range append(append(k.Resources, k.Bases...), k.Components...) {
-		if isRemote(r) {
-			l.errs = append(l.errs, &strictyaml.Error{File: l.display(p), Field: "resources",
-				Message: fmt.Sprintf("remote resource %q: Jibe deploys only what is in the commit; vendor it into the application's folder", r)})
-		}
-	}
-}
-
 func isKustomization(p string) bool {
 	for _, name := range kustomizationNames {
 		if path.Base(p) == name {
@@ -119,11 +204,6 @@ func isKustomization(p string) bool {
 		}
 	}
 	return false
-}
-
-func isRemote(r string) bool {
-	return strings.Contains(r, "://") || strings.HasPrefix(r, "git@") ||
-		strings.HasPrefix(r, "github.com/") || strings.HasPrefix(r, "gitlab.com/") || strings.HasPrefix(r, "bitbucket.org/")
 }
 
 // renderedManifests decodes the documents of a rendered stream.

@@ -82,19 +82,23 @@ func (a *App) Render(env string) (*Rendered, error) {
 // and every file it names, for every environment. Files are read through an
 // os.Root, so neither ".." nor symbolic links can reach outside dir. The
 // error, when not nil, is a strictyaml.ErrorList holding every problem found.
-func Load(dir string) (*App, error) {
+// Loading is bounded by the default Limits unless WithLimits says otherwise.
+func Load(dir string, opts ...Option) (*App, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, strictyaml.ErrorList{{File: dir, Message: fmt.Sprintf("cannot open the application folder: %v", strictyaml.PathCause(err))}}
 	}
 	defer root.Close()
-	return LoadFS(root.FS(), dir)
+	return LoadFS(root.FS(), dir, opts...)
 }
 
 // LoadFS is Load reading from fsys, whose root is the application's folder.
 // dir is used to name files in messages.
-func LoadFS(fsys fs.FS, dir string) (*App, error) {
-	l := &loader{fsys: fsys, dir: dir}
+func LoadFS(fsys fs.FS, dir string, opts ...Option) (*App, error) {
+	l := &loader{fsys: fsys, dir: dir, limits: Limits{}.WithDefaults()}
+	for _, o := range opts {
+		o(l)
+	}
 	app := l.load()
 	if len(l.errs) > 0 {
 		return nil, dedupe(l.errs).Err()
@@ -103,9 +107,13 @@ func LoadFS(fsys fs.FS, dir string) (*App, error) {
 }
 
 type loader struct {
-	fsys fs.FS
-	dir  string
-	errs strictyaml.ErrorList
+	fsys   fs.FS
+	dir    string
+	limits Limits
+	errs   strictyaml.ErrorList
+	// kfiles are the application's files as kustomize reads them, once
+	// a target needs them.
+	kfiles *kustomizeFiles
 }
 
 // display returns the name of a file of the application for messages.
@@ -115,7 +123,10 @@ func (l *loader) display(rel string) string {
 
 func (l *loader) load() *App {
 	file := l.display(FileName)
-	data, err := fs.ReadFile(l.fsys, FileName)
+	if !l.checkFolder() {
+		return nil
+	}
+	data, err := l.readFile(FileName)
 	if err != nil {
 		msg := fmt.Sprintf("cannot read the application spec: %v", strictyaml.PathCause(err))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -132,15 +143,16 @@ func (l *loader) load() *App {
 	app, doc, errs := decodeApplication(file, root)
 	l.errs = append(l.errs, errs...)
 	l.errs = append(l.errs, withoutShadowed(validate(doc, app), errs)...)
-	if !renderable(errs) {
-		// What rendering reads is broken: its files cannot be found reliably.
+	if !renderable(errs) || !l.checkCounts(doc, app) {
+		// What rendering reads is broken (its files cannot be found
+		// reliably), or too large to render.
 		return nil
 	}
 	// Render even when the spec has problems, so that the problems of the
 	// files it names are reported in the same run.
 	out := &App{Application: *app, Dir: l.dir}
 	for i := range app.Spec.Environments {
-		out.renders = append(out.renders, l.render(file, root, i))
+		out.renders = append(out.renders, l.render(app, doc, i))
 	}
 	return out
 }

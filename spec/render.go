@@ -14,23 +14,25 @@ import (
 	"github.com/jibe-dev/jibe/internal/strictyaml"
 )
 
-// render resolves environment i of the spec parsed as root. It decodes the
-// spec afresh so that resolving placeholders never touches shared values.
-func (l *loader) render(file string, root *yaml.Node, i int) *Rendered {
-	app, doc, _ := decodeApplication(file, root)
-	env := &app.Spec.Environments[i]
-	sc := newScope(app, env)
+// render resolves environment i of app, whose positions are in doc. It
+// resolves placeholders in copies of the environment and the targets, so
+// that app keeps them as written and each environment costs only its own
+// copy.
+func (l *loader) render(app *Application, doc *strictyaml.Document, i int) *Rendered {
+	env := deepCopy(app.Spec.Environments[i])
+	targets := deepCopy(app.Spec.Targets)
+	sc := newScope(app, &env)
 	envField := strictyaml.JoinIndex("spec.environments", i)
-	l.expandChecks(doc, sc, envField, env)
-	r := &Rendered{Environment: env}
-	for j := range app.Spec.Targets {
-		t := &app.Spec.Targets[j]
+	l.expandChecks(doc, sc, envField, &env)
+	r := &Rendered{Environment: &env}
+	for j := range targets {
+		t := &targets[j]
 		if len(env.Targets) > 0 && !slices.Contains(env.Targets, t.Name) {
 			continue
 		}
 		field := strictyaml.JoinIndex("spec.targets", j)
 		l.expandStrings(doc, sc, field, reflect.ValueOf(t).Elem())
-		r.Targets = append(r.Targets, l.renderTarget(doc, sc, field, t, env))
+		r.Targets = append(r.Targets, l.renderTarget(doc, sc, field, t, &env))
 	}
 	return r
 }
@@ -118,6 +120,9 @@ func (l *loader) renderTarget(doc *strictyaml.Document, sc *scope, field string,
 	case PlatformKubernetes:
 		n := len(l.errs)
 		rt.Manifests = l.manifests(doc, sc, field+".kubernetes.manifests", t.Kubernetes.Manifests)
+		if !l.checkManifestCount(doc, field+".kubernetes.manifests", rt.Manifests) {
+			rt.Manifests = nil
+		}
 		if len(l.errs) == n {
 			l.checkManifests(doc, field+".kubernetes", t.Kubernetes, env, rt.Manifests)
 		}
@@ -136,7 +141,7 @@ func (l *loader) open(doc *strictyaml.Document, field, name string) (string, []b
 		l.errs = append(l.errs, doc.Errorf(field, "%v", err))
 		return "", nil, false
 	}
-	data, err := fs.ReadFile(l.fsys, rel)
+	data, err := l.readFile(rel)
 	if err != nil {
 		msg := fmt.Sprintf("cannot read %s: %v", rel, strictyaml.PathCause(err))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -232,6 +237,9 @@ func (l *loader) manifests(doc *strictyaml.Document, sc *scope, field, name stri
 		if err != nil {
 			return err
 		}
+		if skipFolder(d, p) {
+			return fs.SkipDir
+		}
 		if d.IsDir() || !isManifestFile(p) {
 			return nil
 		}
@@ -259,7 +267,7 @@ func (l *loader) manifestFile(sc *scope, rel string) []Manifest {
 		l.errs = append(l.errs, &strictyaml.Error{File: file, Message: "a kustomization below the manifests folder is not built; point manifests at its folder to build it with kustomize"})
 		return nil
 	}
-	data, err := fs.ReadFile(l.fsys, rel)
+	data, err := l.readFile(rel)
 	if err != nil {
 		l.errs = append(l.errs, &strictyaml.Error{File: file, Message: fmt.Sprintf("cannot read: %v", strictyaml.PathCause(err))})
 		return nil

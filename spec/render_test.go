@@ -1,7 +1,10 @@
 package spec_test
 
 import (
+	"fmt"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -122,4 +125,22 @@ func TestRenderKustomize(t *testing.T) {
 			t.Errorf("%s: image = %v", env, c["image"])
 		}
 	}
+}
+
+// Every kind of local file a kustomization names is read from the
+// application's folder under kustomize's root-only load restrictions (a
+// base or component may be elsewhere in the folder), with the
+// environment's placeholders resolved. The output is in
+// testdata/kustomize-features.golden.
+func TestRenderKustomizeFeatures(t *testing.T) {
+	r := mustRender(t, "testdata/valid/kustomize-features", "production")
+	got := map[string]map[string]any{}
+	for _, m := range r.Targets[0].Manifests {
+		got[fmt.Sprintf("%v/%v", m.Object["kind"], m.Object["metadata"].(map[string]any)["name"])] = m.Object
+	}
+	out, err := yaml.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "testdata/kustomize-features.golden", string(out))
 }

@@ -151,7 +151,7 @@ func (w *wiring) sources(cfg *config.Config, log *slog.Logger) ([]agent.Source, 
 	if cfg.GitHub != nil {
 		apiURL = cfg.GitHub.APIURL
 	}
-	w.git = sources.NewGit(sources.GitOptions{StateDir: cfg.StateDir, GitHubAPIURL: apiURL, Logger: log})
+	w.git = sources.NewGit(sources.GitOptions{StateDir: cfg.StateDir, GitHubAPIURL: apiURL, Logger: log, MaxFileBytes: cfg.Limits.Spec().BytesPerFile})
 	srcs := []agent.Source{w.git}
 	for _, s := range cfg.Sources {
 		if s.Git != nil {
