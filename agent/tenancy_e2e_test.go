@@ -89,10 +89,12 @@ func TestE2EClusterScopedObjectRefused(t *testing.T) {
 	v1 := e.push(files)
 
 	s := e.statuses(v1)["jibe/shop/staging"]
-	for _, want := range []string{"refused: apps/shop/k8s/class.yaml:2: tenancy.jibe.test/v1 GatewayClass shop-shared", `"tenancy.jibe.test/GatewayClass"`} {
-		if s.State != "failure" || !strings.Contains(s.Description, want) {
-			t.Errorf("staging status = %s %q; want a failure saying %s", s.State, s.Description, want)
-		}
+	if want := "refused: apps/shop/k8s/class.yaml:2: tenancy.jibe.test/v1 GatewayClass shop-shared: cluster-scoped kind"; s.State != "failure" || !strings.HasPrefix(s.Description, want) {
+		t.Errorf("staging status = %s %q; want a failure starting %q", s.State, s.Description, want)
+	}
+	want := `cluster-scoped kind "tenancy.jibe.test/GatewayClass" is not allowed for source shop; an operator can add it to allow.clusterScoped of source shop`
+	if app := e.agent.Applications(); len(app) != 1 || !strings.Contains(app[0].Error, want) {
+		t.Errorf("applications = %+v; want the error to say %s", app, want)
 	}
 	if _, err := dyn.Resource(classGVR).Get(t.Context(), "shop-shared", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("get GatewayClass shop-shared = %v; want NotFound: a refused application writes nothing", err)

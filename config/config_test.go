@@ -293,7 +293,7 @@ func TestClusterScopedTenancy(t *testing.T) {
 		t.Error(`CheckCluster with namespace "" passed the glob "*": cluster-scoped objects need allow.clusterScoped`)
 	}
 	err := src.InCluster("prod").AllowClusterScoped("rbac.authorization.k8s.io", "ClusterRole", "reader")
-	want := `source team-a may not deploy cluster-scoped kind "rbac.authorization.k8s.io/ClusterRole"; an operator can allow it by adding "rbac.authorization.k8s.io/ClusterRole" to allow.clusterScoped of source team-a in the agent configuration`
+	want := `cluster-scoped kind "rbac.authorization.k8s.io/ClusterRole" is not allowed for source team-a; an operator can add it to allow.clusterScoped of source team-a in the agent configuration`
 	var te *config.TenancyError
 	if !errors.As(err, &te) || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)

@@ -27,8 +27,8 @@ type TenancyError struct {
 // Error says what was refused and how to allow it.
 func (e *TenancyError) Error() string {
 	if e.Field != "" {
-		return fmt.Sprintf("source %s may not deploy %s %q; an operator can allow it by adding %q to allow.%s of source %s in the agent configuration",
-			e.Source, e.What, e.Name, e.Name, e.Field, e.Source)
+		return fmt.Sprintf("%s %q is not allowed for source %s; an operator can add it to allow.%s of source %s in the agent configuration",
+			e.What, e.Name, e.Source, e.Field, e.Source)
 	}
 	return fmt.Sprintf("source %s may not deploy to %s %q; an operator can allow it under sources[].allow in the agent configuration", e.Source, e.What, e.Name)
 }

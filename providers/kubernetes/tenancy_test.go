@@ -164,6 +164,8 @@ type clusterScopedCase struct {
 	where, kind string
 	// allow are the allow.clusterScoped entries that let them apply.
 	allow []string
+	// partial are the entries in force when they are refused.
+	partial []string
 }
 
 func clusterScopedCases(s string) []clusterScopedCase {
@@ -200,18 +202,23 @@ spec:
 	thingGroup := "t" + s + ".jibe.test"
 	crd := crdManifest(thingGroup, "Thing", "things", "Cluster")
 	thing := obj("apiVersion: " + thingGroup + "/v1\nkind: Thing\nmetadata: {name: thing-" + s + "}")
+	gadgetGroup := "g" + s + ".jibe.test"
+	crd2 := crdManifest(gadgetGroup, "Gadget", "gadgets", "Cluster")
+	thing2 := obj("apiVersion: " + gadgetGroup + "/v1\nkind: Gadget\nmetadata: {name: gadget-" + s + "}")
 	const at21, at41 = "k8s/manifests.yaml:21", "k8s/manifests.yaml:41"
 	return []clusterScopedCase{
-		{"cluster-scoped custom resource", []map[string]any{class}, []map[string]any{class}, at21, classGroup + "/GatewayClass", []string{classGroup + "/GatewayClass"}},
-		{"IngressClass", []map[string]any{ingress}, []map[string]any{ingress}, at21, "networking.k8s.io/IngressClass", []string{"networking.k8s.io/IngressClass"}},
-		{"RuntimeClass", []map[string]any{runtime}, []map[string]any{runtime}, at21, "node.k8s.io/RuntimeClass", []string{"node.k8s.io/*"}},
+		{"cluster-scoped custom resource", []map[string]any{class}, []map[string]any{class}, at21, classGroup + "/GatewayClass", []string{classGroup + "/GatewayClass"}, nil},
+		{"IngressClass", []map[string]any{ingress}, []map[string]any{ingress}, at21, "networking.k8s.io/IngressClass", []string{"networking.k8s.io/IngressClass"}, nil},
+		{"RuntimeClass", []map[string]any{runtime}, []map[string]any{runtime}, at21, "node.k8s.io/RuntimeClass", []string{"node.k8s.io/*"}, nil},
 		{"ValidatingAdmissionPolicy and binding", []map[string]any{policy, binding}, []map[string]any{policy, binding}, at21,
-			"admissionregistration.k8s.io/ValidatingAdmissionPolicy", []string{"admissionregistration.k8s.io/ValidatingAdmissionPolicy", "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding"}},
-		{"PriorityClass", []map[string]any{priority}, []map[string]any{priority}, at21, "scheduling.k8s.io/PriorityClass", []string{"*"}},
-		{"List of a ClusterRole", []map[string]any{list}, []map[string]any{role}, at21 + " items[0]", "rbac.authorization.k8s.io/ClusterRole", []string{"rbac.authorization.k8s.io/ClusterRole"}},
-		{"ConfigMapList of a ClusterRole", []map[string]any{cmList}, []map[string]any{role2}, at21 + " items[0]", "rbac.authorization.k8s.io/ClusterRole", []string{"rbac.authorization.k8s.io/ClusterRole"}},
+			"admissionregistration.k8s.io/ValidatingAdmissionPolicy", []string{"admissionregistration.k8s.io/ValidatingAdmissionPolicy", "admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding"}, nil},
+		{"PriorityClass", []map[string]any{priority}, []map[string]any{priority}, at21, "scheduling.k8s.io/PriorityClass", []string{"*"}, nil},
+		{"List of a ClusterRole", []map[string]any{list}, []map[string]any{role}, at21 + " items[0]", "rbac.authorization.k8s.io/ClusterRole", []string{"rbac.authorization.k8s.io/ClusterRole"}, nil},
+		{"ConfigMapList of a ClusterRole", []map[string]any{cmList}, []map[string]any{role2}, at21 + " items[0]", "rbac.authorization.k8s.io/ClusterRole", []string{"rbac.authorization.k8s.io/ClusterRole"}, nil},
 		{"cluster-scoped CRD and its resource", []map[string]any{crd, thing}, []map[string]any{crd, thing}, at21,
-			"apiextensions.k8s.io/CustomResourceDefinition", []string{"apiextensions.k8s.io/CustomResourceDefinition", thingGroup + "/Thing"}},
+			"apiextensions.k8s.io/CustomResourceDefinition", []string{"apiextensions.k8s.io/CustomResourceDefinition", thingGroup + "/Thing"}, nil},
+		{"cluster-scoped resource of an allowed CRD", []map[string]any{crd2, thing2}, []map[string]any{crd2, thing2}, at41,
+			gadgetGroup + "/Gadget", []string{"apiextensions.k8s.io/*", gadgetGroup + "/Gadget"}, []string{"apiextensions.k8s.io/CustomResourceDefinition"}},
 	}
 }
 
@@ -234,7 +241,7 @@ func TestTenancyClusterScopedNeedsAllowance(t *testing.T) {
 			rt := target(spec.KubernetesTarget{}, append([]map[string]any{settings}, tc.manifests...)...)
 			p := newPlatform(t, c.RESTConfig())
 			d := deployment(ns, "rev1", nil, rt)
-			d.Tenancy = tenant(ns)
+			d.Tenancy = tenant(ns, tc.partial...)
 
 			_, err := p.Diff(t.Context(), d)
 			checkRefused(t, "diff", err, tc.where, tc.kind)
@@ -273,7 +280,7 @@ func checkRefused(t *testing.T, op string, err error, where, kind string) {
 	if !strings.HasPrefix(re.Object, where+": ") || te.Name != kind || te.Field != "clusterScoped" {
 		t.Errorf("%s refused %q for %s %q; want %s and kind %s", op, re.Object, te.What, te.Name, where, kind)
 	}
-	if !strings.Contains(err.Error(), fmt.Sprintf("adding %q to allow.clusterScoped", kind)) {
+	if !strings.Contains(err.Error(), fmt.Sprintf("kind %q is not allowed for source team-a; an operator can add it to allow.clusterScoped", kind)) {
 		t.Errorf("%s: %q does not say what to allow", op, err)
 	}
 }
