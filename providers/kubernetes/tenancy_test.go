@@ -474,3 +474,28 @@ func TestDecodeManifestsExpandsLists(t *testing.T) {
 		}
 	}
 }
+
+// The items of a list are checked like any object: an item in a namespace
+// the source may not write to is refused, though the list names none.
+func TestTenancyListItemInAnotherNamespace(t *testing.T) {
+	t.Parallel()
+	c := kube.Shared(t)
+	ns := c.NewNamespace(t)
+	other := c.NewNamespace(t)
+	intruder := configMap("intruder", "x")
+	intruder["metadata"].(map[string]any)["namespace"] = other
+	list := map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"name": "all"}, "items": []any{intruder}}
+	p := newPlatform(t, c.RESTConfig())
+	d := deployment(ns, "rev1", nil, target(spec.KubernetesTarget{}, configMap("settings", "x"), list))
+	d.Tenancy = tenant(ns, "*")
+	err := p.Apply(t.Context(), d)
+	var te *config.TenancyError
+	if !isRefusal(err) || !errors.As(err, &te) || te.What != "namespace" || te.Name != other ||
+		!strings.HasPrefix(err.Error(), "k8s/manifests.yaml:21 items[0]: v1 ConfigMap "+other+"/intruder") {
+		t.Fatalf("apply = %v; want the item refused for its namespace", err)
+	}
+	live := newLiveObjects(t, c)
+	if live.exists(intruder, other) || live.exists(configMap("settings", "x"), ns) {
+		t.Error("objects were written although the list was refused")
+	}
+}
