@@ -1,11 +1,13 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"sort"
 
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -38,17 +40,25 @@ func deployments(cfg *config.Config, app *spec.App, r *spec.Rendered, revision s
 }
 
 // checkTenancy refuses deployments outside what src may deploy to: AWS
-// accounts, clusters, and every namespace a Kubernetes target writes into.
-// The error is stalled: nothing is applied until the spec or the
-// configuration changes.
+// accounts, clusters, and every namespace a Kubernetes target's manifests
+// name. The error is stalled: nothing is applied until the spec or the
+// configuration changes. It gives each Kubernetes deployment src's
+// tenancy in its cluster, which the platform checks every object against
+// once discovery tells it the object's scope (cluster-scoped objects need
+// allow.clusterScoped).
 func checkTenancy(src *config.Source, deps []*reconcile.Deployment) error {
 	for _, d := range deps {
 		if err := checkDeployment(src, d); err != nil {
 			return reconcile.Stalled(fmt.Errorf("environment %s, target %s: %w", d.Env, d.Target.Name, err))
 		}
+		if !d.Target.Platform().OnAWS() {
+			d.Tenancy = src.InCluster(d.Cluster)
+		}
 	}
 	return nil
 }
+
+var _ reconcile.Tenancy = config.ClusterTenancy{}
 
 func checkDeployment(src *config.Source, d *reconcile.Deployment) error {
 	if d.Target.Platform().OnAWS() {
@@ -63,18 +73,12 @@ func checkDeployment(src *config.Source, d *reconcile.Deployment) error {
 }
 
 // namespaces lists the namespaces a Kubernetes deployment writes into,
-// sorted: its default namespace, those its manifests name, and "" for
-// cluster-scoped kinds the agent knows (Namespace, CRDs, cluster RBAC).
+// sorted: its default namespace and those its manifests name. Which
+// objects are cluster-scoped only the cluster knows: the platform decides
+// and checks them against the deployment's Tenancy.
 func namespaces(d *reconcile.Deployment) []string {
 	set := map[string]bool{d.Namespace: true}
 	for _, m := range d.Target.Manifests {
-		kind, _ := m.Object["kind"].(string)
-		switch kind {
-		case "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding",
-			"PersistentVolume", "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration":
-			set[""] = true
-			continue
-		}
 		md, _ := m.Object["metadata"].(map[string]any)
 		if ns, _ := md["namespace"].(string); ns != "" {
 			set[ns] = true
@@ -86,6 +90,27 @@ func namespaces(d *reconcile.Deployment) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// reportRefused posts a failure status on env when err holds a platform's
+// refusal of an object (a cluster-scoped kind the source may not write, a
+// kind of unknown scope): the status names the manifest's file:line and
+// the object first, then why and what to allow.
+func (a *Agent) reportRefused(st *appState, commit, env string, err error) {
+	var re *reconcile.RefusedError
+	if errors.As(err, &re) {
+		a.post(st, commit, env, github.StateFailure, "refused: "+re.Error())
+	}
+}
+
+// stalledMessage says why a stalled err stalls: a refusal of an object
+// names it first, without the callers' context.
+func stalledMessage(err error) string {
+	var re *reconcile.RefusedError
+	if errors.As(err, &re) {
+		return "refused: " + re.Error()
+	}
+	return unwrapStalled(err).Error()
 }
 
 // appName returns the name of the application in folder, for statuses of

@@ -192,7 +192,7 @@ func (a *Agent) previewApp(ctx context.Context, source string, rev *sources.Revi
 	s.app = app.Metadata.Name
 	p, deps, err := plan(ctx, a.config(), source, app, a.opts.Platforms, head)
 	if reconcile.PolicyOf(err) == reconcile.PolicyStall {
-		s.problems = []string{unwrapStalled(err).Error()}
+		s.problems = []string{stalledMessage(err)}
 		return s.fail("cannot deploy: "), nil
 	}
 	if err != nil {

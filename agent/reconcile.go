@@ -43,6 +43,7 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 			return err
 		}
 		verified, err := a.advanceEnv(ctx, app, r, deps, rev.Commit)
+		a.reportRefused(st, rev.Commit, env.Name, err)
 		if err != nil || !verified {
 			return err
 		}

@@ -147,6 +147,16 @@ type Tenancy struct {
 	// Namespaces are Kubernetes namespaces, as globs such as "team-a-*".
 	// Required when Clusters is set.
 	Namespaces []string `json:"namespaces,omitempty"`
+	// ClusterScoped are the cluster-scoped kinds the source may create,
+	// change and prune in its clusters, as "Kind" for the core group
+	// ("Namespace"), "group/Kind" ("rbac.authorization.k8s.io/ClusterRole",
+	// "apiextensions.k8s.io/CustomResourceDefinition"), "group/*" for every
+	// kind of a group, or "*" for every kind. Whether a kind is
+	// cluster-scoped is the cluster's answer (discovery, or the
+	// CustomResourceDefinition in the application), never a list in Jibe.
+	// Namespaces created this way must also match Namespaces. Default:
+	// none, so a source writes only in its namespaces.
+	ClusterScoped []string `json:"clusterScoped,omitempty"`
 }
 
 // AWS lists AWS accounts.

@@ -111,6 +111,8 @@ var ruleCases = []struct {
 	{"clusters without namespaces", []patch{{`      namespaces: ["guestbook", "guestbook-*"]` + "\n", ""}}},
 	{"source allowed nowhere", []patch{{"      accounts: [staging, production]\n", "      accounts: []\n"}}},
 	{"bad namespace glob", []patch{{`"guestbook-*"`, `"guestbook/*"`}}},
+	{"bad cluster-scoped kinds", []patch{{"clusterScoped: [Namespace]", `clusterScoped: [v1/Namespace, "rbac.authorization.k8s.io/v1/ClusterRole", "Gateway_Class", "Example.COM/Widget", "/Namespace"]`}}},
+	{"cluster-scoped kinds without clusters", []patch{{"      accounts: [staging, production]\n", "      accounts: [staging, production]\n      clusterScoped: [Namespace]\n"}}},
 	{"account fields", []patch{{`accountID: "111111111111"`, `accountID: 11111`}, {"region: eu-west-1\n      roleARN: arn:aws:iam::111111111111:role/jibe-deployer", "region: Ireland\n      roleARN: jibe-deployer"}}},
 	{"role in another account", []patch{{"roleARN: arn:aws:iam::222222222222:role/jibe-deployer", "roleARN: arn:aws:iam::333333333333:role/jibe-deployer"}}},
 	{"duplicate account", []patch{{"- name: production\n      accountID", "- name: staging\n      accountID"}}},
@@ -240,6 +242,61 @@ func TestTenancy(t *testing.T) {
 	if err := payments.CheckCluster("staging", "guestbook"); err == nil ||
 		err.Error() != `source payments may not deploy to cluster "staging"; an operator can allow it under sources[].allow in the agent configuration` {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// Cluster-scoped objects need their kind in allow.clusterScoped; a
+// namespace glob of "*" allows none of them. A Namespace must also match
+// allow.namespaces.
+func TestClusterScopedTenancy(t *testing.T) {
+	src := &config.Source{Name: "team-a", Allow: config.Tenancy{Clusters: []string{"prod"}, Namespaces: []string{"*"}}}
+	tests := []struct {
+		allow                      []string
+		cluster, group, kind, name string
+		ok                         bool
+	}{
+		{nil, "prod", "rbac.authorization.k8s.io", "ClusterRole", "reader", false},
+		{nil, "prod", "", "Namespace", "team-a", false},
+		{[]string{"Namespace"}, "prod", "", "Namespace", "team-a", true},
+		{[]string{"Namespace"}, "prod", "example.com", "Namespace", "x", false},
+		{[]string{"rbac.authorization.k8s.io/ClusterRole"}, "prod", "rbac.authorization.k8s.io", "ClusterRole", "reader", true},
+		{[]string{"rbac.authorization.k8s.io/ClusterRole"}, "prod", "rbac.authorization.k8s.io", "ClusterRoleBinding", "reader", false},
+		{[]string{"rbac.authorization.k8s.io/ClusterRole"}, "prod", "", "ClusterRole", "reader", false},
+		{[]string{"gateway.networking.k8s.io/*"}, "prod", "gateway.networking.k8s.io", "GatewayClass", "shared", true},
+		{[]string{"gateway.networking.k8s.io/*"}, "prod", "", "Namespace", "x", false},
+		{[]string{"*"}, "prod", "node.k8s.io", "RuntimeClass", "gvisor", true},
+		{[]string{"*"}, "prod", "", "Namespace", "kube-system", true},
+		{[]string{"*"}, "dev", "node.k8s.io", "RuntimeClass", "gvisor", false},
+	}
+	for _, tt := range tests {
+		src.Allow.ClusterScoped = tt.allow
+		err := src.InCluster(tt.cluster).AllowClusterScoped(tt.group, tt.kind, tt.name)
+		if (err == nil) != tt.ok {
+			t.Errorf("allow %v: AllowClusterScoped(%q, %q, %q) in %s = %v, want ok=%v", tt.allow, tt.group, tt.kind, tt.name, tt.cluster, err, tt.ok)
+		}
+	}
+	src.Allow.Namespaces = []string{"team-a-*"}
+	src.Allow.ClusterScoped = []string{"Namespace"}
+	if err := src.InCluster("prod").AllowClusterScoped("", "Namespace", "kube-system"); err == nil {
+		t.Error("a Namespace outside allow.namespaces was allowed")
+	}
+	if err := src.InCluster("prod").AllowClusterScoped("", "Namespace", "team-a-dev"); err != nil {
+		t.Errorf("Namespace team-a-dev: %v", err)
+	}
+	for _, ns := range []string{"", "team-b"} {
+		if err := src.InCluster("prod").AllowNamespace(ns); err == nil {
+			t.Errorf("AllowNamespace(%q) = nil", ns)
+		}
+	}
+	src.Allow.Namespaces = []string{"*"}
+	if err := src.CheckCluster("prod", ""); err == nil {
+		t.Error(`CheckCluster with namespace "" passed the glob "*": cluster-scoped objects need allow.clusterScoped`)
+	}
+	err := src.InCluster("prod").AllowClusterScoped("rbac.authorization.k8s.io", "ClusterRole", "reader")
+	want := `cluster-scoped kind "rbac.authorization.k8s.io/ClusterRole" is not allowed for source team-a; an operator can add it to allow.clusterScoped of source team-a in the agent configuration`
+	var te *config.TenancyError
+	if !errors.As(err, &te) || err.Error() != want {
+		t.Errorf("err = %v\nwant %s", err, want)
 	}
 }
 

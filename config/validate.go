@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"github.com/jibe-dev/jibe/internal/strictyaml"
 )
 
@@ -21,6 +23,10 @@ var (
 	scpLikeRE   = regexp.MustCompile(`^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/].*$`)
 	repoRE      = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
 	branchBadRE = regexp.MustCompile(`(^/|/$|\.\.|[\s~^:?*\[\\]|^refs/)`)
+	// kindRE is a Kubernetes kind (a DNS-1035 label once lowercased).
+	kindRE = regexp.MustCompile(`^[A-Za-z]([-A-Za-z0-9]*[A-Za-z0-9])?$`)
+	// versionRE is an API version, which allow.clusterScoped does not take.
+	versionRE = regexp.MustCompile(`^v[0-9]+((alpha|beta)[0-9]+)?$`)
 )
 
 type validator struct {
@@ -224,9 +230,40 @@ func (v *validator) tenancy(field string, t *Tenancy, accounts, clusters map[str
 			v.errorf(fmt.Sprintf("%s.namespaces[%d]", field, j), "%q is not a namespace or namespace glob such as team-a-*", ns)
 		}
 	}
+	if len(t.ClusterScoped) > 0 && len(t.Clusters) == 0 {
+		v.errorf(field+".clusterScoped", "cluster-scoped kinds are allowed but no clusters; list the clusters this source may deploy to")
+	}
+	for j, k := range t.ClusterScoped {
+		if msg := checkKindName(k); msg != "" {
+			v.errorf(fmt.Sprintf("%s.clusterScoped[%d]", field, j), "%q %s", k, msg)
+		}
+	}
 	if len(t.Accounts) == 0 && len(t.Clusters) == 0 {
 		v.errorf(field, "the source may deploy nowhere; list the accounts and/or clusters (with namespaces) it may deploy to")
 	}
+}
+
+// checkKindName returns what is wrong with an allow.clusterScoped entry,
+// or "" when it is "*", "Kind", "group/Kind" or "group/*".
+func checkKindName(entry string) string {
+	const want = `is not a kind: write "Kind" for the core group (Namespace), "group/Kind" (rbac.authorization.k8s.io/ClusterRole), "group/*" or "*"`
+	if entry == AllClusterScoped {
+		return ""
+	}
+	group, kind := splitKindName(entry)
+	switch {
+	case strings.Count(entry, "/") > 1:
+		return want + ", without the version"
+	case strings.Contains(entry, "/") && (group == "" || versionRE.MatchString(group)):
+		return want + "; the core group has no name: write " + kind
+	case strings.Contains(entry, "/") && len(validation.IsDNS1123Subdomain(group)) > 0:
+		return want + "; " + group + " is not an API group"
+	case kind == "*" && group != "":
+		return ""
+	case !kindRE.MatchString(kind):
+		return want
+	}
+	return ""
 }
 
 func (v *validator) github(gh *GitHub) {

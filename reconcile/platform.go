@@ -21,6 +21,12 @@ type Deployment struct {
 	// from the agent configuration and the default namespace.
 	Cluster   string
 	Namespace string
+	// Tenancy is what the deployment's source may write in Cluster; the
+	// Kubernetes platform checks every object against it once discovery
+	// tells it the object's scope, when planning and again when writing.
+	// nil allows everything: only callers that check no source (jibe plan
+	// without --source, tests) leave it unset.
+	Tenancy Tenancy
 	// Account and Region place AWS targets: the account's name from the
 	// agent configuration and the region.
 	Account string
@@ -35,6 +41,18 @@ type Deployment struct {
 	// (drift corrections: Git is the source of truth). Without it, such
 	// conflicts are reported.
 	Force bool
+}
+
+// Tenancy is what a source may write in one Kubernetes cluster
+// (config.Source.InCluster). Errors say what was refused and how to allow
+// it.
+type Tenancy interface {
+	// AllowNamespace returns an error unless namespaced objects may be
+	// written in namespace.
+	AllowNamespace(namespace string) error
+	// AllowClusterScoped returns an error unless the cluster-scoped object
+	// name of kind (group "" for the core group) may be written.
+	AllowClusterScoped(group, kind, name string) error
 }
 
 // Strategy returns how the deployment is rolled out.

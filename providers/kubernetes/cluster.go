@@ -66,10 +66,15 @@ func (cl *cluster) resource(ref objectRef) (dynamic.ResourceInterface, schema.Gr
 	if err != nil {
 		return nil, schema.GroupVersionResource{}, classify("find "+ref.String(), err)
 	}
+	return cl.client(m, ref), m.Resource, nil
+}
+
+// client returns the client of ref's resource as m maps it.
+func (cl *cluster) client(m *meta.RESTMapping, ref objectRef) dynamic.ResourceInterface {
 	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		return cl.dyn.Resource(m.Resource).Namespace(ref.Namespace), m.Resource, nil
+		return cl.dyn.Resource(m.Resource).Namespace(ref.Namespace)
 	}
-	return cl.dyn.Resource(m.Resource), m.Resource, nil
+	return cl.dyn.Resource(m.Resource)
 }
 
 // getDirect reads an object from the API server; nil when it does not exist.
@@ -104,13 +109,18 @@ func (cl *cluster) cached(ctx context.Context, ref objectRef) (*unstructured.Uns
 }
 
 // applyOne server-side applies one object as FieldManager, taking over
-// fields other managers own when force is set.
-func (cl *cluster) applyOne(ctx context.Context, o object, force bool) (*unstructured.Unstructured, error) {
-	ri, _, err := cl.resource(o.ref())
+// fields other managers own when w.force is set. The object is admitted
+// by w with the scope the cluster serves its kind with now, so that a
+// scope that changed since the object was placed cannot slip through.
+func (cl *cluster) applyOne(ctx context.Context, o object, w writeOpts) (*unstructured.Unstructured, error) {
+	m, err := cl.mapping(o.ref())
 	if err != nil {
+		return nil, classify("find "+o.ref().String(), err)
+	}
+	if err := w.admitMapping(o.where(), o.ref(), m); err != nil {
 		return nil, err
 	}
-	live, err := ri.Apply(ctx, o.u.GetName(), o.u, metav1.ApplyOptions{FieldManager: FieldManager, Force: force})
+	live, err := cl.client(m, o.ref()).Apply(ctx, o.u.GetName(), o.u, metav1.ApplyOptions{FieldManager: FieldManager, Force: w.force})
 	if err != nil {
 		return nil, classify("apply "+o.describe(), err)
 	}
@@ -120,11 +130,11 @@ func (cl *cluster) applyOne(ctx context.Context, o object, force bool) (*unstruc
 
 // applyAll applies objs: namespaces and CRDs first, then, once the CRDs are
 // established, the rest in manifest order. It stops at the first error.
-func (cl *cluster) applyAll(ctx context.Context, objs []object, force bool) error {
+func (cl *cluster) applyAll(ctx context.Context, objs []object, w writeOpts) error {
 	first := slices.DeleteFunc(slices.Clone(objs), func(o object) bool { return o.ref().applyRank() != 0 })
 	rest := slices.DeleteFunc(slices.Clone(objs), func(o object) bool { return o.ref().applyRank() == 0 })
 	for _, o := range first {
-		if _, err := cl.applyOne(ctx, o, force); err != nil {
+		if _, err := cl.applyOne(ctx, o, w); err != nil {
 			return err
 		}
 	}
@@ -132,7 +142,7 @@ func (cl *cluster) applyAll(ctx context.Context, objs []object, force bool) erro
 		return err
 	}
 	for _, o := range rest {
-		if _, err := cl.applyOne(ctx, o, force); err != nil {
+		if _, err := cl.applyOne(ctx, o, w); err != nil {
 			return err
 		}
 	}
@@ -178,44 +188,25 @@ func (cl *cluster) awaitEstablished(ctx context.Context, name string) error {
 	return nil
 }
 
-// deleteOne deletes an object; one already gone counts as deleted.
-func (cl *cluster) deleteOne(ctx context.Context, ref objectRef) error {
-	ri, _, err := cl.resource(ref)
+// deleteOne deletes an object; one already gone counts as deleted. The
+// object is admitted by w first, so that an inventory naming objects the
+// source may not write prunes none of them.
+func (cl *cluster) deleteOne(ctx context.Context, ref objectRef, w writeOpts) error {
+	m, err := cl.mapping(ref)
 	if meta.IsNoMatchError(err) {
 		return nil // The kind is gone (its CRD was deleted), and its objects with it.
 	}
 	if err != nil {
+		return classify("find "+ref.String(), err)
+	}
+	if err := w.admitMapping(ref.String(), ref, m); err != nil {
 		return err
 	}
 	policy := metav1.DeletePropagationBackground
-	err = ri.Delete(ctx, ref.Name, metav1.DeleteOptions{PropagationPolicy: &policy})
+	err = cl.client(m, ref).Delete(ctx, ref.Name, metav1.DeleteOptions{PropagationPolicy: &policy})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return classify("delete "+ref.String(), err)
 	}
 	cl.cache.noteWrite(ref.id(), "")
 	return nil
-}
-
-// namespaced reports whether ref's kind is namespaced, from discovery or,
-// for a kind not served yet, from a CRD among objs.
-func (cl *cluster) namespaced(ref objectRef, objs []object) (bool, error) {
-	m, err := cl.mapping(ref)
-	if err == nil {
-		return m.Scope.Name() == meta.RESTScopeNameNamespace, nil
-	}
-	if !meta.IsNoMatchError(err) {
-		return false, classify("discover "+ref.String(), err)
-	}
-	for _, o := range objs {
-		if o.ref().groupKind() != crdGroupKind {
-			continue
-		}
-		group, _, _ := unstructured.NestedString(o.u.Object, "spec", "group")
-		kind, _, _ := unstructured.NestedString(o.u.Object, "spec", "names", "kind")
-		if group == ref.Group && kind == ref.Kind {
-			scope, _, _ := unstructured.NestedString(o.u.Object, "spec", "scope")
-			return scope != "Cluster", nil
-		}
-	}
-	return false, classify("discover "+ref.String(), err)
 }

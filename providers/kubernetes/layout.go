@@ -30,7 +30,7 @@ func buildLayout(cl *cluster, d *reconcile.Deployment, target *spec.RenderedTarg
 	if err != nil {
 		return nil, reconcile.Stalled(err)
 	}
-	if err := placeAll(cl, objs, d.Namespace); err != nil {
+	if err := placeAll(cl, objs, d.Namespace, writeOpts{allow: d.Tenancy}); err != nil {
 		return nil, err
 	}
 	l := &layout{objs: objs, workload: -1, service: -1, route: -1, strategy: d.Strategy(),
@@ -45,18 +45,22 @@ func buildLayout(cl *cluster, d *reconcile.Deployment, target *spec.RenderedTarg
 }
 
 // placeAll gives namespaced objects without a namespace the default one,
-// and removes the namespace of cluster-scoped objects.
-func placeAll(cl *cluster, objs []object, namespace string) error {
+// removes the namespace of cluster-scoped objects, and admits each object
+// by w's tenancy: nothing is written unless every object is admitted.
+func placeAll(cl *cluster, objs []object, namespace string, w writeOpts) error {
 	for _, o := range objs {
-		ns, err := cl.namespaced(o.ref(), objs)
+		ns, err := cl.namespaced(o, objs)
 		if err != nil {
-			return fmt.Errorf("%s: %w", o.source, err)
+			return err
 		}
 		switch {
 		case !ns:
 			o.u.SetNamespace("")
 		case o.u.GetNamespace() == "":
 			o.u.SetNamespace(namespace)
+		}
+		if err := w.admit(o.where(), o.ref(), ns); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -109,12 +109,26 @@ func (o object) describe() string {
 	return o.ref().String() + " (" + o.source + ")"
 }
 
+// where names the manifest and the object, in this order, for refusals
+// that must name both within a commit status's few characters.
+func (o object) where() string {
+	if o.source == "" {
+		return o.ref().String()
+	}
+	return o.source + ": " + o.ref().String()
+}
+
 // decodeManifests turns rendered manifests into unstructured objects,
-// normalising numbers through JSON as the API server would.
+// normalising numbers through JSON as the API server would. Lists are
+// expanded: each item is an object of its own, placed, checked and
+// applied as such.
 func decodeManifests(ms []spec.Manifest) ([]object, error) {
 	out := make([]object, 0, len(ms))
 	for _, m := range ms {
-		source := fmt.Sprintf("%s:%d", m.File, m.Line)
+		source := m.File
+		if m.Line > 0 {
+			source = fmt.Sprintf("%s:%d", m.File, m.Line)
+		}
 		raw, err := json.Marshal(m.Object)
 		if err != nil {
 			return nil, fmt.Errorf("encode %s: %w", source, err)
@@ -123,7 +137,44 @@ func decodeManifests(ms []spec.Manifest) ([]object, error) {
 		if err := u.UnmarshalJSON(raw); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", source, err)
 		}
-		out = append(out, object{u: u, source: source})
+		objs, err := expandList(object{u: u, source: source})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
+	}
+	return out, nil
+}
+
+// isList reports whether u is a list of objects rather than an object:
+// kind List (kubectl's), or a kind ending in List (ConfigMapList) that
+// holds items.
+func isList(u *unstructured.Unstructured) bool {
+	kind := u.GetKind()
+	_, items := u.Object["items"].([]any)
+	return kind == "List" || items && strings.HasSuffix(kind, "List")
+}
+
+// expandList returns o's items, themselves expanded, when o is a list,
+// else o. Items are named after the list's manifest and their index.
+func expandList(o object) ([]object, error) {
+	if !isList(o.u) {
+		return []object{o}, nil
+	}
+	items, _ := o.u.Object["items"].([]any)
+	var out []object
+	for i, it := range items {
+		source := fmt.Sprintf("%s items[%d]", o.source, i)
+		m, ok := it.(map[string]any)
+		item := &unstructured.Unstructured{Object: m}
+		if !ok || item.GetAPIVersion() == "" || item.GetKind() == "" || item.GetName() == "" && !isList(item) {
+			return nil, fmt.Errorf("%s: an item of a %s must be an object with apiVersion, kind and metadata.name", source, o.u.GetKind())
+		}
+		objs, err := expandList(object{u: item, source: source})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, objs...)
 	}
 	return out, nil
 }

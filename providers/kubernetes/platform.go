@@ -84,8 +84,9 @@ type session struct {
 	d   *reconcile.Deployment
 	lay *layout
 	log *slog.Logger
-	// force takes over fields of other managers.
-	force bool
+	// w is how the session writes: forced or not, admitted by the
+	// deployment's tenancy.
+	w writeOpts
 }
 
 // open prepares a call on d.
@@ -104,17 +105,31 @@ func (p *Platform) open(d *reconcile.Deployment) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &session{cl: cl, d: d, lay: lay, log: p.log(d).With("target", d.Target.Name), force: p.ForceConflicts || d.Force}, nil
+	return &session{cl: cl, d: d, lay: lay, log: p.log(d).With("target", d.Target.Name),
+		w: writeOpts{force: p.ForceConflicts || d.Force, allow: d.Tenancy}}, nil
+}
+
+// openWrite is open for a call that writes: discovery is read again
+// first, so that every object's scope, and so its admission by the
+// deployment's tenancy, is the cluster's current answer rather than the
+// one cached when the plan was made.
+func (p *Platform) openWrite(d *reconcile.Deployment) (*session, error) {
+	cl, err := p.cluster(d)
+	if err != nil {
+		return nil, err
+	}
+	cl.mapper.Reset()
+	return p.open(d)
 }
 
 // apply applies objs in order (see cluster.applyAll).
 func (s *session) apply(ctx context.Context, objs []object) error {
-	return s.cl.applyAll(ctx, objs, s.force)
+	return s.cl.applyAll(ctx, objs, s.w)
 }
 
 // applyOne applies one object.
 func (s *session) applyOne(ctx context.Context, o object) error {
-	_, err := s.cl.applyOne(ctx, o, s.force)
+	_, err := s.cl.applyOne(ctx, o, s.w)
 	return err
 }
 
@@ -179,7 +194,7 @@ func (s *session) diffOne(ctx context.Context, o object) (*reconcile.Change, err
 // everything with a new workload beside the old one, the Service still
 // selecting the old one. The inventory records every object applied.
 func (p *Platform) Apply(ctx context.Context, d *reconcile.Deployment) error {
-	s, err := p.open(d)
+	s, err := p.openWrite(d)
 	if err != nil {
 		return err
 	}
@@ -236,7 +251,7 @@ func (s *session) health(ctx context.Context, objs []object) (reconcile.Health, 
 // once the new workload is healthy). Rolling deployments have nothing to
 // shift.
 func (p *Platform) ShiftTraffic(ctx context.Context, d *reconcile.Deployment, weight spec.Percent) error {
-	s, err := p.open(d)
+	s, err := p.openWrite(d)
 	if err != nil {
 		return err
 	}
@@ -258,7 +273,7 @@ func (p *Platform) ShiftTraffic(ctx context.Context, d *reconcile.Deployment, we
 // until it is healthy; for blue/green the previous workload is retained
 // for Cleanup.
 func (p *Platform) Promote(ctx context.Context, d *reconcile.Deployment) error {
-	s, err := p.open(d)
+	s, err := p.openWrite(d)
 	if err != nil {
 		return err
 	}
@@ -277,7 +292,7 @@ func (p *Platform) Promote(ctx context.Context, d *reconcile.Deployment) error {
 // Cleanup deletes what a promotion retained for rollback: a blue/green
 // deployment's previous workload. Other strategies retain nothing.
 func (p *Platform) Cleanup(ctx context.Context, d *reconcile.Deployment) error {
-	s, err := p.open(d)
+	s, err := p.openWrite(d)
 	if err != nil {
 		return err
 	}
@@ -292,7 +307,7 @@ func (p *Platform) Cleanup(ctx context.Context, d *reconcile.Deployment) error {
 // workloads included. Without a previous revision, everything the
 // inventory holds is deleted.
 func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error {
-	s, err := p.open(d)
+	s, err := p.openWrite(d)
 	if err != nil {
 		return err
 	}

@@ -33,14 +33,14 @@ func (s *session) inventory(ctx context.Context, cached bool) (inventory, error)
 // writeInventory stores inv; an empty inventory is deleted.
 func (s *session) writeInventory(ctx context.Context, inv inventory) error {
 	if len(inv.Objects) == 0 && len(inv.Retained) == 0 {
-		return s.cl.deleteOne(ctx, s.inventoryRef())
+		return s.cl.deleteOne(ctx, s.inventoryRef(), s.w)
 	}
 	u, err := inv.configMap(s.d.Namespace, s.inventoryRef().Name, s.lay.stamp)
 	if err != nil {
 		return err
 	}
 	// The inventory is Jibe's alone: take it over from any other manager.
-	_, err = s.cl.applyOne(ctx, object{u: u}, true)
+	_, err = s.cl.applyOne(ctx, object{u: u}, writeOpts{force: true, allow: s.w.allow})
 	return err
 }
 
@@ -91,7 +91,7 @@ func (s *session) deleteAll(ctx context.Context, refs []objectRef, inUse bool) (
 			survivors = append(survivors, r)
 			continue
 		}
-		if err := s.cl.deleteOne(ctx, r); err != nil {
+		if err := s.cl.deleteOne(ctx, r, s.w); err != nil {
 			survivors, errs = append(survivors, r), append(errs, err)
 			continue
 		}
