@@ -196,3 +196,14 @@ func checkMigrated(t *testing.T, j *reconcile.Journal) {
 		t.Errorf("legacy left = %v", legacy)
 	}
 }
+
+func TestAppIDString(t *testing.T) {
+	for id, want := range map[reconcile.AppID]string{
+		{Source: "shop", Name: "checkout"}: "shop/checkout",
+		{Name: "checkout"}:                 "checkout", // legacy: no source
+	} {
+		if got := id.String(); got != want {
+			t.Errorf("%#v.String() = %q, want %q", id, got, want)
+		}
+	}
+}
