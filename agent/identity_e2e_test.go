@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -244,6 +245,14 @@ func (x *teams) checkAPI(want map[reconcile.AppID]string) {
 		if one.ID != v.ID || one.Environments[0].Revision != want[id] {
 			x.t.Errorf("GET /api/v1/applications/%s = %+v", id, one)
 		}
+	}
+	resp, err := http.Get(srv.URL + "/api/v1/applications/team-c/checkout")
+	if err != nil {
+		x.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		x.t.Errorf("GET of an unknown application: %s, want 404", resp.Status)
 	}
 }
 

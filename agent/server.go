@@ -194,7 +194,7 @@ func (a *Agent) Handler(webhooks http.Handler) http.Handler {
 func (a *Agent) serveApplication(w http.ResponseWriter, r *http.Request) {
 	id := reconcile.AppID{Source: r.PathValue("source"), Name: r.PathValue("name")}
 	for _, v := range a.Applications() {
-		if v.ID == id.String() && v.Source == id.Source {
+		if v.ID == id.String() {
 			writeJSON(w, v)
 			return
 		}
