@@ -70,6 +70,10 @@ type Options struct {
 	Sources []Source
 	// History finds older revisions that are no longer in memory; optional.
 	History RevisionFinder
+	// Applications lists what each source held when the agent stopped, so
+	// that MigrateJournal can assign rollouts journaled before application
+	// identity to their source; optional.
+	Applications AppLister
 	// Clock drives the work queue's delays and the engine. Default the
 	// wall clock.
 	Clock clock.WithTicker
@@ -87,11 +91,12 @@ type Agent struct {
 
 	mu   sync.Mutex
 	apps map[string]*appState // by key: source/folder
-	// byName finds an application's state from engine events.
-	byName map[string]*appState
-	// envs are each application's environments, in order, by name.
-	envs map[string][]string
-	// drift is what differs from Git, by app/env, as last observed.
+	// byID finds an application's state from engine events and gates, by
+	// its identity: source and name.
+	byID map[reconcile.AppID]*appState
+	// envs are each application's environments, in order, by identity.
+	envs map[reconcile.AppID][]string
+	// drift is what differs from Git, by source/app/env, as last observed.
 	drift map[string][]string
 	// pulls are the open pull requests, by queue key.
 	pulls map[string]*pullState
@@ -112,6 +117,11 @@ type appState struct {
 	order   []string
 	// name is the application's name once its spec has loaded.
 	name string
+	// spec is the name its jibe.yaml gives, read at each update to find
+	// names used twice in the source; dup is set while another folder of
+	// the source gives the same name.
+	spec specName
+	dup  *duplicate
 	// repo is the GitHub owner/name statuses go to; empty for none.
 	owner, repo string
 	// lastError is the last reconcile error, for the API.
@@ -126,8 +136,8 @@ func New(opts Options) *Agent {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byName: map[string]*appState{},
-		envs: map[string][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, metrics: newMetrics()}
+	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byID: map[reconcile.AppID]*appState{},
+		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, metrics: newMetrics()}
 	a.cfg.Store(opts.Config)
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
 		workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Second, 5*time.Minute),
@@ -194,13 +204,19 @@ func (a *Agent) Handle(u sources.Update) {
 	}
 	for _, au := range u.Apps {
 		if au.Revision == nil {
-			log.Warn("an application folder was removed; its resources are left running", "app", au.App)
+			log.Warn("an application folder was removed; its resources are left running", "folder", au.App)
+			a.forget(u.Source + "/" + au.App)
 			continue
 		}
 		key := a.remember(u, au)
 		if au.Change.Triggers() {
 			a.queue.Add(key)
 		}
+	}
+	// Folders whose name became, or stopped being, used twice in the
+	// source are reconciled again, changed or not.
+	for _, key := range a.checkNames(u) {
+		a.queue.Add(key)
 	}
 }
 
@@ -303,23 +319,41 @@ func (a *Agent) processNext(ctx context.Context) bool {
 		err = a.reconcile(ctx, key)
 	}
 	a.setError(key, err)
-	a.metrics.reconciles.WithLabelValues(outcome(err)).Inc()
+	source, app, folder := a.describeKey(key)
+	a.metrics.reconciles.WithLabelValues(source, app, outcome(err)).Inc()
 	var waiting *reconcile.WaitingError
 	switch reconcile.PolicyOf(err) {
 	case reconcile.PolicyNone:
 		a.queue.Forget(key)
 	case reconcile.PolicyStall:
 		a.queue.Forget(key)
-		a.log.Error("reconcile stalled until the spec or the configuration changes", "app", key, "err", err)
+		a.log.Error("reconcile stalled until the spec or the configuration changes", "source", source, "app", app, "folder", folder, "err", err)
 	case reconcile.PolicyRequeue:
 		errors.As(err, &waiting)
 		a.queue.Forget(key)
 		a.queue.AddAfter(key, waiting.RequeueAfter)
 	default:
-		a.log.Warn("reconcile failed; retrying with backoff", "app", key, "err", err)
+		a.log.Warn("reconcile failed; retrying with backoff", "source", source, "app", app, "folder", folder, "err", err)
 		a.queue.AddRateLimited(key)
 	}
 	return true
+}
+
+// describeKey returns the source, application name and folder of a queue
+// key, for logs and metrics; a pull request preview's key has a source
+// only.
+func (a *Agent) describeKey(key string) (source, app, folder string) {
+	if rest, ok := strings.CutPrefix(key, pullPrefix); ok {
+		source, _, _ = strings.Cut(rest, "#")
+		return source, "", ""
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if st := a.apps[key]; st != nil {
+		return st.source, st.id().Name, st.folder
+	}
+	source, folder, _ = strings.Cut(key, "/")
+	return source, appName(folder), folder
 }
 
 func (a *Agent) setError(key string, err error) {

@@ -166,6 +166,9 @@ func (h *harness) statuses(sha string) map[string]githubemu.Status {
 	return out
 }
 
+// shopApp is the application most tests deploy: shop, of source shop.
+var shopApp = reconcile.AppID{Source: "shop", Name: "shop"}
+
 const validSpec = `apiVersion: jibe.dev/v1alpha1
 kind: Application
 metadata: {name: shop}
@@ -194,10 +197,10 @@ func TestInvalidSpecFailsTheCommit(t *testing.T) {
 	if s.State != "failure" || !strings.HasPrefix(s.Description, want) {
 		t.Errorf("status = %s %q, want failure starting %q", s.State, s.Description, want)
 	}
-	if s.TargetURL != "https://jibe.example.com/apps/shop" {
+	if s.TargetURL != "https://jibe.example.com/apps/shop/shop" {
 		t.Errorf("target URL = %q", s.TargetURL)
 	}
-	if _, err := h.journal.Current("shop", "staging"); err == nil {
+	if _, err := h.journal.Current(shopApp, "staging"); err == nil {
 		t.Error("an invalid spec must not start a rollout")
 	}
 }
@@ -213,7 +216,7 @@ func TestTenancyViolationIsRefused(t *testing.T) {
 	if s.State != "failure" || !strings.HasPrefix(s.Description, want) {
 		t.Errorf("status = %s %q, want failure starting %q", s.State, s.Description, want)
 	}
-	if _, err := h.journal.Current("shop", "staging"); err == nil {
+	if _, err := h.journal.Current(shopApp, "staging"); err == nil {
 		t.Error("a refused spec must not start a rollout")
 	}
 }
@@ -252,12 +255,12 @@ func TestHandler(t *testing.T) {
 
 	var apps []AppView
 	getJSON(t, srv.URL+"/api/v1/applications", &apps)
-	if len(apps) != 1 || apps[0].Name != "shop" || apps[0].Revision != sha || apps[0].Folder != "apps/shop" ||
+	if len(apps) != 1 || apps[0].Name != "shop" || apps[0].Source != "shop" || apps[0].ID != "shop/shop" || apps[0].Revision != sha || apps[0].Folder != "apps/shop" ||
 		!strings.Contains(apps[0].Error, "no kubernetes platform") {
 		t.Errorf("applications = %+v", apps)
 	}
 	metrics := get(t, srv.URL+"/metrics")
-	if !strings.Contains(metrics, `jibe_reconciles_total{outcome="stalled"} 1`) {
+	if !strings.Contains(metrics, `jibe_reconciles_total{app="shop",outcome="stalled",source="shop"} 1`) {
 		t.Errorf("metrics lack the stalled reconcile:\n%s", metrics)
 	}
 	if got := get(t, srv.URL+"/healthz"); got != "ok\n" {

@@ -70,7 +70,7 @@ spec:
 	h.poll()
 	synced := func() bool {
 		for i := range n {
-			r, err := h.journal.Current(fmt.Sprintf("app%03d", i), "prod")
+			r, err := h.journal.Current(reconcile.AppID{Source: "shop", Name: fmt.Sprintf("app%03d", i)}, "prod")
 			if err != nil || r.State != reconcile.RolloutSucceeded {
 				return false
 			}

@@ -13,12 +13,13 @@ import (
 )
 
 // deployments returns what env deploys at revision: one Deployment per
-// target, placed by the environment and the agent configuration.
-func deployments(cfg *config.Config, app *spec.App, r *spec.Rendered, revision string) []*reconcile.Deployment {
+// target of source's application, placed by the environment and the agent
+// configuration.
+func deployments(cfg *config.Config, source string, app *spec.App, r *spec.Rendered, revision string) []*reconcile.Deployment {
 	env := r.Environment
 	var out []*reconcile.Deployment
 	for _, t := range r.Targets {
-		d := &reconcile.Deployment{App: app.Metadata.Name, Env: env.Name, Revision: revision, Environment: env, Target: t}
+		d := &reconcile.Deployment{App: app.Metadata.Name, Source: source, Env: env.Name, Revision: revision, Environment: env, Target: t}
 		if env.AWS != nil {
 			d.Account, d.Region = env.AWS.Account, env.AWS.Region
 			if a := cfg.Account(env.AWS.Account); a != nil && d.Region == "" {

@@ -146,7 +146,7 @@ func (e *e2e) settle(what string, done func() bool) {
 
 // state returns the state of the environment's latest rollout of revision.
 func (e *e2e) state(env, revision string) reconcile.RolloutState {
-	r, err := e.journal.Current("shop", env)
+	r, err := e.journal.Current(shopApp, env)
 	if err != nil || r.Revision != revision {
 		return 0
 	}
@@ -173,8 +173,8 @@ func TestE2EPromotesStagingThenProduction(t *testing.T) {
 	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", rolling))
 	e.settle("v1 in production", e.final("production", v1))
 
-	staging, _ := e.journal.Current("shop", "staging")
-	production, _ := e.journal.Current("shop", "production")
+	staging, _ := e.journal.Current(shopApp, "staging")
+	production, _ := e.journal.Current(shopApp, "production")
 	if staging.State != reconcile.RolloutSucceeded || production.State != reconcile.RolloutSucceeded {
 		t.Fatalf("staging %s (%s), production %s (%s)", staging.State, staging.Reason, production.State, production.Reason)
 	}
@@ -209,7 +209,7 @@ func TestE2EBrokenImageRollsBack(t *testing.T) {
 
 	bad := e.push(e.files(brokenImage, rolling))
 	e.settle("broken revision in staging", e.final("staging", bad))
-	r, _ := e.journal.Current("shop", "staging")
+	r, _ := e.journal.Current(shopApp, "staging")
 	if r.State != reconcile.RolloutRolledBack || !strings.Contains(r.Reason, "did not become healthy") {
 		t.Fatalf("staging rollout = %s: %s", r.State, r.Reason)
 	}
@@ -217,7 +217,7 @@ func TestE2EBrokenImageRollsBack(t *testing.T) {
 	if got := e.image(e.production, "web"); got != "registry.example.com/shop/web:1.0.0" {
 		t.Errorf("production runs %s: a failed revision must not be promoted", got)
 	}
-	if cur, _ := e.journal.Current("shop", "production"); cur.Revision != v1 {
+	if cur, _ := e.journal.Current(shopApp, "production"); cur.Revision != v1 {
 		t.Errorf("production's latest rollout is of %s, want %s", cur.Revision, v1)
 	}
 	s := e.statuses(bad)["jibe/shop/staging"]
@@ -235,11 +235,11 @@ func TestE2EResumesAfterRestart(t *testing.T) {
 	e.settle("v1 in production", e.final("production", v1))
 	v2 := e.push(e.files("registry.example.com/shop/web:2.0.0", canary))
 	paused := func() bool {
-		r, err := e.journal.Current("shop", "production")
+		r, err := e.journal.Current(shopApp, "production")
 		return err == nil && r.Revision == v2 && !r.State.Final() && r.Plan.Steps[r.Next].Kind == reconcile.StepPause
 	}
 	e.settle("v2 paused in production", paused)
-	before, _ := e.journal.Current("shop", "production")
+	before, _ := e.journal.Current(shopApp, "production")
 
 	// The agent dies: nothing but the journal, the clones and the cluster
 	// survives. A new agent starts on the same state.
@@ -258,12 +258,12 @@ func TestE2EResumesAfterRestart(t *testing.T) {
 	e.git = restartedGit(t, e.harness)
 	e.poll()
 
-	after, _ := e.journal.Current("shop", "production")
+	after, _ := e.journal.Current(shopApp, "production")
 	if after.Next != before.Next || !after.Current.Started.Equal(before.Current.Started) {
 		t.Fatalf("the restarted agent lost its place: next %d → %d, pause started %s → %s", before.Next, after.Next, before.Current.Started, after.Current.Started)
 	}
 	e.settle("v2 in production after the restart", e.final("production", v2))
-	done, _ := e.journal.Current("shop", "production")
+	done, _ := e.journal.Current(shopApp, "production")
 	if done.State != reconcile.RolloutSucceeded {
 		t.Fatalf("production = %s: %s", done.State, done.Reason)
 	}
@@ -291,7 +291,7 @@ func TestE2ENewerRevisionSupersedesCanary(t *testing.T) {
 	e.settle("v1 in production", e.final("production", v1))
 	v2 := e.push(e.files("registry.example.com/shop/web:2.0.0", canary))
 	e.settle("v2 canary in production", func() bool {
-		r, err := e.journal.Current("shop", "production")
+		r, err := e.journal.Current(shopApp, "production")
 		return err == nil && r.Revision == v2 && !r.State.Final() && r.Plan.Steps[r.Next].Kind == reconcile.StepPause
 	})
 	if names := e.deployments(e.production); len(names) < 2 {
@@ -300,11 +300,11 @@ func TestE2ENewerRevisionSupersedesCanary(t *testing.T) {
 
 	v3 := e.push(e.files("registry.example.com/shop/web:3.0.0", canary))
 	e.settle("v3 in production", e.final("production", v3))
-	old, err := e.journal.Get(reconcile.RolloutID("shop", "production", v2))
+	old, err := e.journal.Get(reconcile.RolloutID(shopApp, "production", v2))
 	if err != nil || old.State != reconcile.RolloutSuperseded {
 		t.Fatalf("v2 rollout = %+v, %v; want superseded", old, err)
 	}
-	if cur, _ := e.journal.Current("shop", "production"); cur.State != reconcile.RolloutSucceeded {
+	if cur, _ := e.journal.Current(shopApp, "production"); cur.State != reconcile.RolloutSucceeded {
 		t.Fatalf("v3 rollout = %s: %s", cur.State, cur.Reason)
 	}
 	if got := e.image(e.production, "web"); got != "registry.example.com/shop/web:3.0.0" {
@@ -414,7 +414,7 @@ func TestE2EDriftIsCorrected(t *testing.T) {
 	// The platform sees the change through its watch; resync until the
 	// drift is found, as the agent's resync ticker would.
 	e.settle("staging corrected", func() bool {
-		r, err := e.journal.Current("shop", "staging")
+		r, err := e.journal.Current(shopApp, "staging")
 		if err == nil && r.Correction && r.State.Final() && e.image(e.staging, "web") == "registry.example.com/shop/web:1.0.0" {
 			return true
 		}
@@ -423,7 +423,7 @@ func TestE2EDriftIsCorrected(t *testing.T) {
 		}
 		return false
 	})
-	r, _ := e.journal.Current("shop", "staging")
+	r, _ := e.journal.Current(shopApp, "staging")
 	if r.State != reconcile.RolloutSucceeded || r.Revision != v1 {
 		t.Fatalf("correction = %s of %s: %s", r.State, r.Revision, r.Reason)
 	}
@@ -432,7 +432,7 @@ func TestE2EDriftIsCorrected(t *testing.T) {
 	}
 	e.agent.resync()
 	e.drain()
-	if cur, _ := e.journal.Current("shop", "staging"); cur.ID != r.ID {
+	if cur, _ := e.journal.Current(shopApp, "staging"); cur.ID != r.ID {
 		t.Errorf("a corrected environment was corrected again: %s", cur.ID)
 	}
 }
@@ -479,7 +479,7 @@ func TestE2ERollbackAfterRestart(t *testing.T) {
 		Clock: e.clock, Platforms: e.agent.opts.Platforms, History: e.git})
 	bad := e.push(e.files(brokenImage, rolling))
 	e.settle("broken revision in staging", e.final("staging", bad))
-	if r, _ := e.journal.Current("shop", "staging"); r.State != reconcile.RolloutRolledBack {
+	if r, _ := e.journal.Current(shopApp, "staging"); r.State != reconcile.RolloutRolledBack {
 		t.Fatalf("staging = %s: %s", r.State, r.Reason)
 	}
 	e.settle("staging back on v1", func() bool { return e.image(e.staging, "web") == "registry.example.com/shop/web:1.0.0" })

@@ -185,7 +185,7 @@ func (x *ecsE2E) settle(what string, done func() bool) {
 }
 
 func (x *ecsE2E) rollout(revision string) *reconcile.Rollout {
-	r, err := x.journal.Current("shop", "production")
+	r, err := x.journal.Current(shopApp, "production")
 	if err != nil || r.Revision != revision {
 		return nil
 	}

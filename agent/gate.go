@@ -23,13 +23,13 @@ type reviewGate struct{ a *Agent }
 var _ reconcile.Gate = reviewGate{}
 
 // Approved implements reconcile.Gate.
-func (g reviewGate) Approved(ctx context.Context, app, env, revision string, rule *spec.Approval) (reconcile.Verdict, error) {
+func (g reviewGate) Approved(ctx context.Context, app reconcile.AppID, env, revision string, rule *spec.Approval) (reconcile.Verdict, error) {
 	g.a.mu.Lock()
-	st := g.a.byName[app]
+	st := g.a.byID[app]
 	g.a.mu.Unlock()
 	if st == nil || st.repo == "" {
 		return reconcile.Verdict{}, reconcile.Stalled(fmt.Errorf(
-			"environment %s needs approval, but the source of %s names no GitHub repository to read reviews from: set git.repository on the source", env, app))
+			"environment %s needs approval, but source %s of %s names no GitHub repository to read reviews from: set git.repository on the source", env, app.Source, app.Name))
 	}
 	return g.a.opts.Approvals.Evaluate(ctx, st.owner, st.repo, revision, rule)
 }

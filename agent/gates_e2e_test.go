@@ -132,7 +132,7 @@ func (e *harness) hintReview(n int) {
 // waitingForApproval reports whether production's rollout of revision is
 // held at its approval gate.
 func (e *e2e) waitingForApproval(revision string) bool {
-	r, err := e.journal.Current("shop", "production")
+	r, err := e.journal.Current(shopApp, "production")
 	return err == nil && r.Revision == revision && r.State == reconcile.RolloutRunning &&
 		r.Plan.Steps[r.Next].Kind == reconcile.StepAwaitApproval
 }
@@ -252,7 +252,7 @@ func TestE2EPlanPreviewIsOneCommentUpdatedInPlace(t *testing.T) {
 	if got := e.emu.Comments("acme/shop", n); len(got) != 1 || !strings.Contains(got[0].Body, "rollin") {
 		t.Errorf("comments after a broken push: %+v", got)
 	}
-	if cur, _ := e.journal.Current("shop", "staging"); cur.Revision != v1 {
+	if cur, _ := e.journal.Current(shopApp, "staging"); cur.Revision != v1 {
 		t.Errorf("staging's latest rollout is of %s, not of the branch", cur.Revision)
 	}
 	if got := e.image(e.staging, "web"); got != "registry.example.com/shop/web:1.0.0" {
@@ -288,7 +288,7 @@ func TestE2EFailedStagingCheckStopsPromotion(t *testing.T) {
 	if s := e.statuses(v2)["jibe/shop/staging"]; s.State != "failure" || !strings.Contains(s.Description, "healthz") || !strings.Contains(s.Description, "503") {
 		t.Errorf("staging status = %s %q", s.State, s.Description)
 	}
-	if cur, _ := e.journal.Current("shop", "production"); cur.Revision != v1 {
+	if cur, _ := e.journal.Current(shopApp, "production"); cur.Revision != v1 {
 		t.Errorf("production's latest rollout is of %s; v2 must not be promoted", reconcile.ShortRevision(cur.Revision))
 	}
 	for _, ns := range []string{e.staging, e.production} {

@@ -31,7 +31,7 @@ func plan(ctx context.Context, cfg *config.Config, source string, app *spec.App,
 		if err != nil {
 			return nil, nil, reconcile.Stalled(err)
 		}
-		deps := deployments(cfg, app, r, revision)
+		deps := deployments(cfg, source, app, r, revision)
 		if src := cfg.Source(source); src != nil {
 			if err := checkTenancy(src, deps); err != nil {
 				return nil, nil, err

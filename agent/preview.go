@@ -157,7 +157,7 @@ func (a *Agent) preview(ctx context.Context, key string) error {
 		}
 	}
 	for _, s := range sections {
-		a.postStatus(p.owner, p.repo, s.app, head, "plan", s.state, s.summary)
+		a.postStatus(p.owner, p.repo, s.app, reconcile.AppID{Source: p.source, Name: s.app}, head, "plan", s.state, s.summary)
 	}
 	a.mu.Lock()
 	if ps := a.pulls[key]; ps != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/sources"
 	"github.com/jibe-dev/jibe/spec"
 )
 
@@ -17,15 +18,18 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 	if st == nil || st.revision == nil {
 		return nil
 	}
-	rev := st.revision
+	rev, dup := a.revisionOf(st)
+	if dup != nil {
+		return a.refuseDuplicate(st, rev.Commit, dup)
+	}
 	// Files are named as in the repository, as people see them on GitHub.
 	app, err := spec.LoadFS(rev.Files, rev.App, spec.WithLimits(a.config().Limits.Spec()))
 	if err != nil {
 		a.reportInvalid(st, rev.Commit, err)
 		return reconcile.Stalled(fmt.Errorf("the spec at %s is invalid: %w", reconcile.ShortRevision(rev.Commit), err))
 	}
-	a.named(st, app.Metadata.Name)
-	a.setEnvs(app)
+	id := a.named(st, app.Metadata.Name)
+	a.setEnvs(id, app)
 	cfg := a.config()
 	src := cfg.Source(rev.Source)
 	if src == nil {
@@ -36,13 +40,13 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 		if err != nil {
 			return reconcile.Stalled(err)
 		}
-		deps := deployments(cfg, app, r, rev.Commit)
-		a.setPrevious(st, app.Metadata.Name, env.Name, rev.Commit, deps)
+		deps := deployments(cfg, rev.Source, app, r, rev.Commit)
+		a.setPrevious(st, id, env.Name, rev.Commit, deps)
 		if err := checkTenancy(src, deps); err != nil {
 			a.post(st, rev.Commit, env.Name, "failure", "refused: "+unwrapStalled(err).Error())
 			return err
 		}
-		verified, err := a.advanceEnv(ctx, app, r, deps, rev.Commit)
+		verified, err := a.advanceEnv(ctx, id, app, r, deps, rev.Commit)
 		a.reportRefused(st, rev.Commit, env.Name, err)
 		if err != nil || !verified {
 			return err
@@ -54,14 +58,14 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 // advanceEnv moves one environment towards revision. It reports whether
 // the environment runs the revision, verified, so that the next one may
 // start.
-func (a *Agent) advanceEnv(ctx context.Context, app *spec.App, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
+func (a *Agent) advanceEnv(ctx context.Context, id reconcile.AppID, app *spec.App, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
 	env := r.Environment.Name
-	cur, err := a.opts.Journal.Current(app.Metadata.Name, env)
+	cur, err := a.opts.Journal.Current(id, env)
 	switch {
 	case err != nil && !errors.Is(err, reconcile.ErrNoRollout):
 		return false, err
 	case err == nil && cur.Revision == revision && cur.State == reconcile.RolloutSucceeded:
-		return a.checkDrift(ctx, app, r, deps, revision)
+		return a.checkDrift(ctx, id, app, r, deps, revision)
 	case err == nil && cur.Revision == revision:
 		if cur.Correction {
 			force(deps)
@@ -72,7 +76,7 @@ func (a *Agent) advanceEnv(ctx context.Context, app *spec.App, r *spec.Rendered,
 			return false, err
 		}
 	}
-	return a.startRollout(ctx, app, r, deps, revision)
+	return a.startRollout(ctx, id, r, deps, revision)
 }
 
 // continueRollout advances the environment's rollout of the revision, or
@@ -91,13 +95,13 @@ func (a *Agent) continueRollout(ctx context.Context, cur *reconcile.Rollout, dep
 // startRollout plans the environment against live state and starts the
 // rollout. An environment in sync gets an empty rollout, so the journal
 // records that it runs the revision.
-func (a *Agent) startRollout(ctx context.Context, app *spec.App, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
+func (a *Agent) startRollout(ctx context.Context, id reconcile.AppID, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
 	changes, err := a.diff(ctx, deps)
 	if err != nil {
 		return false, err
 	}
-	plan := reconcile.Build(app.Metadata.Name, revision, []reconcile.EnvInput{{Rendered: r, Changes: changes}})
-	ro, err := a.opts.Journal.Start(app.Metadata.Name, revision, plan.Environments[0])
+	plan := reconcile.Build(id.Name, revision, []reconcile.EnvInput{{Rendered: r, Changes: changes}})
+	ro, err := a.opts.Journal.Start(id, revision, plan.Environments[0])
 	if err != nil {
 		return false, err
 	}
@@ -150,7 +154,7 @@ func diff(ctx context.Context, platforms map[spec.Platform]reconcile.Platform, d
 // memory, or read again from the source's clone after a restart. It leaves
 // Previous nil when that revision cannot be found, and the platform then
 // rolls back what it can.
-func (a *Agent) setPrevious(st *appState, app, env, revision string, deps []*reconcile.Deployment) {
+func (a *Agent) setPrevious(st *appState, app reconcile.AppID, env, revision string, deps []*reconcile.Deployment) {
 	stable, err := a.opts.Journal.Stable(app, env)
 	if err != nil || stable.Revision == revision {
 		return
@@ -162,7 +166,7 @@ func (a *Agent) setPrevious(st *appState, app, env, revision string, deps []*rec
 		prev, _ = a.opts.History.Revision(st.source, st.folder, stable.Revision)
 	}
 	if prev == nil {
-		a.log.Warn("the last good revision cannot be read; a rollback cannot restore it", "app", app, "env", env, "revision", reconcile.ShortRevision(stable.Revision))
+		a.log.Warn("the last good revision cannot be read; a rollback cannot restore it", "source", app.Source, "app", app.Name, "env", env, "revision", reconcile.ShortRevision(stable.Revision))
 		return
 	}
 	old, err := spec.LoadFS(prev.Files, prev.App, spec.WithLimits(a.config().Limits.Spec()))
@@ -187,26 +191,26 @@ func (a *Agent) setPrevious(st *appState, app, env, revision string, deps []*rec
 // out, corrected by re-applying the revision: a correction rollout with
 // the environment's strategy and checks, but no approval (the revision was
 // approved already), taking back fields others changed.
-func (a *Agent) checkDrift(ctx context.Context, app *spec.App, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
+func (a *Agent) checkDrift(ctx context.Context, id reconcile.AppID, app *spec.App, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
 	env := r.Environment.Name
 	changes, err := a.diff(ctx, deps)
 	if err != nil {
 		return false, err
 	}
-	a.setDrift(app.Metadata.Name, env, changes)
+	a.setDrift(id, env, changes)
 	if len(changes) == 0 {
 		return true, nil
 	}
-	a.metrics.drift.Inc()
-	a.log.Warn("live state drifted from Git", "app", app.Metadata.Name, "env", env, "revision", reconcile.ShortRevision(revision),
+	a.metrics.drift.WithLabelValues(id.Source, id.Name).Inc()
+	a.log.Warn("live state drifted from Git", "source", id.Source, "app", id.Name, "env", env, "revision", reconcile.ShortRevision(revision),
 		"resources", resources(changes), "correct", *app.Spec.Drift.Correct)
 	if !*app.Spec.Drift.Correct {
 		return true, nil
 	}
-	plan := reconcile.Build(app.Metadata.Name, revision, []reconcile.EnvInput{{Rendered: r, Changes: changes}})
+	plan := reconcile.Build(id.Name, revision, []reconcile.EnvInput{{Rendered: r, Changes: changes}})
 	p := plan.Environments[0]
 	p.Steps = withoutApprovals(p.Steps)
-	ro, err := a.opts.Journal.StartCorrection(app.Metadata.Name, revision, p)
+	ro, err := a.opts.Journal.StartCorrection(id, revision, p)
 	if err != nil {
 		return false, err
 	}
@@ -241,10 +245,10 @@ func resources(changes []reconcile.Change) []string {
 }
 
 // setDrift records what differs from Git in an environment, for the API.
-func (a *Agent) setDrift(app, env string, changes []reconcile.Change) {
+func (a *Agent) setDrift(app reconcile.AppID, env string, changes []reconcile.Change) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	key := app + "/" + env
+	key := driftKey(app, env)
 	if len(changes) == 0 {
 		delete(a.drift, key)
 		return
@@ -252,20 +256,42 @@ func (a *Agent) setDrift(app, env string, changes []reconcile.Change) {
 	a.drift[key] = resources(changes)
 }
 
-func (a *Agent) named(st *appState, name string) {
+// driftKey is the key of an environment in Agent.drift.
+func driftKey(app reconcile.AppID, env string) string { return app.String() + "/" + env }
+
+// named records the application's name and returns its identity, under
+// which engine events and gates find its state.
+func (a *Agent) named(st *appState, name string) reconcile.AppID {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	renamed := st.name != name
+	if old := st.id(); renamed && a.byID[old] == st {
+		delete(a.byID, old)
+	}
 	st.name = name
-	a.byName[name] = st
+	id := st.id()
+	a.byID[id] = st
+	if renamed {
+		a.warnSharedContext(st)
+	}
+	return id
 }
 
-func (a *Agent) setEnvs(app *spec.App) {
+// revisionOf returns the application's latest revision and, while its
+// name is used twice in its source, the duplicate.
+func (a *Agent) revisionOf(st *appState) (*sources.Revision, *duplicate) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return st.revision, st.dup
+}
+
+func (a *Agent) setEnvs(id reconcile.AppID, app *spec.App) {
 	names := make([]string, len(app.Spec.Environments))
 	for i, e := range app.Spec.Environments {
 		names[i] = e.Name
 	}
 	a.mu.Lock()
-	a.envs[app.Metadata.Name] = names
+	a.envs[id] = names
 	a.mu.Unlock()
 }
 

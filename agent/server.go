@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"cmp"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -15,8 +17,11 @@ import (
 )
 
 // AppView is what the API shows of one application: which revision runs
-// in each environment, and how its last rollout went.
+// in each environment, and how its last rollout went. Source and Name
+// identify it (ID is "source/name"): two sources may each have an
+// application of the same name.
 type AppView struct {
+	ID       string `json:"id"`
 	Name     string `json:"name"`
 	Source   string `json:"source"`
 	Folder   string `json:"folder"`
@@ -41,39 +46,43 @@ type EnvView struct {
 	Drift []string `json:"drift,omitempty"`
 }
 
-// Applications returns the view of every application, sorted by name.
+// Applications returns the view of every application, sorted by name,
+// then source, then folder.
 func (a *Agent) Applications() []AppView {
 	// Environments are in promotion order. Rollouts that run for
 	// environments the agent has not loaded yet (after a restart, before
 	// the first reconcile) are shown too.
-	running := map[string][]string{}
+	running := map[reconcile.AppID][]string{}
 	if rs, err := a.opts.Journal.Running(); err == nil {
 		for _, r := range rs {
-			running[r.App] = append(running[r.App], r.Env)
+			running[r.AppID()] = append(running[r.AppID()], r.Env)
 		}
 	}
 	a.mu.Lock()
 	views := make([]AppView, 0, len(a.apps))
+	ids := make([]reconcile.AppID, 0, len(a.apps))
 	envs := make([][]string, 0, len(a.apps))
 	for _, st := range a.apps {
-		views = append(views, appView(st))
-		envs = append(envs, uniq(append(slices.Clone(a.envs[st.name]), running[st.name]...)))
+		id := st.id()
+		views, ids = append(views, appView(st)), append(ids, id)
+		envs = append(envs, uniq(append(slices.Clone(a.envs[id]), running[id]...)))
 	}
 	drift, waiting := maps.Clone(a.drift), maps.Clone(a.waiting)
 	a.mu.Unlock()
 	for i := range views {
-		views[i].Environments = a.envViews(views[i].Name, envs[i], drift, waiting)
+		views[i].Environments = a.envViews(ids[i], envs[i], drift, waiting)
 	}
-	sort.Slice(views, func(i, j int) bool { return views[i].Name < views[j].Name })
+	sort.Slice(views, func(i, j int) bool {
+		x, y := views[i], views[j]
+		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Source, y.Source), cmp.Compare(x.Folder, y.Folder)) < 0
+	})
 	return views
 }
 
 // appView is what the API shows of an application itself.
 func appView(st *appState) AppView {
-	v := AppView{Name: st.name, Source: st.source, Folder: st.folder, Error: st.lastError}
-	if v.Name == "" {
-		v.Name = appName(st.folder)
-	}
+	id := st.id()
+	v := AppView{ID: id.String(), Name: id.Name, Source: st.source, Folder: st.folder, Error: st.lastError}
 	if st.revision != nil {
 		v.Revision = st.revision.Commit
 	}
@@ -81,7 +90,7 @@ func appView(st *appState) AppView {
 }
 
 // envViews returns the latest rollout of each of app's environments.
-func (a *Agent) envViews(app string, envs []string, drift map[string][]string, waiting map[string]string) []EnvView {
+func (a *Agent) envViews(app reconcile.AppID, envs []string, drift map[string][]string, waiting map[string]string) []EnvView {
 	out := []EnvView{}
 	for _, env := range envs {
 		r, err := a.opts.Journal.Current(app, env)
@@ -89,7 +98,7 @@ func (a *Agent) envViews(app string, envs []string, drift map[string][]string, w
 			continue
 		}
 		ev := envView(r)
-		ev.Drift = drift[app+"/"+env]
+		ev.Drift = drift[driftKey(app, env)]
 		if !r.State.Final() {
 			ev.Waiting = waiting[r.ID]
 		}
@@ -124,7 +133,7 @@ type metrics struct {
 	registry   *prometheus.Registry
 	reconciles *prometheus.CounterVec
 	events     *prometheus.CounterVec
-	drift      prometheus.Counter
+	drift      *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -132,16 +141,16 @@ func newMetrics() *metrics {
 		registry: prometheus.NewRegistry(),
 		reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jibe_reconciles_total",
-			Help: "Reconciles of applications, by outcome (ok, waiting, stalled, error).",
-		}, []string{"outcome"}),
+			Help: "Reconciles of applications, by source, application (empty for pull request previews) and outcome (ok, waiting, stalled, error).",
+		}, []string{"source", "app", "outcome"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jibe_rollout_events_total",
-			Help: "Rollout events, by kind (started, succeeded, failed, rolled-back, superseded...).",
-		}, []string{"kind"}),
-		drift: prometheus.NewCounter(prometheus.CounterOpts{
+			Help: "Rollout events, by source, application and kind (started, succeeded, failed, rolled-back, superseded...).",
+		}, []string{"source", "app", "kind"}),
+		drift: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jibe_drift_detected_total",
-			Help: "Times an environment's live state was found to differ from Git.",
-		}),
+			Help: "Times an environment's live state was found to differ from Git, by source and application.",
+		}, []string{"source", "app"}),
 	}
 	m.registry.MustRegister(m.reconciles, m.events, m.drift,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
@@ -162,7 +171,8 @@ func outcome(err error) string {
 }
 
 // Handler serves the agent's HTTP API: /healthz, /metrics,
-// /api/v1/applications, and webhooks under /hooks/ when given.
+// /api/v1/applications, /api/v1/applications/{source}/{name}, and
+// webhooks under /hooks/ when given.
 func (a *Agent) Handler(webhooks http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -170,13 +180,31 @@ func (a *Agent) Handler(webhooks http.Handler) http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /api/v1/applications", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(a.Applications())
+		writeJSON(w, a.Applications())
 	})
+	mux.HandleFunc("GET /api/v1/applications/{source}/{name}", a.serveApplication)
 	if webhooks != nil {
 		mux.Handle("/hooks/", webhooks)
 	}
 	return mux
+}
+
+// serveApplication serves the view of one application, by source and
+// name; 404 when the agent has none of that identity.
+func (a *Agent) serveApplication(w http.ResponseWriter, r *http.Request) {
+	id := reconcile.AppID{Source: r.PathValue("source"), Name: r.PathValue("name")}
+	for _, v := range a.Applications() {
+		if v.ID == id.String() {
+			writeJSON(w, v)
+			return
+		}
+	}
+	http.Error(w, fmt.Sprintf("no application %s: GET /api/v1/applications lists them", id), http.StatusNotFound)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
 }

@@ -23,14 +23,14 @@ type Notifier interface {
 // onEvent turns an engine event into the environment's commit status and
 // a notification.
 func (a *Agent) onEvent(e reconcile.Event) {
-	a.metrics.events.WithLabelValues(e.Kind.String()).Inc()
+	a.metrics.events.WithLabelValues(e.Rollout.Source, e.Rollout.App, e.Kind.String()).Inc()
 	if a.opts.Notifier != nil {
 		a.opts.Notifier.Notify(e)
 	}
-	a.log.Info("rollout "+e.Kind.String(), "app", e.Rollout.App, "env", e.Rollout.Env,
+	a.log.Info("rollout "+e.Kind.String(), "source", e.Rollout.Source, "app", e.Rollout.App, "env", e.Rollout.Env,
 		"revision", reconcile.ShortRevision(e.Rollout.Revision), "step", stepName(e.Step), "message", e.Message)
 	a.mu.Lock()
-	st := a.byName[e.Rollout.App]
+	st := a.byID[e.Rollout.AppID()]
 	if e.Kind == reconcile.EventWaiting {
 		a.waiting[e.Rollout.ID] = e.Message
 	} else {
@@ -80,38 +80,33 @@ func stepName(s *reconcile.Step) string {
 
 // post posts the status of app's environment at commit.
 func (a *Agent) post(st *appState, commit, env string, state github.State, desc string) {
-	name := st.name
-	if name == "" {
-		name = appName(st.folder)
-	}
-	a.postStatus(st.owner, st.repo, name, commit, env, state, desc)
+	id := st.id()
+	a.postStatus(st.owner, st.repo, id.Name, id, commit, env, state, desc)
 }
 
-// postStatus posts the status of application app's environment (or
-// "plan") at commit of a repository.
-func (a *Agent) postStatus(owner, repo, app, commit, env string, state github.State, desc string) {
+// postStatus posts the status of an environment (or "plan") at commit of
+// a repository: under the context named after app (an application's name,
+// or the folder of one whose name is refused), linking to the page of
+// application id.
+func (a *Agent) postStatus(owner, repo, app string, id reconcile.AppID, commit, env string, state github.State, desc string) {
 	cfg := a.config()
 	if a.opts.Statuses == nil || repo == "" || cfg.GitHub == nil {
 		return
 	}
 	a.opts.Statuses.Post(github.Status{
 		Owner: owner, Repo: repo, SHA: commit, State: state, Description: desc,
-		Context:   github.StatusContext(cfg.GitHub.StatusContext, app, env),
-		TargetURL: a.targetURL(app),
+		Context:   github.StatusContext(cfg.GitHub.StatusContext, id.Source, app, env),
+		TargetURL: AppURL(cfg.Server.ExternalURL, id),
 	})
 }
 
-func (a *Agent) targetURL(app string) string {
-	return AppURL(a.config().Server.ExternalURL, app)
-}
-
 // AppURL returns the address of an application's page under the agent's
-// external URL, or "" when there is none.
-func AppURL(externalURL, app string) string {
+// external URL, /apps/<source>/<name>, or "" when there is none.
+func AppURL(externalURL string, app reconcile.AppID) string {
 	if externalURL == "" {
 		return ""
 	}
-	return strings.TrimSuffix(externalURL, "/") + "/apps/" + url.PathEscape(app)
+	return strings.TrimSuffix(externalURL, "/") + "/apps/" + url.PathEscape(app.Source) + "/" + url.PathEscape(app.Name)
 }
 
 // reportInvalid posts a failure naming the first problem of an invalid

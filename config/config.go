@@ -245,8 +245,9 @@ type GitHub struct {
 	Token *SecretRef `json:"token,omitempty"`
 	// App authenticates as a GitHub App installation. Set this or Token.
 	App *GitHubApp `json:"app,omitempty"`
-	// StatusContext is the commit status context; {app} and {env} are
-	// replaced. Default "jibe/{app}/{env}".
+	// StatusContext is the commit status context; {source}, {app} and
+	// {env} are replaced. Default "jibe/{app}/{env}". Sources sharing one
+	// repository whose applications may have the same name need {source}.
 	StatusContext string `json:"statusContext,omitempty"`
 }
 

@@ -31,9 +31,11 @@ type CheckInput struct {
 	Cluster string
 }
 
-// Gate decides whether an approval rule is met for a revision.
+// Gate decides whether an approval rule is met for a revision of an
+// application (its source and name: the source says where reviews are
+// read).
 type Gate interface {
-	Approved(ctx context.Context, app, env, revision string, rule *spec.Approval) (Verdict, error)
+	Approved(ctx context.Context, app AppID, env, revision string, rule *spec.Approval) (Verdict, error)
 }
 
 // Verdict is a gate's decision.

@@ -70,7 +70,7 @@ func verifyCheck(url string, interval, duration time.Duration) *spec.Check {
 
 func start(t *testing.T, f *executorFixture, steps ...reconcile.Step) *reconcile.Rollout {
 	t.Helper()
-	r, err := f.j.Start("shop", "4f2c9a1b7e3d", reconcile.EnvPlan{Name: "staging", Strategy: "rolling",
+	r, err := f.j.Start(reconcile.AppID{Source: "shop", Name: "shop"}, "4f2c9a1b7e3d", reconcile.EnvPlan{Name: "staging", Strategy: "rolling",
 		Changes: []reconcile.Change{{Target: "web", Resource: "x", Action: reconcile.ActionUpdate}}, Steps: steps})
 	if err != nil {
 		t.Fatal(err)

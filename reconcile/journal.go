@@ -45,9 +45,14 @@ func (s RolloutState) Final() bool { return s != RolloutRunning }
 // Rollout is the journaled progress of one environment's rollout of one
 // revision.
 type Rollout struct {
-	// ID identifies the rollout: app/env/revision.
+	// ID identifies the rollout: source/app/env/revision (app/env/revision
+	// for a legacy record, see Journal.Migrate).
 	ID string `json:"id"`
-	// App, Env and Revision say what is rolled out where.
+	// Source and App identify the application (see AppID); Env and
+	// Revision say what is rolled out where. Source is empty only in
+	// records written before application identity that could not be
+	// assigned to a source.
+	Source   string `json:"source,omitempty"`
 	App      string `json:"app"`
 	Env      string `json:"env"`
 	Revision string `json:"revision"`
@@ -122,15 +127,23 @@ type Datapoint struct {
 	Value float64   `json:"value"`
 }
 
-// RolloutID returns the ID of app's rollout of revision to env.
-func RolloutID(app, env, revision string) string {
-	return app + "/" + env + "/" + revision
+// AppID returns the identity of the rollout's application.
+func (r *Rollout) AppID() AppID { return AppID{Source: r.Source, Name: r.App} }
+
+// RolloutID returns the ID of app's rollout of revision to env:
+// source/app/env/revision.
+func RolloutID(app AppID, env, revision string) string {
+	return envKey(app, env) + "/" + revision
 }
+
+// envKey is the key of app's environment env in the current and stable
+// buckets: source/app/env (app/env for legacy identities).
+func envKey(app AppID, env string) string { return app.String() + "/" + env }
 
 var (
 	bucketRollouts = []byte("rollouts") // ID → Rollout (JSON)
-	bucketCurrent  = []byte("current")  // app/env → ID of the latest rollout
-	bucketStable   = []byte("stable")   // app/env → ID of the latest succeeded rollout
+	bucketCurrent  = []byte("current")  // source/app/env → ID of the latest rollout
+	bucketStable   = []byte("stable")   // source/app/env → ID of the latest succeeded rollout
 )
 
 // ErrNoRollout is returned for a rollout the journal does not hold.
@@ -192,7 +205,7 @@ func (j *Journal) Close() error { return j.db.Close() }
 // Start records a new running rollout of plan and makes it the current
 // rollout of its application and environment. Starting a rollout that
 // already exists returns it unchanged, so a restart cannot start it twice.
-func (j *Journal) Start(app, revision string, plan EnvPlan) (*Rollout, error) {
+func (j *Journal) Start(app AppID, revision string, plan EnvPlan) (*Rollout, error) {
 	id := RolloutID(app, plan.Name, revision)
 	var out *Rollout
 	err := j.db.Update(func(tx *bbolt.Tx) error {
@@ -201,28 +214,28 @@ func (j *Journal) Start(app, revision string, plan EnvPlan) (*Rollout, error) {
 			return nil
 		}
 		now := j.now()
-		out = &Rollout{ID: id, App: app, Env: plan.Name, Revision: revision, Plan: plan,
+		out = &Rollout{ID: id, Source: app.Source, App: app.Name, Env: plan.Name, Revision: revision, Plan: plan,
 			State: RolloutRunning, Started: now, Updated: now}
 		if err := put(tx, out); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketCurrent).Put([]byte(app+"/"+plan.Name), []byte(id))
+		return tx.Bucket(bucketCurrent).Put([]byte(envKey(app, plan.Name)), []byte(id))
 	})
 	return out, err
 }
 
 // StartCorrection records a rollout that re-applies revision to correct
 // drift, and makes it the current rollout of its environment.
-func (j *Journal) StartCorrection(app, revision string, plan EnvPlan) (*Rollout, error) {
+func (j *Journal) StartCorrection(app AppID, revision string, plan EnvPlan) (*Rollout, error) {
 	now := j.now()
 	r := &Rollout{ID: fmt.Sprintf("%s#correction-%d", RolloutID(app, plan.Name, revision), now.UnixNano()),
-		App: app, Env: plan.Name, Revision: revision, Plan: plan, State: RolloutRunning,
+		Source: app.Source, App: app.Name, Env: plan.Name, Revision: revision, Plan: plan, State: RolloutRunning,
 		Correction: true, Started: now, Updated: now}
 	err := j.db.Update(func(tx *bbolt.Tx) error {
 		if err := put(tx, r); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketCurrent).Put([]byte(app+"/"+plan.Name), []byte(r.ID))
+		return tx.Bucket(bucketCurrent).Put([]byte(envKey(app, plan.Name)), []byte(r.ID))
 	})
 	return r, err
 }
@@ -279,7 +292,7 @@ func (j *Journal) Finish(id string, state RolloutState, reason string) (*Rollout
 		r.State, r.Reason, r.Updated = state, reason, j.now()
 		out = r
 		if state == RolloutSucceeded {
-			if err := tx.Bucket(bucketStable).Put([]byte(r.App+"/"+r.Env), []byte(id)); err != nil {
+			if err := tx.Bucket(bucketStable).Put([]byte(envKey(r.AppID(), r.Env)), []byte(id)); err != nil {
 				return err
 			}
 		}
@@ -290,10 +303,10 @@ func (j *Journal) Finish(id string, state RolloutState, reason string) (*Rollout
 
 // Stable returns the latest rollout of app to env that succeeded, or
 // ErrNoRollout.
-func (j *Journal) Stable(app, env string) (*Rollout, error) {
+func (j *Journal) Stable(app AppID, env string) (*Rollout, error) {
 	var out *Rollout
 	err := j.db.View(func(tx *bbolt.Tx) (err error) {
-		id := tx.Bucket(bucketStable).Get([]byte(app + "/" + env))
+		id := tx.Bucket(bucketStable).Get([]byte(envKey(app, env)))
 		if id == nil {
 			return fmt.Errorf("%w that succeeded for %s in %s", ErrNoRollout, app, env)
 		}
@@ -331,10 +344,10 @@ func (j *Journal) Get(id string) (*Rollout, error) {
 }
 
 // Current returns the latest rollout of app to env, or ErrNoRollout.
-func (j *Journal) Current(app, env string) (*Rollout, error) {
+func (j *Journal) Current(app AppID, env string) (*Rollout, error) {
 	var out *Rollout
 	err := j.db.View(func(tx *bbolt.Tx) (err error) {
-		id := tx.Bucket(bucketCurrent).Get([]byte(app + "/" + env))
+		id := tx.Bucket(bucketCurrent).Get([]byte(envKey(app, env)))
 		if id == nil {
 			return fmt.Errorf("%w for %s in %s", ErrNoRollout, app, env)
 		}

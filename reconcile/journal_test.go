@@ -25,6 +25,9 @@ func canaryPlan() reconcile.EnvPlan {
 		}}
 }
 
+// checkout is the application most tests journal: checkout of source shop.
+var checkout = reconcile.AppID{Source: "shop", Name: "checkout"}
+
 type fakeClock struct{ t time.Time }
 
 func (c *fakeClock) now() time.Time { c.t = c.t.Add(time.Second); return c.t }
@@ -44,7 +47,7 @@ func openJournal(t *testing.T, path string) *reconcile.Journal {
 func TestJournalSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "journal.db")
 	j := openJournal(t, path)
-	r, err := j.Start("checkout", "abc123", canaryPlan())
+	r, err := j.Start(checkout, "abc123", canaryPlan())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func TestJournalSurvivesRestart(t *testing.T) {
 		t.Fatalf("running = %v, %v", running, err)
 	}
 	got := running[0]
-	if got.ID != "checkout/production/abc123" || got.Next != 2 || got.State != reconcile.RolloutRunning || len(got.Outcomes) != 3 {
+	if got.ID != "shop/checkout/production/abc123" || got.Next != 2 || got.State != reconcile.RolloutRunning || len(got.Outcomes) != 3 {
 		t.Fatalf("resumed rollout = %+v", got)
 	}
 	if s := got.Plan.Steps[2]; s.Kind != reconcile.StepVerify || *s.Check.CloudWatch.Threshold.Max != 1 {
@@ -85,11 +88,11 @@ func TestJournalSurvivesRestart(t *testing.T) {
 func TestJournalStartIsIdempotent(t *testing.T) {
 	j := openJournal(t, filepath.Join(t.TempDir(), "journal.db"))
 	defer j.Close()
-	r, _ := j.Start("checkout", "abc", canaryPlan())
+	r, _ := j.Start(checkout, "abc", canaryPlan())
 	if _, err := j.Record(r.ID, reconcile.StepOutcome{Step: 0, Kind: reconcile.StepApply}); err != nil {
 		t.Fatal(err)
 	}
-	again, err := j.Start("checkout", "abc", canaryPlan())
+	again, err := j.Start(checkout, "abc", canaryPlan())
 	if err != nil || again.Next != 1 {
 		t.Fatalf("restart = %+v, %v", again, err)
 	}
@@ -98,7 +101,7 @@ func TestJournalStartIsIdempotent(t *testing.T) {
 func TestJournalFinishAndCurrent(t *testing.T) {
 	j := openJournal(t, filepath.Join(t.TempDir(), "journal.db"))
 	defer j.Close()
-	old, _ := j.Start("checkout", "old", canaryPlan())
+	old, _ := j.Start(checkout, "old", canaryPlan())
 	if _, err := j.Finish(old.ID, reconcile.RolloutSuperseded, "superseded by new"); err != nil {
 		t.Fatal(err)
 	}
@@ -108,11 +111,11 @@ func TestJournalFinishAndCurrent(t *testing.T) {
 	if _, err := j.Finish(old.ID, reconcile.RolloutRunning, ""); err == nil {
 		t.Error("running is not a final state")
 	}
-	if _, err := j.Stable("checkout", "production"); !errors.Is(err, reconcile.ErrNoRollout) {
+	if _, err := j.Stable(checkout, "production"); !errors.Is(err, reconcile.ErrNoRollout) {
 		t.Errorf("a superseded rollout is not stable: %v", err)
 	}
-	cur, _ := j.Start("checkout", "new", canaryPlan())
-	got, err := j.Current("checkout", "production")
+	cur, _ := j.Start(checkout, "new", canaryPlan())
+	got, err := j.Current(checkout, "production")
 	if err != nil || got.ID != cur.ID {
 		t.Errorf("current = %v, %v", got, err)
 	}
@@ -123,11 +126,11 @@ func TestJournalFinishAndCurrent(t *testing.T) {
 	if _, err := j.Finish(cur.ID, reconcile.RolloutSucceeded, ""); err != nil {
 		t.Fatal(err)
 	}
-	j.Start("checkout", "newer", canaryPlan())
-	if stable, err := j.Stable("checkout", "production"); err != nil || stable.Revision != "new" {
+	j.Start(checkout, "newer", canaryPlan())
+	if stable, err := j.Stable(checkout, "production"); err != nil || stable.Revision != "new" {
 		t.Errorf("stable = %v, %v; want the succeeded rollout of new", stable, err)
 	}
-	if _, err := j.Current("checkout", "staging"); !errors.Is(err, reconcile.ErrNoRollout) {
+	if _, err := j.Current(checkout, "staging"); !errors.Is(err, reconcile.ErrNoRollout) {
 		t.Errorf("err = %v", err)
 	}
 	if _, err := j.Get("nope"); !errors.Is(err, reconcile.ErrNoRollout) {
@@ -154,7 +157,7 @@ func TestJournalConcurrentRecords(t *testing.T) {
 		wg.Go(func() {
 			plan := canaryPlan()
 			plan.Name = string(rune('a' + i))
-			r, err := j.Start("app", "rev", plan)
+			r, err := j.Start(reconcile.AppID{Source: "shop", Name: "app"}, "rev", plan)
 			if err != nil {
 				t.Error(err)
 				return

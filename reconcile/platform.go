@@ -13,6 +13,11 @@ type Deployment struct {
 	App      string
 	Env      string
 	Revision string
+	// Source is the configured source the application comes from: with
+	// App, its identity (see AppID). Providers name resources after App
+	// and record Source where they keep an owner (the Kubernetes
+	// inventory).
+	Source string
 	// Environment is the environment, rendered (strategy, checks...).
 	Environment *spec.Environment
 	// Target is the target with its files rendered for the environment.
@@ -54,6 +59,9 @@ type Tenancy interface {
 	// name of kind (group "" for the core group) may be written.
 	AllowClusterScoped(group, kind, name string) error
 }
+
+// AppID returns the identity of the deployment's application.
+func (d *Deployment) AppID() AppID { return AppID{Source: d.Source, Name: d.App} }
 
 // Strategy returns how the deployment is rolled out.
 func (d *Deployment) Strategy() spec.StrategyKind { return d.Environment.Strategy.Kind() }

@@ -88,7 +88,7 @@ func TestJournalRollbackProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _ := j.Start("shop", "4f2c9a1b7e3d", EnvPlan{Name: "staging"})
+	r, _ := j.Start(AppID{Source: "acme", Name: "shop"}, "4f2c9a1b7e3d", EnvPlan{Name: "staging"})
 	if _, err := j.RollbackUndone(r.ID); err == nil {
 		t.Error("a rollout that is not rolling back was marked undone")
 	}

@@ -94,7 +94,7 @@ func (x *Executor) awaitApproval(ctx context.Context, r *Rollout, step *Step) (s
 	if x.Gate == nil {
 		return stepResult{}, Stalled(fmt.Errorf("environment %s needs approval, but the agent has no GitHub configuration to read reviews from", r.Env))
 	}
-	v, err := x.Gate.Approved(ctx, r.App, r.Env, r.Revision, step.Approval)
+	v, err := x.Gate.Approved(ctx, r.AppID(), r.Env, r.Revision, step.Approval)
 	switch {
 	case err != nil:
 		return stepResult{}, err

@@ -39,7 +39,9 @@ type Application struct {
 type Metadata struct {
 	// Name identifies the application in commit statuses (jibe/<name>/<env>),
 	// resource tags and the dashboard: lowercase letters, digits and '-', at
-	// most 63 characters, unique among the applications of an agent.
+	// most 63 characters, unique among the applications of its source (the
+	// agent identifies an application by its source and name; two folders
+	// of one source giving the same name are both refused).
 	Name string `json:"name" jsonschema:"required,pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$,maxLength=63"`
 	// Description is a sentence shown in the dashboard.
 	Description string `json:"description,omitempty"`

@@ -127,7 +127,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 			return accountConfig(ctx, cfg, account, region)
 		}})
 	opts := agent.Options{Config: cfg, Journal: journal, Platforms: platforms, Checks: measure,
-		Sources: srcs, History: w.git, Logger: log}
+		Sources: srcs, History: w.git, Applications: w.git, Logger: log}
 	if cfg.Notifications != nil && len(cfg.Notifications.Slack) > 0 {
 		if w.notifier, err = slack.New(cfg.Notifications.Slack, slack.Options{Logger: log, Link: appLink(cfg)}); err != nil {
 			journal.Close()
@@ -142,6 +142,10 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 		opts.Fetcher = w.git
 	}
 	w.agent = agent.New(opts)
+	if err := w.agent.MigrateJournal(); err != nil {
+		journal.Close()
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -290,8 +294,8 @@ func accountConfig(ctx context.Context, cfg *config.Config, name, region string)
 
 // appLink returns the address of an application's page, when the agent
 // has an external URL.
-func appLink(cfg *config.Config) func(app string) string {
-	return func(app string) string { return agent.AppURL(cfg.Server.ExternalURL, app) }
+func appLink(cfg *config.Config) func(app reconcile.AppID) string {
+	return func(app reconcile.AppID) string { return agent.AppURL(cfg.Server.ExternalURL, app) }
 }
 
 // eksClients gives the Kubernetes platform the AWS clients of EKS clusters.

@@ -171,7 +171,7 @@ spec:
 		t.Fatal(err)
 	}
 	defer j.Close()
-	r, err := j.Current("shop", "production")
+	r, err := j.Current(reconcile.AppID{Source: "shop", Name: "shop"}, "production")
 	if err != nil || r.State != reconcile.RolloutSucceeded {
 		t.Fatalf("production rollout = %+v, %v", r, err)
 	}

@@ -57,9 +57,10 @@ func (s *Status) key() key {
 	return key{s.Owner, s.Repo, s.SHA, strings.ToLower(s.Context)}
 }
 
-// StatusContext fills a status context format ("jibe/{app}/{env}") in.
-func StatusContext(format, app, env string) string {
-	return strings.NewReplacer("{app}", app, "{env}", env).Replace(format)
+// StatusContext fills a status context format ("jibe/{app}/{env}") in:
+// {source}, {app} and {env} are replaced.
+func StatusContext(format, source, app, env string) string {
+	return strings.NewReplacer("{source}", source, "{app}", app, "{env}", env).Replace(format)
 }
 
 // Truncate cuts s to at most n characters, ending with "…" when cut.

@@ -178,8 +178,11 @@ func TestReporterDropsInvalidStatuses(t *testing.T) {
 }
 
 func TestStatusContext(t *testing.T) {
-	if got := StatusContext("jibe/{app}/{env}", "shop", "production"); got != "jibe/shop/production" {
+	if got := StatusContext("jibe/{app}/{env}", "team-a", "shop", "production"); got != "jibe/shop/production" {
 		t.Errorf("got %q", got)
+	}
+	if got := StatusContext("jibe/{source}/{app}/{env}", "team-a", "shop", "production"); got != "jibe/team-a/shop/production" {
+		t.Errorf("with {source}: got %q", got)
 	}
 }
 

@@ -16,7 +16,14 @@ const (
 	inventoryObjects  = "objects"
 	inventoryRetained = "retained"
 	inventoryRevision = "revision"
+	inventorySource   = "source"
 )
+
+// LabelSource is the source of the application an inventory belongs to.
+// Applications of the same name in two sources are different
+// applications: the inventory records its owner, and another source's
+// application is refused its objects.
+const LabelSource = "jibe.dev/source"
 
 // inventory is what Jibe applied for one target of one environment,
 // stored in the cluster (ConfigMap jibe-inventory-<app>-<env>-<target> in
@@ -29,6 +36,10 @@ type inventory struct {
 	Retained []objectRef
 	// Revision is the last revision applied.
 	Revision string
+	// Source is the source of the application that owns the inventory;
+	// empty in inventories written before sources were recorded, which
+	// the next write claims.
+	Source string
 }
 
 // inventoryName names the inventory ConfigMap.
@@ -105,6 +116,9 @@ func (inv inventory) configMap(namespace, name string, s stamp) (*unstructured.U
 	cm.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
 	cm.Name, cm.Namespace = name, namespace
 	cm.Labels = map[string]string{LabelApp: s.app, LabelEnvironment: s.env, LabelTarget: s.target}
+	if inv.Source != "" {
+		cm.Data[inventorySource], cm.Labels[LabelSource] = inv.Source, inv.Source
+	}
 	raw, err := runtime.DefaultUnstructuredConverter.ToUnstructured(cm)
 	if err != nil {
 		return nil, err
@@ -121,7 +135,7 @@ func decodeInventory(u *unstructured.Unstructured) (inventory, error) {
 		return inv, nil
 	}
 	data, _, _ := unstructured.NestedStringMap(u.Object, "data")
-	inv.Revision = data[inventoryRevision]
+	inv.Revision, inv.Source = data[inventoryRevision], data[inventorySource]
 	for key, dst := range map[string]*[]objectRef{inventoryObjects: &inv.Objects, inventoryRetained: &inv.Retained} {
 		if data[key] == "" {
 			continue
@@ -131,4 +145,33 @@ func decodeInventory(u *unstructured.Unstructured) (inventory, error) {
 		}
 	}
 	return inv, nil
+}
+
+// ownedBy refuses an inventory that another source's application of the
+// same name wrote: two sources' applications of one name, environment and
+// target deploying to the same namespace would otherwise adopt and prune
+// each other's objects. An inventory without source (written before
+// sources were recorded) or a deployment without one (jibe plan outside
+// the agent) is not refused.
+func (inv inventory) ownedBy(source, namespace, name string) error {
+	if inv.Source == "" || source == "" || inv.Source == source {
+		return nil
+	}
+	return &ownerError{Namespace: namespace, Inventory: name, Owner: inv.Source, Source: source}
+}
+
+// ownerError says that an application's inventory in a namespace belongs
+// to another source's application of the same name. It is stalled: nothing
+// is applied or pruned until the spec or the configuration changes.
+type ownerError struct {
+	Namespace, Inventory string
+	// Owner is the source the inventory belongs to; Source the one refused.
+	Owner, Source string
+}
+
+// Error names the inventory, both sources and what to do.
+func (e *ownerError) Error() string {
+	return fmt.Sprintf("inventory ConfigMap %s/%s belongs to the application of the same name in source %s; "+
+		"source %s may not adopt or prune its objects: rename one of the applications, or deploy them to different namespaces",
+		e.Namespace, e.Inventory, e.Owner, e.Source)
 }

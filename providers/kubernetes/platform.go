@@ -75,7 +75,7 @@ func (p *Platform) log(d *reconcile.Deployment) *slog.Logger {
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	return l.With("app", d.App, "env", d.Env, "revision", d.Revision, "cluster", d.Cluster)
+	return l.With("source", d.Source, "app", d.App, "env", d.Env, "revision", d.Revision, "cluster", d.Cluster)
 }
 
 // session is one call's cluster, deployment and layout.

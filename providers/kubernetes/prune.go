@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/jibe-dev/jibe/reconcile"
 )
 
 // inventoryRef locates the session's inventory ConfigMap.
@@ -27,13 +29,24 @@ func (s *session) inventory(ctx context.Context, cached bool) (inventory, error)
 	if err != nil {
 		return inventory{}, err
 	}
-	return decodeInventory(u)
+	inv, err := decodeInventory(u)
+	if err != nil {
+		return inv, err
+	}
+	if err := inv.ownedBy(s.d.Source, s.d.Namespace, s.inventoryRef().Name); err != nil {
+		return inventory{}, reconcile.Stalled(err)
+	}
+	return inv, nil
 }
 
-// writeInventory stores inv; an empty inventory is deleted.
+// writeInventory stores inv, owned by the deployment's source; an empty
+// inventory is deleted.
 func (s *session) writeInventory(ctx context.Context, inv inventory) error {
 	if len(inv.Objects) == 0 && len(inv.Retained) == 0 {
 		return s.cl.deleteOne(ctx, s.inventoryRef(), s.w)
+	}
+	if s.d.Source != "" {
+		inv.Source = s.d.Source
 	}
 	u, err := inv.configMap(s.d.Namespace, s.inventoryRef().Name, s.lay.stamp)
 	if err != nil {

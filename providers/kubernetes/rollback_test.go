@@ -75,7 +75,7 @@ func (e *engine) start(t *testing.T, p *Platform, d *reconcile.Deployment) *reco
 		t.Fatal(err)
 	}
 	plan := reconcile.Build(d.App, d.Revision, []reconcile.EnvInput{{Rendered: &spec.Rendered{Environment: d.Environment}, Changes: changes}})
-	ro, err := e.j.Start(d.App, d.Revision, plan.Environments[0])
+	ro, err := e.j.Start(d.AppID(), d.Revision, plan.Environments[0])
 	if err != nil {
 		t.Fatal(err)
 	}

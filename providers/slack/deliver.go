@@ -47,7 +47,7 @@ func (e *statusError) Is(target error) bool {
 // up to maxAttempts times. It logs what it gives up on and reports
 // whether ctx interrupted it (d is then not delivered).
 func (n *Notifier) deliver(ctx context.Context, d delivery) (interrupted bool) {
-	log := n.log.With("webhook", d.hook.name, "event", d.event, "app", d.app, "env", d.env)
+	log := n.log.With("webhook", d.hook.name, "event", d.event, "source", d.source, "app", d.app, "env", d.env)
 	for attempt := 1; ; attempt++ {
 		err := n.post(ctx, d)
 		switch {

@@ -75,23 +75,25 @@ type text struct {
 func mrkdwn(s string) *text { return &text{Type: "mrkdwn", Text: s} }
 
 // headline returns the one-line summary of an event, e.g.
-// ":rotating_light: checkout production rolled back abc1234: check canary
-// 5xx rate failed: value 12.5".
+// ":rotating_light: shop/checkout production rolled back abc1234: check
+// canary 5xx rate failed: value 12.5". The application is named by its
+// source and name, as two sources may have applications of the same name.
 func headline(ev config.Event, e reconcile.Event) string {
 	r := e.Rollout
 	rev := reconcile.ShortRevision(r.Revision)
+	app := r.AppID().String()
 	var s string
 	switch ev {
 	case config.EventStarted:
-		s = fmt.Sprintf(":rocket: %s %s started rolling out %s", r.App, r.Env, rev)
+		s = fmt.Sprintf(":rocket: %s %s started rolling out %s", app, r.Env, rev)
 	case config.EventWaiting:
-		s = fmt.Sprintf(":hourglass_flowing_sand: %s %s waits for approval of %s", r.App, r.Env, rev)
+		s = fmt.Sprintf(":hourglass_flowing_sand: %s %s waits for approval of %s", app, r.Env, rev)
 	case config.EventSucceeded:
-		s = fmt.Sprintf(":white_check_mark: %s %s deployed %s", r.App, r.Env, rev)
+		s = fmt.Sprintf(":white_check_mark: %s %s deployed %s", app, r.Env, rev)
 	case config.EventFailed:
-		s = fmt.Sprintf(":x: %s %s failed to deploy %s", r.App, r.Env, rev)
+		s = fmt.Sprintf(":x: %s %s failed to deploy %s", app, r.Env, rev)
 	case config.EventRolledBack:
-		s = fmt.Sprintf(":rotating_light: %s %s rolled back %s", r.App, r.Env, rev)
+		s = fmt.Sprintf(":rotating_light: %s %s rolled back %s", app, r.Env, rev)
 	}
 	if reason := oneLine(e.Message); reason != "" {
 		s += ": " + reason
@@ -123,8 +125,11 @@ func render(ev config.Event, e reconcile.Event, link string) payload {
 			mrkdwn("*State*\n" + stateLabel[ev]),
 		}},
 	}}
+	if r.Source != "" {
+		p.Blocks[1].Fields = append(p.Blocks[1].Fields, mrkdwn("*Source*\n"+escape(r.Source)))
+	}
 	if link != "" {
-		p.Blocks = append(p.Blocks, block{Type: "section", Text: mrkdwn("<" + escape(link) + "|View " + escape(r.App) + ">")})
+		p.Blocks = append(p.Blocks, block{Type: "section", Text: mrkdwn("<" + escape(link) + "|View " + escape(r.AppID().String()) + ">")})
 	}
 	return p
 }

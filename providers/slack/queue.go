@@ -6,8 +6,8 @@ import "sync"
 type delivery struct {
 	hook *hook
 	body []byte
-	// event, app and env describe the message in logs.
-	event, app, env string
+	// event, source, app and env describe the message in logs.
+	event, source, app, env string
 }
 
 // queue is a bounded FIFO of deliveries that never blocks its producer:

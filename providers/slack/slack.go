@@ -49,9 +49,10 @@ type Options struct {
 	// Logger receives delivery failures and dropped messages; discarded
 	// when nil.
 	Logger *slog.Logger
-	// Link returns the address where people see an application (the
-	// agent's UI); messages have no link when nil or when it returns "".
-	Link func(app string) string
+	// Link returns the address where people see an application, by its
+	// source and name (the agent's UI); messages have no link when nil or
+	// when it returns "".
+	Link func(app reconcile.AppID) string
 	// Clock waits between attempts; the system clock when nil.
 	Clock Clock
 	// QueueSize bounds the messages waiting for delivery; DefaultQueueSize
@@ -84,7 +85,7 @@ type Notifier struct {
 	hooks       []*hook
 	client      *http.Client
 	log         *slog.Logger
-	link        func(string) string
+	link        func(reconcile.AppID) string
 	clock       Clock
 	maxAttempts int
 	q           *queue
@@ -153,21 +154,21 @@ func (n *Notifier) Notify(e reconcile.Event) {
 	}
 	var link string
 	if n.link != nil {
-		link = n.link(e.Rollout.App)
+		link = n.link(e.Rollout.AppID())
 	}
 	body, err := json.Marshal(render(ev, e, link))
 	if err != nil {
-		n.log.Error("cannot encode notification", "event", string(ev), "app", e.Rollout.App, "err", err)
+		n.log.Error("cannot encode notification", "event", string(ev), "source", e.Rollout.Source, "app", e.Rollout.App, "err", err)
 		return
 	}
 	for _, h := range n.hooks {
 		if !h.wants(ev) {
 			continue
 		}
-		d := delivery{hook: h, body: body, event: string(ev), app: e.Rollout.App, env: e.Rollout.Env}
+		d := delivery{hook: h, body: body, event: string(ev), source: e.Rollout.Source, app: e.Rollout.App, env: e.Rollout.Env}
 		if old := n.q.push(d); old != nil {
 			n.log.Warn("notification queue full: dropped the oldest notification",
-				"webhook", old.hook.name, "event", old.event, "app", old.app, "env", old.env)
+				"webhook", old.hook.name, "event", old.event, "source", old.source, "app", old.app, "env", old.env)
 		}
 	}
 }

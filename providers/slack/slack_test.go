@@ -171,7 +171,7 @@ var started = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 // rollout is a canary rollout of checkout to production with one change.
 func rollout() *reconcile.Rollout {
-	return &reconcile.Rollout{ID: "checkout/production/abc1234def", App: "checkout", Env: "production", Revision: "abc1234def5678",
+	return &reconcile.Rollout{ID: "shop/checkout/production/abc1234def", Source: "shop", App: "checkout", Env: "production", Revision: "abc1234def5678",
 		Plan:    reconcile.EnvPlan{Name: "production", Strategy: "canary", Changes: []reconcile.Change{{Target: "web", Resource: "ECS service web"}}},
 		Started: started, State: reconcile.RolloutRunning}
 }
@@ -191,20 +191,22 @@ func TestEachEventKindSendsOneMessage(t *testing.T) {
 		state string
 	}{
 		{reconcile.Event{Kind: reconcile.EventStarted, Rollout: rollout(), Message: "rolling out 1 change(s) with canary"},
-			":rocket: checkout production started rolling out abc1234: rolling out 1 change(s) with canary", "running"},
+			":rocket: shop/checkout production started rolling out abc1234: rolling out 1 change(s) with canary", "running"},
 		{reconcile.Event{Kind: reconcile.EventWaiting, Rollout: rollout(), Step: approval, Message: "waiting for 1 approving review"},
-			":hourglass_flowing_sand: checkout production waits for approval of abc1234: waiting for 1 approving review", "waiting for approval"},
+			":hourglass_flowing_sand: shop/checkout production waits for approval of abc1234: waiting for 1 approving review", "waiting for approval"},
 		{reconcile.Event{Kind: reconcile.EventSucceeded, Rollout: rollout()},
-			":white_check_mark: checkout production deployed abc1234", "succeeded"},
+			":white_check_mark: shop/checkout production deployed abc1234", "succeeded"},
 		{reconcile.Event{Kind: reconcile.EventFailed, Rollout: rollout(), Message: "check canary 5xx rate failed:\nvalue 12.5 > 1"},
-			":x: checkout production failed to deploy abc1234: check canary 5xx rate failed: value 12.5 &gt; 1", "failed"},
+			":x: shop/checkout production failed to deploy abc1234: check canary 5xx rate failed: value 12.5 &gt; 1", "failed"},
 		{reconcile.Event{Kind: reconcile.EventRolledBack, Rollout: rollout(), Message: "check canary 5xx rate failed: value 12.5"},
-			":rotating_light: checkout production rolled back abc1234: check canary 5xx rate failed: value 12.5", "rolled back"},
+			":rotating_light: shop/checkout production rolled back abc1234: check canary 5xx rate failed: value 12.5", "rolled back"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.event.Kind.String(), func(t *testing.T) {
 			rcv := newReceiver(t)
-			e := newNotifier(t, Options{Link: func(app string) string { return "https://jibe.example.com/apps/" + app }}, webhook(t, "ops", rcv.url()))
+			e := newNotifier(t, Options{Link: func(app reconcile.AppID) string {
+				return "https://jibe.example.com/apps/" + app.Source + "/" + app.Name
+			}}, webhook(t, "ops", rcv.url()))
 			e.n.Notify(tt.event)
 			e.flush(t)
 			got := rcv.messages()
@@ -215,16 +217,16 @@ func TestEachEventKindSendsOneMessage(t *testing.T) {
 			if p.Text != tt.want {
 				t.Errorf("text:\n got %q\nwant %q", p.Text, tt.want)
 			}
-			if len(p.Blocks) != 3 || p.Blocks[0].Text.Text != tt.want || len(p.Blocks[1].Fields) != 4 {
+			if len(p.Blocks) != 3 || p.Blocks[0].Text.Text != tt.want || len(p.Blocks[1].Fields) != 5 {
 				t.Fatalf("blocks: %+v", p.Blocks)
 			}
-			wantFields := []string{"*App*\ncheckout", "*Environment*\nproduction", "*Revision*\n`abc1234`", "*State*\n" + tt.state}
+			wantFields := []string{"*App*\ncheckout", "*Environment*\nproduction", "*Revision*\n`abc1234`", "*State*\n" + tt.state, "*Source*\nshop"}
 			for i, f := range p.Blocks[1].Fields {
 				if f.Type != "mrkdwn" || f.Text != wantFields[i] {
 					t.Errorf("field %d: got %+v, want mrkdwn %q", i, f, wantFields[i])
 				}
 			}
-			if link := p.Blocks[2].Text.Text; link != "<https://jibe.example.com/apps/checkout|View checkout>" {
+			if link := p.Blocks[2].Text.Text; link != "<https://jibe.example.com/apps/shop/checkout|View shop/checkout>" {
 				t.Errorf("link block %q", link)
 			}
 		})
@@ -257,9 +259,9 @@ func TestOnlyNotableEventsAreSentOnce(t *testing.T) {
 	e.n.Notify(reconcile.Event{Kind: reconcile.EventWaiting, Rollout: second, Step: approval, Message: "gate 2"})
 	e.flush(t)
 	want := []string{
-		":hourglass_flowing_sand: checkout production waits for approval of abc1234: gate 1",
-		":x: checkout production failed to deploy abc1234: broken",
-		":hourglass_flowing_sand: checkout production waits for approval of abc1234: gate 2",
+		":hourglass_flowing_sand: shop/checkout production waits for approval of abc1234: gate 1",
+		":x: shop/checkout production failed to deploy abc1234: broken",
+		":hourglass_flowing_sand: shop/checkout production waits for approval of abc1234: gate 2",
 	}
 	if got := rcv.texts(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

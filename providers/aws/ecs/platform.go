@@ -181,5 +181,5 @@ func New(c *Clients, opts Options) *Platform {
 
 // logger returns the logger with the deployment's attributes.
 func (p *Platform) logger(d *reconcile.Deployment, step string) *slog.Logger {
-	return p.log.With("app", d.App, "env", d.Env, "revision", d.Revision, "target", d.Target.Name, "step", step)
+	return p.log.With("source", d.Source, "app", d.App, "env", d.Env, "revision", d.Revision, "target", d.Target.Name, "step", step)
 }
