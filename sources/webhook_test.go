@@ -20,6 +20,10 @@ import (
 
 const hookSecret = "hook-s3cret-value"
 
+// testMaxBody is the body limit of the test webhooks, smaller than the
+// default so that the oversized delivery stays quick to send.
+const testMaxBody = 1 << 20
+
 // syncBuffer is a log sink safe for concurrent writes.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -64,7 +68,7 @@ func startWebhookWith(t *testing.T, trigger Triggerer, clock Clock) *hookHarness
 		t.Fatal(err)
 	}
 	wh, err := NewWebhook(WebhookOptions{
-		Secret: secret, Trigger: trigger, Clock: clock,
+		Secret: secret, Trigger: trigger, Clock: clock, MaxBodyBytes: testMaxBody,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		OnHint: func(hint Hint) { h.mu.Lock(); h.hints = append(h.hints, hint); h.mu.Unlock() },
 	})
@@ -166,7 +170,7 @@ func TestWebhookRejectsBadDeliveries(t *testing.T) {
 		}
 		return m
 	}
-	big := append(append([]byte(`{"ref":"refs/heads/main","pad":"`), bytes.Repeat([]byte("x"), DefaultMaxWebhookBody)...), `"}`...)
+	big := append(append([]byte(`{"ref":"refs/heads/main","pad":"`), bytes.Repeat([]byte("x"), testMaxBody)...), `"}`...)
 	tests := []struct {
 		name    string
 		body    []byte
