@@ -94,6 +94,7 @@ var ruleCases = []struct {
 	{"secret reference with both env and file", []patch{{"{env: JIBE_WEBHOOK_SECRET}", "{env: JIBE_WEBHOOK_SECRET, file: /s}"}}},
 	{"secret reference with bad variable name", []patch{{"{env: JIBE_WEBHOOK_SECRET}", "{env: JIBE-WEBHOOK}"}}},
 	{"bad listen address", []patch{{`listen: ":8080"`, `listen: "8080"`}}},
+	{"bad server limits", []patch{{`listen: ":8080"`, `listen: ":8080"` + "\n  readTimeout: 0s\n  maxConcurrentWebhooks: -1"}}},
 	{"bad external URL", []patch{{"externalURL: https://jibe.example.com", "externalURL: jibe.example.com"}}},
 	{"duplicate source", []patch{{"name: web-platform", "name: payments"}}},
 	{"invalid source name", []patch{{"name: web-platform", "name: Web Platform"}}},

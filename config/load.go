@@ -30,6 +30,17 @@ const (
 	DefaultTokenUsername         = "x-access-token"
 )
 
+// The defaults of the HTTP server's limits (Server).
+const (
+	DefaultReadHeaderTimeout     = 5 * time.Second
+	DefaultReadTimeout           = 10 * time.Second
+	DefaultWriteTimeout          = 30 * time.Second
+	DefaultIdleTimeout           = time.Minute
+	DefaultMaxConnections        = 4096
+	DefaultMaxConcurrentWebhooks = 4
+	DefaultMaxWebhookBodyBytes   = 25 << 20
+)
+
 // Load reads, defaults and validates the configuration file at path.
 // Relative paths in it are made absolute against the file's folder. The
 // error, when not nil, is a strictyaml.ErrorList with every problem.
@@ -64,9 +75,7 @@ func SetDefaults(c *Config) {
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir
 	}
-	if c.Server.Listen == "" {
-		c.Server.Listen = DefaultListen
-	}
+	defaultServer(&c.Server)
 	for i := range c.Sources {
 		if g := c.Sources[i].Git; g != nil {
 			defaultGit(g)
@@ -93,6 +102,32 @@ func SetDefaults(c *Config) {
 	}
 	if c.Log.Format == "" {
 		c.Log.Format = DefaultLogFormat
+	}
+}
+
+func defaultServer(s *Server) {
+	if s.Listen == "" {
+		s.Listen = DefaultListen
+	}
+	defaultDuration(&s.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	defaultDuration(&s.ReadTimeout, DefaultReadTimeout)
+	defaultDuration(&s.WriteTimeout, DefaultWriteTimeout)
+	defaultDuration(&s.IdleTimeout, DefaultIdleTimeout)
+	if s.MaxConnections == 0 {
+		s.MaxConnections = DefaultMaxConnections
+	}
+	if s.MaxConcurrentWebhooks == 0 {
+		s.MaxConcurrentWebhooks = DefaultMaxConcurrentWebhooks
+	}
+	if s.MaxWebhookBodyBytes == 0 {
+		s.MaxWebhookBodyBytes = DefaultMaxWebhookBodyBytes
+	}
+}
+
+// defaultDuration sets *d to def when it is unset.
+func defaultDuration(d **Duration, def time.Duration) {
+	if *d == nil {
+		*d = &Duration{Duration: def}
 	}
 }
 

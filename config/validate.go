@@ -86,6 +86,18 @@ func (v *validator) server(s *Server) {
 	if s.ExternalURL != "" {
 		v.httpURL("server.externalURL", s.ExternalURL)
 	}
+	for field, d := range map[string]*Duration{"readHeaderTimeout": s.ReadHeaderTimeout, "readTimeout": s.ReadTimeout,
+		"writeTimeout": s.WriteTimeout, "idleTimeout": s.IdleTimeout} {
+		if d.Duration <= 0 {
+			v.errorf("server."+field, "must be more than 0: without a bound, a slow client holds its connection for ever")
+		}
+	}
+	for field, n := range map[string]int64{"maxConnections": int64(s.MaxConnections),
+		"maxConcurrentWebhooks": int64(s.MaxConcurrentWebhooks), "maxWebhookBodyBytes": s.MaxWebhookBodyBytes} {
+		if n < 1 {
+			v.errorf("server."+field, "must be at least 1")
+		}
+	}
 }
 
 func (v *validator) accounts(accounts []AWSAccount) map[string]bool {

@@ -20,7 +20,7 @@ import (
 // Defaults of WebhookOptions.
 const (
 	// DefaultMaxWebhookBody is GitHub's own cap on a delivery's payload.
-	DefaultMaxWebhookBody = 25 << 20
+	DefaultMaxWebhookBody = config.DefaultMaxWebhookBodyBytes
 	DefaultReplayWindow   = 24 * time.Hour
 	// maxRemembered bounds the replay cache: a delivery takes up to two
 	// entries (its ID and its body's digest), about 100 bytes each.
