@@ -62,6 +62,31 @@ type Server struct {
 	// WebhookSecret verifies GitHub webhook deliveries (X-Hub-Signature-256).
 	// Without it, webhooks are refused and Jibe relies on polling.
 	WebhookSecret *SecretRef `json:"webhookSecret,omitempty"`
+	// ReadHeaderTimeout bounds the time a client may take to send a
+	// request's headers. Default 5s.
+	ReadHeaderTimeout *Duration `json:"readHeaderTimeout,omitempty"`
+	// ReadTimeout bounds the time a client may take to send a whole
+	// request, body included, however steadily it sends. GitHub itself
+	// gives up on a delivery after 10s. Default 10s.
+	ReadTimeout *Duration `json:"readTimeout,omitempty"`
+	// WriteTimeout bounds the time from the end of a request's headers to
+	// the end of its response, so that a client that does not read its
+	// answer is disconnected. Default 30s.
+	WriteTimeout *Duration `json:"writeTimeout,omitempty"`
+	// IdleTimeout closes keep-alive connections that stay idle this long.
+	// Default 1m.
+	IdleTimeout *Duration `json:"idleTimeout,omitempty"`
+	// MaxConnections bounds the connections open at once; further ones
+	// wait in the kernel's queue until one closes. Default 4096.
+	MaxConnections int `json:"maxConnections,omitempty"`
+	// MaxConcurrentWebhooks bounds the webhook deliveries handled at once;
+	// further ones are answered 503 with Retry-After, without their bodies
+	// being read. Default 4.
+	MaxConcurrentWebhooks int `json:"maxConcurrentWebhooks,omitempty"`
+	// MaxWebhookBodyBytes bounds a webhook delivery's body, in bytes;
+	// larger ones are answered 413. Other routes take no body. Default
+	// 26214400 (25 MiB, GitHub's own cap on payloads).
+	MaxWebhookBodyBytes int64 `json:"maxWebhookBodyBytes,omitempty"`
 }
 
 // Source is a repository (or, for local development, a folder) of

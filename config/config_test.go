@@ -94,6 +94,7 @@ var ruleCases = []struct {
 	{"secret reference with both env and file", []patch{{"{env: JIBE_WEBHOOK_SECRET}", "{env: JIBE_WEBHOOK_SECRET, file: /s}"}}},
 	{"secret reference with bad variable name", []patch{{"{env: JIBE_WEBHOOK_SECRET}", "{env: JIBE-WEBHOOK}"}}},
 	{"bad listen address", []patch{{`listen: ":8080"`, `listen: "8080"`}}},
+	{"bad server limits", []patch{{`listen: ":8080"`, `listen: ":8080"` + "\n  readTimeout: 0s\n  maxConcurrentWebhooks: -1"}}},
 	{"bad external URL", []patch{{"externalURL: https://jibe.example.com", "externalURL: jibe.example.com"}}},
 	{"duplicate source", []patch{{"name: web-platform", "name: payments"}}},
 	{"invalid source name", []patch{{"name: web-platform", "name: Web Platform"}}},
@@ -327,5 +328,103 @@ func checkGolden(t *testing.T, path, got string) {
 	}
 	if string(want) != got {
 		t.Errorf("%s differs (run go test ./config -update and review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// leakedToken is a credential written where it does not belong; no error
+// may contain it.
+const leakedToken = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
+
+// Secret references whose name is a credential pasted by mistake are
+// refused without the credential being shown, naming the field and its
+// position.
+func TestSecretRefNamesThatLookLikeCredentials(t *testing.T) {
+	base := strings.Replace(minimalConfig, "WEBHOOK", "{env: JIBE_WEBHOOK_SECRET}", 1)
+	tests := []struct {
+		name, ref, field string
+	}{
+		{"GitHub token as variable", "{env: " + leakedToken + "}", "agent.yaml:4:48: server.webhookSecret.env: the value looks like a credential, not a variable name: put the token in an environment variable or file and name that here"},
+		{"GitHub token as file", "{file: " + leakedToken + "}", "agent.yaml:4:49: server.webhookSecret.file: the value looks like a credential, not a file path: put the token in an environment variable or file and name that here"},
+		{"token in a folder", "{file: secrets/" + leakedToken + "}", "server.webhookSecret.file: the value looks like a credential, not a file path"},
+		{"AWS key as variable", "{env: AKIAIOSFODNN7EXAMPLE}", "server.webhookSecret.env: the value looks like a credential"},
+		{"hex secret as variable", "{env: a3f9a1b2c4d5e6f708192a3b4c5d6e7f8}", "server.webhookSecret.env: the value looks like a credential"},
+		{"Slack URL as file", "{file: 'https://hooks.slack.com/services/T0/B0/" + leakedToken + "'}", "server.webhookSecret.file: the value looks like a credential"},
+		{"PEM as variable", "{env: '-----BEGIN PRIVATE KEY----- " + leakedToken + "'}", "server.webhookSecret.env: the value looks like a credential"},
+		{"not a variable name", "{env: 'my token " + leakedToken + "'}", "server.webhookSecret.env: the value looks like a credential"},
+		{"token as a key", "{" + leakedToken + "}", "server.webhookSecret: unknown field"},
+	}
+	for _, tt := range tests {
+		src := strings.Replace(base, "{env: JIBE_WEBHOOK_SECRET}", tt.ref, 1)
+		_, err := config.Parse("agent.yaml", []byte(src))
+		if err == nil {
+			t.Errorf("%s: accepted", tt.name)
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, leakedToken) || strings.Contains(msg, "AKIAIOSFODNN7EXAMPLE") ||
+			strings.Contains(msg, "a3f9a1b2c4d5e6f708192a3b4c5d6e7f8") || !strings.Contains(msg, tt.field) {
+			t.Errorf("%s: error %q\nwant it to contain %q and no credential", tt.name, msg, tt.field)
+		}
+	}
+}
+
+const minimalConfig = `apiVersion: jibe.dev/v1alpha1
+kind: AgentConfig
+stateDir: state
+server: {listen: ":8080", webhookSecret: WEBHOOK}
+sources:
+  - name: local
+    dir: {path: apps}
+    allow: {accounts: [dev]}
+aws:
+  accounts:
+    - {name: dev, region: eu-west-1}
+`
+
+// No configuration error quotes a value written in the file: a secret
+// pasted anywhere, even as the whole file, is never echoed.
+func TestConfigErrorsNeverEchoValues(t *testing.T) {
+	base := strings.Replace(minimalConfig, "WEBHOOK", "{env: JIBE_WEBHOOK_SECRET}", 1)
+	tests := []struct{ name, src string }{
+		{"bare value", leakedToken + "\n"},
+		{"bare quoted value", `"` + leakedToken + `"` + "\n"},
+		{"list of values", "- " + leakedToken + "\n"},
+		{"top-level key", leakedToken + ": x\n"},
+		{"enum", strings.Replace(base, "kind: AgentConfig", "kind: "+leakedToken, 1)},
+		{"wrong type for a list", strings.Replace(base, "accounts: [dev]", "accounts: "+leakedToken, 1)},
+		{"wrong type for a mapping", strings.Replace(base, "dir: {path: apps}", "dir: "+leakedToken, 1)},
+		{"integer", base + "reconcile: {maxConcurrentRollouts: " + leakedToken + "}\n"},
+		{"boolean", base + "kubernetes: {clusters: [{name: k, inCluster: " + leakedToken + "}]}\n"},
+		{"duration", base + "reconcile: {driftInterval: " + leakedToken + "}\n"},
+		{"log level", base + "log: {level: " + leakedToken + "}\n"},
+		{"listen address", strings.Replace(base, `":8080"`, leakedToken, 1)},
+		{"external URL", strings.Replace(base, `listen: ":8080"`, "externalURL: "+leakedToken, 1)},
+		{"name", strings.Replace(base, "name: local", "name: "+leakedToken, 1)},
+		{"unknown account", strings.Replace(base, "accounts: [dev]", "accounts: ["+leakedToken+"]", 1)},
+		{"region", strings.Replace(base, "region: eu-west-1", "region: "+leakedToken, 1)},
+		{"account ID", strings.Replace(base, "region: eu-west-1", "region: eu-west-1, accountID: "+leakedToken, 1)},
+		{"role ARN", strings.Replace(base, "region: eu-west-1", "region: eu-west-1, roleARN: "+leakedToken, 1)},
+		{"role ARN in another account", strings.Replace(base, "region: eu-west-1", "region: eu-west-1, accountID: '222222222222', roleARN: 'arn:aws:iam::111111111111:role/"+leakedToken+"'", 1)},
+		{"Git URL", strings.Replace(base, "dir: {path: apps}", "git: {url: "+leakedToken+"}", 1)},
+		{"Git URL with credentials", strings.Replace(base, "dir: {path: apps}", "git: {url: 'ftp://x:"+leakedToken+"@host/r'}", 1)},
+		{"branch", strings.Replace(base, "dir: {path: apps}", "git: {url: 'https://h/r.git', branch: '"+leakedToken+"..x'}", 1)},
+		{"repository", strings.Replace(base, "dir: {path: apps}", "git: {url: 'https://h/r.git', repository: "+leakedToken+"}", 1)},
+		{"application glob", strings.Replace(base, "dir: {path: apps}", "dir: {path: apps}\n    applications: ['../"+leakedToken+"']", 1)},
+		{"namespace glob", strings.Replace(base, "allow: {accounts: [dev]}", "allow: {accounts: [dev], clusters: [k], namespaces: ['a/"+leakedToken+"']}", 1) + "kubernetes: {clusters: [{name: k, inCluster: true}]}\n"},
+		{"status context", base + "github: {token: {env: T}, statusContext: " + leakedToken + "}\n"},
+		{"GitHub API URL", base + "github: {token: {env: T}, apiURL: " + leakedToken + "}\n"},
+		{"notification event", base + "notifications: {slack: [{name: s, url: {env: S}, events: [" + leakedToken + "]}]}\n"},
+		{"Prometheus URL", base + "prometheus: [{name: p, url: " + leakedToken + "}]\n"},
+		{"duplicate key", base + leakedToken + ": 1\n" + leakedToken + ": 2\n"},
+		{"merge key", base + "log: {<<: " + leakedToken + "}\n"},
+	}
+	for _, tt := range tests {
+		_, err := config.Parse("agent.yaml", []byte(tt.src))
+		if err == nil {
+			t.Errorf("%s: accepted", tt.name)
+			continue
+		}
+		if strings.Contains(err.Error(), leakedToken) || strings.Contains(err.Error(), leakedToken[4:]) {
+			t.Errorf("%s: the error echoes the value:\n%v", tt.name, err)
+		}
 	}
 }

@@ -5,8 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/jibe-dev/jibe/internal/credential"
 	"github.com/jibe-dev/jibe/internal/strictyaml"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -30,6 +36,17 @@ const (
 	DefaultTokenUsername         = "x-access-token"
 )
 
+// The defaults of the HTTP server's limits (Server).
+const (
+	DefaultReadHeaderTimeout     = 5 * time.Second
+	DefaultReadTimeout           = 10 * time.Second
+	DefaultWriteTimeout          = 30 * time.Second
+	DefaultIdleTimeout           = time.Minute
+	DefaultMaxConnections        = 4096
+	DefaultMaxConcurrentWebhooks = 4
+	DefaultMaxWebhookBodyBytes   = 25 << 20
+)
+
 // Load reads, defaults and validates the configuration file at path.
 // Relative paths in it are made absolute against the file's folder. The
 // error, when not nil, is a strictyaml.ErrorList with every problem.
@@ -43,20 +60,71 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse is Load for a file already read. path names the file in messages
-// and anchors relative paths.
+// and anchors relative paths. No message quotes a value written in the
+// file, which may be a secret written by mistake: problems name the field
+// and its position instead.
 func Parse(path string, data []byte) (*Config, error) {
-	var c Config
-	doc, errs := strictyaml.Decode(path, data, &c)
-	if len(errs) > 0 {
-		return nil, errs.Err()
+	root, perr := strictyaml.Parse(path, data)
+	if perr != nil {
+		return nil, strictyaml.ErrorList{perr}
 	}
-	SetDefaults(&c)
-	if errs := validate(doc, &c); len(errs) > 0 {
-		return nil, errs.Err()
+	var c Config
+	doc, errs := strictyaml.DecodeNodeWith(path, root, &c, strictyaml.Options{HideValues: true})
+	if len(errs) == 0 {
+		SetDefaults(&c)
+		errs = validate(doc, &c)
+	}
+	if len(errs) > 0 {
+		return nil, withoutValues(errs, root).Err()
 	}
 	dir, _ := filepath.Abs(filepath.Dir(path))
 	c.makeAbsolute(dir)
 	return &c, nil
+}
+
+// withoutValues replaces the values of the document that could be secrets
+// (long ones, or ones that look like credentials) by "the value" where a
+// message quotes them: a safety net under messages that already name
+// fields rather than quote values. Short values are left alone, as they
+// may also be words of the messages, such as field names.
+func withoutValues(errs strictyaml.ErrorList, root *yaml.Node) strictyaml.ErrorList {
+	values, keys := scalars(root)
+	var quoted []string
+	for v := range values {
+		if !keys[v] && (len(v) >= minHiddenLen || credential.Looks(v)) {
+			quoted = append(quoted, strconv.Quote(v))
+		}
+	}
+	// The longest first, so that no value is replaced inside a longer one.
+	slices.SortFunc(quoted, func(a, b string) int { return len(b) - len(a) })
+	for _, e := range errs {
+		for _, q := range quoted {
+			e.Message = strings.ReplaceAll(e.Message, q, "the value")
+		}
+	}
+	return errs
+}
+
+// minHiddenLen is the length from which withoutValues hides any value.
+const minHiddenLen = 16
+
+// scalars returns the values and the keys of the mappings under n.
+func scalars(n *yaml.Node) (values, keys map[string]bool) {
+	values, keys = map[string]bool{}, map[string]bool{}
+	var walk func(n *yaml.Node, isKey bool)
+	walk = func(n *yaml.Node, isKey bool) {
+		switch {
+		case n.Kind == yaml.ScalarNode && isKey:
+			keys[n.Value] = true
+		case n.Kind == yaml.ScalarNode && n.Value != "":
+			values[n.Value] = true
+		}
+		for i, c := range n.Content {
+			walk(c, n.Kind == yaml.MappingNode && i%2 == 0)
+		}
+	}
+	walk(n, false)
+	return values, keys
 }
 
 // SetDefaults fills every unset field that has a default.
@@ -64,9 +132,7 @@ func SetDefaults(c *Config) {
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir
 	}
-	if c.Server.Listen == "" {
-		c.Server.Listen = DefaultListen
-	}
+	defaultServer(&c.Server)
 	for i := range c.Sources {
 		if g := c.Sources[i].Git; g != nil {
 			defaultGit(g)
@@ -93,6 +159,32 @@ func SetDefaults(c *Config) {
 	}
 	if c.Log.Format == "" {
 		c.Log.Format = DefaultLogFormat
+	}
+}
+
+func defaultServer(s *Server) {
+	if s.Listen == "" {
+		s.Listen = DefaultListen
+	}
+	defaultDuration(&s.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	defaultDuration(&s.ReadTimeout, DefaultReadTimeout)
+	defaultDuration(&s.WriteTimeout, DefaultWriteTimeout)
+	defaultDuration(&s.IdleTimeout, DefaultIdleTimeout)
+	if s.MaxConnections == 0 {
+		s.MaxConnections = DefaultMaxConnections
+	}
+	if s.MaxConcurrentWebhooks == 0 {
+		s.MaxConcurrentWebhooks = DefaultMaxConcurrentWebhooks
+	}
+	if s.MaxWebhookBodyBytes == 0 {
+		s.MaxWebhookBodyBytes = DefaultMaxWebhookBodyBytes
+	}
+}
+
+// defaultDuration sets *d to def when it is unset.
+func defaultDuration(d **Duration, def time.Duration) {
+	if *d == nil {
+		*d = &Duration{Duration: def}
 	}
 }
 

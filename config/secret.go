@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jibe-dev/jibe/internal/credential"
 	"github.com/jibe-dev/jibe/internal/strictyaml"
 )
 
@@ -54,6 +55,31 @@ func (r SecretRef) Resolve() (Secret, error) {
 		return Secret{}, fmt.Errorf("secret file %s is empty", r.File)
 	}
 	return Secret{v}, nil
+}
+
+// The problems of a reference's names. They never quote the name: a name
+// that looks like a credential may be one.
+const (
+	msgEnvLooksLikeCredential  = "the value looks like a credential, not a variable name: put the token in an environment variable or file and name that here"
+	msgFileLooksLikeCredential = "the value looks like a credential, not a file path: put the token in an environment variable or file and name that here"
+	msgNotEnvName              = "the value is not an environment variable name: use letters, digits and _, not starting with a digit"
+)
+
+// problem returns what is wrong with the reference written at field: the
+// field to report (field itself, or its env or file) and the message, or
+// "" when nothing is.
+func (r *SecretRef) problem(field string) (string, string) {
+	switch {
+	case (r.Env == "") == (r.File == ""):
+		return field, "set exactly one of env and file"
+	case r.Env != "" && credential.Looks(r.Env):
+		return field + ".env", msgEnvLooksLikeCredential
+	case r.Env != "" && !envVarRE.MatchString(r.Env):
+		return field + ".env", msgNotEnvName
+	case r.File != "" && credential.LooksInPath(r.File):
+		return field + ".file", msgFileLooksLikeCredential
+	}
+	return field, ""
 }
 
 // resolvePath makes a relative File absolute against dir.

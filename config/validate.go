@@ -39,6 +39,8 @@ func (v *validator) errorf(field, format string, args ...any) {
 }
 
 // validate checks what the decoder cannot. c has its defaults set.
+// Messages name the field (the Error carries its path and position) and
+// never quote its value, which may be a secret written by mistake.
 func validate(doc *strictyaml.Document, c *Config) strictyaml.ErrorList {
 	v := &validator{doc: doc}
 	v.server(&c.Server)
@@ -57,7 +59,7 @@ func validate(doc *strictyaml.Document, c *Config) strictyaml.ErrorList {
 		v.errorf("reconcile.maxConcurrentRollouts", "must be at least 1")
 	}
 	if d := c.Reconcile.DriftInterval.Duration; d < MinPollInterval {
-		v.errorf("reconcile.driftInterval", "%s is too short; use at least %s", d, MinPollInterval)
+		v.errorf("reconcile.driftInterval", "the value is too short; use at least %s", MinPollInterval)
 	}
 	for _, r := range c.secretRefs() {
 		v.secretRef(r.field, r.ref)
@@ -67,14 +69,14 @@ func validate(doc *strictyaml.Document, c *Config) strictyaml.ErrorList {
 
 func (v *validator) name(field, name string) {
 	if name != "" && !nameRE.MatchString(name) {
-		v.errorf(field, "%q is not a valid name: use lowercase letters, digits and '-', starting and ending with a letter or digit", name)
+		v.errorf(field, "the value is not a valid name: use lowercase letters, digits and '-', starting and ending with a letter or digit")
 	}
 }
 
 // unique reports a name already in seen, and adds it.
 func (v *validator) unique(field, what, name string, seen map[string]bool) {
 	if seen[name] {
-		v.errorf(field, "%s name %q is used twice", what, name)
+		v.errorf(field, "another %s has the same name; give each %s its own", what, what)
 	}
 	seen[name] = true
 }
@@ -82,16 +84,28 @@ func (v *validator) unique(field, what, name string, seen map[string]bool) {
 func (v *validator) httpURL(field, raw string) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		v.errorf(field, "%q is not an http:// or https:// URL", raw)
+		v.errorf(field, "the value is not an http:// or https:// URL")
 	}
 }
 
 func (v *validator) server(s *Server) {
 	if _, _, err := net.SplitHostPort(s.Listen); err != nil {
-		v.errorf("server.listen", "%q is not a listen address such as :8080 or 127.0.0.1:8080", s.Listen)
+		v.errorf("server.listen", "the value is not a listen address such as :8080 or 127.0.0.1:8080")
 	}
 	if s.ExternalURL != "" {
 		v.httpURL("server.externalURL", s.ExternalURL)
+	}
+	for field, d := range map[string]*Duration{"readHeaderTimeout": s.ReadHeaderTimeout, "readTimeout": s.ReadTimeout,
+		"writeTimeout": s.WriteTimeout, "idleTimeout": s.IdleTimeout} {
+		if d.Duration <= 0 {
+			v.errorf("server."+field, "must be more than 0: without a bound, a slow client holds its connection for ever")
+		}
+	}
+	for field, n := range map[string]int64{"maxConnections": int64(s.MaxConnections),
+		"maxConcurrentWebhooks": int64(s.MaxConcurrentWebhooks), "maxWebhookBodyBytes": s.MaxWebhookBodyBytes} {
+		if n < 1 {
+			v.errorf("server."+field, "must be at least 1")
+		}
 	}
 }
 
@@ -102,16 +116,16 @@ func (v *validator) accounts(accounts []AWSAccount) map[string]bool {
 		v.name(f+".name", a.Name)
 		v.unique(f+".name", "account", a.Name, seen)
 		if a.AccountID != "" && !accountRE.MatchString(a.AccountID) {
-			v.errorf(f+".accountID", "%q is not a 12-digit AWS account ID; quote it so YAML keeps leading zeros", a.AccountID)
+			v.errorf(f+".accountID", "the value is not a 12-digit AWS account ID; quote it so YAML keeps leading zeros")
 		}
 		if !regionRE.MatchString(a.Region) {
-			v.errorf(f+".region", "%q is not an AWS region such as eu-west-1", a.Region)
+			v.errorf(f+".region", "the value is not an AWS region such as eu-west-1")
 		}
 		if a.RoleARN != "" && !roleARNRE.MatchString(a.RoleARN) {
-			v.errorf(f+".roleARN", "%q is not an IAM role ARN such as arn:aws:iam::123456789012:role/jibe-deployer", a.RoleARN)
+			v.errorf(f+".roleARN", "the value is not an IAM role ARN such as arn:aws:iam::123456789012:role/jibe-deployer")
 		}
 		if roleARNRE.MatchString(a.RoleARN) && accountRE.MatchString(a.AccountID) && !strings.Contains(a.RoleARN, "::"+a.AccountID+":") {
-			v.errorf(f+".roleARN", "role %s is not in account %s; a role of another account would deploy there instead", a.RoleARN, a.AccountID)
+			v.errorf(f+".roleARN", "the role is not in the account of %s.accountID; a role of another account would deploy there instead", f)
 		}
 		if a.Endpoint != "" {
 			v.httpURL(f+".endpoint", a.Endpoint)
@@ -130,7 +144,7 @@ func (v *validator) clusters(clusters []Cluster, accounts map[string]bool) map[s
 			v.errorf(f, "set exactly one of kubeconfig, inCluster and eks")
 		}
 		if c.EKS != nil && !accounts[c.EKS.Account] {
-			v.errorf(f+".eks.account", "account %q is not defined under aws.accounts", c.EKS.Account)
+			v.errorf(f+".eks.account", "the value names no account defined under aws.accounts")
 		}
 	}
 	return seen
@@ -161,7 +175,7 @@ func (v *validator) sources(sources []Source, accounts, clusters map[string]bool
 		}
 		for j, g := range s.Applications {
 			if _, err := path.Match(g, ""); err != nil || path.IsAbs(g) || strings.HasPrefix(path.Clean(g), "..") {
-				v.errorf(fmt.Sprintf("%s.applications[%d]", f, j), "%q is not a glob of folders relative to the repository root, such as apps/*", g)
+				v.errorf(fmt.Sprintf("%s.applications[%d]", f, j), "the value is not a glob of folders relative to the repository root, such as apps/*")
 			}
 		}
 		v.tenancy(f+".allow", &s.Allow, accounts, clusters)
@@ -174,16 +188,16 @@ func (v *validator) git(field string, g *GitSource) {
 	switch {
 	case ssh:
 	case err != nil || u.Host == "" && u.Scheme != "file" || !slices.Contains([]string{"https", "http", "file"}, u.Scheme):
-		v.errorf(field+".url", "%q is not a Git URL: use https://host/org/repo.git, ssh://git@host/org/repo.git or git@host:org/repo.git", g.URL)
+		v.errorf(field+".url", "the value is not a Git URL: use https://host/org/repo.git, ssh://git@host/org/repo.git or git@host:org/repo.git")
 	}
 	if branchBadRE.MatchString(g.Branch) {
-		v.errorf(field+".branch", "%q is not a branch name (write the branch itself, without refs/heads/)", g.Branch)
+		v.errorf(field+".branch", "the value is not a branch name (write the branch itself, without refs/heads/)")
 	}
 	if d := g.PollInterval.Duration; d < MinPollInterval {
-		v.errorf(field+".pollInterval", "%s is too short: use at least %s (webhooks make polling instant anyway)", d, MinPollInterval)
+		v.errorf(field+".pollInterval", "the value is too short: use at least %s (webhooks make polling instant anyway)", MinPollInterval)
 	}
 	if g.Repository != "" && !repoRE.MatchString(g.Repository) {
-		v.errorf(field+".repository", "%q is not owner/name", g.Repository)
+		v.errorf(field+".repository", "the value is not owner/name")
 	}
 	if g.Auth != nil {
 		v.gitAuth(field+".auth", g.Auth, ssh)
@@ -214,12 +228,12 @@ func (v *validator) gitAuth(field string, a *GitAuth, ssh bool) {
 func (v *validator) tenancy(field string, t *Tenancy, accounts, clusters map[string]bool) {
 	for j, a := range t.Accounts {
 		if !accounts[a] {
-			v.errorf(fmt.Sprintf("%s.accounts[%d]", field, j), "account %q is not defined under aws.accounts", a)
+			v.errorf(fmt.Sprintf("%s.accounts[%d]", field, j), "the value names no account defined under aws.accounts")
 		}
 	}
 	for j, c := range t.Clusters {
 		if !clusters[c] {
-			v.errorf(fmt.Sprintf("%s.clusters[%d]", field, j), "cluster %q is not defined under kubernetes.clusters", c)
+			v.errorf(fmt.Sprintf("%s.clusters[%d]", field, j), "the value names no cluster defined under kubernetes.clusters")
 		}
 	}
 	if len(t.Clusters) > 0 && len(t.Namespaces) == 0 {
@@ -227,7 +241,7 @@ func (v *validator) tenancy(field string, t *Tenancy, accounts, clusters map[str
 	}
 	for j, ns := range t.Namespaces {
 		if _, err := path.Match(ns, ""); err != nil || strings.Contains(ns, "/") {
-			v.errorf(fmt.Sprintf("%s.namespaces[%d]", field, j), "%q is not a namespace or namespace glob such as team-a-*", ns)
+			v.errorf(fmt.Sprintf("%s.namespaces[%d]", field, j), "the value is not a namespace or namespace glob such as team-a-*")
 		}
 	}
 	if len(t.ClusterScoped) > 0 && len(t.Clusters) == 0 {
@@ -272,7 +286,7 @@ func (v *validator) github(gh *GitHub) {
 	}
 	v.httpURL("github.apiURL", gh.APIURL)
 	if !strings.Contains(gh.StatusContext, "{app}") || !strings.Contains(gh.StatusContext, "{env}") {
-		v.errorf("github.statusContext", "%q must contain {app} and {env}, so that each application and environment has its own status", gh.StatusContext)
+		v.errorf("github.statusContext", "the value must contain {app} and {env}, so that each application and environment has its own status")
 	}
 }
 
@@ -283,7 +297,7 @@ func (v *validator) notifications(n *Notifications) {
 		v.unique(f+".name", "webhook", s.Name, seen)
 		for j, e := range s.Events {
 			if !slices.Contains(Events, e) {
-				v.errorf(fmt.Sprintf("%s.events[%d]", f, j), "%q is not an event; use %s", e, eventList())
+				v.errorf(fmt.Sprintf("%s.events[%d]", f, j), "the value is not an event; use %s", eventList())
 			}
 		}
 	}
@@ -307,10 +321,7 @@ func (v *validator) prometheus(servers []PrometheusServer) {
 }
 
 func (v *validator) secretRef(field string, r *SecretRef) {
-	switch {
-	case (r.Env == "") == (r.File == ""):
-		v.errorf(field, "set exactly one of env and file")
-	case r.Env != "" && !envVarRE.MatchString(r.Env):
-		v.errorf(field+".env", "%q is not an environment variable name", r.Env)
+	if f, msg := r.problem(field); msg != "" {
+		v.errorf(f, "%s", msg)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -18,9 +19,12 @@ import (
 
 // Defaults of WebhookOptions.
 const (
-	DefaultMaxWebhookBody = 1 << 20
+	// DefaultMaxWebhookBody is GitHub's own cap on a delivery's payload.
+	DefaultMaxWebhookBody = config.DefaultMaxWebhookBodyBytes
 	DefaultReplayWindow   = 24 * time.Hour
-	maxRememberedIDs      = 10000
+	// maxRemembered bounds the replay cache: a delivery takes up to two
+	// entries (its ID and its body's digest), about 100 bytes each.
+	maxRemembered = 20000
 )
 
 // Triggerer starts an immediate poll of a repository: Git implements it.
@@ -43,8 +47,8 @@ type WebhookOptions struct {
 	OnHint func(Hint)
 	// MaxBodyBytes bounds a delivery's body. Default DefaultMaxWebhookBody.
 	MaxBodyBytes int64
-	// ReplayWindow is how long delivery IDs are remembered to refuse
-	// replays. Default DefaultReplayWindow.
+	// ReplayWindow is how long delivery IDs and the digests of signed
+	// bodies are remembered to refuse replays. Default DefaultReplayWindow.
 	ReplayWindow time.Duration
 	// Clock dates delivery IDs. Default the wall clock.
 	Clock Clock
@@ -62,13 +66,16 @@ type WebhookOptions struct {
 //     polls the repository), 200 to GitHub's ping;
 //   - 401 Unauthorized without a signature (or token);
 //   - 403 Forbidden when the signature does not match;
-//   - 409 Conflict for a delivery ID seen within the replay window;
+//   - 408 Request Timeout when the body does not arrive in time (the
+//     server's read timeout);
+//   - 409 Conflict for a delivery ID, or a signed body, seen within the
+//     replay window;
 //   - 413 Request Entity Too Large above MaxBodyBytes;
 //   - 400 Bad Request for a body that is not the expected JSON;
 //   - 405 Method Not Allowed for anything but POST.
 type Webhook struct {
 	opts WebhookOptions
-	seen replayCache
+	seen *replayCache
 }
 
 // NewWebhook returns a Webhook, or an error when the secret or the
@@ -91,7 +98,7 @@ func NewWebhook(opts WebhookOptions) (*Webhook, error) {
 	if opts.OnHint == nil {
 		opts.OnHint = func(Hint) {}
 	}
-	return &Webhook{opts: opts, seen: replayCache{ids: map[string]time.Time{}}}, nil
+	return &Webhook{opts: opts, seen: newReplayCache(maxRemembered)}, nil
 }
 
 // GitHub returns the handler of GitHub deliveries (push, pull_request,
@@ -142,26 +149,53 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, id, endpoint s
 		h.reject(w, d, http.StatusMethodNotAllowed, "method "+r.Method)
 		return d, false
 	}
+	body, status, reason := h.readBody(w, r)
+	if status == 0 {
+		d.body = body
+		status, reason = h.authenticate(r, body, endpoint == "generic")
+	}
+	if status == 0 && !h.seen.add(replayKeys(r, id, body), h.opts.Clock.Now(), h.opts.ReplayWindow) {
+		status, reason = http.StatusConflict, "delivery ID or signed body already received (replay)"
+	}
+	if status != 0 {
+		h.reject(w, d, status, reason)
+		return d, false
+	}
+	return d, true
+}
+
+// readBody reads a delivery's body, at most MaxBodyBytes. It returns 0
+// when the body was read, else the status to answer and why.
+func (h *Webhook) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, string) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.MaxBodyBytes))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		h.reject(w, d, http.StatusRequestEntityTooLarge, "body larger than the limit")
-		return d, false
+		return nil, http.StatusRequestEntityTooLarge, "body larger than the limit"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, http.StatusRequestTimeout, "the body did not arrive within the server's read timeout"
 	case err != nil:
-		h.reject(w, d, http.StatusBadRequest, "reading the body failed")
-		return d, false
+		return nil, http.StatusBadRequest, "reading the body failed"
 	}
-	d.body = body
-	if status, reason := h.authenticate(r, body, endpoint == "generic"); status != 0 {
-		h.reject(w, d, status, reason)
-		return d, false
+	return body, 0, ""
+}
+
+// replayKeys are what identifies an authenticated delivery for replay
+// protection: its delivery ID, when it has one, and the digest of its body
+// when the body is signed. The ID is not signed, so an eavesdropper could
+// change or drop it; the signed body cannot change without the secret. A
+// body authenticated by the X-Jibe-Token header is not signed: whoever
+// holds the token can write any body, so repeating one proves nothing.
+func replayKeys(r *http.Request, id string, body []byte) []string {
+	var keys []string
+	if id != "" {
+		keys = append(keys, "delivery:"+id)
 	}
-	if id != "" && !h.seen.add(id, h.opts.Clock.Now(), h.opts.ReplayWindow) {
-		h.reject(w, d, http.StatusConflict, "delivery already received (replay)")
-		return d, false
+	if r.Header.Get("X-Hub-Signature-256") != "" {
+		sum := sha256.Sum256(body)
+		keys = append(keys, "body:"+hex.EncodeToString(sum[:]))
 	}
-	return d, true
+	return keys
 }
 
 // authenticate checks the body's signature (or, when allowed, the token
@@ -270,25 +304,50 @@ func (h *Webhook) trigger(w http.ResponseWriter, d delivery, repo, branch string
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// replayCache remembers delivery IDs for a while.
+// replayCache remembers delivery IDs and body digests for a while, in
+// bounded memory: entries older than the window are forgotten, and at
+// capacity the oldest go first.
 type replayCache struct {
 	mu    sync.Mutex
-	ids   map[string]time.Time
+	max   int
+	seen  map[string]time.Time
 	order []string
 }
 
-// add records id at now and reports whether it is new within window.
-func (c *replayCache) add(id string, now time.Time, window time.Duration) bool {
+func newReplayCache(max int) *replayCache {
+	return &replayCache{max: max, seen: map[string]time.Time{}}
+}
+
+// add records keys at now and reports whether none of them was seen
+// within window. Nothing is recorded when one was.
+func (c *replayCache) add(keys []string, now time.Time, window time.Duration) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for len(c.order) > 0 && (len(c.order) >= maxRememberedIDs || now.Sub(c.ids[c.order[0]]) > window) {
-		delete(c.ids, c.order[0])
+	c.evict(func() bool { return now.Sub(c.seen[c.order[0]]) > window })
+	for _, k := range keys {
+		if _, dup := c.seen[k]; dup {
+			return false
+		}
+	}
+	c.evict(func() bool { return len(c.order)+len(keys) > c.max })
+	for _, k := range keys {
+		c.seen[k] = now
+		c.order = append(c.order, k)
+	}
+	return true
+}
+
+// evict forgets the oldest entries while old says so.
+func (c *replayCache) evict(old func() bool) {
+	for len(c.order) > 0 && old() {
+		delete(c.seen, c.order[0])
 		c.order = c.order[1:]
 	}
-	if _, dup := c.ids[id]; dup {
-		return false
-	}
-	c.ids[id] = now
-	c.order = append(c.order, id)
-	return true
+}
+
+// len returns the number of entries remembered.
+func (c *replayCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.seen)
 }

@@ -12,12 +12,17 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
 )
 
 const hookSecret = "hook-s3cret-value"
+
+// testMaxBody is the body limit of the test webhooks, smaller than the
+// default so that the oversized delivery stays quick to send.
+const testMaxBody = 1 << 20
 
 // syncBuffer is a log sink safe for concurrent writes.
 type syncBuffer struct {
@@ -52,13 +57,18 @@ func (h *hookHarness) Hints() []Hint {
 
 // startWebhook serves a Webhook for trigger at /github and /generic.
 func startWebhook(t *testing.T, trigger Triggerer) *hookHarness {
+	return startWebhookWith(t, trigger, newFakeClock())
+}
+
+// startWebhookWith is startWebhook on a clock the test advances.
+func startWebhookWith(t *testing.T, trigger Triggerer, clock Clock) *hookHarness {
 	h := &hookHarness{logs: &syncBuffer{}}
 	secret, err := secretFile(t, hookSecret).Resolve()
 	if err != nil {
 		t.Fatal(err)
 	}
 	wh, err := NewWebhook(WebhookOptions{
-		Secret: secret, Trigger: trigger, Clock: newFakeClock(),
+		Secret: secret, Trigger: trigger, Clock: clock, MaxBodyBytes: testMaxBody,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		OnHint: func(hint Hint) { h.mu.Lock(); h.hints = append(h.hints, hint); h.mu.Unlock() },
 	})
@@ -160,7 +170,7 @@ func TestWebhookRejectsBadDeliveries(t *testing.T) {
 		}
 		return m
 	}
-	big := append(append([]byte(`{"ref":"refs/heads/main","pad":"`), bytes.Repeat([]byte("x"), DefaultMaxWebhookBody)...), `"}`...)
+	big := append(append([]byte(`{"ref":"refs/heads/main","pad":"`), bytes.Repeat([]byte("x"), testMaxBody)...), `"}`...)
 	tests := []struct {
 		name    string
 		body    []byte
@@ -284,5 +294,91 @@ func TestTriggersWhilePendingAreMerged(t *testing.T) {
 	// First poll: ls-remote + fetch's own advertisement; triggered poll: ls-remote.
 	if infoRefs != 3 {
 		t.Fatalf("%d info/refs requests, want 3 (two polls)", infoRefs)
+	}
+}
+
+// A signed body is accepted once: posted again with a new delivery ID or
+// with none, it is a replay and refused like a repeated ID. Another body
+// is accepted, and the same body is accepted again once the replay window
+// has passed.
+func TestWebhookRefusesReplayedBodies(t *testing.T) {
+	trig := &countingTrigger{}
+	clock := newFakeClock()
+	h := startWebhookWith(t, trig, clock)
+	gh := githubemu.Start(t, githubemu.Options{})
+	if err := gh.AddRepo("acme/app"); err != nil {
+		t.Fatal(err)
+	}
+	gh.AddWebhook("acme/app", h.srv.URL+"/github", hookSecret, githubemu.EventPush)
+	if err := gh.Push(t.Context(), "acme/app", githubemu.Push{Branch: "main", After: strings.Repeat("a", 40), Pusher: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	sent := gh.Deliveries()
+	if len(sent) != 1 || sent[0].Status != http.StatusAccepted {
+		t.Fatalf("deliveries = %+v, want one answered 202", sent)
+	}
+	// What an eavesdropper captured: the signed body and its signature.
+	body := sent[0].Payload
+	replay := func(id string) map[string]string {
+		m := map[string]string{"X-GitHub-Event": "push", "X-Hub-Signature-256": sign(body)}
+		if id != "" {
+			m["X-GitHub-Delivery"] = id
+		}
+		return m
+	}
+	other := []byte(`{"ref":"refs/heads/main","after":"b","repository":{"full_name":"acme/app"}}`)
+	tests := []struct {
+		name    string
+		body    []byte
+		headers map[string]string
+		want    int
+	}{
+		{"same body, same ID", body, replay(sent[0].ID), http.StatusConflict},
+		{"same body, new ID", body, replay("new-id"), http.StatusConflict},
+		{"same body, no ID", body, replay(""), http.StatusConflict},
+		{"other body, new ID", other, map[string]string{"X-GitHub-Event": "push", "X-GitHub-Delivery": "o1", "X-Hub-Signature-256": sign(other)}, http.StatusAccepted},
+	}
+	for _, tt := range tests {
+		if got := h.post(t, "/github", tt.body, tt.headers); got != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	generic := []byte(`{"repository":"acme/app","branch":"main","commit":"c1"}`)
+	for i, want := range []int{http.StatusAccepted, http.StatusConflict} {
+		if got := h.post(t, "/generic", generic, map[string]string{"X-Hub-Signature-256": sign(generic)}); got != want {
+			t.Errorf("generic signed body, post %d: status %d, want %d", i+1, got, want)
+		}
+	}
+	if n := len(trig.Calls()); n != 3 {
+		t.Errorf("%d triggers, want 3 (the first push, the other body, the first generic post)", n)
+	}
+	clock.Advance(DefaultReplayWindow + time.Second)
+	if got := h.post(t, "/github", body, replay("later")); got != http.StatusAccepted {
+		t.Errorf("same body after the replay window: status %d, want 202", got)
+	}
+}
+
+// The replay cache forgets entries older than the window and holds at
+// most its capacity, oldest first out.
+func TestReplayCacheIsBounded(t *testing.T) {
+	c := newReplayCache(3)
+	t0 := time.Unix(0, 0)
+	window := time.Minute
+	for i, key := range []string{"a", "b", "c"} {
+		if !c.add([]string{key}, t0.Add(time.Duration(i)*time.Second), window) {
+			t.Fatalf("%s refused", key)
+		}
+	}
+	if c.add([]string{"x", "b"}, t0.Add(3*time.Second), window) {
+		t.Error("a delivery with one known key was accepted")
+	}
+	if !c.add([]string{"d"}, t0.Add(4*time.Second), window) || c.len() != 3 {
+		t.Errorf("after a fourth key: %d entries, want 3", c.len())
+	}
+	if !c.add([]string{"a"}, t0.Add(5*time.Second), window) {
+		t.Error("the oldest key was not evicted at capacity")
+	}
+	if !c.add([]string{"e"}, t0.Add(2*time.Minute), window) || c.len() != 1 {
+		t.Errorf("after the window: %d entries, want 1", c.len())
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -185,7 +184,8 @@ func (w *wiring) webhook(cfg *config.Config, log *slog.Logger) error {
 	// Pull request and review events reach the agent, built next; the
 	// server that receives them starts after it.
 	onHint := func(h sources.Hint) { w.agent.Hint(h) }
-	hook, err := sources.NewWebhook(sources.WebhookOptions{Secret: secret, Trigger: w.git, OnHint: onHint, Logger: log})
+	hook, err := sources.NewWebhook(sources.WebhookOptions{Secret: secret, Trigger: w.git, OnHint: onHint,
+		MaxBodyBytes: cfg.Server.MaxWebhookBodyBytes, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -312,13 +312,12 @@ func eksClients(cfg *config.Config) kubernetes.AWSClients {
 // run serves HTTP and runs the agent, the reporter and the configuration
 // watch until ctx is done, then shuts down in order.
 func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *slog.Logger) error {
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	srv, err := agent.NewServer(cfg.Server.Listen, w.agent.Handler(w.webhooks), agent.LimitsOf(cfg.Server))
 	if err != nil {
-		return fmt.Errorf("server.listen: %w", err)
+		return err
 	}
-	srv := &http.Server{Handler: w.agent.Handler(w.webhooks), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("the HTTP server stopped", "err", err)
 		}
 	}()
@@ -337,7 +336,7 @@ func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *
 		}
 	}()
 	go w.watchConfig(ctx, path, log)
-	log.Info("agent started", "listen", ln.Addr().String(), "sources", len(cfg.Sources), "state_dir", cfg.StateDir)
+	log.Info("agent started", "listen", srv.Addr().String(), "sources", len(cfg.Sources), "state_dir", cfg.StateDir)
 	err = w.agent.Run(ctx)
 	<-notifierDone
 	w.shutdown(srv, reporterDone, log)
@@ -345,7 +344,7 @@ func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *
 }
 
 // shutdown stops the server, then posts the statuses still queued.
-func (w *wiring) shutdown(srv *http.Server, reporterDone <-chan struct{}, log *slog.Logger) {
+func (w *wiring) shutdown(srv *agent.Server, reporterDone <-chan struct{}, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	_ = srv.Shutdown(ctx)

@@ -53,7 +53,13 @@ log: {format: text}
 func TestAgentCommand(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	writeFile(t, filepath.Join(dir, "agent.yaml"), strings.Replace(dirAgentConfig, "ADDR", addr, 1))
+	// Secrets in force never reach the log, even at debug level.
+	const hookSecret = "agent-command-webhook-secret-value"
+	t.Setenv("JIBE_TEST_WEBHOOK_SECRET", hookSecret)
+	cfg := strings.Replace(dirAgentConfig, `server: {listen: "ADDR"}`,
+		`server: {listen: "ADDR", webhookSecret: {env: JIBE_TEST_WEBHOOK_SECRET}}`, 1)
+	cfg = strings.Replace(cfg, "log: {format: text}", "log: {format: text, level: debug}", 1)
+	writeFile(t, filepath.Join(dir, "agent.yaml"), strings.Replace(cfg, "ADDR", addr, 1))
 	writeFile(t, filepath.Join(dir, "apps/hello/jibe.yaml"), `apiVersion: jibe.dev/v1alpha1
 kind: Application
 metadata: {name: hello}
@@ -101,6 +107,9 @@ spec:
 	if _, err := os.Stat(filepath.Join(dir, "state/journal.db")); err != nil {
 		t.Errorf("no journal under the state directory: %v", err)
 	}
+	if strings.Contains(stderr.String(), hookSecret) {
+		t.Errorf("the log reveals the webhook secret:\n%s", stderr.String())
+	}
 }
 
 func TestAgentCommandErrors(t *testing.T) {
@@ -143,6 +152,38 @@ func TestPlanCommandErrors(t *testing.T) {
 		code, _, errOut := jibe(t, tt.args...)
 		if code != tt.code || !strings.Contains(errOut, tt.want) {
 			t.Errorf("jibe %v: exit %d, stderr %q; want exit %d with %q", tt.args, code, errOut, tt.code, tt.want)
+		}
+	}
+}
+
+// ghToken is a GitHub token pasted where a name belongs.
+const ghToken = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
+
+// A token pasted as the name of a variable or file, or as the whole
+// configuration file, is refused without being printed: not by `jibe
+// agent`, not by `jibe validate`.
+func TestAgentNeverEchoesPastedSecrets(t *testing.T) {
+	dir := t.TempDir()
+	base := strings.Replace(dirAgentConfig, "ADDR", "127.0.0.1:0", 1)
+	tests := []struct {
+		name, content, want string
+	}{
+		{"token as variable name", base + "github: {token: {env: " + ghToken + "}}\n",
+			"agent.yaml:13:23: github.token.env: the value looks like a credential, not a variable name: put the token in an environment variable or file and name that here"},
+		{"token as file name", base + "github: {token: {file: " + ghToken + "}}\n",
+			"agent.yaml:13:24: github.token.file: the value looks like a credential, not a file path: put the token in an environment variable or file and name that here"},
+		{"token as the whole file", ghToken + "\n", "agent.yaml:1:1: expected a mapping, got a string"},
+	}
+	for _, tt := range tests {
+		file := filepath.Join(dir, tt.name, "agent.yaml")
+		writeFile(t, file, tt.content)
+		code, _, errOut := jibe(t, "agent", "--config", file)
+		if code != exitUsage || strings.Contains(errOut, ghToken) || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%s: jibe agent: exit %d, stderr:\n%s\nwant exit %d, %q and no token", tt.name, code, errOut, exitUsage, tt.want)
+		}
+		code, out, errOut := jibe(t, "validate", file)
+		if code == exitOK || strings.Contains(out+errOut, ghToken) {
+			t.Errorf("%s: jibe validate: exit %d, output:\n%s%s", tt.name, code, out, errOut)
 		}
 	}
 }

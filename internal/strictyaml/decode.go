@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/jibe-dev/jibe/internal/credential"
 )
 
 // maxNodes bounds the nodes one document may expand to, aliases included,
@@ -106,6 +108,17 @@ func syntaxError(file string, err error) *Error {
 	return &Error{File: file, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }
 
+// Options tune a decode.
+type Options struct {
+	// HideValues keeps the scalars written in the file out of messages,
+	// for files where a secret may be written by mistake, such as the
+	// agent configuration: a problem names the field and its position,
+	// and says what kind of value it found ("got a string"), never the
+	// value. Mapping keys are shown unless they look like credentials
+	// (internal/credential).
+	HideValues bool
+}
+
 // Decode parses data as one YAML document and decodes it into v, which must
 // be a non-nil pointer. It returns the document's positions and every
 // problem found; v holds whatever could be decoded even when there are
@@ -122,7 +135,12 @@ func Decode(file string, data []byte, v any) (*Document, ErrorList) {
 // pointer. Callers use it to decode a tree after rewriting scalar values,
 // keeping the original positions.
 func DecodeNode(file string, root *yaml.Node, v any) (*Document, ErrorList) {
-	d := &decoder{doc: &Document{File: file, pos: map[string]Pos{}}, budget: maxNodes}
+	return DecodeNodeWith(file, root, v, Options{})
+}
+
+// DecodeNodeWith is DecodeNode with options.
+func DecodeNodeWith(file string, root *yaml.Node, v any, opts Options) (*Document, ErrorList) {
+	d := &decoder{doc: &Document{File: file, pos: map[string]Pos{}}, budget: maxNodes, hide: opts.HideValues}
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		panic("strictyaml: DecodeNode needs a non-nil pointer")
@@ -136,6 +154,8 @@ type decoder struct {
 	errs   ErrorList
 	budget int
 	depth  int
+	// hide keeps written values out of messages (Options.HideValues).
+	hide bool
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -220,18 +240,18 @@ func textUnmarshaler(v reflect.Value) (encoding.TextUnmarshaler, bool) {
 
 func (d *decoder) text(n *yaml.Node, u encoding.TextUnmarshaler, path string) {
 	if n.Kind != yaml.ScalarNode {
-		d.errorf(n, path, "expected a string, got %s", kindName(n))
+		d.errorf(n, path, "expected a string, got %s", d.kindName(n))
 		return
 	}
 	if err := u.UnmarshalText([]byte(n.Value)); err != nil {
-		d.errorf(n, path, "%v", err)
+		d.errorf(n, path, "%s", d.withoutValue(err.Error(), n.Value))
 	}
 }
 
 func (d *decoder) anyValue(n *yaml.Node, v reflect.Value, path string) {
 	var x any
 	if err := n.Decode(&x); err != nil {
-		d.errorf(n, path, "cannot decode value: %v", err)
+		d.errorf(n, path, "cannot decode value: %s", d.withoutValue(err.Error(), n.Value))
 		return
 	}
 	if x != nil {
@@ -241,7 +261,7 @@ func (d *decoder) anyValue(n *yaml.Node, v reflect.Value, path string) {
 
 func (d *decoder) sliceValue(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, path, "expected a list, got %s", kindName(n))
+		d.errorf(n, path, "expected a list, got %s", d.kindName(n))
 		return
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -312,14 +332,22 @@ func (d *decoder) checkEnum(n *yaml.Node, v reflect.Value, enum []string, path s
 	if len(enum) == 0 || v.Kind() != reflect.String || v.String() == "" || slices.Contains(enum, v.String()) {
 		return
 	}
-	msg := fmt.Sprintf("%q is not allowed; use one of %s", v.String(), quoteList(enum))
+	value := fmt.Sprintf("%q", v.String())
+	if d.hide {
+		value = "the value"
+	}
+	msg := fmt.Sprintf("%s is not allowed; use one of %s", value, quoteList(enum))
 	if s := suggest(v.String(), enum); s != "" {
-		msg = fmt.Sprintf("%q is not allowed; did you mean %q? (one of %s)", v.String(), s, quoteList(enum))
+		msg = fmt.Sprintf("%s is not allowed; did you mean %q? (one of %s)", value, s, quoteList(enum))
 	}
 	d.errorf(n, path, "%s", msg)
 }
 
 func (d *decoder) unknownField(key *yaml.Node, t reflect.Type, info *structInfo, path, name string) {
+	if d.hiddenKey(name) {
+		d.errorf(key, path, "unknown field (its name is not shown because it looks like a credential); valid fields are %s", quoteList(info.names))
+		return
+	}
 	msg := fmt.Sprintf("unknown field %q", name)
 	if h, ok := reflect.New(t).Interface().(UnknownFieldHinter); ok {
 		if hint := h.UnknownFieldHint(name); hint != "" {
@@ -342,7 +370,7 @@ type pair struct{ key, value *yaml.Node }
 // explicit keys are reported.
 func (d *decoder) pairs(n *yaml.Node, path string) ([]pair, bool) {
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, "expected a mapping, got %s", kindName(n))
+		d.errorf(n, path, "expected a mapping, got %s", d.kindName(n))
 		return nil, false
 	}
 	var out, merged []pair
@@ -350,7 +378,7 @@ func (d *decoder) pairs(n *yaml.Node, path string) ([]pair, bool) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
-			d.errorf(k, path, "mapping keys must be strings, got %s", kindName(k))
+			d.errorf(k, path, "mapping keys must be strings, got %s", d.kindName(k))
 			continue
 		}
 		if k.Tag == "!!merge" {
@@ -358,7 +386,7 @@ func (d *decoder) pairs(n *yaml.Node, path string) ([]pair, bool) {
 			continue
 		}
 		if prev, dup := first[k.Value]; dup {
-			d.errorf(k, JoinField(path, k.Value), "duplicate key %q (first set at line %d)", k.Value, prev.Line)
+			d.duplicateKey(k, prev, path)
 			continue
 		}
 		first[k.Value] = k
@@ -393,13 +421,13 @@ func (d *decoder) mergePairs(n *yaml.Node, path string) []pair {
 		}
 		return out
 	}
-	d.errorf(n, path, "a merge key (<<) takes a mapping or a list of mappings, got %s", kindName(n))
+	d.errorf(n, path, "a merge key (<<) takes a mapping or a list of mappings, got %s", d.kindName(n))
 	return nil
 }
 
 func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.ScalarNode {
-		d.errorf(n, path, "expected %s, got %s", goKindName(v.Kind()), kindName(n))
+		d.errorf(n, path, "expected %s, got %s", goKindName(v.Kind()), d.kindName(n))
 		return
 	}
 	switch v.Kind() {
@@ -410,21 +438,21 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		i, err := strconv.ParseInt(n.Value, 10, v.Type().Bits())
 		if err != nil {
-			d.errorf(n, path, "expected an integer, got %q", n.Value)
+			d.errorf(n, path, "expected an integer, got %s", d.shown(n))
 			return
 		}
 		v.SetInt(i)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		u, err := strconv.ParseUint(n.Value, 10, v.Type().Bits())
 		if err != nil {
-			d.errorf(n, path, "expected a non-negative integer, got %q", n.Value)
+			d.errorf(n, path, "expected a non-negative integer, got %s", d.shown(n))
 			return
 		}
 		v.SetUint(u)
 	case reflect.Float32, reflect.Float64:
 		f, err := strconv.ParseFloat(n.Value, v.Type().Bits())
 		if err != nil {
-			d.errorf(n, path, "expected a number, got %q", n.Value)
+			d.errorf(n, path, "expected a number, got %s", d.shown(n))
 			return
 		}
 		v.SetFloat(f)
@@ -440,11 +468,13 @@ func (d *decoder) boolValue(n *yaml.Node, v reflect.Value, path string) {
 	case "false", "False", "FALSE":
 		v.SetBool(false)
 	default:
-		d.errorf(n, path, "expected true or false, got %q", n.Value)
+		d.errorf(n, path, "expected true or false, got %s", d.shown(n))
 	}
 }
 
-func kindName(n *yaml.Node) string {
+// kindName describes n for messages: its kind, or for a scalar its value
+// (its type when values are hidden).
+func (d *decoder) kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -453,9 +483,54 @@ func kindName(n *yaml.Node) string {
 	case yaml.AliasNode:
 		return "an alias"
 	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
+		return d.shown(n)
 	}
 	return "a document"
+}
+
+// shown is how a scalar appears in messages: quoted, or when values are
+// hidden, by its type.
+func (d *decoder) shown(n *yaml.Node) string {
+	if !d.hide {
+		return fmt.Sprintf("%q", n.Value)
+	}
+	switch n.ShortTag() {
+	case "!!int", "!!float":
+		return "a number"
+	case "!!bool":
+		return "a boolean"
+	case "!!null":
+		return "nothing"
+	}
+	return "a string"
+}
+
+// withoutValue removes value from msg when values are hidden: its quoted
+// form, and the message itself when the value still appears in it.
+func (d *decoder) withoutValue(msg, value string) string {
+	if !d.hide || value == "" {
+		return msg
+	}
+	msg = strings.ReplaceAll(msg, " "+strconv.Quote(value), "")
+	msg = strings.ReplaceAll(msg, strconv.Quote(value), "the value")
+	if strings.Contains(msg, value) {
+		return "the value written here is not valid"
+	}
+	return msg
+}
+
+// hiddenKey reports whether a mapping key must not be shown.
+func (d *decoder) hiddenKey(name string) bool {
+	return d.hide && credential.Looks(name)
+}
+
+// duplicateKey reports a key set twice in a mapping at path.
+func (d *decoder) duplicateKey(k, prev *yaml.Node, path string) {
+	if d.hiddenKey(k.Value) {
+		d.errorf(k, path, "a key is set twice (first at line %d); its name is not shown because it looks like a credential", prev.Line)
+		return
+	}
+	d.errorf(k, JoinField(path, k.Value), "duplicate key %q (first set at line %d)", k.Value, prev.Line)
 }
 
 func goKindName(k reflect.Kind) string {

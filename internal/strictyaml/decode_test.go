@@ -182,3 +182,48 @@ func TestErrorListErr(t *testing.T) {
 		t.Errorf("AsList lost problems")
 	}
 }
+
+// With HideValues, no message quotes a scalar written in the file, nor a
+// key that looks like a credential; the same problems are reported, by
+// field and position.
+func TestDecodeHideValues(t *testing.T) {
+	const secret = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
+	type enumerated struct {
+		Level string `json:"level" jsonschema:"enum=debug,enum=info"`
+	}
+	tests := []struct {
+		name, src string
+		v         any
+		want      string
+	}{
+		{"bare value", secret, &sample{}, "f.yaml:1:1: expected a mapping, got a string"},
+		{"bare number", "12345678901234567890", &sample{}, "f.yaml:1:1: expected a mapping, got a number"},
+		{"wrong type", "name: " + secret + "\nsteps: " + secret, &sample{}, "f.yaml:2:8: steps: expected a list, got a string"},
+		{"integer", "name: x\ncount: " + secret, &sample{}, "f.yaml:2:8: count: expected an integer, got a string"},
+		{"boolean", "name: x\nenabled: " + secret, &sample{}, "f.yaml:2:10: enabled: expected true or false, got a string"},
+		{"number", "name: x\nratio: " + secret, &sample{}, "f.yaml:2:8: ratio: expected a number, got a string"},
+		{"text", "name: x\nsteps: [{wait: " + secret + "}]", &sample{}, "f.yaml:2:16: steps[0].wait: the value written here is not valid"},
+		{"enum", "level: " + secret, &enumerated{}, `f.yaml:1:8: level: the value is not allowed; use one of "debug", "info"`},
+		{"enum suggestion", "level: inf", &enumerated{}, `f.yaml:1:8: level: the value is not allowed; did you mean "info"? (one of "debug", "info")`},
+		{"credential as key", "name: x\n" + secret + ": 1", &sample{}, "f.yaml:2:1: unknown field (its name is not shown because it looks like a credential)"},
+		{"credential as duplicate key", "level: info\n" + secret + ": 1\n" + secret + ": 2", &enumerated{}, "f.yaml:3:1: a key is set twice (first at line 2); its name is not shown"},
+		{"merge key", "<<: " + secret, &enumerated{}, "f.yaml:1:5: a merge key (<<) takes a mapping or a list of mappings, got a string"},
+		{"mapping key", "? [" + secret + "]\n: 1", &enumerated{}, "f.yaml:1:3: mapping keys must be strings, got a list"},
+	}
+	for _, tt := range tests {
+		root, perr := Parse("f.yaml", []byte(tt.src))
+		if perr != nil {
+			t.Fatalf("%s: %v", tt.name, perr)
+		}
+		_, errs := DecodeNodeWith("f.yaml", root, tt.v, Options{HideValues: true})
+		got := errs.Error()
+		if !strings.Contains(got, tt.want) || strings.Contains(got, secret) || strings.Contains(got, "12345678901234567890") {
+			t.Errorf("%s:\n%s\nwant it to contain %q and no value", tt.name, got, tt.want)
+		}
+	}
+	// Without the option, values are quoted.
+	_, errs := Decode("f.yaml", []byte("name: x\ncount: many"), &sample{})
+	if !strings.Contains(errs.Error(), `expected an integer, got "many"`) {
+		t.Errorf("without HideValues: %v", errs)
+	}
+}
