@@ -18,7 +18,7 @@ func TestFailedRollbackIsSentAfterTheFailure(t *testing.T) {
 	over := *r
 	over.State = reconcile.RolloutFailed
 	first := rollout()
-	first.ID, first.RollingBack, first.State = "checkout/staging/abc1234def", true, reconcile.RolloutFailed
+	first.ID, first.RollingBack, first.State = "shop/checkout/staging/abc1234def", true, reconcile.RolloutFailed
 	first.Env = "staging"
 	for _, ev := range []reconcile.Event{
 		{Kind: reconcile.EventFailed, Rollout: r, Message: "check smoke failed"},
@@ -31,9 +31,9 @@ func TestFailedRollbackIsSentAfterTheFailure(t *testing.T) {
 	}
 	e.flush(t)
 	want := []string{
-		":x: checkout production failed to deploy abc1234: check smoke failed",
-		":x: checkout production failed to deploy abc1234: rollback to 1a2b3c4 failed (not over after 10m0s)",
-		":x: checkout staging failed to deploy abc1234: first deploy removed (nothing to roll back to): check smoke failed; push a fix",
+		":x: shop/checkout production failed to deploy abc1234: check smoke failed",
+		":x: shop/checkout production failed to deploy abc1234: rollback to 1a2b3c4 failed (not over after 10m0s)",
+		":x: shop/checkout staging failed to deploy abc1234: first deploy removed (nothing to roll back to): check smoke failed; push a fix",
 	}
 	if got := rcv.texts(); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
