@@ -228,9 +228,14 @@ func (x *Executor) finish(r *Rollout, state RolloutState, reason string, kind Ev
 	return done, nil
 }
 
-// Supersede ends a running rollout that a newer revision replaces,
-// returning traffic to the stable version first for strategies that shift
-// it, so that nothing is left half-shifted.
+// Supersede ends a running rollout that a newer revision replaces. For
+// strategies that shift traffic, every target the rollout reached that ran
+// a version before it gets all traffic back first (the platform's
+// Rollback), so that nothing is left half-shifted and the newer revision
+// starts against the stable version, as Argo Rollouts aborts a canary for
+// a newer revision. A target the rollout created (a first deploy) is left
+// as it is: there is no traffic to return, and the newer revision applies
+// over it; nothing that runs is deleted.
 func (x *Executor) Supersede(ctx context.Context, r *Rollout, deps []*Deployment, by string) (*Rollout, error) {
 	if r.State.Final() {
 		return r, nil
@@ -238,11 +243,13 @@ func (x *Executor) Supersede(ctx context.Context, r *Rollout, deps []*Deployment
 	if r.Plan.FirstDeploy {
 		deps = atOnce(deps)
 	}
-	if len(deps) > 0 && deps[0].Strategy() != spec.StrategyRolling && r.Next > 0 {
-		for i := len(deps) - 1; i >= 0; i-- {
-			if err := x.platform(deps[i]).Rollback(ctx, deps[i]); err != nil {
-				return r, fmt.Errorf("returning traffic to the stable version of %s before %s starts: %w", deps[i].Target.Name, ShortRevision(by), err)
-			}
+	for _, d := range superseding(r, deps) {
+		p := x.platform(d)
+		if p == nil {
+			return r, Stalled(fmt.Errorf("returning traffic to the stable version of %s: %w", d.Target.Name, errNoPlatform))
+		}
+		if err := p.Rollback(ctx, d); err != nil {
+			return r, fmt.Errorf("returning traffic to the stable version of %s before %s starts: %w", d.Target.Name, ShortRevision(by), err)
 		}
 	}
 	return x.finish(r, RolloutSuperseded, "superseded by "+ShortRevision(by), EventSuperseded)

@@ -126,6 +126,25 @@ func changesOf(changes []Change, target string) (changed, created bool) {
 	return changed, changed && created
 }
 
+// superseding returns the deployments whose traffic superseding r returns
+// to the version that ran before, in reverse order of deployment: with a
+// strategy that shifts traffic, those r reached that ran a version before
+// it, whether its revision is known (restored) or not (the platform returns
+// traffic as far as it can without it). A target r created is left to the
+// newer revision, which applies over it.
+func superseding(r *Rollout, deps []*Deployment) []*Deployment {
+	if len(deps) == 0 || deps[0].Strategy() == spec.StrategyRolling {
+		return nil
+	}
+	var out []*Deployment
+	for _, u := range undos(r, deps) {
+		if u.kind == undoRestore || u.kind == undoUnknown {
+			out = append(out, u.d)
+		}
+	}
+	return out
+}
+
 // restored returns the deployment of d's previous revision, whose health
 // says whether a rollback is over.
 func restored(d *Deployment) *Deployment {
@@ -214,9 +233,11 @@ func (x *Executor) undoOne(ctx context.Context, u undo) error {
 // restoredHealth returns nil once every restored target is healthy, and
 // Waiting meanwhile. A failed health is waited out too, until the
 // rollback's timeout: right after a rollback, a platform may still report
-// the failure of the version rolled back (a Deployment keeps its
+// the failure of the version rolled back. A Deployment keeps its
 // ProgressDeadlineExceeded condition until the restored ReplicaSet
-// progresses).
+// progresses, even once the controller has observed the rollback's
+// generation: the restored pod template's ReplicaSet already exists, and
+// the controller keeps a timed-out condition until it sees progress.
 func (x *Executor) restoredHealth(ctx context.Context, us []undo) error {
 	for _, u := range us {
 		if u.kind != undoRestore {

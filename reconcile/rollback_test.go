@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,6 +76,45 @@ func TestRollbackOutcome(t *testing.T) {
 			}
 			if o := outcome(tc.r, us); o != tc.ending {
 				t.Errorf("outcome =\n%q, want\n%q", o, tc.ending)
+			}
+		})
+	}
+}
+
+// Superseding a rollout that shifts traffic returns it to the version
+// that ran before on the targets the rollout reached that ran one; a
+// target the rollout created (a first deploy) is left for the newer
+// revision to apply over.
+func TestSupersedingReturnsTrafficWhereAVersionRanBefore(t *testing.T) {
+	canary := &spec.Strategy{Canary: &spec.Canary{}}
+	for _, tc := range []struct {
+		name     string
+		r        *Rollout
+		deps     []*Deployment
+		strategy *spec.Strategy
+		want     []string
+	}{
+		{"first deploy of a new target beside a restored one", failedRollout(-1, updateWeb, createAPI),
+			[]*Deployment{dep("web", true, ""), dep("api", false, "")}, canary, []string{"web"}},
+		{"first deploy kept or removed alike", failedRollout(-1, createWeb, createAPI),
+			[]*Deployment{dep("web", false, spec.FirstDeployKeep), dep("api", false, "")}, canary, nil},
+		{"no known previous revision", failedRollout(-1, updateWeb),
+			[]*Deployment{dep("web", false, ""), dep("api", false, "")}, canary, []string{"web"}},
+		{"target not reached", failedRollout(0, updateWeb, updateAPI),
+			[]*Deployment{dep("web", true, ""), dep("api", true, "")}, canary, []string{"web"}},
+		{"rolling", failedRollout(-1, updateWeb, updateAPI),
+			[]*Deployment{dep("web", true, ""), dep("api", true, "")}, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, d := range tc.deps {
+				d.Environment.Strategy = tc.strategy
+			}
+			var got []string
+			for _, d := range superseding(tc.r, tc.deps) {
+				got = append(got, d.Target.Name)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("superseding returns traffic on %v, want %v", got, tc.want)
 			}
 		})
 	}

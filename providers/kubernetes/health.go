@@ -135,11 +135,17 @@ func replicas(u *unstructured.Unstructured) int64 {
 // unset.
 const defaultProgressDeadline = 600 * time.Second
 
-// deploymentHealth follows kubectl rollout status, and fails on
-// ProgressDeadlineExceeded or, since the Deployment controller does not
-// time out a scale-up (a canary's), when the Deployment has been
-// unavailable for longer than its progress deadline.
+// deploymentHealth follows kubectl rollout status: until the Deployment
+// controller has observed the latest generation, the conditions and counts
+// are those of the previous one (a failed rollout's ProgressDeadlineExceeded
+// among them), and the rollout is progressing, never failed. Once observed,
+// it fails on ProgressDeadlineExceeded or, since the Deployment controller
+// does not time out a scale-up (a canary's), when the Deployment has been
+// unavailable and made no progress for longer than its progress deadline.
 func deploymentHealth(u *unstructured.Unstructured, now time.Time) reconcile.Health {
+	if !observed(u) {
+		return progressing("rollout not observed yet")
+	}
 	if c := condition(u, "Progressing"); c != nil && c["reason"] == "ProgressDeadlineExceeded" {
 		return failed("%s", conditionReason(u, "Progressing"))
 	}
@@ -150,8 +156,6 @@ func deploymentHealth(u *unstructured.Unstructured, now time.Time) reconcile.Hea
 	updated, total := integer(u, "status", "updatedReplicas"), integer(u, "status", "replicas")
 	available := integer(u, "status", "availableReplicas")
 	switch {
-	case !observed(u):
-		return progressing("rollout not observed yet")
 	case updated < want:
 		return progressing("%d of %d pods updated", updated, want)
 	case total > updated:
@@ -163,13 +167,20 @@ func deploymentHealth(u *unstructured.Unstructured, now time.Time) reconcile.Hea
 }
 
 // unavailableTooLong fails a Deployment whose Available condition has
-// been False for longer than its progress deadline.
+// been False, and whose Progressing condition has reported no progress
+// (a new ReplicaSet, more pods updated, ready or available), for longer
+// than its progress deadline. The Available condition keeps the time it
+// turned False across rollouts: a rollout that follows an unavailable one
+// gets its own deadline from its first progress.
 func unavailableTooLong(u *unstructured.Unstructured, now time.Time) (reconcile.Health, bool) {
 	c := condition(u, "Available")
 	if c == nil || c["status"] != "False" {
 		return reconcile.Health{}, false
 	}
 	since, err := time.Parse(time.RFC3339, fmt.Sprint(c["lastTransitionTime"]))
+	if p, perr := time.Parse(time.RFC3339, fmt.Sprint(condition(u, "Progressing")["lastUpdateTime"])); perr == nil && p.After(since) {
+		since = p
+	}
 	deadline := defaultProgressDeadline
 	if secs, found, _ := unstructured.NestedInt64(u.Object, "spec", "progressDeadlineSeconds"); found {
 		deadline = time.Duration(secs) * time.Second

@@ -304,8 +304,9 @@ func (p *Platform) Cleanup(ctx context.Context, d *reconcile.Deployment) error {
 // objects are re-applied (which returns routes to 100% stable, replicas to
 // the stable workload and the Service's selector to the old pods) and
 // every other object of the inventory is deleted, canary copies and new
-// workloads included. Without a previous revision, everything the
-// inventory holds is deleted.
+// workloads included. Without a previous revision there is nothing to
+// re-apply: nothing is changed and nothing that runs is deleted, and a
+// newer revision applies over it (Remove deletes a failed first deploy).
 func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error {
 	s, err := p.openWrite(d)
 	if err != nil {
@@ -317,7 +318,8 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 		return err
 	}
 	if prev == nil {
-		return s.prune(ctx, nil, nil, d.PreviousRevision)
+		s.log.InfoContext(ctx, "no previous revision to return to; nothing changed", "step", "rollback")
+		return nil
 	}
 	if err := s.apply(ctx, prev.objs); err != nil {
 		return err
