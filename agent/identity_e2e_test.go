@@ -1,14 +1,12 @@
 package agent
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
 	"github.com/jibe-dev/jibe/internal/testenv/kube"
+	"github.com/jibe-dev/jibe/internal/testenv/logbuf"
 	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -54,7 +53,7 @@ type teams struct {
 	*e2e
 	srv      *gitserver.Server
 	nsA, nsB string
-	logs     *syncBuffer
+	logs     *logbuf.Buffer
 }
 
 var (
@@ -65,7 +64,7 @@ var (
 func newTeams(t *testing.T) *teams {
 	t.Helper()
 	c := kube.Shared(t)
-	x := &teams{srv: gitserver.New(t), nsA: c.NewNamespace(t), nsB: c.NewNamespace(t), logs: &syncBuffer{}}
+	x := &teams{srv: gitserver.New(t), nsA: c.NewNamespace(t), nsB: c.NewNamespace(t), logs: &logbuf.Buffer{}}
 	cfgYAML := strings.NewReplacer("URL_A", x.srv.CreateRepo("team-a"), "URL_B", x.srv.CreateRepo("team-b"),
 		"NS_A", x.nsA, "NS_B", x.nsB).Replace(twoSourcesConfig)
 	cfg, err := config.Parse(t.TempDir()+"/agent.yaml", []byte(cfgYAML))
@@ -314,24 +313,6 @@ func TestE2EDuplicateNameInOneSource(t *testing.T) {
 	if got := x.image(x.nsA, "web"); got != "registry.example.com/a/web:2" {
 		t.Errorf("the namespace runs %s", got)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the agent's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // legacyRecord is a rollout as agents wrote it before application

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
+	"github.com/jibe-dev/jibe/internal/testenv/logbuf"
 )
 
 const hookSecret = "hook-s3cret-value"
@@ -24,27 +25,9 @@ const hookSecret = "hook-s3cret-value"
 // default so that the oversized delivery stays quick to send.
 const testMaxBody = 1 << 20
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type hookHarness struct {
 	srv   *httptest.Server
-	logs  *syncBuffer
+	logs  *logbuf.Buffer
 	mu    sync.Mutex
 	hints []Hint
 }
@@ -62,7 +45,7 @@ func startWebhook(t *testing.T, trigger Triggerer) *hookHarness {
 
 // startWebhookWith is startWebhook on a clock the test advances.
 func startWebhookWith(t *testing.T, trigger Triggerer, clock Clock) *hookHarness {
-	h := &hookHarness{logs: &syncBuffer{}}
+	h := &hookHarness{logs: &logbuf.Buffer{}}
 	secret, err := secretFile(t, hookSecret).Resolve()
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/internal/testenv/logbuf"
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
@@ -113,24 +113,6 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
-// logBuffer collects log output safely across goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // webhook configures a webhook whose URL is read from an environment
 // variable, as the agent's configuration does.
 func webhook(t *testing.T, name, url string, events ...config.Event) config.SlackWebhook {
@@ -142,12 +124,12 @@ func webhook(t *testing.T, name, url string, events ...config.Event) config.Slac
 type env struct {
 	n     *Notifier
 	clock *fakeClock
-	logs  *logBuffer
+	logs  *logbuf.Buffer
 }
 
 func newNotifier(t *testing.T, opts Options, hooks ...config.SlackWebhook) env {
 	t.Helper()
-	e := env{clock: &fakeClock{}, logs: &logBuffer{}}
+	e := env{clock: &fakeClock{}, logs: &logbuf.Buffer{}}
 	opts.Clock = e.clock
 	opts.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	n, err := New(hooks, opts)
