@@ -5,21 +5,6 @@ import (
 	"time"
 )
 
-// Clock is the time source of pollers and the Dir source's debouncing.
-// Tests substitute a clock they advance by hand.
-type Clock interface {
-	// Now returns the current time.
-	Now() time.Time
-	// After returns a channel that receives the time once d has elapsed.
-	After(d time.Duration) <-chan time.Time
-}
-
-// realClock is the wall clock.
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // jitter spreads d by up to ±fraction, so that pollers started together do
 // not keep hitting the server in the same instant.
 func jitter(d time.Duration, fraction float64) time.Duration {

@@ -332,7 +332,7 @@ func TestGitRunPollsAtIntervalAndOnTrigger(t *testing.T) {
 
 	third := repo.Commit(gitserver.Commit{Files: map[string]string{"apps/web/jibe.yaml": "name: web\n# v3\n"}})
 	eventually(t, "the poller waits again", func() bool { return clock.Waiters() >= 1 })
-	clock.Advance(time.Minute)
+	clock.Step(time.Minute)
 	if u := receive(t, out, "update at interval"); u.Commit.SHA != third {
 		t.Fatalf("interval update at %s", u.Commit.SHA)
 	}
@@ -365,7 +365,7 @@ func TestGitBacksOffAfterFailures(t *testing.T) {
 		if got := st.NextPoll.Sub(clock.Now()); got != want {
 			t.Fatalf("after failure %d: next poll in %v, want %v", i+1, got, want)
 		}
-		clock.Advance(want)
+		clock.Step(want)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
+
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 const hookSecret = "hook-s3cret-value"
@@ -61,7 +63,7 @@ func startWebhook(t *testing.T, trigger Triggerer) *hookHarness {
 }
 
 // startWebhookWith is startWebhook on a clock the test advances.
-func startWebhookWith(t *testing.T, trigger Triggerer, clock Clock) *hookHarness {
+func startWebhookWith(t *testing.T, trigger Triggerer, clock *clocktesting.FakeClock) *hookHarness {
 	h := &hookHarness{logs: &syncBuffer{}}
 	secret, err := secretFile(t, hookSecret).Resolve()
 	if err != nil {
@@ -352,7 +354,7 @@ func TestWebhookRefusesReplayedBodies(t *testing.T) {
 	if n := len(trig.Calls()); n != 3 {
 		t.Errorf("%d triggers, want 3 (the first push, the other body, the first generic post)", n)
 	}
-	clock.Advance(DefaultReplayWindow + time.Second)
+	clock.Step(DefaultReplayWindow + time.Second)
 	if got := h.post(t, "/github", body, replay("later")); got != http.StatusAccepted {
 		t.Errorf("same body after the replay window: status %d, want 202", got)
 	}
