@@ -100,7 +100,7 @@ func (n *Notifier) post(ctx context.Context, d delivery) error {
 		return nil
 	}
 	return &statusError{status: resp.StatusCode, body: strings.TrimSpace(string(body)),
-		retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), n.clock.Now())}
 }
 
 // withoutURL strips the request URL that net/http puts in its errors.
