@@ -143,7 +143,7 @@ func New(opts Options) *Agent {
 		workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Second, 5*time.Minute),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "applications", Clock: opts.Clock})
 	a.executor = &reconcile.Executor{Journal: opts.Journal, Platforms: opts.Platforms, Checks: opts.Checks,
-		Gate: opts.Gate, Now: opts.Clock.Now, Emit: a.onEvent}
+		Gate: opts.Gate, Clock: opts.Clock, Emit: a.onEvent}
 	if opts.Gate == nil && opts.Approvals != nil {
 		a.executor.Gate = reviewGate{a}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jibe-dev/jibe/spec"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 // dep is a deployment of target web, api... in an environment keeping or
@@ -84,7 +85,7 @@ func TestRollbackOutcome(t *testing.T) {
 func TestJournalRollbackProgress(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	path := filepath.Join(t.TempDir(), "journal.db")
-	j, err := OpenJournal(path, JournalOptions{Now: func() time.Time { return now }})
+	j, err := OpenJournal(path, JournalOptions{Clock: clocktesting.NewFakePassiveClock(now)})
 	if err != nil {
 		t.Fatal(err)
 	}
