@@ -26,7 +26,7 @@ type appTokens struct {
 var _ tokenSource = (*appTokens)(nil)
 
 func newAppTokens(source, apiURL string, app config.GitHubApp, client *http.Client, clk clock.PassiveClock) *appTokens {
-	return &appTokens{source: source, apiURL: apiURL, app: app, tokens: github.NewAppTokens(app, apiURL, client, clk.Now)}
+	return &appTokens{source: source, apiURL: apiURL, app: app, tokens: github.NewAppTokens(app, apiURL, client, clk)}
 }
 
 // Token returns a valid installation token.

@@ -15,6 +15,7 @@ import (
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 const (
@@ -35,7 +36,7 @@ type reviewFixture struct {
 
 func newReviewFixture(t testing.TB) *reviewFixture {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	c := clocktesting.NewFakePassiveClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	emu := githubemu.Start(t, githubemu.Options{Now: c.Now})
 	if err := emu.AddRepo(repoFull); err != nil {
 		t.Fatal(err)

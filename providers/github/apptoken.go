@@ -15,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/jibe-dev/jibe/config"
+	"k8s.io/utils/clock"
 )
 
 // tokenRefreshMargin is how long before expiry an installation token is
@@ -53,15 +54,15 @@ type AppTokens struct {
 
 // NewAppTokens returns the token source of app's installation, minting at
 // the REST API root apiURL with client (http.DefaultClient when nil) and
-// the clock now (time.Now when nil).
-func NewAppTokens(app config.GitHubApp, apiURL string, client *http.Client, now func() time.Time) *AppTokens {
+// the clock clk (the wall clock when nil).
+func NewAppTokens(app config.GitHubApp, apiURL string, client *http.Client, clk clock.PassiveClock) *AppTokens {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	if now == nil {
-		now = time.Now
+	if clk == nil {
+		clk = clock.RealClock{}
 	}
-	return &AppTokens{apiURL: strings.TrimSuffix(apiURL, "/"), app: app, client: client, now: now}
+	return &AppTokens{apiURL: strings.TrimSuffix(apiURL, "/"), app: app, client: client, now: clk.Now}
 }
 
 // Token returns a valid installation token, minting one when the cached

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/jibe-dev/jibe/reconcile"
+	"k8s.io/utils/clock"
 )
 
 // State is a commit status state.
@@ -87,10 +88,8 @@ type ReporterOptions struct {
 	Logger *slog.Logger
 	// Backoff spaces retries of failed posts. Default 1s to 5m.
 	Backoff reconcile.Backoff
-	// Now and After are the clock; tests replace them. Default time.Now
-	// and time.After.
-	Now   func() time.Time
-	After func(time.Duration) <-chan time.Time
+	// Clock times retries and rate-limit waits. Default the wall clock.
+	Clock clock.Clock
 }
 
 // Reporter posts commit statuses in the background. Post never blocks: it
@@ -118,11 +117,8 @@ func NewReporter(client *github.Client, opts ReporterOptions) *Reporter {
 	if opts.Backoff == (reconcile.Backoff{}) {
 		opts.Backoff = reconcile.Backoff{Base: time.Second, Max: 5 * time.Minute}
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.After == nil {
-		opts.After = time.After
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
 	}
 	return &Reporter{
 		client: client.Repositories, opts: opts, rand: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
@@ -184,7 +180,7 @@ func (r *Reporter) Flush(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-r.opts.After(wait):
+		case <-r.opts.Clock.After(wait):
 		}
 	}
 }
@@ -251,7 +247,7 @@ func (r *Reporter) retryAfter(err error, failures *int) (time.Duration, bool) {
 	case err == nil:
 		return 0, false
 	case errors.As(err, &rate):
-		return max(rate.Rate.Reset.Time.Sub(r.opts.Now()), time.Second), true
+		return max(rate.Rate.Reset.Time.Sub(r.opts.Clock.Now()), time.Second), true
 	case errors.As(err, &abuse):
 		if d := abuse.GetRetryAfter(); d > 0 {
 			return d, true

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/internal/testenv/clockstep"
 	"github.com/jibe-dev/jibe/reconcile"
 	clocktesting "k8s.io/utils/clock/testing"
 )
@@ -99,44 +100,6 @@ func (r *receiver) texts() []string {
 // url is the receiver's webhook URL, with a token path as Slack's have.
 func (r *receiver) url() string { return r.URL + "/services/T000/B000/secret-token" }
 
-// stepper moves a fake clock through every wait the Notifier asks for, a
-// second at a time, and records how long each wait was.
-type stepper struct {
-	clock *clocktesting.FakeClock
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-// run steps the clock until ctx is done.
-func (s *stepper) run(ctx context.Context) {
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		var waited time.Duration
-		for s.clock.HasWaiters() {
-			s.clock.Step(time.Second)
-			waited += time.Second
-		}
-		if waited > 0 {
-			s.mu.Lock()
-			s.waits = append(s.waits, waited)
-			s.mu.Unlock()
-		}
-	}
-}
-
-// recorded returns the waits seen so far.
-func (s *stepper) recorded() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.waits...)
-}
-
 // logBuffer collects log output safely across goroutines.
 type logBuffer struct {
 	mu  sync.Mutex
@@ -165,17 +128,14 @@ func webhook(t *testing.T, name, url string, events ...config.Event) config.Slac
 
 type env struct {
 	n     *Notifier
-	clock *stepper
+	clock *clockstep.Stepper
 	logs  *logBuffer
 }
 
 func newNotifier(t *testing.T, opts Options, hooks ...config.SlackWebhook) env {
 	t.Helper()
-	e := env{clock: &stepper{clock: clocktesting.NewFakeClock(started)}, logs: &logBuffer{}}
-	opts.Clock = e.clock.clock
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go e.clock.run(ctx)
+	e := env{clock: clockstep.Start(t, clocktesting.NewFakeClock(started), time.Second), logs: &logBuffer{}}
+	opts.Clock = e.clock.Clock
 	opts.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	n, err := New(hooks, opts)
 	if err != nil {
@@ -321,7 +281,7 @@ func TestRetriesServerErrorsAndThrottling(t *testing.T) {
 		t.Errorf("delivered %d in %d attempts, want 1 in 4", len(rcv.messages()), rcv.tries())
 	}
 	want := []time.Duration{time.Second, 2 * time.Second, 7 * time.Second}
-	if got := e.clock.recorded(); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+	if got := e.clock.Waits(); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Errorf("waits %v, want %v", got, want)
 	}
 }
