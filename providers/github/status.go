@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/internal/backoff"
 	"k8s.io/utils/clock"
 )
 
@@ -81,13 +81,17 @@ type statusService interface {
 
 var _ statusService = (*github.RepositoriesService)(nil)
 
+// DefaultBackoff spaces retries of failed posts: from 1s up to 5m, spread
+// by ±50% so that many failing statuses do not retry in step.
+var DefaultBackoff = backoff.Backoff{Base: time.Second, Max: 5 * time.Minute, Jitter: 0.5}
+
 // ReporterOptions configures a Reporter.
 type ReporterOptions struct {
 	// Logger receives one line per status that could not be posted.
 	// Default slog.Default().
 	Logger *slog.Logger
-	// Backoff spaces retries of failed posts. Default 1s to 5m.
-	Backoff reconcile.Backoff
+	// Backoff spaces retries of failed posts. Default DefaultBackoff.
+	Backoff backoff.Backoff
 	// Clock times retries and rate-limit waits. Default the wall clock.
 	Clock clock.Clock
 }
@@ -114,8 +118,8 @@ func NewReporter(client *github.Client, opts ReporterOptions) *Reporter {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.Backoff == (reconcile.Backoff{}) {
-		opts.Backoff = reconcile.Backoff{Base: time.Second, Max: 5 * time.Minute}
+	if opts.Backoff == (backoff.Backoff{}) {
+		opts.Backoff = DefaultBackoff
 	}
 	if opts.Clock == nil {
 		opts.Clock = clock.RealClock{}
