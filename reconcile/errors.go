@@ -3,8 +3,9 @@ package reconcile
 import (
 	"errors"
 	"fmt"
-	"github.com/jibe-dev/jibe/internal/backoff"
 	"time"
+
+	"github.com/jibe-dev/jibe/internal/backoff"
 )
 
 // Errors carry their retry policy. A stalled error means the input is

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jibe-dev/jibe/spec"
 	"k8s.io/utils/clock"
+
+	"github.com/jibe-dev/jibe/spec"
 )
 
 // Checker measures a check once. The measurement's Passed says whether the

@@ -11,10 +11,11 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/jibe-dev/jibe/providers/checks"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
-	clocktesting "k8s.io/utils/clock/testing"
 )
 
 type executorFixture struct {

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
-	clocktesting "k8s.io/utils/clock/testing"
 )
 
 func canaryPlan() reconcile.EnvPlan {

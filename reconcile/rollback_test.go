@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jibe-dev/jibe/spec"
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/jibe-dev/jibe/spec"
 )
 
 // dep is a deployment of target web, api... in an environment keeping or

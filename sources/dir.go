@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/config"
-	"k8s.io/utils/clock"
 )
 
 // Defaults of DirOptions.

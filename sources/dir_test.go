@@ -10,9 +10,9 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/jibe-dev/jibe/config"
-
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/jibe-dev/jibe/config"
 )
 
 const (

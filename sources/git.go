@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/spec"
-	"k8s.io/utils/clock"
 )
 
 // Defaults of GitOptions.

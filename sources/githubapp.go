@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"net/http"
 
+	"k8s.io/utils/clock"
+
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/providers/github"
-	"k8s.io/utils/clock"
 )
 
 // DefaultGitHubAPIURL is GitHub's REST API root.

@@ -14,8 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jibe-dev/jibe/config"
 	"k8s.io/utils/clock"
+
+	"github.com/jibe-dev/jibe/config"
 )
 
 // Defaults of WebhookOptions.

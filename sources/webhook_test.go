@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
-
-	clocktesting "k8s.io/utils/clock/testing"
 )
 
 const hookSecret = "hook-s3cret-value"

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/jibe-dev/jibe/internal/githubemu"
-	clocktesting "k8s.io/utils/clock/testing"
 )
 
 const (

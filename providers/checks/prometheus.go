@@ -11,11 +11,11 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
-	"k8s.io/utils/clock"
 )
 
 // queryTimeout bounds one Prometheus query.

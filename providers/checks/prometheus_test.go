@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/internal/promemu"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
-	clocktesting "k8s.io/utils/clock/testing"
 )
 
 func promCheck(server, query string, t spec.Threshold) *spec.Check {

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/config"
-	"k8s.io/utils/clock"
 )
 
 // tokenRefreshMargin is how long before expiry an installation token is

@@ -15,9 +15,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/internal/backoff"
-	"k8s.io/utils/clock"
 )
 
 // State is a commit status state.

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/internal/testenv/clockstep"
-	clocktesting "k8s.io/utils/clock/testing"
 )
 
 const sha = "4f2c9a1b7e3d5c6a8b9f0e1d2c3b4a5f6e7d8c9b"

@@ -5,13 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/jibe-dev/jibe/internal/backoff"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jibe-dev/jibe/internal/backoff"
 )
 
 // retryBackoff spaces retries: exponential from 1s up to 30s, without

@@ -19,9 +19,10 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/reconcile"
-	"k8s.io/utils/clock"
 )
 
 // Defaults of Options.

@@ -13,10 +13,11 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/internal/testenv/clockstep"
 	"github.com/jibe-dev/jibe/reconcile"
-	clocktesting "k8s.io/utils/clock/testing"
 )
 
 // receiver is a webhook server recording the messages it accepts; answers
