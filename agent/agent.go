@@ -16,12 +16,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/internal/backoff"
 	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/sources"
@@ -140,10 +140,10 @@ func New(opts Options) *Agent {
 		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, metrics: newMetrics()}
 	a.cfg.Store(opts.Config)
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
-		workqueue.NewTypedItemExponentialFailureRateLimiter[string](time.Second, 5*time.Minute),
+		backoff.NewPerItem[string](reconcile.RetryBackoff),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "applications", Clock: opts.Clock})
 	a.executor = &reconcile.Executor{Journal: opts.Journal, Platforms: opts.Platforms, Checks: opts.Checks,
-		Gate: opts.Gate, Now: opts.Clock.Now, Emit: a.onEvent}
+		Gate: opts.Gate, Clock: opts.Clock, Emit: a.onEvent}
 	if opts.Gate == nil && opts.Approvals != nil {
 		a.executor.Gate = reviewGate{a}
 	}

@@ -53,7 +53,7 @@ func newECSE2E(t *testing.T) *ecsE2E {
 	cfg := aws.Config{Region: env.Region, BaseEndpoint: aws.String(env.URL),
 		Credentials: credentials.NewStaticCredentialsProvider(env.AccessKey, env.SecretKey, ""), Retryer: awsemutest.Retryer(10)}
 	platform := ecs.New(ecs.NewClients(cfg), ecs.Options{Clock: env.Emu, RequeueAfter: 5 * time.Second})
-	measure := checks.New(checks.Options{Now: env.Emu.Now,
+	measure := checks.New(checks.Options{Clock: env.Emu,
 		AWS: func(context.Context, string, string) (aws.Config, error) { return cfg, nil }})
 	x.harness = newHarnessWith(t, strings.NewReplacer("ACCOUNT", awsemutest.Account, "REGION", env.Region).Replace(ecsConfig), func(h *harness, o *Options) {
 		withReviews(h, o)

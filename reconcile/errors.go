@@ -3,8 +3,9 @@ package reconcile
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
+
+	"github.com/jibe-dev/jibe/internal/backoff"
 )
 
 // Errors carry their retry policy. A stalled error means the input is
@@ -12,7 +13,7 @@ import (
 // cannot help, so the revision waits until the spec or configuration
 // changes. A waiting error means an expected condition is not met yet (an
 // approval, a rollout in progress): check again after RequeueAfter. Any
-// other error is transient and retried with backoff.
+// other error is transient and retried with RetryBackoff.
 
 // StalledError is an error that retrying cannot fix.
 type StalledError struct{ Err error }
@@ -90,23 +91,7 @@ func PolicyOf(err error) Policy {
 	return PolicyBackoff
 }
 
-// Backoff computes retry delays: Base doubled per attempt up to Max, with
-// "full jitter" so that many failing applications do not retry in step.
-type Backoff struct {
-	Base, Max time.Duration
-}
-
-// Delay returns the delay before retry attempt n (1 for the first retry),
-// drawn from [Base/2, min(Base*2^(n-1), Max)].
-func (b Backoff) Delay(n int, r *rand.Rand) time.Duration {
-	ceiling := b.Base
-	for i := 1; i < n && ceiling < b.Max; i++ {
-		ceiling *= 2
-	}
-	ceiling = min(ceiling, b.Max)
-	floor := min(b.Base/2, ceiling)
-	if ceiling <= floor {
-		return ceiling
-	}
-	return floor + time.Duration(r.Int64N(int64(ceiling-floor)+1))
-}
+// RetryBackoff spaces the retries of a revision whose reconcile failed with
+// a transient error (PolicyBackoff): 1s doubled per consecutive failure up
+// to 5m, without jitter.
+var RetryBackoff = backoff.Backoff{Base: time.Second, Max: 5 * time.Minute}

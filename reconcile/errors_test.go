@@ -3,7 +3,6 @@ package reconcile_test
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -33,27 +32,5 @@ func TestPolicyOf(t *testing.T) {
 	var w *reconcile.WaitingError
 	if err := fmt.Errorf("x: %w", reconcile.Waiting(42*time.Second, "approval")); !errors.As(err, &w) || w.RequeueAfter != 42*time.Second {
 		t.Errorf("requeue after = %v", w)
-	}
-}
-
-// Delays grow exponentially up to Max and are jittered within bounds.
-func TestBackoffDelay(t *testing.T) {
-	b := reconcile.Backoff{Base: time.Second, Max: time.Minute}
-	r := rand.New(rand.NewPCG(1, 2))
-	for n := 1; n <= 12; n++ {
-		ceiling := min(time.Second<<(n-1), time.Minute)
-		for range 100 {
-			d := b.Delay(n, r)
-			if d < 500*time.Millisecond || d > ceiling {
-				t.Fatalf("attempt %d: delay %v outside [500ms, %v]", n, d, ceiling)
-			}
-		}
-	}
-	seen := map[time.Duration]bool{}
-	for range 20 {
-		seen[b.Delay(5, r)] = true
-	}
-	if len(seen) < 10 {
-		t.Errorf("delays are not jittered: %v", seen)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/jibe-dev/jibe/spec"
 )
 
@@ -65,8 +67,9 @@ type Executor struct {
 	Checks Checker
 	// Gate decides approvals. Required when plans have approvals.
 	Gate Gate
-	// Now is the clock. Default time.Now.
-	Now func() time.Time
+	// Clock is the time source of steps, waits and timeouts. Default the
+	// wall clock.
+	Clock clock.PassiveClock
 	// Emit receives every event, for reporters (statuses, notifications,
 	// logs). It must not block. Optional.
 	Emit func(Event)
@@ -118,10 +121,10 @@ type Event struct {
 }
 
 func (x *Executor) now() time.Time {
-	if x.Now == nil {
+	if x.Clock == nil {
 		return time.Now()
 	}
-	return x.Now()
+	return x.Clock.Now()
 }
 
 func (x *Executor) emit(kind EventKind, r *Rollout, s *Step, format string, args ...any) {

@@ -7,31 +7,19 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/jibe-dev/jibe/providers/checks"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
 
-// testClock is the executor's clock in tests: it only moves when told.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type executorFixture struct {
-	clock  *testClock
+	clock  *clocktesting.FakeClock
 	path   string
 	j      *reconcile.Journal
 	x      *reconcile.Executor
@@ -40,20 +28,20 @@ type executorFixture struct {
 
 func newExecutor(t *testing.T) *executorFixture {
 	t.Helper()
-	f := &executorFixture{clock: &testClock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}, path: filepath.Join(t.TempDir(), "journal.db")}
+	f := &executorFixture{clock: clocktesting.NewFakeClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)), path: filepath.Join(t.TempDir(), "journal.db")}
 	f.open(t)
 	return f
 }
 
 func (f *executorFixture) open(t *testing.T) {
 	t.Helper()
-	j, err := reconcile.OpenJournal(f.path, reconcile.JournalOptions{Now: f.clock.Now, LockTimeout: time.Second})
+	j, err := reconcile.OpenJournal(f.path, reconcile.JournalOptions{Clock: f.clock, LockTimeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
 	f.j = j
-	f.x = &reconcile.Executor{Journal: j, Checks: &checks.HTTP{}, Now: f.clock.Now,
+	f.x = &reconcile.Executor{Journal: j, Checks: &checks.HTTP{}, Clock: f.clock,
 		Emit: func(e reconcile.Event) { f.events = append(f.events, e) }}
 }
 
@@ -96,12 +84,12 @@ func TestExecutorPause(t *testing.T) {
 	if d := waitingFor(t, err); d != 5*time.Minute {
 		t.Errorf("requeue after %v", d)
 	}
-	f.clock.Advance(3 * time.Minute)
+	f.clock.Step(3 * time.Minute)
 	r, err = f.x.Advance(context.Background(), r, nil)
 	if d := waitingFor(t, err); d != 2*time.Minute {
 		t.Errorf("requeue after %v", d)
 	}
-	f.clock.Advance(2 * time.Minute)
+	f.clock.Step(2 * time.Minute)
 	r, err = f.x.Advance(context.Background(), r, nil)
 	if err != nil || r.State != reconcile.RolloutSucceeded {
 		t.Fatalf("state %v, err %v", r.State, err)
@@ -122,7 +110,7 @@ func TestExecutorVerifyOverTime(t *testing.T) {
 		if d := waitingFor(t, err); d != 10*time.Second {
 			t.Fatalf("measurement %d: requeue after %v", i+1, d)
 		}
-		f.clock.Advance(10 * time.Second)
+		f.clock.Step(10 * time.Second)
 	}
 	r, err = f.x.Advance(context.Background(), r, nil)
 	if err != nil || r.State != reconcile.RolloutSucceeded {
@@ -172,7 +160,7 @@ func TestExecutorResumesAfterRestart(t *testing.T) {
 	if err != nil || len(running) != 1 || len(running[0].Current.Measurements) != 1 {
 		t.Fatalf("running = %+v, %v", running, err)
 	}
-	f.clock.Advance(10 * time.Second)
+	f.clock.Step(10 * time.Second)
 	r, err = f.x.Advance(context.Background(), running[0], nil)
 	if d := waitingFor(t, err); d != time.Minute {
 		t.Fatalf("after the check, the pause should wait 1m, got %v", d)
@@ -180,7 +168,7 @@ func TestExecutorResumesAfterRestart(t *testing.T) {
 	if len(r.Outcomes) != 1 || len(r.Outcomes[0].Measurements) != 2 {
 		t.Errorf("outcomes = %+v", r.Outcomes)
 	}
-	f.clock.Advance(time.Minute)
+	f.clock.Step(time.Minute)
 	if r, err = f.x.Advance(context.Background(), r, nil); err != nil || r.State != reconcile.RolloutSucceeded {
 		t.Fatalf("state %v, err %v", r.State, err)
 	}

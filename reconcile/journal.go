@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	"k8s.io/utils/clock"
 )
 
 // RolloutState is where a rollout stands.
@@ -164,8 +165,8 @@ func (j *Journal) Path() string { return j.path }
 
 // JournalOptions configures OpenJournal.
 type JournalOptions struct {
-	// Now is the clock; default time.Now.
-	Now func() time.Time
+	// Clock dates rollouts and steps; default the wall clock.
+	Clock clock.PassiveClock
 	// LockTimeout is how long to wait for another process to release the
 	// file; default 5s.
 	LockTimeout time.Duration
@@ -177,8 +178,8 @@ func OpenJournal(path string, opts JournalOptions) (*Journal, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = 5 * time.Second
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout})
 	if err != nil {
@@ -196,7 +197,7 @@ func OpenJournal(path string, opts JournalOptions) (*Journal, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialising the rollout journal %s: %w", path, err)
 	}
-	return &Journal{db: db, now: opts.Now, path: path}, nil
+	return &Journal{db: db, now: opts.Clock.Now, path: path}, nil
 }
 
 // Close closes the journal file.

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -28,14 +30,11 @@ func canaryPlan() reconcile.EnvPlan {
 // checkout is the application most tests journal: checkout of source shop.
 var checkout = reconcile.AppID{Source: "shop", Name: "checkout"}
 
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) now() time.Time { c.t = c.t.Add(time.Second); return c.t }
-
 func openJournal(t *testing.T, path string) *reconcile.Journal {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	j, err := reconcile.OpenJournal(path, reconcile.JournalOptions{Now: clock.now, LockTimeout: 50 * time.Millisecond})
+	// Every reading of the clock is a second later than the last.
+	clock := &clocktesting.IntervalClock{Time: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), Duration: time.Second}
+	j, err := reconcile.OpenJournal(path, reconcile.JournalOptions{Clock: clock, LockTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/jibe-dev/jibe/spec"
 )
 
@@ -124,7 +126,7 @@ func TestSupersedingReturnsTrafficWhereAVersionRanBefore(t *testing.T) {
 func TestJournalRollbackProgress(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	path := filepath.Join(t.TempDir(), "journal.db")
-	j, err := OpenJournal(path, JournalOptions{Now: func() time.Time { return now }})
+	j, err := OpenJournal(path, JournalOptions{Clock: clocktesting.NewFakePassiveClock(now)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -196,13 +196,13 @@ func TestGitHubAppTokensAreMintedAndRefreshed(t *testing.T) {
 	if u := pollOne(t, g); u.Commit.SHA != first {
 		t.Fatalf("commit %s", u.Commit.SHA)
 	}
-	clock.Advance(30 * time.Minute)
+	clock.Step(30 * time.Minute)
 	if _, err := g.PollOnce(t.Context()); err != nil || minted() != 1 {
 		t.Fatalf("second poll: err %v, %d tokens minted, want the cached one", err, minted())
 	}
 	// Installation tokens live an hour; the next poll must not use one
 	// about to expire.
-	clock.Advance(25 * time.Minute)
+	clock.Step(25 * time.Minute)
 	if _, err := g.PollOnce(t.Context()); err != nil || minted() != 2 {
 		t.Fatalf("poll near expiry: err %v, %d tokens minted, want a fresh one", err, minted())
 	}

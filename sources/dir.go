@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/config"
 )
@@ -38,7 +39,7 @@ type DirOptions struct {
 	// burst, even if writes continue. Default DefaultMaxWait.
 	MaxWait time.Duration
 	// Clock drives the debouncing. Default the wall clock.
-	Clock Clock
+	Clock clock.Clock
 	// Logger receives revisions and errors. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -71,7 +72,7 @@ func NewDir(src config.Source, opts DirOptions) (*Dir, error) {
 	opts.MinQuiet = positive(opts.MinQuiet, DefaultMinQuiet)
 	opts.MaxWait = max(positive(opts.MaxWait, DefaultMaxWait), opts.MinQuiet)
 	if opts.Clock == nil {
-		opts.Clock = realClock{}
+		opts.Clock = clock.RealClock{}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

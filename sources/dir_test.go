@@ -10,6 +10,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/jibe-dev/jibe/config"
 )
 
@@ -21,7 +23,7 @@ const (
 type dirHarness struct {
 	t     *testing.T
 	root  string
-	clock *fakeClock
+	clock *clocktesting.FakeClock
 	dir   *Dir
 	out   chan Update
 }
@@ -77,7 +79,7 @@ func (h *dirHarness) settle(step time.Duration) {
 	h.t.Helper()
 	before := h.dir.taken.Load()
 	eventually(h.t, "the source takes a snapshot", func() bool {
-		h.clock.Advance(step)
+		h.clock.Step(step)
 		return h.dir.taken.Load() > before
 	})
 }
@@ -91,7 +93,7 @@ func (h *dirHarness) nextUpdate(step time.Duration) Update {
 		case u = <-h.out:
 			return true
 		default:
-			h.clock.Advance(step)
+			h.clock.Step(step)
 			return false
 		}
 	})
@@ -111,7 +113,7 @@ func (h *dirHarness) noUpdate(when string) {
 func TestDirReportsAChangeAfterQuiet(t *testing.T) {
 	h := startDir(t)
 	h.writeSeen("apps/web/jibe.yaml", "name: web\n# v2\n")
-	h.clock.Advance(minQuiet - time.Millisecond)
+	h.clock.Step(minQuiet - time.Millisecond)
 	h.noUpdate("before the quiet time")
 	u := h.nextUpdate(time.Millisecond)
 	if u.Transition != TransitionFastForward || !strings.HasPrefix(u.Commit.SHA, "sha256:") || u.Previous == u.Commit.SHA {
@@ -162,7 +164,7 @@ func TestDirMaxWaitFiresDuringContinuousWrites(t *testing.T) {
 	start := h.clock.Now()
 	h.writeSeen("apps/web/a.txt", "0")
 	for i := 1; time.Duration(i)*step < maxWait; i++ {
-		h.clock.Advance(step)
+		h.clock.Step(step)
 		h.noUpdate(fmt.Sprintf("after %v of writes", time.Duration(i)*step))
 		h.writeSeen("apps/web/a.txt", fmt.Sprint(i))
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/spec"
@@ -66,7 +67,7 @@ type GitOptions struct {
 	// HTTPClient calls the GitHub API. Default http.DefaultClient.
 	HTTPClient *http.Client
 	// Clock drives intervals and backoff. Default the wall clock.
-	Clock Clock
+	Clock clock.Clock
 	// Logger receives poll results and errors. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -86,7 +87,7 @@ func (o GitOptions) withDefaults() GitOptions {
 		o.HTTPClient = http.DefaultClient
 	}
 	if o.Clock == nil {
-		o.Clock = realClock{}
+		o.Clock = clock.RealClock{}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

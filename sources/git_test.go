@@ -332,7 +332,7 @@ func TestGitRunPollsAtIntervalAndOnTrigger(t *testing.T) {
 
 	third := repo.Commit(gitserver.Commit{Files: map[string]string{"apps/web/jibe.yaml": "name: web\n# v3\n"}})
 	eventually(t, "the poller waits again", func() bool { return clock.Waiters() >= 1 })
-	clock.Advance(time.Minute)
+	clock.Step(time.Minute)
 	if u := receive(t, out, "update at interval"); u.Commit.SHA != third {
 		t.Fatalf("interval update at %s", u.Commit.SHA)
 	}
@@ -365,7 +365,7 @@ func TestGitBacksOffAfterFailures(t *testing.T) {
 		if got := st.NextPoll.Sub(clock.Now()); got != want {
 			t.Fatalf("after failure %d: next poll in %v, want %v", i+1, got, want)
 		}
-		clock.Advance(want)
+		clock.Step(want)
 	}
 }
 
@@ -377,13 +377,13 @@ func TestBackoff(t *testing.T) {
 		{0, time.Minute}, {1, time.Minute}, {2, 2 * time.Minute}, {3, 4 * time.Minute}, {5, 10 * time.Minute}, {60, 10 * time.Minute},
 	}
 	for _, tt := range tests {
-		if got := backoff(time.Minute, 10*time.Minute, tt.failures); got != tt.want {
+		if got := pollBackoff(time.Minute, 10*time.Minute, 0).Delay(tt.failures, nil); got != tt.want {
 			t.Errorf("backoff(1m, 10m, %d) = %v, want %v", tt.failures, got, tt.want)
 		}
 	}
 	for range 100 {
-		if d := jitter(time.Minute, 0.1); d < 54*time.Second || d > 66*time.Second {
-			t.Fatalf("jitter(1m, 0.1) = %v", d)
+		if d := pollBackoff(time.Minute, 10*time.Minute, 0.1).Delay(1, nil); d < 54*time.Second || d > 66*time.Second {
+			t.Fatalf("jittered 1m interval = %v", d)
 		}
 	}
 }

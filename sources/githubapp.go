@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"k8s.io/utils/clock"
+
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/providers/github"
 )
@@ -24,8 +26,8 @@ type appTokens struct {
 
 var _ tokenSource = (*appTokens)(nil)
 
-func newAppTokens(source, apiURL string, app config.GitHubApp, client *http.Client, clock Clock) *appTokens {
-	return &appTokens{source: source, apiURL: apiURL, app: app, tokens: github.NewAppTokens(app, apiURL, client, clock.Now)}
+func newAppTokens(source, apiURL string, app config.GitHubApp, client *http.Client, clk clock.PassiveClock) *appTokens {
+	return &appTokens{source: source, apiURL: apiURL, app: app, tokens: github.NewAppTokens(app, apiURL, client, clk)}
 }
 
 // Token returns a valid installation token.

@@ -12,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/filesystem"
+	"k8s.io/utils/clock"
 )
 
 // gitSource is one configured source served by a poller.
@@ -44,7 +45,7 @@ type poller struct {
 
 // pollEnv is what every poller shares.
 type pollEnv struct {
-	clock         Clock
+	clock         clock.Clock
 	log           *slog.Logger
 	polls         chan struct{} // semaphore bounding concurrent polls
 	fetches       chan struct{} // semaphore bounding concurrent fetches

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/jibe-dev/jibe/internal/backoff"
 )
 
 // Status is the state of one polled repository and branch, for the API
@@ -101,9 +103,17 @@ func (p *poller) run(ctx context.Context, out chan<- Update) {
 func (p *poller) schedule() time.Duration {
 	p.statusMu.Lock()
 	defer p.statusMu.Unlock()
-	d := jitter(backoff(p.interval, p.env.maxBackoff, p.status.ConsecutiveFailures), p.env.jitter)
+	d := pollBackoff(p.interval, p.env.maxBackoff, p.env.jitter).Delay(p.status.ConsecutiveFailures, nil)
 	p.status.NextPoll = p.env.clock.Now().Add(d)
 	return d
+}
+
+// pollBackoff spaces the polls of a repository: its interval, doubled per
+// consecutive failure after the first up to limit (never less than the
+// interval), spread by up to ±jitter so that pollers started together do
+// not keep hitting the server in the same instant.
+func pollBackoff(interval, limit time.Duration, jitter float64) backoff.Backoff {
+	return backoff.Backoff{Base: interval, Max: limit, Jitter: jitter}
 }
 
 // publish sends updates to out, giving up when ctx is done.

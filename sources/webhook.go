@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/jibe-dev/jibe/config"
 )
 
@@ -51,7 +53,7 @@ type WebhookOptions struct {
 	// bodies are remembered to refuse replays. Default DefaultReplayWindow.
 	ReplayWindow time.Duration
 	// Clock dates delivery IDs. Default the wall clock.
-	Clock Clock
+	Clock clock.Clock
 	// Logger receives accepted and rejected deliveries. Default
 	// slog.Default().
 	Logger *slog.Logger
@@ -90,7 +92,7 @@ func NewWebhook(opts WebhookOptions) (*Webhook, error) {
 	opts.MaxBodyBytes = positive(opts.MaxBodyBytes, DefaultMaxWebhookBody)
 	opts.ReplayWindow = positive(opts.ReplayWindow, DefaultReplayWindow)
 	if opts.Clock == nil {
-		opts.Clock = realClock{}
+		opts.Clock = clock.RealClock{}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

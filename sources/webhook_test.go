@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
 	"github.com/jibe-dev/jibe/internal/testenv/logbuf"
@@ -44,7 +46,7 @@ func startWebhook(t *testing.T, trigger Triggerer) *hookHarness {
 }
 
 // startWebhookWith is startWebhook on a clock the test advances.
-func startWebhookWith(t *testing.T, trigger Triggerer, clock Clock) *hookHarness {
+func startWebhookWith(t *testing.T, trigger Triggerer, clock *clocktesting.FakeClock) *hookHarness {
 	h := &hookHarness{logs: &logbuf.Buffer{}}
 	secret, err := secretFile(t, hookSecret).Resolve()
 	if err != nil {
@@ -335,7 +337,7 @@ func TestWebhookRefusesReplayedBodies(t *testing.T) {
 	if n := len(trig.Calls()); n != 3 {
 		t.Errorf("%d triggers, want 3 (the first push, the other body, the first generic post)", n)
 	}
-	clock.Advance(DefaultReplayWindow + time.Second)
+	clock.Step(DefaultReplayWindow + time.Second)
 	if got := h.post(t, "/github", body, replay("later")); got != http.StatusAccepted {
 		t.Errorf("same body after the replay window: status %d, want 202", got)
 	}

@@ -237,6 +237,10 @@ func (e *Emulator) register(s service, targetPrefix, rpcName string) {
 // Now returns the current emulated time.
 func (e *Emulator) Now() time.Time { return e.clock.Now() }
 
+// Since returns the emulated time elapsed since t. With Now, it makes the
+// emulator a k8s.io/utils/clock.PassiveClock for code under test.
+func (e *Emulator) Since(t time.Time) time.Duration { return e.Now().Sub(t) }
+
 // Advance moves emulated time forward by d, running every transition that
 // falls due, tick by tick, before it returns.
 func (e *Emulator) Advance(d time.Duration) {

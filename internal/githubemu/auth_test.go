@@ -88,7 +88,7 @@ func TestAppJWTExchangedForInstallationToken(t *testing.T) {
 	_, _, err = c.Repositories.Get(ctx, "other", "repo")
 	errorResponse(t, err, 404)
 
-	clock.Advance(time.Hour)
+	clock.Step(time.Hour)
 	_, _, err = client(t, e, tok.GetToken()).Repositories.Get(ctx, owner, repoName)
 	if er := errorResponse(t, err, 401); er.Message != "Bad credentials" {
 		t.Fatalf("expired installation token: %q, want Bad credentials", er.Message)

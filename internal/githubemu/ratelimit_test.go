@@ -55,7 +55,7 @@ func TestPrimaryRateLimit(t *testing.T) {
 		t.Fatalf("status %d message %q, want 403 and GitHub's message", rle.Response.StatusCode, rle.Message)
 	}
 
-	clock.Advance(time.Hour)
+	clock.Step(time.Hour)
 	if _, resp, err := client(t, e, botToken).Repositories.Get(ctx, owner, repoName); err != nil || resp.Rate.Remaining != 2 {
 		t.Fatalf("after reset: %v, remaining %d; want success with 2 left", err, resp.Rate.Remaining)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -29,8 +30,8 @@ type Options struct {
 	AWS func(ctx context.Context, account, region string) (aws.Config, error)
 	// Prometheus are the servers Prometheus checks may name.
 	Prometheus []config.PrometheusServer
-	// Now is the agent's clock. Default time.Now.
-	Now func() time.Time
+	// Clock is the agent's clock. Default the wall clock.
+	Clock clock.PassiveClock
 }
 
 // Checks measures every kind of check by handing it to the checker of its
@@ -50,9 +51,9 @@ func New(o Options) *Checks {
 	clients := &cloudWatchClients{aws: o.AWS, byPlace: map[[2]string]*cloudwatch.Client{}}
 	return &Checks{
 		http:       &HTTP{Client: o.HTTP},
-		cloudWatch: &CloudWatch{Client: clients.metrics, Now: o.Now},
+		cloudWatch: &CloudWatch{Client: clients.metrics, Clock: o.Clock},
 		alarm:      &Alarm{Client: clients.alarms},
-		prometheus: &Prometheus{Servers: o.Prometheus, HTTP: o.HTTP, Now: o.Now},
+		prometheus: &Prometheus{Servers: o.Prometheus, HTTP: o.HTTP, Clock: o.Clock},
 	}
 }
 

@@ -32,7 +32,7 @@ func TestChecksDispatchByKind(t *testing.T) {
 	awsFor := awsConfigs(env)
 	cs := New(Options{
 		Prometheus: []config.PrometheusServer{{Name: "main", URL: promSrv.URL}},
-		Now:        env.Emu.Now,
+		Clock:      env.Emu,
 		AWS: func(ctx context.Context, account, region string) (aws.Config, error) {
 			configs.Add(1)
 			return awsFor(ctx, account, region)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/smithy-go"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
@@ -26,8 +27,8 @@ import (
 type CloudWatch struct {
 	// Client returns the CloudWatch client of an account and region.
 	Client func(ctx context.Context, account, region string) (cloudwatch.GetMetricDataAPIClient, error)
-	// Now is the agent's clock. Default time.Now.
-	Now func() time.Time
+	// Clock is the agent's clock. Default the wall clock.
+	Clock clock.PassiveClock
 }
 
 var _ reconcile.Checker = (*CloudWatch)(nil)
@@ -54,8 +55,8 @@ func (cw *CloudWatch) Measure(ctx context.Context, c *spec.Check, in reconcile.C
 }
 
 func (cw *CloudWatch) now() time.Time {
-	if cw.Now != nil {
-		return cw.Now()
+	if cw.Clock != nil {
+		return cw.Clock.Now()
 	}
 	return time.Now()
 }

@@ -91,7 +91,7 @@ func albMetric(name, stat, targetGroup string) spec.Metric {
 
 func newCloudWatchEnv(t *testing.T) (*awsemutest.Env, *Checks, reconcile.CheckInput) {
 	env := awsemutest.Start(t, awsemu.Options{})
-	cs := New(Options{AWS: awsConfigs(env), Now: env.Emu.Now})
+	cs := New(Options{AWS: awsConfigs(env), Clock: env.Emu})
 	in := reconcile.CheckInput{Account: "prod", Region: env.Region, Vars: map[string]string{"rollout.targetGroup": canaryTG}}
 	return env, cs, in
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -28,8 +29,8 @@ type Prometheus struct {
 	Servers []config.PrometheusServer
 	// HTTP sends the queries. Default http.DefaultClient.
 	HTTP *http.Client
-	// Now is the agent's clock. Default time.Now.
-	Now func() time.Time
+	// Clock is the agent's clock. Default the wall clock.
+	Clock clock.PassiveClock
 }
 
 var _ reconcile.Checker = (*Prometheus)(nil)
@@ -63,8 +64,8 @@ func (p *Prometheus) Measure(ctx context.Context, c *spec.Check, in reconcile.Ch
 }
 
 func (p *Prometheus) now() time.Time {
-	if p.Now != nil {
-		return p.Now()
+	if p.Clock != nil {
+		return p.Clock.Now()
 	}
 	return time.Now()
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/internal/promemu"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -24,7 +26,7 @@ func TestPrometheusMeasure(t *testing.T) {
 	srv := httptest.NewServer(prom)
 	defer srv.Close()
 	now := time.Date(2026, 1, 1, 0, 10, 0, 0, time.UTC)
-	p := &Prometheus{Servers: []config.PrometheusServer{{Name: "main", URL: srv.URL}}, Now: func() time.Time { return now }}
+	p := &Prometheus{Servers: []config.PrometheusServer{{Name: "main", URL: srv.URL}}, Clock: clocktesting.NewFakePassiveClock(now)}
 
 	errRate := `sum(rate(http_requests_total{code=~"5..",version="v2"}[5m])) / sum(rate(http_requests_total{version="v2"}[5m]))`
 	prom.Set(errRate, promemu.Scalar(0.125))

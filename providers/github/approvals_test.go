@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -35,7 +36,7 @@ type reviewFixture struct {
 
 func newReviewFixture(t testing.TB) *reviewFixture {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	c := clocktesting.NewFakePassiveClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	emu := githubemu.Start(t, githubemu.Options{Now: c.Now})
 	if err := emu.AddRepo(repoFull); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/config"
 )
@@ -53,15 +54,15 @@ type AppTokens struct {
 
 // NewAppTokens returns the token source of app's installation, minting at
 // the REST API root apiURL with client (http.DefaultClient when nil) and
-// the clock now (time.Now when nil).
-func NewAppTokens(app config.GitHubApp, apiURL string, client *http.Client, now func() time.Time) *AppTokens {
+// the clock clk (the wall clock when nil).
+func NewAppTokens(app config.GitHubApp, apiURL string, client *http.Client, clk clock.PassiveClock) *AppTokens {
 	if client == nil {
 		client = http.DefaultClient
 	}
-	if now == nil {
-		now = time.Now
+	if clk == nil {
+		clk = clock.RealClock{}
 	}
-	return &AppTokens{apiURL: strings.TrimSuffix(apiURL, "/"), app: app, client: client, now: now}
+	return &AppTokens{apiURL: strings.TrimSuffix(apiURL, "/"), app: app, client: client, now: clk.Now}
 }
 
 // Token returns a valid installation token, minting one when the cached

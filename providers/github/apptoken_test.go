@@ -32,21 +32,21 @@ func TestAppTokensPostStatuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens := NewAppTokens(config.GitHubApp{AppID: app.ID, InstallationID: inst, PrivateKey: config.SecretRef{File: keyFile}},
-		f.emu.URL(), nil, f.clock.Now)
+		f.emu.URL(), nil, f.clock.Clock)
 	gh := github.NewClient(&http.Client{Transport: tokens.Transport(nil)})
 	gh.BaseURL, _ = url.Parse(f.emu.URL() + "/")
-	r := NewReporter(gh, ReporterOptions{Now: f.clock.Now, After: f.clock.After})
+	r := NewReporter(gh, ReporterOptions{Clock: f.clock.Clock})
 
 	r.Post(status("jibe/shop/staging", StateSuccess, "ok"))
 	if err := r.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.After(30 * time.Minute) // still valid: reused
+	f.clock.Clock.Step(30 * time.Minute) // still valid: reused
 	r.Post(status("jibe/shop/production", StateSuccess, "ok"))
 	if err := r.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.After(25 * time.Minute) // within the refresh margin: minted again
+	f.clock.Clock.Step(25 * time.Minute) // within the refresh margin: minted again
 	r.Post(status("jibe/shop/qa", StateSuccess, "ok"))
 	if err := r.Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -64,13 +64,13 @@ func TestAppTokensErrors(t *testing.T) {
 	f := newFixture(t)
 	app, _ := f.emu.AddApp("jibe")
 	inst, _ := f.emu.AddInstallation(app.ID, "acme")
-	missing := NewAppTokens(config.GitHubApp{AppID: app.ID, InstallationID: inst, PrivateKey: config.SecretRef{File: "/nonexistent/app.pem"}}, f.emu.URL(), nil, f.clock.Now)
+	missing := NewAppTokens(config.GitHubApp{AppID: app.ID, InstallationID: inst, PrivateKey: config.SecretRef{File: "/nonexistent/app.pem"}}, f.emu.URL(), nil, f.clock.Clock)
 	if _, err := missing.Token(context.Background()); !errors.Is(err, ErrAppKey) {
 		t.Errorf("missing key: %v", err)
 	}
 	keyFile := filepath.Join(t.TempDir(), "app.pem")
 	os.WriteFile(keyFile, app.PrivateKeyPEM, 0o600)
-	wrongInstallation := NewAppTokens(config.GitHubApp{AppID: app.ID, InstallationID: 999, PrivateKey: config.SecretRef{File: keyFile}}, f.emu.URL(), nil, f.clock.Now)
+	wrongInstallation := NewAppTokens(config.GitHubApp{AppID: app.ID, InstallationID: 999, PrivateKey: config.SecretRef{File: keyFile}}, f.emu.URL(), nil, f.clock.Clock)
 	var refused *AppTokenError
 	if _, err := wrongInstallation.Token(context.Background()); !errors.As(err, &refused) || refused.Status != "404 Not Found" {
 		t.Errorf("unknown installation: %v", err)

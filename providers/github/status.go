@@ -15,8 +15,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
+	"k8s.io/utils/clock"
 
-	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/internal/backoff"
 )
 
 // State is a commit status state.
@@ -80,17 +81,19 @@ type statusService interface {
 
 var _ statusService = (*github.RepositoriesService)(nil)
 
+// DefaultBackoff spaces retries of failed posts: from 1s up to 5m, spread
+// by ±50% so that many failing statuses do not retry in step.
+var DefaultBackoff = backoff.Backoff{Base: time.Second, Max: 5 * time.Minute, Jitter: 0.5}
+
 // ReporterOptions configures a Reporter.
 type ReporterOptions struct {
 	// Logger receives one line per status that could not be posted.
 	// Default slog.Default().
 	Logger *slog.Logger
-	// Backoff spaces retries of failed posts. Default 1s to 5m.
-	Backoff reconcile.Backoff
-	// Now and After are the clock; tests replace them. Default time.Now
-	// and time.After.
-	Now   func() time.Time
-	After func(time.Duration) <-chan time.Time
+	// Backoff spaces retries of failed posts. Default DefaultBackoff.
+	Backoff backoff.Backoff
+	// Clock times retries and rate-limit waits. Default the wall clock.
+	Clock clock.Clock
 }
 
 // Reporter posts commit statuses in the background. Post never blocks: it
@@ -115,14 +118,11 @@ func NewReporter(client *github.Client, opts ReporterOptions) *Reporter {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.Backoff == (reconcile.Backoff{}) {
-		opts.Backoff = reconcile.Backoff{Base: time.Second, Max: 5 * time.Minute}
+	if opts.Backoff == (backoff.Backoff{}) {
+		opts.Backoff = DefaultBackoff
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.After == nil {
-		opts.After = time.After
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
 	}
 	return &Reporter{
 		client: client.Repositories, opts: opts, rand: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
@@ -184,7 +184,7 @@ func (r *Reporter) Flush(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-r.opts.After(wait):
+		case <-r.opts.Clock.After(wait):
 		}
 	}
 }
@@ -251,7 +251,7 @@ func (r *Reporter) retryAfter(err error, failures *int) (time.Duration, bool) {
 	case err == nil:
 		return 0, false
 	case errors.As(err, &rate):
-		return max(rate.Rate.Reset.Time.Sub(r.opts.Now()), time.Second), true
+		return max(rate.Rate.Reset.Time.Sub(r.opts.Clock.Now()), time.Second), true
 	case errors.As(err, &abuse):
 		if d := abuse.GetRetryAfter(); d > 0 {
 			return d, true

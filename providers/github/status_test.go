@@ -4,65 +4,37 @@ import (
 	"context"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/jibe-dev/jibe/internal/githubemu"
+	"github.com/jibe-dev/jibe/internal/testenv/clockstep"
 )
 
 const sha = "4f2c9a1b7e3d5c6a8b9f0e1d2c3b4a5f6e7d8c9b"
 
-// clock is the emulated time shared by the emulator and the reporter:
-// every wait the reporter asks for passes at once and moves the clock on.
-type clock struct {
-	mu    sync.Mutex
-	t     time.Time
-	waits []time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.waits = append(c.waits, d)
-	now := c.t
-	c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	ch <- now
-	return ch
-}
-
-func (c *clock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
-
 type fixture struct {
 	emu   *githubemu.Emulator
-	clock *clock
+	clock *clockstep.Stepper
 	r     *Reporter
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	emu := githubemu.Start(t, githubemu.Options{Now: c.Now})
+	// The emulator and the reporter share the clock; every wait the
+	// reporter asks for passes at once and moves the clock on.
+	c := clockstep.Start(t, clocktesting.NewFakeClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)), time.Second)
+	emu := githubemu.Start(t, githubemu.Options{Now: c.Clock.Now})
 	if err := emu.AddRepo("acme/shop"); err != nil {
 		t.Fatal(err)
 	}
 	emu.AddToken("ghp_jibe", "jibe-bot")
 	gh := github.NewClient(nil).WithAuthToken("ghp_jibe")
 	gh.BaseURL, _ = url.Parse(emu.URL() + "/")
-	return &fixture{emu: emu, clock: c, r: NewReporter(gh, ReporterOptions{Now: c.Now, After: c.After})}
+	return &fixture{emu: emu, clock: c, r: NewReporter(gh, ReporterOptions{Clock: c.Clock})}
 }
 
 // run posts every queued status.

@@ -13,6 +13,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/jibe-dev/jibe/internal/testenv/kube"
 	"github.com/jibe-dev/jibe/providers/checks"
@@ -20,19 +21,9 @@ import (
 	"github.com/jibe-dev/jibe/spec"
 )
 
-// stepClock is the executor's clock: it moves only when told.
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *stepClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 // engine is the real executor and journal over a platform.
 type engine struct {
-	clock  *stepClock
+	clock  *clocktesting.FakeClock
 	j      *reconcile.Journal
 	x      *reconcile.Executor
 	mu     sync.Mutex
@@ -41,14 +32,14 @@ type engine struct {
 
 func newEngine(t *testing.T, p *Platform) *engine {
 	t.Helper()
-	e := &engine{clock: &stepClock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}}
-	j, err := reconcile.OpenJournal(filepath.Join(t.TempDir(), "journal.db"), reconcile.JournalOptions{Now: e.clock.Now})
+	e := &engine{clock: clocktesting.NewFakeClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))}
+	j, err := reconcile.OpenJournal(filepath.Join(t.TempDir(), "journal.db"), reconcile.JournalOptions{Clock: e.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
 	e.j = j
-	e.x = &reconcile.Executor{Journal: j, Checks: &checks.HTTP{}, Now: e.clock.Now,
+	e.x = &reconcile.Executor{Journal: j, Checks: &checks.HTTP{}, Clock: e.clock,
 		Platforms: map[spec.Platform]reconcile.Platform{spec.PlatformKubernetes: p},
 		Emit:      func(ev reconcile.Event) { e.mu.Lock(); e.events = append(e.events, ev); e.mu.Unlock() }}
 	return e
@@ -189,7 +180,7 @@ func TestRollbackToPodsThatNeverGetReadyFailsAtItsTimeout(t *testing.T) {
 	if reconcile.PolicyOf(err) != reconcile.PolicyRequeue || ro.State != reconcile.RolloutRunning {
 		t.Fatalf("rolling back: %s, %v", ro.State, err)
 	}
-	e.clock.Advance(5 * time.Minute)
+	e.clock.Step(5 * time.Minute)
 	if ro, err = e.x.Advance(t.Context(), ro, []*reconcile.Deployment{d2}); err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func TestSupersedingACanaryWithoutAStableVersionDeletesNothing(t *testing.T) {
 		ro3 = next
 		var w *reconcile.WaitingError
 		if errors.As(err, &w) && ro3.Plan.Steps[ro3.Next].Kind == reconcile.StepPause {
-			e.clock.Advance(pause)
+			e.clock.Step(pause)
 		} else if err != nil && w == nil {
 			return false, err
 		}

@@ -11,13 +11,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jibe-dev/jibe/internal/backoff"
 )
 
-// Retry delays: exponential from firstBackoff up to maxBackoff, and at
-// most maxRetryAfter when the server asks for longer.
+// retryBackoff spaces retries: exponential from 1s up to 30s, without
+// jitter (one agent sends few messages).
+var retryBackoff = backoff.Backoff{Base: time.Second, Max: 30 * time.Second}
+
+// Limits of retries and of what is logged.
 const (
-	firstBackoff  = time.Second
-	maxBackoff    = 30 * time.Second
+	// maxRetryAfter bounds the wait when the server asks for longer.
 	maxRetryAfter = 5 * time.Minute
 	// maxResponse is how much of a refusal's body is logged.
 	maxResponse = 200
@@ -72,14 +76,14 @@ func (n *Notifier) deliver(ctx context.Context, d delivery) (interrupted bool) {
 	}
 }
 
-// retryDelay is the server's Retry-After when it sent one, else an
-// exponential backoff.
+// retryDelay is the server's Retry-After when it sent one (at most
+// maxRetryAfter), else retryBackoff's delay.
 func retryDelay(err error, attempt int) time.Duration {
 	var se *statusError
 	if errors.As(err, &se) && se.retryAfter > 0 {
 		return min(se.retryAfter, maxRetryAfter)
 	}
-	return min(firstBackoff<<(attempt-1), maxBackoff)
+	return retryBackoff.Delay(attempt, nil)
 }
 
 // post makes one attempt. Its errors never contain the URL.
@@ -100,7 +104,7 @@ func (n *Notifier) post(ctx context.Context, d delivery) error {
 		return nil
 	}
 	return &statusError{status: resp.StatusCode, body: strings.TrimSpace(string(body)),
-		retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), n.clock.Now())}
 }
 
 // withoutURL strips the request URL that net/http puts in its errors.

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/reconcile"
 )
@@ -32,16 +34,6 @@ const (
 	onceMemory = 4096
 )
 
-// Clock waits between delivery attempts.
-type Clock interface {
-	// After returns a channel that receives once d has passed.
-	After(d time.Duration) <-chan time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // Options configure a Notifier. The zero value is usable.
 type Options struct {
 	// HTTPClient posts the messages; a client with a 10s timeout when nil.
@@ -53,8 +45,9 @@ type Options struct {
 	// source and name (the agent's UI); messages have no link when nil or
 	// when it returns "".
 	Link func(app reconcile.AppID) string
-	// Clock waits between attempts; the system clock when nil.
-	Clock Clock
+	// Clock waits between attempts and reads Retry-After dates; the
+	// wall clock when nil.
+	Clock clock.Clock
 	// QueueSize bounds the messages waiting for delivery; DefaultQueueSize
 	// when zero.
 	QueueSize int
@@ -86,7 +79,7 @@ type Notifier struct {
 	client      *http.Client
 	log         *slog.Logger
 	link        func(reconcile.AppID) string
-	clock       Clock
+	clock       clock.Clock
 	maxAttempts int
 	q           *queue
 	once        onceSet
@@ -106,7 +99,7 @@ func New(hooks []config.SlackWebhook, opts Options) (*Notifier, error) {
 		n.log = slog.New(slog.DiscardHandler)
 	}
 	if n.clock == nil {
-		n.clock = systemClock{}
+		n.clock = clock.RealClock{}
 	}
 	for _, c := range hooks {
 		h, err := newHook(c)

@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/internal/testenv/clockstep"
 	"github.com/jibe-dev/jibe/internal/testenv/logbuf"
 	"github.com/jibe-dev/jibe/reconcile"
 )
@@ -98,21 +101,6 @@ func (r *receiver) texts() []string {
 // url is the receiver's webhook URL, with a token path as Slack's have.
 func (r *receiver) url() string { return r.URL + "/services/T000/B000/secret-token" }
 
-// fakeClock records the delays asked for and fires at once.
-type fakeClock struct {
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	c.waits = append(c.waits, d)
-	c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	ch <- time.Time{}
-	return ch
-}
-
 // webhook configures a webhook whose URL is read from an environment
 // variable, as the agent's configuration does.
 func webhook(t *testing.T, name, url string, events ...config.Event) config.SlackWebhook {
@@ -123,14 +111,14 @@ func webhook(t *testing.T, name, url string, events ...config.Event) config.Slac
 
 type env struct {
 	n     *Notifier
-	clock *fakeClock
+	clock *clockstep.Stepper
 	logs  *logbuf.Buffer
 }
 
 func newNotifier(t *testing.T, opts Options, hooks ...config.SlackWebhook) env {
 	t.Helper()
-	e := env{clock: &fakeClock{}, logs: &logbuf.Buffer{}}
-	opts.Clock = e.clock
+	e := env{clock: clockstep.Start(t, clocktesting.NewFakeClock(started), time.Second), logs: &logbuf.Buffer{}}
+	opts.Clock = e.clock.Clock
 	opts.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	n, err := New(hooks, opts)
 	if err != nil {
@@ -276,7 +264,7 @@ func TestRetriesServerErrorsAndThrottling(t *testing.T) {
 		t.Errorf("delivered %d in %d attempts, want 1 in 4", len(rcv.messages()), rcv.tries())
 	}
 	want := []time.Duration{time.Second, 2 * time.Second, 7 * time.Second}
-	if got := e.clock.waits; len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+	if got := e.clock.Waits(); len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Errorf("waits %v, want %v", got, want)
 	}
 }

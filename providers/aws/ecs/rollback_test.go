@@ -36,13 +36,13 @@ func newEngine(r *rig) *engine {
 
 // open opens the journal and builds the executor, as an agent starting does.
 func (e *engine) open() {
-	j, err := reconcile.OpenJournal(e.path, reconcile.JournalOptions{Now: e.r.env.Emu.Now, LockTimeout: time.Second})
+	j, err := reconcile.OpenJournal(e.path, reconcile.JournalOptions{Clock: e.r.env.Emu, LockTimeout: time.Second})
 	if err != nil {
 		e.r.t.Fatal(err)
 	}
 	e.r.t.Cleanup(func() { j.Close() })
 	e.j = j
-	e.x = &reconcile.Executor{Journal: j, Checks: &checks.HTTP{}, Now: e.r.env.Emu.Now,
+	e.x = &reconcile.Executor{Journal: j, Checks: &checks.HTTP{}, Clock: e.r.env.Emu,
 		Platforms: map[spec.Platform]reconcile.Platform{spec.PlatformECS: e.r.p},
 		Emit:      func(ev reconcile.Event) { e.events = append(e.events, ev) }}
 }
