@@ -2,9 +2,7 @@ package ecs
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -13,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 
+	"github.com/jibe-dev/jibe/providers/aws/awserr"
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
@@ -128,10 +126,6 @@ const (
 	deleting
 )
 
-// deniedCodes are the error codes AWS answers when the caller may not
-// call an operation.
-var deniedCodes = []string{"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
-
 // kind is a kind of reference: its name, the permission that reads it,
 // the error codes meaning it does not exist, and what to do when it does
 // not.
@@ -167,15 +161,14 @@ var (
 // answer reads a lookup's error: none means the reference exists. Errors
 // other than "missing" and "denied" are returned, classified.
 func (k kind) answer(err error) (answer, error) {
-	var api smithy.APIError
 	switch {
 	case err == nil:
 		return exists, nil
-	case !errors.As(err, &api):
+	case awserr.Code(err) == "":
 		return 0, err
-	case slices.Contains(k.missing, api.ErrorCode()):
+	case awserr.Is(err, k.missing...):
 		return missing, nil
-	case slices.Contains(deniedCodes, api.ErrorCode()):
+	case awserr.ClassOf(err) == awserr.AccessDenied:
 		return denied, nil
 	}
 	return 0, classify(fmt.Errorf("check %s: %w", k.noun, err))
