@@ -3,6 +3,7 @@ package ecs
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
@@ -179,4 +180,25 @@ func (p *Platform) liveService(ctx context.Context, d *reconcile.Deployment, svc
 		return "", nil, err
 	}
 	return a.liveName, a.live, nil
+}
+
+// replaceFields are the service fields UpdateService cannot change: a
+// change to one of them needs a new service. A switch between a launch
+// type and a capacity provider strategy shows as a launchType change.
+var replaceFields = []string{"launchType", "schedulingStrategy"}
+
+// replacement returns why the changes need a new service, or "".
+func replacement(changes []reconcile.FieldChange) string {
+	var why []string
+	for _, c := range changes {
+		for _, f := range replaceFields {
+			if strings.TrimPrefix(c.Path, "service.") == f {
+				why = append(why, fmt.Sprintf("%s cannot be updated (%q → %q)", f, c.Live, c.Desired))
+			}
+		}
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return strings.Join(why, "; ") + ": ECS needs a new service"
 }

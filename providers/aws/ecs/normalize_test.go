@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/jibe-dev/jibe/providers/aws/apidiff"
 	"github.com/jibe-dev/jibe/spec"
 )
 
@@ -42,7 +43,7 @@ func TestTaskDefinitionNormalisation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			desired := base()
 			tc.edit(desired)
-			got, err := fieldDiff("", normalTaskDef(base()), normalTaskDef(desired))
+			got, err := apidiff.Fields("", normalTaskDef(base()), normalTaskDef(desired))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +93,7 @@ func TestServiceNormalisationAndReplacement(t *testing.T) {
 			desired := live()
 			tc.edit(desired)
 			o := serviceOptions{name: "web", scaled: tc.scaled}
-			got, err := fieldDiff("", normalService(live(), o), normalService(desired, o))
+			got, err := apidiff.Fields("", normalService(live(), o), normalService(desired, o))
 			if err != nil {
 				t.Fatal(err)
 			}

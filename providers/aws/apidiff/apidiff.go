@@ -1,23 +1,26 @@
-package ecs
+// Package apidiff diffs API-shaped documents (what an AWS API returns and
+// takes: task definitions, services, scaling policies…) field by field.
+//
+// Diffing is pure: normalised desired and live values are flattened into
+// path → value maps (lists of named items keyed by name, as in
+// containerDefinitions[web].image) and compared. Empty values, false and
+// zero count as absent, so that an omitted field equals the API's zero
+// value.
+package apidiff
 
 import (
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
-// Diffing is pure: normalised desired and live values are flattened into
-// path → value maps (lists of named items keyed by name, as in
-// containerDefinitions[web].image) and compared. Empty values, false and
-// zero count as absent, so that an omitted field equals ECS's zero value.
-
-// fieldDiff returns the fields that differ between live and desired, in
-// path order, each path prefixed with prefix.
-func fieldDiff(prefix string, live, desired any) ([]reconcile.FieldChange, error) {
+// Fields returns the fields that differ between live and desired, in
+// path order, each path prefixed with prefix. Both are marshalled to JSON
+// first; an error means one could not be.
+func Fields(prefix string, live, desired any) ([]reconcile.FieldChange, error) {
 	l, err := flatten(live)
 	if err != nil {
 		return nil, err
@@ -117,25 +120,4 @@ func leaf(v any) string {
 		return x
 	}
 	return ""
-}
-
-// replaceFields are the service fields UpdateService cannot change: a
-// change to one of them needs a new service. A switch between a launch
-// type and a capacity provider strategy shows as a launchType change.
-var replaceFields = []string{"launchType", "schedulingStrategy"}
-
-// replacement returns why the changes need a new service, or "".
-func replacement(changes []reconcile.FieldChange) string {
-	var why []string
-	for _, c := range changes {
-		for _, f := range replaceFields {
-			if strings.TrimPrefix(c.Path, "service.") == f {
-				why = append(why, fmt.Sprintf("%s cannot be updated (%q → %q)", f, c.Live, c.Desired))
-			}
-		}
-	}
-	if len(why) == 0 {
-		return ""
-	}
-	return strings.Join(why, "; ") + ": ECS needs a new service"
 }
