@@ -20,7 +20,7 @@ import (
 
 // canarySet is the stable and canary services as they stand.
 type canarySet struct {
-	tr             *spec.ECSTraffic
+	tr             *spec.ALBTraffic
 	stable, canary *ecstypes.Service
 	sl             slots
 }

@@ -83,7 +83,7 @@ func addService(rs *precheck.Refs, svc *spec.ECSService, sc precheck.Scope) {
 	}
 }
 
-func addTraffic(rs *precheck.Refs, tr *spec.ECSTraffic, sc precheck.Scope) {
+func addTraffic(rs *precheck.Refs, tr *spec.ALBTraffic, sc precheck.Scope) {
 	sc.AddELB(&rs.Listeners, "traffic.listenerArn", tr.ListenerArn)
 	sc.AddELB(&rs.Rules, "traffic.listenerRuleArn", tr.ListenerRuleArn)
 	sc.AddELB(&rs.TargetGroups, "traffic.stableTargetGroupArn", tr.StableTargetGroupArn)

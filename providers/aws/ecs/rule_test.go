@@ -20,7 +20,7 @@ func TestCanaryShiftsAListenerRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &spec.ECSTraffic{ListenerRuleArn: aws.ToString(rule.Rules[0].RuleArn), StableTargetGroupArn: r.blue, CanaryTargetGroupArn: r.green}
+	tr := &spec.ALBTraffic{ListenerRuleArn: aws.ToString(rule.Rules[0].RuleArn), StableTargetGroupArn: r.blue, CanaryTargetGroupArn: r.green}
 	v1 := r.deployment("rev1", "shop/web:v1", canary())
 	v1.Target.ECS.Traffic = tr
 	r.rollout(v1)

@@ -23,7 +23,7 @@ type weights map[string]int32
 var errNoTraffic = errors.New("blue/green and canary strategies need the target's ecs.traffic (listener and target groups)")
 
 // traffic returns the target's traffic settings, or a stalled error.
-func traffic(d *reconcile.Deployment) (*spec.ECSTraffic, error) {
+func traffic(d *reconcile.Deployment) (*spec.ALBTraffic, error) {
 	tr := d.Target.ECS.Traffic
 	if tr == nil || (tr.ListenerArn == "") == (tr.ListenerRuleArn == "") {
 		return nil, reconcile.Stalled(errNoTraffic)
@@ -33,7 +33,7 @@ func traffic(d *reconcile.Deployment) (*spec.ECSTraffic, error) {
 
 // readWeights returns the forward weights of the traffic's listener or
 // rule.
-func (p *Platform) readWeights(ctx context.Context, tr *spec.ECSTraffic) (weights, error) {
+func (p *Platform) readWeights(ctx context.Context, tr *spec.ALBTraffic) (weights, error) {
 	actions, err := p.readActions(ctx, tr)
 	if err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ func (p *Platform) readWeights(ctx context.Context, tr *spec.ECSTraffic) (weight
 	return w, nil
 }
 
-func (p *Platform) readActions(ctx context.Context, tr *spec.ECSTraffic) ([]elbtypes.Action, error) {
+func (p *Platform) readActions(ctx context.Context, tr *spec.ALBTraffic) ([]elbtypes.Action, error) {
 	if tr.ListenerRuleArn != "" {
 		out, err := p.c.ELB.DescribeRules(ctx, &elbv2.DescribeRulesInput{RuleArns: []string{tr.ListenerRuleArn}})
 		if err != nil || len(out.Rules) == 0 {
@@ -92,7 +92,7 @@ func (w weights) share(tg string) float64 {
 // keeping both target groups in the forward action (so both stay in use
 // and their targets health-checked), and returns once the listener reads
 // back the new weights.
-func (p *Platform) setWeights(ctx context.Context, tr *spec.ECSTraffic, from, to string, weight spec.Percent) error {
+func (p *Platform) setWeights(ctx context.Context, tr *spec.ALBTraffic, from, to string, weight spec.Percent) error {
 	w := int32(weight + 0.5)
 	want := weights{to: w, from: 100 - w}
 	if have, err := p.readWeights(ctx, tr); err != nil || sameWeights(have, want) {
@@ -116,7 +116,7 @@ func (p *Platform) setWeights(ctx context.Context, tr *spec.ECSTraffic, from, to
 	return nil
 }
 
-func (p *Platform) writeActions(ctx context.Context, tr *spec.ECSTraffic, actions []elbtypes.Action) error {
+func (p *Platform) writeActions(ctx context.Context, tr *spec.ALBTraffic, actions []elbtypes.Action) error {
 	if tr.ListenerRuleArn != "" {
 		_, err := p.c.ELB.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: aws.String(tr.ListenerRuleArn), Actions: actions})
 		return classify(wrapIf(err, "modify listener rule %s", tr.ListenerRuleArn))
