@@ -106,13 +106,3 @@ func TestServiceNormalisationAndReplacement(t *testing.T) {
 		})
 	}
 }
-
-func TestWeightsShare(t *testing.T) {
-	w := weights{"a": 90, "b": 10}
-	if w.share("b") != 10 || (weights{}).share("a") != 0 {
-		t.Errorf("share: %v", w.share("b"))
-	}
-	if !sameWeights(weights{"a": 100, "b": 0}, weights{"a": 100}) || sameWeights(weights{"a": 50, "b": 50}, weights{"a": 100}) {
-		t.Errorf("sameWeights")
-	}
-}

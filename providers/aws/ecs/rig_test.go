@@ -19,6 +19,7 @@ import (
 
 	"github.com/jibe-dev/jibe/internal/awsemu"
 	"github.com/jibe-dev/jibe/internal/awsemu/awsemutest"
+	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -298,7 +299,7 @@ func (r *rig) image(s *ecstypes.Service) string {
 // weights reads the listener's forward weights.
 func (r *rig) weights() map[string]int32 {
 	r.t.Helper()
-	w, err := r.p.readWeights(r.ctx, &spec.ALBTraffic{ListenerArn: r.listener})
+	w, err := albtraffic.Read(r.ctx, r.p.c.ELB, &spec.ALBTraffic{ListenerArn: r.listener})
 	if err != nil {
 		r.t.Fatal(err)
 	}
