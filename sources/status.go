@@ -79,26 +79,6 @@ func (p *poller) logPoll(updates []Update, err error, failures int) {
 	}
 }
 
-// run polls until ctx is done: at the interval (jittered), later after
-// failures, and at once when triggered.
-func (p *poller) run(ctx context.Context, out chan<- Update) {
-	for {
-		updates, _ := p.pollAndRecord(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if !publish(ctx, out, updates) {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-p.trigger:
-		case <-p.env.clock.After(p.schedule()):
-		}
-	}
-}
-
 // schedule returns the delay before the next poll and records when it is due.
 func (p *poller) schedule() time.Duration {
 	p.statusMu.Lock()
@@ -114,16 +94,4 @@ func (p *poller) schedule() time.Duration {
 // not keep hitting the server in the same instant.
 func pollBackoff(interval, limit time.Duration, jitter float64) backoff.Backoff {
 	return backoff.Backoff{Base: interval, Max: limit, Jitter: jitter}
-}
-
-// publish sends updates to out, giving up when ctx is done.
-func publish(ctx context.Context, out chan<- Update, updates []Update) bool {
-	for _, u := range updates {
-		select {
-		case out <- u:
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return true
 }

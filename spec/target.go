@@ -78,12 +78,14 @@ type ECSTarget struct {
 	// Traffic names the listener and the pair of target groups that
 	// blue/green and canary strategies shift traffic between. Required for
 	// those strategies.
-	Traffic *ECSTraffic `json:"traffic,omitempty"`
+	Traffic *ALBTraffic `json:"traffic,omitempty"`
 }
 
-// ECSTraffic is the load balancer wiring used to shift traffic between the
-// stable and the new version of a service.
-type ECSTraffic struct {
+// ALBTraffic is the Application Load Balancer wiring used to shift
+// traffic between the stable and the new version of a target: a listener
+// (or one of its rules) whose forward action weights a pair of target
+// groups. Nothing in it is specific to ECS.
+type ALBTraffic struct {
 	// ListenerArn is the ALB listener whose default action forwards to the
 	// target groups. Set this or ListenerRuleArn.
 	ListenerArn string `json:"listenerArn,omitempty"`

@@ -52,7 +52,7 @@ func (a *Alarm) Measure(ctx context.Context, c *spec.Check, in reconcile.CheckIn
 	}
 	states, err := describeAlarms(ctx, client, names)
 	if err != nil {
-		return reconcile.Measurement{}, cloudWatchError(fmt.Sprintf("describing alarms in %s %s", in.Account, in.Region), err)
+		return reconcile.Measurement{}, cloudWatchError(fmt.Sprintf("describing alarms in %s %s", in.Account, in.Region), "cloudwatch:DescribeAlarms", err)
 	}
 	return judgeAlarms(names, states, in.Account+" "+in.Region), nil
 }

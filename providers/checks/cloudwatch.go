@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 	"k8s.io/utils/clock"
 
+	"github.com/jibe-dev/jibe/providers/aws/awserr"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -49,7 +50,7 @@ func (cw *CloudWatch) Measure(ctx context.Context, c *spec.Check, in reconcile.C
 	q := newMetricQuery(c.CloudWatch, in.Vars, cw.now())
 	points, err := q.fetch(ctx, client)
 	if err != nil {
-		return reconcile.Measurement{}, cloudWatchError(fmt.Sprintf("querying %s in %s %s", q.text, in.Account, in.Region), err)
+		return reconcile.Measurement{}, cloudWatchError(fmt.Sprintf("querying %s in %s %s", q.text, in.Account, in.Region), "cloudwatch:GetMetricData", err)
 	}
 	return q.judge(points, c.CloudWatch.Threshold), nil
 }
@@ -172,20 +173,18 @@ func (q metricQuery) judge(points []reconcile.Datapoint, t spec.Threshold) recon
 	return m
 }
 
-// stallingCodes are the CloudWatch errors that retrying cannot fix: the
-// query itself is wrong.
-var stallingCodes = map[string]bool{
-	"ValidationError": true, "InvalidParameterValue": true, "InvalidParameterValueException": true,
-	"InvalidParameterCombination": true, "InvalidParameterCombinationException": true,
-	"MissingParameter": true, "MissingRequiredParameterException": true,
-}
-
-// cloudWatchError stalls on errors about the request and keeps others
-// (throttling, server errors, network) retryable.
-func cloudWatchError(what string, err error) error {
-	var ae smithy.APIError
-	if errors.As(err, &ae) && stallingCodes[ae.ErrorCode()] {
+// cloudWatchError classifies err with the AWS error table (awserr): a
+// query CloudWatch refuses stalls quoting CloudWatch, a role that may not
+// call the operation stalls naming perm, the permission to grant, and
+// other errors (throttling, server errors, network) stay retryable.
+func cloudWatchError(what, perm string, err error) error {
+	switch awserr.ClassOf(err) {
+	case awserr.InvalidInput:
+		var ae smithy.APIError
+		errors.As(err, &ae)
 		return reconcile.Stalled(fmt.Errorf("%s: CloudWatch refused the query: %s", what, ae.ErrorMessage()))
+	case awserr.AccessDenied:
+		return reconcile.Stalled(fmt.Errorf("%s: the agent's role may not call CloudWatch: grant it %s (%w)", what, perm, err))
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return awserr.Classify(fmt.Errorf("%s: %w", what, err), nil)
 }

@@ -236,3 +236,26 @@ func (p *pagedMetrics) GetMetricData(_ context.Context, in *cloudwatch.GetMetric
 	p.calls++
 	return &out, nil
 }
+
+// A role that may not read metrics or alarms stalls the check with the
+// permission to grant: retrying cannot fix it.
+func TestCloudWatchAccessDeniedStalls(t *testing.T) {
+	env, cs, in := newCloudWatchEnv(t)
+	metric := withDefaults(spec.Check{CloudWatch: &spec.CloudWatchCheck{Metric: ptr(albMetric("RequestCount", "Sum", canaryTG)), Threshold: spec.Threshold{Min: ptr(1.0)}}})
+	alarm := withDefaults(spec.Check{Alarm: &spec.AlarmCheck{Names: []string{"web-5xx"}}})
+	for _, tt := range []struct {
+		name, op, perm string
+		check          *spec.Check
+	}{
+		{"metric", "GetMetricData", "cloudwatch:GetMetricData", metric},
+		{"alarm", "DescribeAlarms", "cloudwatch:DescribeAlarms", alarm},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env.Emu.Inject(awsemu.Fault{Service: "monitoring", Operation: tt.op, Kind: awsemu.Deny, Count: 1})
+			_, err := cs.Measure(context.Background(), tt.check, in)
+			if !isStalled(err) || !strings.Contains(err.Error(), "grant it "+tt.perm) {
+				t.Errorf("access denied: %v, want a stalled error naming %s", err, tt.perm)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/providers/aws/awserr"
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
@@ -85,10 +86,16 @@ func Verify(ctx context.Context, cfg aws.Config, a config.AWSAccount) error {
 	}
 	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return fmt.Errorf("account %s: checking the credentials' identity: %w", a.Name, err)
+		return awserr.Classify(fmt.Errorf("account %s: checking the credentials' identity: %w", a.Name, err), verifyHints)
 	}
 	if got := aws.ToString(out.Account); got != a.AccountID {
 		return reconcile.Stalled(fmt.Errorf("account %s: the credentials act in account %s, not %s; fix aws.accounts[].credentials or roleARN in the agent configuration", a.Name, got, a.AccountID))
 	}
 	return nil
+}
+
+// verifyHints say what to fix when checking the credentials' identity is
+// refused: the one call that can be is assuming the account's role.
+var verifyHints = map[string]string{
+	"AccessDenied": "allow the agent's credentials to assume the role (sts:AssumeRole and the role's trust policy) or fix aws.accounts[].roleARN",
 }

@@ -94,3 +94,20 @@ func TestConfigMissingSecret(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A role the credentials may not assume stalls Verify with what to fix,
+// classified by the one AWS error table, instead of being retried.
+func TestVerifyDeniedRoleStalls(t *testing.T) {
+	env := emulator(t)
+	ctx := context.Background()
+	a := account(env, production, "arn:aws:iam::"+production+":role/jibe-deployer")
+	cfg, err := Config(ctx, a, "eu-west-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Emu.Inject(awsemu.Fault{Service: "sts", Operation: "AssumeRole", Kind: awsemu.Deny})
+	err = Verify(ctx, cfg, a)
+	if reconcile.PolicyOf(err) != reconcile.PolicyStall || !strings.Contains(err.Error(), "or fix aws.accounts[].roleARN") {
+		t.Errorf("denied role: %v (%v), want stalled saying what to fix", err, reconcile.PolicyOf(err))
+	}
+}

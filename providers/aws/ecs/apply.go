@@ -9,6 +9,7 @@ import (
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/jibe-dev/jibe/providers/aws/apidiff"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -99,7 +100,7 @@ func (p *Platform) taskDefChanges(ctx context.Context, arn string, want *spec.EC
 	if err != nil {
 		return nil, err
 	}
-	return fieldDiff("", normalTaskDef(live), normalTaskDef(want))
+	return apidiff.Fields("", normalTaskDef(live), normalTaskDef(want))
 }
 
 // slotSpec returns the service file as deployed in a slot: named name, its
@@ -127,7 +128,7 @@ func serviceChanges(live *ecstypes.Service, want *spec.ECSService, scaled bool) 
 		return nil, err
 	}
 	o := serviceOptions{name: aws.ToString(live.ServiceName), scaled: scaled || want.DesiredCount == nil}
-	return fieldDiff("", normalService(ls, o), normalService(want, o))
+	return apidiff.Fields("", normalService(ls, o), normalService(want, o))
 }
 
 // upsert is one service write: the service's desired configuration in a

@@ -10,6 +10,7 @@ import (
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aastypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 
+	"github.com/jibe-dev/jibe/providers/aws/apidiff"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -366,7 +367,7 @@ func (p *Platform) scalingDiff(ctx context.Context, d *reconcile.Deployment, nam
 	if err != nil || sc == nil {
 		return nil, err
 	}
-	if c.Fields, err = fieldDiff("", liveScaling(sc), desiredScaling(as)); err != nil || len(c.Fields) == 0 {
+	if c.Fields, err = apidiff.Fields("", liveScaling(sc), desiredScaling(as)); err != nil || len(c.Fields) == 0 {
 		return nil, err
 	}
 	c.Action = reconcile.ActionUpdate

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -38,12 +39,12 @@ func (p *Platform) readPair(ctx context.Context, d *reconcile.Deployment) (*pair
 	if err != nil {
 		return nil, err
 	}
-	w, err := p.readWeights(ctx, tr)
+	w, err := albtraffic.Read(ctx, p.c.ELB, tr)
 	if err != nil {
 		return nil, err
 	}
 	a := &pair{liveName: sl.stable, liveTG: tr.StableTargetGroupArn, nextName: sl.next, nextTG: tr.CanaryTargetGroupArn}
-	if nextOwnsRevision(d, svcs[sl.stable], svcs[sl.next], w.share(tr.StableTargetGroupArn)) {
+	if nextOwnsRevision(d, svcs[sl.stable], svcs[sl.next], w.Share(tr.StableTargetGroupArn)) {
 		a.liveName, a.nextName, a.liveTG, a.nextTG = a.nextName, a.liveName, a.nextTG, a.liveTG
 	}
 	a.live, a.next = svcs[a.liveName], svcs[a.nextName]
@@ -119,7 +120,7 @@ func (p *Platform) shiftBlueGreen(ctx context.Context, d *reconcile.Deployment, 
 		return err
 	}
 	tr, _ := traffic(d)
-	if err := p.setWeights(ctx, tr, a.liveTG, a.nextTG, spec.Percent(weight)); err != nil {
+	if err := albtraffic.Set(ctx, p.c.ELB, tr, a.liveTG, a.nextTG, spec.Percent(weight)); err != nil {
 		return err
 	}
 	if weight < 100 || tagValue(a.next, TagSwitchedAt) != "" {
@@ -207,7 +208,7 @@ func (p *Platform) rollbackBlueGreen(ctx context.Context, d *reconcile.Deploymen
 		return err
 	}
 	tr, _ := traffic(d)
-	if err := p.setWeights(ctx, tr, a.nextTG, a.liveTG, 100); err != nil {
+	if err := albtraffic.Set(ctx, p.c.ELB, tr, a.nextTG, a.liveTG, 100); err != nil {
 		return err
 	}
 	if err := p.deregisterScaling(ctx, d.Target.Service.Cluster, a.nextName); err != nil {
@@ -244,7 +245,7 @@ func (p *Platform) ready(ctx context.Context, s *ecstypes.Service, tg string) er
 	if h := rolloutHealth(aws.ToString(s.ServiceName), primaryDeployment(s)); h.State != reconcile.HealthHealthy {
 		return reconcile.Waiting(p.requeue, "%s", h.Reason)
 	}
-	ok, reason, err := p.targetsHealthy(ctx, tg, s.DesiredCount)
+	ok, reason, err := albtraffic.TargetsHealthy(ctx, p.c.ELB, tg, s.DesiredCount)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -20,7 +21,7 @@ import (
 
 // canarySet is the stable and canary services as they stand.
 type canarySet struct {
-	tr             *spec.ECSTraffic
+	tr             *spec.ALBTraffic
 	stable, canary *ecstypes.Service
 	sl             slots
 }
@@ -97,7 +98,7 @@ func (p *Platform) shiftCanary(ctx context.Context, d *reconcile.Deployment, wei
 			return err
 		}
 	}
-	if err := p.setWeights(ctx, c.tr, c.tr.StableTargetGroupArn, c.tr.CanaryTargetGroupArn, weight); err != nil {
+	if err := albtraffic.Set(ctx, p.c.ELB, c.tr, c.tr.StableTargetGroupArn, c.tr.CanaryTargetGroupArn, weight); err != nil {
 		return err
 	}
 	p.logger(d, "shift-traffic").Info("canary weight in effect", "weight", float64(weight))
@@ -138,7 +139,7 @@ func (p *Platform) promoteCanary(ctx context.Context, d *reconcile.Deployment) e
 // removeCanary returns all traffic to stable and deletes the canary
 // service.
 func (p *Platform) removeCanary(ctx context.Context, c *canarySet) error {
-	if err := p.setWeights(ctx, c.tr, c.tr.CanaryTargetGroupArn, c.tr.StableTargetGroupArn, 100); err != nil {
+	if err := albtraffic.Set(ctx, p.c.ELB, c.tr, c.tr.CanaryTargetGroupArn, c.tr.StableTargetGroupArn, 100); err != nil {
 		return err
 	}
 	if c.canary == nil {

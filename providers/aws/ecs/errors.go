@@ -1,16 +1,12 @@
 package ecs
 
 import (
-	"errors"
-	"fmt"
-
-	"github.com/aws/smithy-go"
-
-	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/providers/aws/awserr"
 )
 
-// stallCodes are the AWS error codes retrying cannot fix, with what to do.
-var stallCodes = map[string]string{
+// hints say what to fix in ECS terms for the AWS error codes that stall
+// (see awserr for the classification).
+var hints = map[string]string{
 	"AccessDenied":                                   "grant the agent's role the permission",
 	"AccessDeniedException":                          "grant the agent's role the permission",
 	"UnauthorizedOperation":                          "grant the agent's role the permission",
@@ -27,21 +23,13 @@ var stallCodes = map[string]string{
 }
 
 // classify marks errors AWS answers for wrong input as stalled, with a
-// hint of what to fix. Throttling and server errors were already retried by
-// the SDK's retryer; they stay transient.
+// hint of what to fix; throttling, server errors and conflicts stay
+// transient (awserr.Classify).
 func classify(err error) error {
-	var api smithy.APIError
-	if !errors.As(err, &api) {
-		return err
-	}
-	if hint, ok := stallCodes[api.ErrorCode()]; ok {
-		return reconcile.Stalled(fmt.Errorf("%w (%s)", err, hint))
-	}
-	return err
+	return awserr.Classify(err, hints)
 }
 
 // isCode reports whether err is the AWS error code.
 func isCode(err error, code string) bool {
-	var api smithy.APIError
-	return errors.As(err, &api) && api.ErrorCode() == code
+	return awserr.Is(err, code)
 }

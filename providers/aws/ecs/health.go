@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
@@ -84,7 +85,7 @@ func (p *Platform) slotHealth(ctx context.Context, d *reconcile.Deployment, s *e
 	if s.DesiredCount == 0 {
 		return reconcile.Health{State: reconcile.HealthProgressing, Reason: "service " + aws.ToString(s.ServiceName) + " has no tasks desired"}, nil
 	}
-	ok, reason, err := p.targetsHealthy(ctx, tg, s.DesiredCount)
+	ok, reason, err := albtraffic.TargetsHealthy(ctx, p.c.ELB, tg, s.DesiredCount)
 	if err != nil {
 		return reconcile.Health{}, err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/jibe-dev/jibe/providers/aws/apidiff"
 	"github.com/jibe-dev/jibe/spec"
 )
 
@@ -42,7 +43,7 @@ func TestTaskDefinitionNormalisation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			desired := base()
 			tc.edit(desired)
-			got, err := fieldDiff("", normalTaskDef(base()), normalTaskDef(desired))
+			got, err := apidiff.Fields("", normalTaskDef(base()), normalTaskDef(desired))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +93,7 @@ func TestServiceNormalisationAndReplacement(t *testing.T) {
 			desired := live()
 			tc.edit(desired)
 			o := serviceOptions{name: "web", scaled: tc.scaled}
-			got, err := fieldDiff("", normalService(live(), o), normalService(desired, o))
+			got, err := apidiff.Fields("", normalService(live(), o), normalService(desired, o))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,15 +104,5 @@ func TestServiceNormalisationAndReplacement(t *testing.T) {
 				t.Errorf("replacement %q, want %v", why, tc.replace)
 			}
 		})
-	}
-}
-
-func TestWeightsShare(t *testing.T) {
-	w := weights{"a": 90, "b": 10}
-	if w.share("b") != 10 || (weights{}).share("a") != 0 {
-		t.Errorf("share: %v", w.share("b"))
-	}
-	if !sameWeights(weights{"a": 100, "b": 0}, weights{"a": 100}) || sameWeights(weights{"a": 50, "b": 50}, weights{"a": 100}) {
-		t.Errorf("sameWeights")
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/jibe-dev/jibe/providers/aws/precheck"
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
@@ -78,12 +79,12 @@ type Clients struct {
 	// Scaling manages the services' Application Auto Scaling.
 	Scaling ScalingAPI
 	// The clients below are only read by Precheck.
-	IAM     RoleAPI
-	EC2     NetworkAPI
-	ECR     ImageAPI
-	Secrets SecretAPI
-	SSM     ParameterAPI
-	STS     IdentityAPI
+	IAM     precheck.RoleAPI
+	EC2     precheck.NetworkAPI
+	ECR     precheck.ImageAPI
+	Secrets precheck.SecretAPI
+	SSM     precheck.ParameterAPI
+	STS     precheck.IdentityAPI
 }
 
 // Retry limits of the clients NewClients builds: throttling is retried

@@ -2,56 +2,16 @@ package ecs
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ecr"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 
+	"github.com/jibe-dev/jibe/providers/aws/precheck"
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
 var _ reconcile.Prechecker = (*Platform)(nil)
-
-// RoleAPI is the part of IAM Precheck calls.
-type RoleAPI interface {
-	GetRole(ctx context.Context, in *iam.GetRoleInput, optFns ...func(*iam.Options)) (*iam.GetRoleOutput, error)
-}
-
-// NetworkAPI is the part of EC2 Precheck calls.
-type NetworkAPI interface {
-	DescribeSubnets(ctx context.Context, in *ec2.DescribeSubnetsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
-	DescribeSecurityGroups(ctx context.Context, in *ec2.DescribeSecurityGroupsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
-}
-
-// ImageAPI is the part of ECR Precheck calls.
-type ImageAPI interface {
-	DescribeImages(ctx context.Context, in *ecr.DescribeImagesInput, optFns ...func(*ecr.Options)) (*ecr.DescribeImagesOutput, error)
-}
-
-// SecretAPI is the part of Secrets Manager Precheck calls. It never
-// reads a secret's value.
-type SecretAPI interface {
-	DescribeSecret(ctx context.Context, in *secretsmanager.DescribeSecretInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.DescribeSecretOutput, error)
-}
-
-// ParameterAPI is the part of SSM Parameter Store Precheck calls. It is
-// called without decryption, so SecureString values are never read.
-type ParameterAPI interface {
-	GetParameters(ctx context.Context, in *ssm.GetParametersInput, optFns ...func(*ssm.Options)) (*ssm.GetParametersOutput, error)
-}
-
-// IdentityAPI tells which account the platform's credentials act in.
-type IdentityAPI interface {
-	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
-}
 
 // Precheck checks that what d refers to exists, as far as the platform's
 // account and region can see: the task definition's IAM roles (in the
@@ -72,33 +32,16 @@ func (p *Platform) Precheck(ctx context.Context, d *reconcile.Deployment) ([]rec
 	if err != nil {
 		return nil, err
 	}
-	sc := scope{account: account, region: d.Region}
-	rs := collectRefs(d, sc)
-	var problems []reconcile.Problem
-	for _, c := range prechecks {
-		found, err := c(p, ctx, sc, rs)
-		if err != nil {
-			return nil, err
-		}
-		problems = append(problems, found...)
+	sc := precheck.Scope{Account: account, Region: d.Region}
+	c := precheck.Clients{IAM: p.c.IAM, ECR: p.c.ECR, Secrets: p.c.Secrets, SSM: p.c.SSM, ELB: p.c.ELB, EC2: p.c.EC2}
+	problems, err := precheck.Check(ctx, c, sc, collectRefs(d, sc))
+	if err != nil {
+		return nil, err
 	}
 	for i := range problems {
 		problems[i].Target = d.Target.Name
 	}
 	return problems, nil
-}
-
-// prechecks are Precheck's lookups, one per kind of reference, in the
-// order their problems are reported.
-var prechecks = []func(p *Platform, ctx context.Context, sc scope, rs *refs) ([]reconcile.Problem, error){
-	(*Platform).checkRoles,
-	(*Platform).checkImages,
-	(*Platform).checkSecrets,
-	(*Platform).checkParameters,
-	(*Platform).checkTargetGroups,
-	(*Platform).checkListeners,
-	(*Platform).checkSubnets,
-	(*Platform).checkSecurityGroups,
 }
 
 // accountID returns the account the platform acts in: Options.AccountID,
@@ -115,126 +58,4 @@ func (p *Platform) accountID(ctx context.Context) (string, error) {
 	}
 	p.account = aws.ToString(out.Account)
 	return p.account, nil
-}
-
-// answer is what a lookup says about one reference.
-type answer int
-
-const (
-	exists answer = iota
-	missing
-	denied
-	// deleting: a secret scheduled for deletion, which ECS cannot read.
-	deleting
-)
-
-// deniedCodes are the error codes AWS answers when the caller may not
-// call an operation.
-var deniedCodes = []string{"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
-
-// kind is a kind of reference: its name, the permission that reads it,
-// the error codes meaning it does not exist, and what to do when it does
-// not.
-type kind struct {
-	noun, perm string
-	missing    []string
-	fix        string
-	// global kinds (IAM) exist in the account, not in a region.
-	global bool
-}
-
-var (
-	roleKind = kind{noun: "role", perm: "iam:GetRole", missing: []string{"NoSuchEntity"},
-		fix: "create it or fix the ARN", global: true}
-	imageKind = kind{noun: "image", perm: "ecr:DescribeImages", missing: []string{"RepositoryNotFoundException", "ImageNotFoundException"},
-		fix: "push it or fix the image reference"}
-	secretKind = kind{noun: "secret", perm: "secretsmanager:DescribeSecret", missing: []string{"ResourceNotFoundException"},
-		fix: "create it or fix the ARN"}
-	parameterKind = kind{noun: "SSM parameter", perm: "ssm:GetParameters", missing: []string{"ParameterNotFound"},
-		fix: "create it or fix the name"}
-	targetGroupKind = kind{noun: "target group", perm: "elasticloadbalancing:DescribeTargetGroups", missing: []string{"TargetGroupNotFound"},
-		fix: "create it or fix the ARN"}
-	listenerKind = kind{noun: "listener", perm: "elasticloadbalancing:DescribeListeners", missing: []string{"ListenerNotFound"},
-		fix: "create it or fix traffic.listenerArn"}
-	ruleKind = kind{noun: "listener rule", perm: "elasticloadbalancing:DescribeRules", missing: []string{"RuleNotFound"},
-		fix: "create it or fix traffic.listenerRuleArn"}
-	subnetKind = kind{noun: "subnet", perm: "ec2:DescribeSubnets", missing: []string{"InvalidSubnetID.NotFound"},
-		fix: "fix the subnet ID"}
-	groupKind = kind{noun: "security group", perm: "ec2:DescribeSecurityGroups", missing: []string{"InvalidGroup.NotFound"},
-		fix: "fix the security group ID"}
-)
-
-// answer reads a lookup's error: none means the reference exists. Errors
-// other than "missing" and "denied" are returned, classified.
-func (k kind) answer(err error) (answer, error) {
-	var api smithy.APIError
-	switch {
-	case err == nil:
-		return exists, nil
-	case !errors.As(err, &api):
-		return 0, err
-	case slices.Contains(k.missing, api.ErrorCode()):
-		return missing, nil
-	case slices.Contains(deniedCodes, api.ErrorCode()):
-		return denied, nil
-	}
-	return 0, classify(fmt.Errorf("check %s: %w", k.noun, err))
-}
-
-// problems returns one problem per reference whose answer is not exists.
-func (k kind) problems(sc scope, rs []ref, answers map[string]answer) []reconcile.Problem {
-	where := "account " + sc.account
-	if !k.global {
-		where += ", region " + sc.region
-	}
-	var out []reconcile.Problem
-	for _, r := range rs {
-		var msg string
-		switch answers[r.id] {
-		case exists:
-			continue
-		case missing:
-			msg = fmt.Sprintf("%s %s does not exist in %s: %s", k.noun, r.id, where, k.fix)
-		case denied:
-			msg = fmt.Sprintf("the agent's role cannot read %s %s: grant it %s", k.noun, r.id, k.perm)
-		case deleting:
-			msg = fmt.Sprintf("%s %s is scheduled for deletion: restore it or %s", k.noun, r.id, k.fix)
-		}
-		out = append(out, reconcile.Problem{Field: r.field, Message: msg})
-	}
-	return out
-}
-
-// eachID answers for every id with one call each.
-func eachID(ids []string, lookup func(id string) (answer, error)) (map[string]answer, error) {
-	out := map[string]answer{}
-	for _, id := range ids {
-		a, err := lookup(id)
-		if err != nil {
-			return nil, err
-		}
-		out[id] = a
-	}
-	return out, nil
-}
-
-// batchThenEach answers for ids with one call for all of them; when that
-// call says one is missing without saying which, it asks again one id at
-// a time.
-func batchThenEach(k kind, ids []string, lookup func(ids []string) error) (map[string]answer, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	a, err := k.answer(lookup(ids))
-	if err != nil {
-		return nil, err
-	}
-	if a != missing || len(ids) == 1 {
-		out := map[string]answer{}
-		for _, id := range ids {
-			out[id] = a
-		}
-		return out, nil
-	}
-	return eachID(ids, func(id string) (answer, error) { return k.answer(lookup([]string{id})) })
 }

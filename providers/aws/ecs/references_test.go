@@ -2,35 +2,12 @@ package ecs
 
 import (
 	"testing"
+
+	"github.com/jibe-dev/jibe/providers/aws/precheck"
 )
 
-func TestParseECRImage(t *testing.T) {
-	sc := scope{account: "111111111111", region: "us-east-1"}
-	digest := "sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	tests := []struct {
-		image            string
-		ok               bool
-		repo, tag, digst string
-	}{
-		{"111111111111.dkr.ecr.us-east-1.amazonaws.com/web:v1", true, "web", "v1", ""},
-		{"111111111111.dkr.ecr.us-east-1.amazonaws.com/team/web", true, "team/web", "latest", ""},
-		{"111111111111.dkr.ecr.us-east-1.amazonaws.com/web@" + digest, true, "web", "", digest},
-		{"111111111111.dkr.ecr-fips.us-east-1.amazonaws.com/web:v1.2-rc", true, "web", "v1.2-rc", ""},
-		{"111111111111.dkr.ecr.eu-west-1.amazonaws.com/web:v1", false, "", "", ""},
-		{"222222222222.dkr.ecr.us-east-1.amazonaws.com/web:v1", false, "", "", ""},
-		{"public.ecr.aws/nginx/nginx:1.27", false, "", "", ""},
-		{"nginx:1.27", false, "", "", ""},
-	}
-	for _, tt := range tests {
-		img, ok := parseECRImage(tt.image, sc)
-		if ok != tt.ok || img.repo != tt.repo || img.tag != tt.tag || img.digest != tt.digst {
-			t.Errorf("%s: got %+v, %v; want repo %q tag %q digest %q, %v", tt.image, img, ok, tt.repo, tt.tag, tt.digst, tt.ok)
-		}
-	}
-}
-
 func TestAddSecretStripsECSSuffixes(t *testing.T) {
-	sc := scope{account: "111111111111", region: "us-east-1"}
+	sc := precheck.Scope{Account: "111111111111", Region: "us-east-1"}
 	const arn = "arn:aws:secretsmanager:us-east-1:111111111111:secret:db-AbCdEf"
 	tests := []struct {
 		valueFrom     string
@@ -47,16 +24,16 @@ func TestAddSecretStripsECSSuffixes(t *testing.T) {
 		{"arn:aws:ssm:us-east-1:222222222222:parameter/db/url", false, "", ""},
 	}
 	for _, tt := range tests {
-		rs := &refs{}
-		rs.addSecret("f", tt.valueFrom, sc, tt.byName)
+		rs := &precheck.Refs{}
+		addSecret(rs, "f", tt.valueFrom, sc, tt.byName)
 		var secret, param string
-		if len(rs.secrets) == 1 {
-			secret = rs.secrets[0].id
+		if len(rs.Secrets) == 1 {
+			secret = rs.Secrets[0].ID
 		}
-		if len(rs.parameters) == 1 {
-			param = rs.parameters[0].id
+		if len(rs.Parameters) == 1 {
+			param = rs.Parameters[0].ID
 		}
-		if secret != tt.secret || param != tt.param || len(rs.secrets)+len(rs.parameters) > 1 {
+		if secret != tt.secret || param != tt.param || len(rs.Secrets)+len(rs.Parameters) > 1 {
 			t.Errorf("%s: got secret %q, parameter %q; want %q, %q", tt.valueFrom, secret, param, tt.secret, tt.param)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/jibe-dev/jibe/internal/awsemu"
 	"github.com/jibe-dev/jibe/internal/awsemu/awsemutest"
+	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -167,7 +168,7 @@ func (r *rig) deployment(revision, image string, strategy *spec.Strategy) *recon
 		strategy = &spec.Strategy{Rolling: &spec.Rolling{}}
 	}
 	target := &spec.Target{Name: "web", ECS: &spec.ECSTarget{TaskDefinition: "taskdef.json", Service: "service.json",
-		Traffic: &spec.ECSTraffic{ListenerArn: r.listener, StableTargetGroupArn: r.blue, CanaryTargetGroupArn: r.green}}}
+		Traffic: &spec.ALBTraffic{ListenerArn: r.listener, StableTargetGroupArn: r.blue, CanaryTargetGroupArn: r.green}}}
 	return &reconcile.Deployment{App: "shop", Env: "prod", Revision: revision, Account: "main", Region: r.env.Region,
 		Environment: &spec.Environment{Name: "prod", Strategy: strategy},
 		Target:      &spec.RenderedTarget{Target: target, TaskDefinition: taskDef(image), Service: r.service()}}
@@ -298,7 +299,7 @@ func (r *rig) image(s *ecstypes.Service) string {
 // weights reads the listener's forward weights.
 func (r *rig) weights() map[string]int32 {
 	r.t.Helper()
-	w, err := r.p.readWeights(r.ctx, &spec.ECSTraffic{ListenerArn: r.listener})
+	w, err := albtraffic.Read(r.ctx, r.p.c.ELB, &spec.ALBTraffic{ListenerArn: r.listener})
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
 	"github.com/jibe-dev/jibe/spec"
 )
 
@@ -20,7 +21,7 @@ func TestCanaryShiftsAListenerRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &spec.ECSTraffic{ListenerRuleArn: aws.ToString(rule.Rules[0].RuleArn), StableTargetGroupArn: r.blue, CanaryTargetGroupArn: r.green}
+	tr := &spec.ALBTraffic{ListenerRuleArn: aws.ToString(rule.Rules[0].RuleArn), StableTargetGroupArn: r.blue, CanaryTargetGroupArn: r.green}
 	v1 := r.deployment("rev1", "shop/web:v1", canary())
 	v1.Target.ECS.Traffic = tr
 	r.rollout(v1)
@@ -29,7 +30,7 @@ func TestCanaryShiftsAListenerRule(t *testing.T) {
 	r.until("apply", func() error { return r.p.Apply(r.ctx, v2) })
 	r.waitHealth(v2)
 	r.until("shift", func() error { return r.p.ShiftTraffic(r.ctx, v2, 10) })
-	w, err := r.p.readWeights(r.ctx, tr)
+	w, err := albtraffic.Read(r.ctx, r.p.c.ELB, tr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestCanaryShiftsAListenerRule(t *testing.T) {
 		t.Errorf("the listener's default action changed: %v", def)
 	}
 	r.until("promote", func() error { return r.p.Promote(r.ctx, v2) })
-	if w, _ := r.p.readWeights(r.ctx, tr); w[r.blue] != 100 || w[r.green] != 0 {
+	if w, _ := albtraffic.Read(r.ctx, r.p.c.ELB, tr); w[r.blue] != 100 || w[r.green] != 0 {
 		t.Errorf("rule weights after promotion %v", w)
 	}
 	if r.live("web-canary") != nil {

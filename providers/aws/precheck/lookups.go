@@ -1,4 +1,4 @@
-package ecs
+package precheck
 
 import (
 	"context"
@@ -21,68 +21,68 @@ import (
 const maxGetParameters = 10
 
 // checkRoles gets each role by name (IAM has no batch read).
-func (p *Platform) checkRoles(ctx context.Context, sc scope, rs *refs) ([]reconcile.Problem, error) {
-	answers, err := eachID(ids(rs.roles), func(arn string) (answer, error) {
-		_, err := p.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(roleName(arn))})
+func (c Clients) checkRoles(ctx context.Context, sc Scope, rs *Refs) ([]reconcile.Problem, error) {
+	answers, err := eachID(ids(rs.Roles), func(arn string) (answer, error) {
+		_, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(roleName(arn))})
 		return roleKind.answer(err)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return roleKind.problems(sc, rs.roles, answers), nil
+	return roleKind.problems(sc, rs.Roles, answers), nil
 }
 
 // checkImages describes the images of each repository in one call.
-func (p *Platform) checkImages(ctx context.Context, sc scope, rs *refs) ([]reconcile.Problem, error) {
-	byRepo := map[string][]imageRef{}
+func (c Clients) checkImages(ctx context.Context, sc Scope, rs *Refs) ([]reconcile.Problem, error) {
+	byRepo := map[string][]ImageRef{}
 	var repos []string
-	for _, img := range rs.images {
-		if _, ok := byRepo[img.repo]; !ok {
-			repos = append(repos, img.repo)
+	for _, img := range rs.Images {
+		if _, ok := byRepo[img.Repo]; !ok {
+			repos = append(repos, img.Repo)
 		}
-		byRepo[img.repo] = append(byRepo[img.repo], img)
+		byRepo[img.Repo] = append(byRepo[img.Repo], img)
 	}
 	answers := map[string]answer{}
-	var all []ref
+	var all []Ref
 	for _, repo := range repos {
-		found, err := p.lookupImages(ctx, sc, repo, byRepo[repo])
+		found, err := c.lookupImages(ctx, sc, repo, byRepo[repo])
 		if err != nil {
 			return nil, err
 		}
 		for _, img := range byRepo[repo] {
-			answers[img.id] = found[img.id]
-			all = append(all, img.ref)
+			answers[img.ID] = found[img.ID]
+			all = append(all, img.Ref)
 		}
 	}
 	return imageKind.problems(sc, all, answers), nil
 }
 
-func (p *Platform) lookupImages(ctx context.Context, sc scope, repo string, imgs []imageRef) (map[string]answer, error) {
+func (c Clients) lookupImages(ctx context.Context, sc Scope, repo string, imgs []ImageRef) (map[string]answer, error) {
 	byID := map[string]ecrtypes.ImageIdentifier{}
-	var refs []ref
+	var refs []Ref
 	for _, img := range imgs {
-		id := ecrtypes.ImageIdentifier{ImageTag: aws.String(img.tag)}
-		if img.digest != "" {
-			id = ecrtypes.ImageIdentifier{ImageDigest: aws.String(img.digest)}
+		id := ecrtypes.ImageIdentifier{ImageTag: aws.String(img.Tag)}
+		if img.Digest != "" {
+			id = ecrtypes.ImageIdentifier{ImageDigest: aws.String(img.Digest)}
 		}
-		byID[img.id] = id
-		refs = append(refs, img.ref)
+		byID[img.ID] = id
+		refs = append(refs, img.Ref)
 	}
 	return batchThenEach(imageKind, ids(refs), func(images []string) error {
-		in := &ecr.DescribeImagesInput{RegistryId: aws.String(sc.account), RepositoryName: aws.String(repo)}
+		in := &ecr.DescribeImagesInput{RegistryId: aws.String(sc.Account), RepositoryName: aws.String(repo)}
 		for _, image := range images {
 			in.ImageIds = append(in.ImageIds, byID[image])
 		}
-		_, err := p.c.ECR.DescribeImages(ctx, in)
+		_, err := c.ECR.DescribeImages(ctx, in)
 		return err
 	})
 }
 
 // checkSecrets describes each secret (Secrets Manager has no batch
 // describe by id); the value is never read.
-func (p *Platform) checkSecrets(ctx context.Context, sc scope, rs *refs) ([]reconcile.Problem, error) {
-	answers, err := eachID(ids(rs.secrets), func(id string) (answer, error) {
-		out, err := p.c.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
+func (c Clients) checkSecrets(ctx context.Context, sc Scope, rs *Refs) ([]reconcile.Problem, error) {
+	answers, err := eachID(ids(rs.Secrets), func(id string) (answer, error) {
+		out, err := c.Secrets.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
 		if err == nil && out.DeletedDate != nil {
 			return deleting, nil
 		}
@@ -91,15 +91,15 @@ func (p *Platform) checkSecrets(ctx context.Context, sc scope, rs *refs) ([]reco
 	if err != nil {
 		return nil, err
 	}
-	return secretKind.problems(sc, rs.secrets, answers), nil
+	return secretKind.problems(sc, rs.Secrets, answers), nil
 }
 
 // checkParameters gets parameters ten at a time, without decryption:
 // GetParameters lists the names it does not know instead of failing.
-func (p *Platform) checkParameters(ctx context.Context, sc scope, rs *refs) ([]reconcile.Problem, error) {
+func (c Clients) checkParameters(ctx context.Context, sc Scope, rs *Refs) ([]reconcile.Problem, error) {
 	answers := map[string]answer{}
-	for chunk := range slices.Chunk(ids(rs.parameters), maxGetParameters) {
-		out, err := p.c.SSM.GetParameters(ctx, &ssm.GetParametersInput{Names: chunk, WithDecryption: aws.Bool(false)})
+	for chunk := range slices.Chunk(ids(rs.Parameters), maxGetParameters) {
+		out, err := c.SSM.GetParameters(ctx, &ssm.GetParametersInput{Names: chunk, WithDecryption: aws.Bool(false)})
 		a, err := parameterKind.answer(err)
 		if err != nil {
 			return nil, err
@@ -113,45 +113,45 @@ func (p *Platform) checkParameters(ctx context.Context, sc scope, rs *refs) ([]r
 			}
 		}
 	}
-	return parameterKind.problems(sc, rs.parameters, answers), nil
+	return parameterKind.problems(sc, rs.Parameters, answers), nil
 }
 
 // checkTargetGroups describes every target group in one call.
-func (p *Platform) checkTargetGroups(ctx context.Context, sc scope, rs *refs) ([]reconcile.Problem, error) {
-	answers, err := batchThenEach(targetGroupKind, ids(rs.targetGroups), func(arns []string) error {
-		_, err := p.c.ELB.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: arns})
+func (c Clients) checkTargetGroups(ctx context.Context, sc Scope, rs *Refs) ([]reconcile.Problem, error) {
+	answers, err := batchThenEach(targetGroupKind, ids(rs.TargetGroups), func(arns []string) error {
+		_, err := c.ELB.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: arns})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return targetGroupKind.problems(sc, rs.targetGroups, answers), nil
+	return targetGroupKind.problems(sc, rs.TargetGroups, answers), nil
 }
 
 // checkListeners describes the traffic listener and rule.
-func (p *Platform) checkListeners(ctx context.Context, sc scope, rs *refs) ([]reconcile.Problem, error) {
-	listeners, err := batchThenEach(listenerKind, ids(rs.listeners), func(arns []string) error {
-		_, err := p.c.ELB.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: arns})
+func (c Clients) checkListeners(ctx context.Context, sc Scope, rs *Refs) ([]reconcile.Problem, error) {
+	listeners, err := batchThenEach(listenerKind, ids(rs.Listeners), func(arns []string) error {
+		_, err := c.ELB.DescribeListeners(ctx, &elbv2.DescribeListenersInput{ListenerArns: arns})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	rules, err := batchThenEach(ruleKind, ids(rs.rules), func(arns []string) error {
-		_, err := p.c.ELB.DescribeRules(ctx, &elbv2.DescribeRulesInput{RuleArns: arns})
+	rules, err := batchThenEach(ruleKind, ids(rs.Rules), func(arns []string) error {
+		_, err := c.ELB.DescribeRules(ctx, &elbv2.DescribeRulesInput{RuleArns: arns})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return append(listenerKind.problems(sc, rs.listeners, listeners), ruleKind.problems(sc, rs.rules, rules)...), nil
+	return append(listenerKind.problems(sc, rs.Listeners, listeners), ruleKind.problems(sc, rs.Rules, rules)...), nil
 }
 
 // checkSubnets describes the subnets in one call, filtering by id so
 // that missing ones are left out instead of failing the call.
-func (p *Platform) checkSubnets(ctx context.Context, sc scope, rs *refs) ([]reconcile.Problem, error) {
-	answers, err := foundAmong(subnetKind, ids(rs.subnets), func(want []string, token *string) ([]string, *string, error) {
-		out, err := p.c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{NextToken: token,
+func (c Clients) checkSubnets(ctx context.Context, sc Scope, rs *Refs) ([]reconcile.Problem, error) {
+	answers, err := foundAmong(subnetKind, ids(rs.Subnets), func(want []string, token *string) ([]string, *string, error) {
+		out, err := c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{NextToken: token,
 			Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: want}}})
 		if err != nil {
 			return nil, nil, err
@@ -165,14 +165,14 @@ func (p *Platform) checkSubnets(ctx context.Context, sc scope, rs *refs) ([]reco
 	if err != nil {
 		return nil, err
 	}
-	return subnetKind.problems(sc, rs.subnets, answers), nil
+	return subnetKind.problems(sc, rs.Subnets, answers), nil
 }
 
 // checkSecurityGroups describes the security groups in one call,
 // filtering by id.
-func (p *Platform) checkSecurityGroups(ctx context.Context, sc scope, rs *refs) ([]reconcile.Problem, error) {
-	answers, err := foundAmong(groupKind, ids(rs.groups), func(want []string, token *string) ([]string, *string, error) {
-		out, err := p.c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{NextToken: token,
+func (c Clients) checkSecurityGroups(ctx context.Context, sc Scope, rs *Refs) ([]reconcile.Problem, error) {
+	answers, err := foundAmong(groupKind, ids(rs.Groups), func(want []string, token *string) ([]string, *string, error) {
+		out, err := c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{NextToken: token,
 			Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: want}}})
 		if err != nil {
 			return nil, nil, err
@@ -186,7 +186,7 @@ func (p *Platform) checkSecurityGroups(ctx context.Context, sc scope, rs *refs) 
 	if err != nil {
 		return nil, err
 	}
-	return groupKind.problems(sc, rs.groups, answers), nil
+	return groupKind.problems(sc, rs.Groups, answers), nil
 }
 
 // foundAmong answers for ids from a filtered, paginated describe call:
