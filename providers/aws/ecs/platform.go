@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/providers/aws/precheck"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -128,19 +129,11 @@ func DefaultRetryer() aws.Retryer {
 	})
 }
 
-// Clock tells the time; the emulator's or a test's clock in tests.
-type Clock interface {
-	Now() time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
-
 // Options configure a Platform. The zero value is usable.
 type Options struct {
-	// Clock decides when draining is over; the system clock when nil.
-	Clock Clock
+	// Clock decides when draining is over (the emulator's or a test's
+	// clock in tests); the wall clock when nil.
+	Clock clock.PassiveClock
 	// Logger receives progress records; discarded when nil.
 	Logger *slog.Logger
 	// RequeueAfter is how soon a Waiting error asks to be retried; 15s
@@ -156,7 +149,7 @@ type Options struct {
 // method can be re-run after a crash.
 type Platform struct {
 	c       *Clients
-	clock   Clock
+	clock   clock.PassiveClock
 	log     *slog.Logger
 	requeue time.Duration
 	tds     taskDefCache
@@ -169,7 +162,7 @@ type Platform struct {
 func New(c *Clients, opts Options) *Platform {
 	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter, account: opts.AccountID}
 	if p.clock == nil {
-		p.clock = systemClock{}
+		p.clock = clock.RealClock{}
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
