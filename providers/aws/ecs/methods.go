@@ -14,6 +14,8 @@ var (
 	errNotECS     = errors.New("the target is not an ECS target with rendered task definition and service files")
 )
 
+var _ reconcile.TrafficReturner = (*Platform)(nil)
+
 // check returns a stalled error unless d is a rendered ECS deployment with
 // a known strategy.
 func check(d *reconcile.Deployment) error {
@@ -111,7 +113,7 @@ func (p *Platform) Cleanup(ctx context.Context, d *reconcile.Deployment) error {
 }
 
 // Rollback returns all traffic to the stable version and removes the new
-// one (blue/green, canary), or re-applies the previous revision's task
+// one (blue/green, canary; this needs no previous revision), or re-applies the previous revision's task
 // definition, service settings and autoscaling in place (rolling).
 func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error {
 	if err := check(d); err != nil {
@@ -128,6 +130,14 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 		return err
 	}
 	return p.applyRolling(ctx, prev)
+}
+
+// ReturnsTraffic reports that Rollback returns all traffic to the version
+// that ran before and removes the new one (the canary service, the new
+// blue/green slot) without knowing the earlier revision: for every
+// strategy but rolling, which has no traffic to return.
+func (p *Platform) ReturnsTraffic(d *reconcile.Deployment) bool {
+	return check(d) == nil && d.Strategy() != spec.StrategyRolling
 }
 
 // previous returns the deployment of the previous revision.
