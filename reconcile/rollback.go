@@ -26,17 +26,22 @@ type Remover interface {
 	Remove(ctx context.Context, d *Deployment) error
 }
 
-// TrafficReturner is a Platform that can undo a rollout of a strategy
-// that shifts traffic on a target whose earlier revision is unknown (a
-// drift correction, an unreadable history, resources that existed before
-// Jibe): its Rollback returns all traffic to the version that ran before
-// and removes the new version (a canary, a new blue/green slot) without
-// that version's spec, and returns Waiting until the version that ran
-// before is healthy again.
+// TrafficReturner is a Platform that can undo a failed rollout of a
+// strategy that shifts traffic on a target whose earlier revision is
+// unknown (a drift correction, an unreadable history, resources that
+// existed before Jibe): it returns all traffic to the version that ran
+// before and removes the new version (a canary, a new blue/green slot)
+// without that version's spec.
 type TrafficReturner interface {
-	// ReturnsTraffic reports whether Rollback does so for d, which has no
-	// Previous.
+	// ReturnsTraffic reports whether ReturnTraffic can undo d, which has
+	// no Previous: its strategy shifts traffic, and the platform ran the
+	// new version beside the one that ran before.
 	ReturnsTraffic(d *Deployment) bool
+	// ReturnTraffic returns all of d's traffic to the version that ran
+	// before and deletes what the rollout created for the new version
+	// beside it, never that version; it returns Waiting until that
+	// version is healthy. It is idempotent.
+	ReturnTraffic(ctx context.Context, d *Deployment) error
 }
 
 // RollbackProgress is how far the rollback of a failed rollout has come,
@@ -258,8 +263,11 @@ func (x *Executor) undoOne(ctx context.Context, u undo) error {
 	if p == nil {
 		return Stalled(errNoPlatform)
 	}
-	if u.kind != undoRemove {
+	switch u.kind {
+	case undoRestore:
 		return p.Rollback(ctx, u.d)
+	case undoTraffic:
+		return p.(TrafficReturner).ReturnTraffic(ctx, u.d)
 	}
 	rm, ok := p.(Remover)
 	if !ok {

@@ -132,12 +132,18 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 	return p.applyRolling(ctx, prev)
 }
 
-// ReturnsTraffic reports that Rollback returns all traffic to the version
-// that ran before and removes the new one (the canary service, the new
-// blue/green slot) without knowing the earlier revision: for every
-// strategy but rolling, which has no traffic to return.
+// ReturnsTraffic reports that ReturnTraffic can undo d without its
+// previous revision: for every strategy but rolling, which has no traffic
+// to return.
 func (p *Platform) ReturnsTraffic(d *reconcile.Deployment) bool {
 	return check(d) == nil && d.Strategy() != spec.StrategyRolling
+}
+
+// ReturnTraffic is Rollback, which for blue/green and canary needs no
+// previous revision: all traffic back on the stable service or slot (once
+// it is healthy), the canary service or new slot deleted.
+func (p *Platform) ReturnTraffic(ctx context.Context, d *reconcile.Deployment) error {
+	return p.Rollback(ctx, d)
 }
 
 // previous returns the deployment of the previous revision.
