@@ -320,6 +320,11 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 		return err
 	}
 	if prev == nil {
+		// Nothing to re-apply; reading the inventory still refuses another
+		// source's.
+		if _, err := s.inventory(ctx, false); err != nil {
+			return err
+		}
 		s.log.InfoContext(ctx, "no previous revision to return to; nothing changed", "step", "rollback")
 		return nil
 	}
