@@ -110,8 +110,9 @@ func undos(r *Rollout, deps []*Deployment) []undo {
 	return out
 }
 
-// undos is undos with the targets whose earlier revision is unknown but
-// whose platform can return traffic without it marked undoTraffic.
+// undos is the function undos, with the targets whose earlier revision is
+// unknown but whose platform can return traffic without it marked
+// undoTraffic.
 func (x *Executor) undos(r *Rollout, deps []*Deployment) []undo {
 	return returning(undos(r, deps), func(d *Deployment) bool {
 		tr, ok := x.platform(d).(TrafficReturner)
@@ -213,7 +214,7 @@ func (x *Executor) fail(ctx context.Context, r *Rollout, deps []*Deployment, rea
 	if err != nil {
 		return r, err
 	}
-	if has(us, undoRestore, undoTraffic) {
+	if has(us, undoRestore) {
 		x.emit(EventFailed, r, nil, "%s", reason)
 	}
 	return x.rollback(ctx, r, deps)

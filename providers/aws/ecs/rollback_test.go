@@ -318,6 +318,15 @@ func TestFailedCanaryWithoutKnownPreviousReturnsTraffic(t *testing.T) {
 		t.Errorf("rollout = %s: %q, want failed: %q", ro.State, ro.Reason, want)
 	}
 	assertOnlyStable(t, r, "shop/web:v1")
+	var failures int
+	for _, ev := range e.events {
+		if ev.Kind == reconcile.EventFailed {
+			failures++
+		}
+	}
+	if last := e.events[len(e.events)-1]; failures != 1 || last.Kind != reconcile.EventFailed || last.Message != ro.Reason {
+		t.Errorf("%d failure events, the last %s %q; want one, final", failures, last.Kind, last.Message)
+	}
 }
 
 // The same holds for blue/green: a failed verification after the switch
