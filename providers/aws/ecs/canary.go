@@ -169,7 +169,7 @@ func (p *Platform) rollbackCanary(ctx context.Context, d *reconcile.Deployment) 
 	case !promoting:
 		return nil
 	case d.Previous == nil:
-		return reconcile.Stalled(fmt.Errorf("service %s already runs revision %s (its promotion had started) and no earlier revision is known to restore it; push a fix",
+		return reconcile.Stalled(fmt.Errorf("service %s already runs revision %s (its promotion had started), and no earlier revision is known to restore",
 			aws.ToString(c.stable.ServiceName), reconcile.ShortRevision(d.Revision)))
 	}
 	prev, err := previous(d)

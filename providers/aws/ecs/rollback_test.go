@@ -356,3 +356,24 @@ func TestFailedBlueGreenWithoutKnownPreviousReturnsTraffic(t *testing.T) {
 		t.Errorf("slot that ran before is not back with 2 healthy tasks of shop/web:v1")
 	}
 }
+
+// A canary that fails its verification after the promotion has rolled the
+// stable service to the new version, with no earlier revision known, has
+// no version left to return traffic to: the rollout fails saying so, and
+// the service is not deleted.
+func TestFailedPromotedCanaryWithoutKnownPreviousSaysWhy(t *testing.T) {
+	r := newRig(t)
+	v1 := r.deployment("rev1", "shop/web:v1", canary())
+	r.rollout(v1)
+	e := newEngine(r)
+	v2 := r.deployment("rev2", "shop/web:v2", canary()) // no Previous
+	failing(t, v2)
+
+	ro := e.run(e.start(v2), v2, ended)
+
+	want := "returning traffic to the version that ran before failed (web: service web already runs revision rev2 (its promotion had started), and no earlier revision is known to restore): check smoke failed: status 503, want 200; fix it by hand or push a fix"
+	if ro.State != reconcile.RolloutFailed || ro.Reason != want {
+		t.Errorf("rollout = %s: %q, want failed: %q", ro.State, ro.Reason, want)
+	}
+	assertOnlyStable(t, r, "shop/web:v2")
+}
