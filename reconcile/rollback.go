@@ -26,6 +26,24 @@ type Remover interface {
 	Remove(ctx context.Context, d *Deployment) error
 }
 
+// TrafficReturner is a Platform that can undo a failed rollout of a
+// strategy that shifts traffic on a target whose earlier revision is
+// unknown (a drift correction, an unreadable history, resources that
+// existed before Jibe): it returns all traffic to the version that ran
+// before and removes the new version (a canary, a new blue/green slot)
+// without that version's spec.
+type TrafficReturner interface {
+	// ReturnsTraffic reports whether ReturnTraffic can undo d, which has
+	// no Previous: its strategy shifts traffic, and the platform ran the
+	// new version beside the one that ran before.
+	ReturnsTraffic(d *Deployment) bool
+	// ReturnTraffic returns all of d's traffic to the version that ran
+	// before and deletes what the rollout created for the new version
+	// beside it, never that version; it returns Waiting until that
+	// version is healthy. It is idempotent.
+	ReturnTraffic(ctx context.Context, d *Deployment) error
+}
+
 // RollbackProgress is how far the rollback of a failed rollout has come,
 // journaled so that a restarted agent resumes it.
 type RollbackProgress struct {
@@ -67,8 +85,13 @@ const (
 	undoKeep
 	// undoUnknown: the target ran before, but no earlier revision of it is
 	// known (a drift correction, a history that cannot be read, resources
-	// that existed before Jibe): it is left as it is.
+	// that existed before Jibe) and its platform cannot return traffic
+	// without it: it is left as it is.
 	undoUnknown
+	// undoTraffic: like undoUnknown, but the strategy shifts traffic and
+	// the platform returns it to the version that ran before and removes
+	// the new version (see TrafficReturner).
+	undoTraffic
 )
 
 // undo is what a rollback does to one deployment.
@@ -85,6 +108,27 @@ func undos(r *Rollout, deps []*Deployment) []undo {
 		out = append(out, undo{kind: undoOf(r, deps[i]), d: deps[i]})
 	}
 	return out
+}
+
+// undos is the function undos, with the targets whose earlier revision is
+// unknown but whose platform can return traffic without it marked
+// undoTraffic.
+func (x *Executor) undos(r *Rollout, deps []*Deployment) []undo {
+	return returning(undos(r, deps), func(d *Deployment) bool {
+		tr, ok := x.platform(d).(TrafficReturner)
+		return ok && d.Strategy() != spec.StrategyRolling && tr.ReturnsTraffic(d)
+	})
+}
+
+// returning marks undoTraffic the undoUnknown of us that returns says
+// can have their traffic returned.
+func returning(us []undo, returns func(*Deployment) bool) []undo {
+	for i, u := range us {
+		if u.kind == undoUnknown && returns(u.d) {
+			us[i].kind = undoTraffic
+		}
+	}
+	return us
 }
 
 func undoOf(r *Rollout, d *Deployment) undoKind {
@@ -138,7 +182,7 @@ func superseding(r *Rollout, deps []*Deployment) []*Deployment {
 	}
 	var out []*Deployment
 	for _, u := range undos(r, deps) {
-		if u.kind == undoRestore || u.kind == undoUnknown {
+		if u.kind == undoRestore || u.kind == undoUnknown || u.kind == undoTraffic {
 			out = append(out, u.d)
 		}
 	}
@@ -159,9 +203,9 @@ func (x *Executor) fail(ctx context.Context, r *Rollout, deps []*Deployment, rea
 	if len(deps) == 0 {
 		return x.finish(r, RolloutFailed, reason, EventFailed)
 	}
-	us := undos(r, deps)
+	us := x.undos(r, deps)
 	switch {
-	case !has(us, undoRestore, undoRemove, undoKeep, undoUnknown):
+	case !has(us, undoRestore, undoRemove, undoKeep, undoUnknown, undoTraffic):
 		return x.finish(r, RolloutFailed, "nothing was changed: "+reason, EventFailed)
 	case deps[0].Environment.Rollback != spec.RollbackAutomatic:
 		return x.finish(r, RolloutFailed, "left in place (rollback: manual): "+reason+"; revert or push a fix", EventFailed)
@@ -188,7 +232,7 @@ func (x *Executor) rollback(ctx context.Context, r *Rollout, deps []*Deployment)
 			return r, err
 		}
 	}
-	us := undos(r, deps)
+	us := x.undos(r, deps)
 	if !r.Rollback.Undone {
 		if err := x.undoAll(ctx, us); err != nil {
 			return x.rollbackError(r, us, err)
@@ -213,15 +257,18 @@ func (x *Executor) undoAll(ctx context.Context, us []undo) error {
 }
 
 func (x *Executor) undoOne(ctx context.Context, u undo) error {
-	if u.kind != undoRestore && u.kind != undoRemove {
+	if u.kind != undoRestore && u.kind != undoRemove && u.kind != undoTraffic {
 		return nil
 	}
 	p := x.platform(u.d)
 	if p == nil {
 		return Stalled(errNoPlatform)
 	}
-	if u.kind == undoRestore {
+	switch u.kind {
+	case undoRestore:
 		return p.Rollback(ctx, u.d)
+	case undoTraffic:
+		return p.(TrafficReturner).ReturnTraffic(ctx, u.d)
 	}
 	rm, ok := p.(Remover)
 	if !ok {
@@ -283,7 +330,7 @@ func rollbackTimeout(us []undo) time.Duration {
 // that ran before runs its previous revision again, failed with what was
 // done otherwise.
 func (x *Executor) endRollback(r *Rollout, us []undo) (*Rollout, error) {
-	if has(us, undoRestore) && !has(us, undoKeep, undoUnknown) {
+	if has(us, undoRestore) && !has(us, undoKeep, undoUnknown, undoTraffic) {
 		reason := r.Reason
 		if names := targets(us, undoRemove); len(names) > 0 {
 			reason += "; removed new target(s) " + strings.Join(names, ", ")
@@ -314,6 +361,8 @@ func outcome(r *Rollout, us []undo) string {
 		unknown = "a drift correction has no earlier revision to roll back to"
 	}
 	add(undoUnknown, "left in place ("+unknown+")", "%s left in place ("+unknown+")")
+	returned := "traffic back on the version that ran before (" + unknown + ")"
+	add(undoTraffic, newVersion(us)+" removed, "+returned, "%s: "+newVersion(us)+" removed, "+returned)
 	next := "push a fix"
 	if has(us, undoKeep) {
 		next = "push a fix, or delete it by hand"
@@ -321,11 +370,26 @@ func outcome(r *Rollout, us []undo) string {
 	return strings.Join(parts, ", ") + ": " + r.Reason + "; " + next
 }
 
+// newVersion names what a strategy that shifts traffic runs the new
+// version as.
+func newVersion(us []undo) string {
+	for _, u := range us {
+		if u.kind == undoTraffic && u.d.Strategy() == spec.StrategyCanary {
+			return "canary"
+		}
+	}
+	return "new version"
+}
+
 // rollbackFailed says that the rollback failed, why, and why the rollout
 // had failed.
 func rollbackFailed(r *Rollout, us []undo, why string) string {
 	what := "rollback to " + ShortRevision(previousRevision(us))
-	if !has(us, undoRestore) {
+	switch {
+	case has(us, undoRestore):
+	case has(us, undoTraffic):
+		what = "returning traffic to the version that ran before"
+	default:
 		what = "removing the first deploy"
 	}
 	return fmt.Sprintf("%s failed (%s): %s; fix it by hand or push a fix", what, why, r.Reason)
@@ -333,8 +397,11 @@ func rollbackFailed(r *Rollout, us []undo, why string) string {
 
 // rollingBack says what the rollback is doing, for waits.
 func rollingBack(us []undo) string {
-	if has(us, undoRestore) {
+	switch {
+	case has(us, undoRestore):
 		return "rolling back to " + ShortRevision(previousRevision(us))
+	case has(us, undoTraffic):
+		return "returning traffic to the version that ran before"
 	}
 	return "removing the first deploy"
 }

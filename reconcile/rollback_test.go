@@ -22,6 +22,14 @@ func dep(target string, previous bool, firstDeploy spec.FirstDeployPolicy) *Depl
 	return d
 }
 
+// shifting sets the strategy of deps' environments.
+func shifting(s *spec.Strategy, deps ...*Deployment) []*Deployment {
+	for _, d := range deps {
+		d.Environment.Strategy = s
+	}
+	return deps
+}
+
 // rollout is a rolling rollout of web then api, with those changes, that
 // failed at its verify step, or at step next.
 func failedRollout(next int, changes ...Change) *Rollout {
@@ -62,13 +70,20 @@ func TestRollbackOutcome(t *testing.T) {
 		{"no readable previous revision", failedRollout(-1, updateWeb),
 			[]*Deployment{dep("web", false, ""), dep("api", false, "")}, []undoKind{undoUnknown, undoNothing},
 			"left in place (no earlier revision is known to roll back to): check smoke failed: status 503, want 200; push a fix"},
+		{"canary without a known previous revision", failedRollout(-1, updateWeb),
+			shifting(&spec.Strategy{Canary: &spec.Canary{}}, dep("web", false, ""), dep("api", false, "")), []undoKind{undoTraffic, undoNothing},
+			"canary removed, traffic back on the version that ran before (no earlier revision is known to roll back to): check smoke failed: status 503, want 200; push a fix"},
+		{"blue/green without a known previous revision beside a restored one", failedRollout(-1, updateWeb, updateAPI),
+			shifting(&spec.Strategy{BlueGreen: &spec.BlueGreen{}}, dep("web", true, ""), dep("api", false, "")), []undoKind{undoRestore, undoTraffic},
+			"web rolled back to 1a2b3c4, api: new version removed, traffic back on the version that ran before (no earlier revision is known to roll back to): check smoke failed: status 503, want 200; push a fix"},
 		{"failed before reaching a target", failedRollout(1, createWeb, createAPI),
 			[]*Deployment{dep("web", false, ""), dep("api", false, "")}, []undoKind{undoRemove, undoRemove}, ""},
 		{"failed before any change", failedRollout(0, createWeb, createAPI),
 			[]*Deployment{dep("web", false, ""), dep("api", false, "")}, []undoKind{undoRemove, undoNothing}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			us := undos(tc.r, tc.deps)
+			// The platform returns traffic for every strategy that shifts it.
+			us := returning(undos(tc.r, tc.deps), func(d *Deployment) bool { return d.Strategy() != spec.StrategyRolling })
 			got := []undoKind{us[1].kind, us[0].kind} // undos are in reverse order
 			if got[0] != tc.kinds[0] || got[1] != tc.kinds[1] {
 				t.Errorf("undos = %v, want %v", got, tc.kinds)

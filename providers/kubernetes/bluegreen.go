@@ -81,3 +81,86 @@ func (s *session) isWorkloadVersion(r objectRef) bool {
 	base := s.lay.base
 	return r.groupKind() == w.groupKind() && r.Namespace == w.Namespace && (r.Name == base || strings.HasPrefix(r.Name, base+"-"))
 }
+
+// blueGreenReturn switches the Service back to the pods of the workload
+// version that ran before (versionBefore) once it is healthy, deletes the
+// revision's workload, and records the version that ran before among the
+// inventory's objects again.
+func (s *session) blueGreenReturn(ctx context.Context) error {
+	inv, err := s.inventory(ctx, false)
+	if err != nil {
+		return err
+	}
+	created := s.lay.objs[s.lay.workload].ref()
+	old, err := s.versionBefore(ctx, inv, created)
+	if err != nil {
+		return err
+	}
+	if err := s.awaitBefore(ctx, old); err != nil {
+		return err
+	}
+	version, _, _ := unstructured.NestedString(old.Object, "spec", "template", "metadata", "labels", LabelVersion)
+	if version == "" {
+		return reconcile.Stalled(fmt.Errorf("workload %s, which ran before, has no %s label to select its pods by; point Service %s at them by hand, or push a fix",
+			refOf(old), LabelVersion, s.lay.objs[s.lay.service].u.GetName()))
+	}
+	svc := s.lay.objs[s.lay.service]
+	u := svc.u.DeepCopy()
+	addLabels(u, map[string]string{LabelVersion: version}, "spec", "selector")
+	if err := s.applyOne(ctx, s.lay.restamp(object{u: u, source: svc.source})[0]); err != nil {
+		return err
+	}
+	if err := s.cl.deleteOne(ctx, created, s.w); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "traffic returned; deleted the new version", "step", "rollback", "object", created.String(), "to", refOf(old).String())
+	inv.Objects = union(minus(inv.Objects, []objectRef{created}), []objectRef{refOf(old)})
+	inv.Retained = minus(inv.Retained, []objectRef{refOf(old)})
+	return s.writeInventory(ctx, inv)
+}
+
+// versionBefore returns the workload version that ran before the
+// revision's: the one other version of the workload that the inventory
+// records (applied by an earlier rollout, or retained by this one's
+// promotion) and that still exists.
+func (s *session) versionBefore(ctx context.Context, inv inventory, created objectRef) (*unstructured.Unstructured, error) {
+	var found []*unstructured.Unstructured
+	var names []string
+	for _, r := range union(inv.Objects, inv.Retained) {
+		if !s.isWorkloadVersion(r) || r.id() == created.id() {
+			continue
+		}
+		u, err := s.cl.get(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			found, names = append(found, u), append(names, r.Name)
+		}
+	}
+	svc := s.lay.objs[s.lay.service].u.GetName()
+	switch len(found) {
+	case 0:
+		return nil, reconcile.Stalled(fmt.Errorf("no earlier version of workload %s is recorded in Jibe's inventory (it may predate Jibe), so there is no version to return traffic to; point Service %s at the right pods by hand, or push a fix",
+			s.lay.base, svc))
+	case 1:
+		return found[0], nil
+	}
+	return nil, reconcile.Stalled(fmt.Errorf("several earlier versions of workload %s run (%s) and no earlier revision is known to choose between them; point Service %s at the right pods by hand, or push a fix",
+		s.lay.base, strings.Join(names, ", "), svc))
+}
+
+// awaitBefore returns Waiting until the workload that ran before is
+// healthy, and a stalled error if it fails.
+func (s *session) awaitBefore(ctx context.Context, old *unstructured.Unstructured) error {
+	h, err := s.health(ctx, []object{{u: old}})
+	switch {
+	case err != nil:
+		return err
+	case h.State == reconcile.HealthFailed:
+		return reconcile.Stalled(fmt.Errorf("workload %s, which ran before, is failing: %s", refOf(old), h.Reason))
+	case h.State == reconcile.HealthProgressing:
+		return reconcile.Waiting(requeueAfter, "waiting for workload %s, which ran before, to be healthy: %s", refOf(old), h.Reason)
+	}
+	return nil
+}

@@ -19,6 +19,7 @@ import (
 var _ interface {
 	reconcile.Platform
 	reconcile.Remover
+	reconcile.TrafficReturner
 } = (*Platform)(nil)
 
 // Platform deploys Kubernetes targets with server-side apply. It is safe
@@ -306,7 +307,8 @@ func (p *Platform) Cleanup(ctx context.Context, d *reconcile.Deployment) error {
 // every other object of the inventory is deleted, canary copies and new
 // workloads included. Without a previous revision there is nothing to
 // re-apply: nothing is changed and nothing that runs is deleted, and a
-// newer revision applies over it (Remove deletes a failed first deploy).
+// newer revision applies over it (Remove deletes a failed first deploy;
+// ReturnTraffic undoes a failed blue/green rollout).
 func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error {
 	s, err := p.openWrite(d)
 	if err != nil {
@@ -318,6 +320,11 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 		return err
 	}
 	if prev == nil {
+		// Nothing to re-apply; reading the inventory still refuses another
+		// source's.
+		if _, err := s.inventory(ctx, false); err != nil {
+			return err
+		}
 		s.log.InfoContext(ctx, "no previous revision to return to; nothing changed", "step", "rollback")
 		return nil
 	}
@@ -325,6 +332,30 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 		return err
 	}
 	return s.prune(ctx, prev.objs, nil, d.PreviousRevision)
+}
+
+// ReturnsTraffic reports whether ReturnTraffic can undo d without its
+// previous revision: with blue/green, whose new workload runs beside the
+// one that ran before. A canary without a previous revision is applied in
+// place (see canaryApplySet): no other version runs to return traffic to.
+func (p *Platform) ReturnsTraffic(d *reconcile.Deployment) bool {
+	return d.Environment != nil && d.Strategy() == spec.StrategyBlueGreen
+}
+
+// ReturnTraffic undoes a failed blue/green rollout without its previous
+// revision: once the workload version that ran before is healthy, the
+// Service selects its pods again, and the new workload is deleted. Nothing
+// else is changed or deleted.
+func (p *Platform) ReturnTraffic(ctx context.Context, d *reconcile.Deployment) error {
+	if !p.ReturnsTraffic(d) {
+		return reconcile.Stalled(fmt.Errorf("target %s: only blue/green can return traffic without a previous revision", d.Target.Name))
+	}
+	s, err := p.openWrite(d)
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "returning traffic to the version that ran before", "step", "rollback")
+	return s.blueGreenReturn(ctx)
 }
 
 // Remove deletes what the target's rollouts applied, as its inventory

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -186,5 +187,49 @@ func TestRollbackToPodsThatNeverGetReadyFailsAtItsTimeout(t *testing.T) {
 	}
 	if ro.State != reconcile.RolloutFailed || !strings.HasPrefix(ro.Reason, "rollback to rev1 failed (not over after 5m0s: waiting for web to be healthy again: ") {
 		t.Errorf("rollout = %s: %s", ro.State, ro.Reason)
+	}
+}
+
+// A blue/green rollout whose verification fails, on a target that ran a
+// version before whose revision is unknown (history unreadable, a first
+// deploy superseded before it succeeded), switches the Service back to
+// the pods of the version that ran before and deletes the new workload,
+// keeping the old one, and says so.
+func TestFailedBlueGreenWithoutKnownPreviousReturnsTraffic(t *testing.T) {
+	t.Parallel()
+	c := kube.Shared(t)
+	ns := c.NewNamespace(t)
+	p := newPlatform(t, c.RESTConfig())
+	e := newEngine(t, p)
+	bg := func(img string) *spec.RenderedTarget {
+		return target(spec.KubernetesTarget{}, webDeployment("web", img, 2), webService("web"))
+	}
+	rollOut(t, p, deployment(ns, "rev1", blueGreenStrategy(), bg("registry.test/web:v1")))
+	blue := getService(t, c, ns, "web").Spec.Selector[LabelVersion]
+	d2 := deployment(ns, "rev2", blueGreenStrategy(), bg("registry.test/web:v2")) // no Previous
+	failing(t, d2)
+
+	ro, _ := e.run(t, e.start(t, p, d2), d2)
+
+	want := "new version removed, traffic back on the version that ran before (no earlier revision is known to roll back to): check smoke failed: status 503, want 200; push a fix"
+	if ro.State != reconcile.RolloutFailed || ro.Reason != want {
+		t.Errorf("rollout = %s: %q, want failed: %q", ro.State, ro.Reason, want)
+	}
+	if got := getService(t, c, ns, "web").Spec.Selector[LabelVersion]; got != blue {
+		t.Errorf("service selects version %s, want %s, which ran before", got, blue)
+	}
+	list, err := c.Clientset().AppsV1().Deployments(ns).List(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 1 || list.Items[0].Name != "web-"+blue || image(&list.Items[0]) != "registry.test/web:v1" {
+		var names []string
+		for _, d := range list.Items {
+			names = append(names, d.Name)
+		}
+		t.Errorf("deployments %v, want only web-%s running registry.test/web:v1", names, blue)
+	}
+	if inv := readInventory(t, c, d2); len(inv.Retained) != 0 || !slices.Contains(inventoryNames(inv.Objects, "Deployment"), "web-"+blue) {
+		t.Errorf("inventory = %+v, want web-%s among its objects and nothing retained", inv, blue)
 	}
 }

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -150,7 +151,8 @@ func (p *Platform) removeCanary(ctx context.Context, c *canarySet) error {
 
 // rollbackCanary returns all traffic to stable, deletes the canary
 // service, and restores the stable service to the previous revision if a
-// promotion had started to change it.
+// promotion had started to change it. Without a previous revision it
+// returns Waiting until the stable service is healthy, as a restore would.
 func (p *Platform) rollbackCanary(ctx context.Context, d *reconcile.Deployment) error {
 	c, err := p.readCanary(ctx, d)
 	if err != nil {
@@ -159,8 +161,17 @@ func (p *Platform) rollbackCanary(ctx context.Context, d *reconcile.Deployment) 
 	if err := p.removeCanary(ctx, c); err != nil {
 		return err
 	}
-	if c.stable == nil || tagValue(c.stable, TagRevision) != d.Revision {
+	promoting := c.stable != nil && tagValue(c.stable, TagRevision) == d.Revision
+	switch {
+	case c.stable == nil:
 		return nil
+	case !promoting && d.Previous == nil:
+		return p.ready(ctx, c.stable, c.tr.StableTargetGroupArn)
+	case !promoting:
+		return nil
+	case d.Previous == nil:
+		return reconcile.Stalled(fmt.Errorf("service %s already runs revision %s (its promotion had started), and no earlier revision is known to restore",
+			aws.ToString(c.stable.ServiceName), reconcile.ShortRevision(d.Revision)))
 	}
 	prev, err := previous(d)
 	if err != nil {

@@ -14,6 +14,8 @@ var (
 	errNotECS     = errors.New("the target is not an ECS target with rendered task definition and service files")
 )
 
+var _ reconcile.TrafficReturner = (*Platform)(nil)
+
 // check returns a stalled error unless d is a rendered ECS deployment with
 // a known strategy.
 func check(d *reconcile.Deployment) error {
@@ -111,7 +113,7 @@ func (p *Platform) Cleanup(ctx context.Context, d *reconcile.Deployment) error {
 }
 
 // Rollback returns all traffic to the stable version and removes the new
-// one (blue/green, canary), or re-applies the previous revision's task
+// one (blue/green, canary; this needs no previous revision), or re-applies the previous revision's task
 // definition, service settings and autoscaling in place (rolling).
 func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error {
 	if err := check(d); err != nil {
@@ -128,6 +130,20 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 		return err
 	}
 	return p.applyRolling(ctx, prev)
+}
+
+// ReturnsTraffic reports that ReturnTraffic can undo d without its
+// previous revision: for every strategy but rolling, which has no traffic
+// to return.
+func (p *Platform) ReturnsTraffic(d *reconcile.Deployment) bool {
+	return check(d) == nil && d.Strategy() != spec.StrategyRolling
+}
+
+// ReturnTraffic is Rollback, which for blue/green and canary needs no
+// previous revision: all traffic back on the stable service or slot (once
+// it is healthy), the canary service or new slot deleted.
+func (p *Platform) ReturnTraffic(ctx context.Context, d *reconcile.Deployment) error {
+	return p.Rollback(ctx, d)
 }
 
 // previous returns the deployment of the previous revision.

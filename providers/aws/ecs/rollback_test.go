@@ -286,3 +286,94 @@ func TestRemoveLeavesOthersServicesAlone(t *testing.T) {
 		t.Errorf("removing again: %v", err)
 	}
 }
+
+// failingAt makes d's environment a canary that sets the canary's share of
+// traffic to weight, then analyses an endpoint that answers 503, and rolls
+// back automatically.
+func failingAt(t *testing.T, d *reconcile.Deployment, weight spec.Percent) {
+	t.Helper()
+	failing(t, d)
+	d.Environment.Strategy = &spec.Strategy{Canary: &spec.Canary{Steps: []spec.CanaryStep{{SetWeight: &weight},
+		{Analysis: &spec.Analysis{Checks: d.Environment.Verify}}}}}
+	d.Environment.Verify = nil
+}
+
+// A canary whose analysis fails after a setWeight step, on a target that
+// ran a version before whose revision is unknown (history unreadable,
+// services that predate Jibe), returns all traffic to the version that
+// ran before and removes the canary service, and says so: the failing
+// canary keeps no share of traffic.
+func TestFailedCanaryWithoutKnownPreviousReturnsTraffic(t *testing.T) {
+	r := newRig(t)
+	v1 := r.deployment("rev1", "shop/web:v1", canary())
+	r.rollout(v1)
+	e := newEngine(r)
+	v2 := r.deployment("rev2", "shop/web:v2", nil) // no Previous
+	failingAt(t, v2, 20)
+
+	ro := e.run(e.start(v2), v2, ended)
+
+	want := "canary removed, traffic back on the version that ran before (no earlier revision is known to roll back to): check smoke failed: status 503, want 200; push a fix"
+	if ro.State != reconcile.RolloutFailed || ro.Reason != want {
+		t.Errorf("rollout = %s: %q, want failed: %q", ro.State, ro.Reason, want)
+	}
+	assertOnlyStable(t, r, "shop/web:v1")
+	var failures int
+	for _, ev := range e.events {
+		if ev.Kind == reconcile.EventFailed {
+			failures++
+		}
+	}
+	if last := e.events[len(e.events)-1]; failures != 1 || last.Kind != reconcile.EventFailed || last.Message != ro.Reason {
+		t.Errorf("%d failure events, the last %s %q; want one, final", failures, last.Kind, last.Message)
+	}
+}
+
+// The same holds for blue/green: a failed verification after the switch
+// brings the slot that ran before back up, returns all traffic to it and
+// deletes the new slot, without knowing the earlier revision.
+func TestFailedBlueGreenWithoutKnownPreviousReturnsTraffic(t *testing.T) {
+	r := newRig(t)
+	v1 := r.deployment("rev1", "shop/web:v1", blueGreen())
+	r.rollout(v1)
+	e := newEngine(r)
+	v2 := r.deployment("rev2", "shop/web:v2", blueGreen()) // no Previous
+	failing(t, v2)
+
+	ro := e.run(e.start(v2), v2, ended)
+
+	want := "new version removed, traffic back on the version that ran before (no earlier revision is known to roll back to): check smoke failed: status 503, want 200; push a fix"
+	if ro.State != reconcile.RolloutFailed || ro.Reason != want {
+		t.Errorf("rollout = %s: %q, want failed: %q", ro.State, ro.Reason, want)
+	}
+	if w := r.weights(); w[r.blue] != 100 || w[r.green] != 0 {
+		t.Errorf("listener weights %v, want 100%% on the slot that ran before", w)
+	}
+	if r.live("web-green") != nil {
+		t.Error("new slot left behind")
+	}
+	if b := r.live("web"); b == nil || b.DesiredCount != 2 || b.RunningCount != 2 || r.image(b) != "shop/web:v1" {
+		t.Errorf("slot that ran before is not back with 2 healthy tasks of shop/web:v1")
+	}
+}
+
+// A canary that fails its verification after the promotion has rolled the
+// stable service to the new version, with no earlier revision known, has
+// no version left to return traffic to: the rollout fails saying so, and
+// the service is not deleted.
+func TestFailedPromotedCanaryWithoutKnownPreviousSaysWhy(t *testing.T) {
+	r := newRig(t)
+	v1 := r.deployment("rev1", "shop/web:v1", canary())
+	r.rollout(v1)
+	e := newEngine(r)
+	v2 := r.deployment("rev2", "shop/web:v2", canary()) // no Previous
+	failing(t, v2)
+
+	ro := e.run(e.start(v2), v2, ended)
+
+	want := "returning traffic to the version that ran before failed (web: service web already runs revision rev2 (its promotion had started), and no earlier revision is known to restore): check smoke failed: status 503, want 200; fix it by hand or push a fix"
+	if ro.State != reconcile.RolloutFailed || ro.Reason != want {
+		t.Errorf("rollout = %s: %q, want failed: %q", ro.State, ro.Reason, want)
+	}
+	assertOnlyStable(t, r, "shop/web:v2")
+}
