@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/jibe-dev/jibe/internal/testenv/kube"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -41,9 +42,18 @@ func TestARolloutAfterAFailedOneIsNotFailedByItsStaleCondition(t *testing.T) {
 
 	// The fix, as the API server stores it: a new generation, the status of
 	// the old one.
-	dep.Spec.Template = getTemplate(t, "registry.test/web:v2")
-	dep.Spec.ProgressDeadlineSeconds = new(int32(60))
-	dep, err := deps.Update(t.Context(), dep, metav1.UpdateOptions{})
+	// The controller may write the status between the read and the update:
+	// read again and retry on a conflict, as any client must.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := deps.Get(t.Context(), "web", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		cur.Spec.Template = getTemplate(t, "registry.test/web:v2")
+		cur.Spec.ProgressDeadlineSeconds = new(int32(60))
+		dep, err = deps.Update(t.Context(), cur, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
