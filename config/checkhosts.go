@@ -106,7 +106,7 @@ func (s *Source) CheckHostPolicy() *CheckHostPolicy {
 	return p
 }
 
-// AllowURL returns a *TenancyError unless a check may request u: its host
+// AllowURL returns a *CheckHostError unless a check may request u: its host
 // (a name or an address) and port must match an entry of allow.checkHosts
 // or, when there is none, its address must be outside the denied ranges.
 func (p *CheckHostPolicy) AllowURL(u *url.URL) error {
@@ -131,7 +131,7 @@ func (p *CheckHostPolicy) AllowURL(u *url.URL) error {
 	return p.refuse(what, net.JoinHostPort(u.Hostname(), port))
 }
 
-// AllowAddr returns a *TenancyError when addr, which a host name resolved
+// AllowAddr returns a *CheckHostError when addr, which a host name resolved
 // to, is in a denied range and no address entry of allow.checkHosts lists
 // it. Other addresses are allowed: the name was checked by AllowURL.
 func (p *CheckHostPolicy) AllowAddr(addr netip.AddrPort) error {
@@ -149,10 +149,27 @@ func (p *CheckHostPolicy) AllowAddr(addr netip.AddrPort) error {
 }
 
 func (p *CheckHostPolicy) refuse(what, hostPort string) error {
-	if what == "" {
-		return &TenancyError{Source: p.source, What: "check host", Name: hostPort, Field: "checkHosts"}
+	return &CheckHostError{Source: p.source, Range: what, HostPort: hostPort}
+}
+
+// CheckHostError says that a source's HTTP check may not request a host,
+// or connect to an address. It is short, as it ends up in commit statuses.
+type CheckHostError struct {
+	Source string
+	// Range is what the address is when it is in a range that must be
+	// listed explicitly ("loopback", "cloud metadata"...), or "".
+	Range string
+	// HostPort is the host (name or address) and port refused.
+	HostPort string
+}
+
+// Error says what was refused and where it can be allowed.
+func (e *CheckHostError) Error() string {
+	what := "host"
+	if e.Range != "" {
+		what = e.Range + " address"
 	}
-	return &TenancyError{Source: p.source, What: fmt.Sprintf("check host (a %s address, listed only explicitly)", what), Name: hostPort, Field: "checkHosts"}
+	return fmt.Sprintf("%s %q is not in allow.checkHosts of source %s", what, e.HostPort, e.Source)
 }
 
 // denied says what addr is when it is in a denied range, or "".

@@ -83,9 +83,9 @@ func TestCheckHostPolicy(t *testing.T) {
 	src := &config.Source{Name: "shop"}
 	u, _ := url.Parse("http://169.254.169.254/latest/meta-data/")
 	err := src.CheckHostPolicy().AllowURL(u)
-	var te *config.TenancyError
-	want := `check host (a link-local (cloud metadata) address, listed only explicitly) "169.254.169.254:80" is not allowed for source shop; an operator can add it to allow.checkHosts of source shop in the agent configuration`
-	if !errors.As(err, &te) || err.Error() != want {
+	var ce *config.CheckHostError
+	want := `link-local (cloud metadata) address "169.254.169.254:80" is not in allow.checkHosts of source shop`
+	if !errors.As(err, &ce) || err.Error() != want {
 		t.Errorf("err = %v\nwant %s", err, want)
 	}
 }
