@@ -46,8 +46,11 @@ func deployments(cfg *config.Config, source string, app *spec.App, r *spec.Rende
 // configuration changes. It gives each Kubernetes deployment src's
 // tenancy in its cluster, which the platform checks every object against
 // once discovery tells it the object's scope (cluster-scoped objects need
-// allow.clusterScoped).
+// allow.clusterScoped). The environment's HTTP checks must request hosts
+// of allow.checkHosts; each deployment gets src's check hosts, which the
+// checker enforces again on every request.
 func checkTenancy(src *config.Source, deps []*reconcile.Deployment) error {
+	hosts := src.CheckHostPolicy()
 	for _, d := range deps {
 		if err := checkDeployment(src, d); err != nil {
 			return reconcile.Stalled(fmt.Errorf("environment %s, target %s: %w", d.Env, d.Target.Name, err))
@@ -55,11 +58,20 @@ func checkTenancy(src *config.Source, deps []*reconcile.Deployment) error {
 		if !d.Target.Platform().OnAWS() {
 			d.Tenancy = src.InCluster(d.Cluster)
 		}
+		d.CheckHosts = hosts
+	}
+	if len(deps) > 0 {
+		if err := checkHTTPHosts(hosts, deps[0].Environment, deps[0].Revision); err != nil {
+			return reconcile.Stalled(fmt.Errorf("environment %s, %w", deps[0].Env, err))
+		}
 	}
 	return nil
 }
 
-var _ reconcile.Tenancy = config.ClusterTenancy{}
+var (
+	_ reconcile.Tenancy    = config.ClusterTenancy{}
+	_ reconcile.CheckHosts = (*config.CheckHostPolicy)(nil)
+)
 
 func checkDeployment(src *config.Source, d *reconcile.Deployment) error {
 	if d.Target.Platform().OnAWS() {

@@ -32,7 +32,7 @@ kind: AgentConfig
 sources:
   - name: shop
     git: {url: URL, repository: acme/shop, pollInterval: 5s}
-    allow: {clusters: [test], namespaces: ["*"]}
+    allow: {clusters: [test], namespaces: ["*"], checkHosts: ["127.0.0.1"]}
 kubernetes:
   clusters:
     - {name: test, inCluster: true}

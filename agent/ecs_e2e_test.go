@@ -26,7 +26,7 @@ kind: AgentConfig
 sources:
   - name: shop
     git: {url: URL, repository: acme/shop, pollInterval: 5s}
-    allow: {accounts: [main]}
+    allow: {accounts: [main], checkHosts: ["127.0.0.1"]}
 aws:
   accounts:
     - {name: main, accountID: "ACCOUNT", region: REGION}

@@ -182,6 +182,20 @@ type Tenancy struct {
 	// Namespaces created this way must also match Namespaces. Default:
 	// none, so a source writes only in its namespaces.
 	ClusterScoped []string `json:"clusterScoped,omitempty"`
+	// CheckHosts are where the source's HTTP checks (verify and canary
+	// analysis) may send requests. Each entry is a host name glob with an
+	// optional port ("*.staging.acme.internal", "api.acme.com:443"; "*"
+	// matches any characters, dots included, and the port defaults to any),
+	// an IP address with an optional port ("10.1.2.3", "10.1.2.3:8080",
+	// "[fd00::1]:8080") or a CIDR without port ("10.0.0.0/8"). Name
+	// entries match the names URLs are written with, address entries the
+	// addresses URLs are written with and the addresses names resolve to.
+	// Loopback (127.0.0.0/8, ::1), link-local and cloud metadata
+	// (169.254.0.0/16, fe80::/10, fd00:ec2::254) and unspecified
+	// (0.0.0.0/8, ::) addresses are reached only when an address entry
+	// lists them, whatever names lead there. Default: any host outside
+	// those ranges.
+	CheckHosts []string `json:"checkHosts,omitempty"`
 }
 
 // AWS lists AWS accounts.

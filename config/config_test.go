@@ -410,6 +410,7 @@ func TestConfigErrorsNeverEchoValues(t *testing.T) {
 		{"repository", strings.Replace(base, "dir: {path: apps}", "git: {url: 'https://h/r.git', repository: "+leakedToken+"}", 1)},
 		{"application glob", strings.Replace(base, "dir: {path: apps}", "dir: {path: apps}\n    applications: ['../"+leakedToken+"']", 1)},
 		{"namespace glob", strings.Replace(base, "allow: {accounts: [dev]}", "allow: {accounts: [dev], clusters: [k], namespaces: ['a/"+leakedToken+"']}", 1) + "kubernetes: {clusters: [{name: k, inCluster: true}]}\n"},
+		{"check host", strings.Replace(base, "allow: {accounts: [dev]}", "allow: {accounts: [dev], checkHosts: ['"+leakedToken+"/x']}", 1)},
 		{"status context", base + "github: {token: {env: T}, statusContext: " + leakedToken + "}\n"},
 		{"GitHub API URL", base + "github: {token: {env: T}, apiURL: " + leakedToken + "}\n"},
 		{"notification event", base + "notifications: {slack: [{name: s, url: {env: S}, events: [" + leakedToken + "]}]}\n"},

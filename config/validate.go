@@ -252,6 +252,11 @@ func (v *validator) tenancy(field string, t *Tenancy, accounts, clusters map[str
 			v.errorf(fmt.Sprintf("%s.clusterScoped[%d]", field, j), "%q %s", k, msg)
 		}
 	}
+	for j, h := range t.CheckHosts {
+		if _, ok := parseCheckHost(h); !ok {
+			v.errorf(fmt.Sprintf("%s.checkHosts[%d]", field, j), "the value is not a host name glob with an optional port (*.staging.acme.internal, api.acme.com:443), an IP address with an optional port (10.1.2.3, [fd00::1]:8080) or a CIDR (10.0.0.0/8)")
+		}
+	}
 	if len(t.Accounts) == 0 && len(t.Clusters) == 0 {
 		v.errorf(field, "the source may deploy nowhere; list the accounts and/or clusters (with namespaces) it may deploy to")
 	}

@@ -31,6 +31,9 @@ type CheckInput struct {
 	Account, Region string
 	// Cluster is the environment's Kubernetes cluster, if any.
 	Cluster string
+	// Hosts is where the environment's HTTP checks may send requests;
+	// nil allows every host (see Deployment.CheckHosts).
+	Hosts CheckHosts
 }
 
 // Gate decides whether an approval rule is met for a revision of an

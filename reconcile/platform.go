@@ -2,6 +2,8 @@ package reconcile
 
 import (
 	"context"
+	"net/netip"
+	"net/url"
 
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -32,6 +34,10 @@ type Deployment struct {
 	// nil allows everything: only callers that check no source (jibe plan
 	// without --source, tests) leave it unset.
 	Tenancy Tenancy
+	// CheckHosts is where the deployment's source lets the environment's
+	// HTTP checks send requests. nil allows every host: only callers that
+	// check no source (tests) leave it unset.
+	CheckHosts CheckHosts
 	// Account and Region place AWS targets: the account's name from the
 	// agent configuration and the region.
 	Account string
@@ -58,6 +64,18 @@ type Tenancy interface {
 	// AllowClusterScoped returns an error unless the cluster-scoped object
 	// name of kind (group "" for the core group) may be written.
 	AllowClusterScoped(group, kind, name string) error
+}
+
+// CheckHosts is where a source's HTTP checks may send requests
+// (config.CheckHostPolicy). Errors say what was refused and how to allow
+// it.
+type CheckHosts interface {
+	// AllowURL returns an error unless a check may request u (its host
+	// and port).
+	AllowURL(u *url.URL) error
+	// AllowAddr returns an error unless a check may connect to addr, an
+	// address that the host name of an allowed URL resolved to.
+	AllowAddr(addr netip.AddrPort) error
 }
 
 // AppID returns the identity of the deployment's application.

@@ -179,6 +179,7 @@ func checkInput(r *Rollout, deps []*Deployment) CheckInput {
 	}}
 	if len(deps) > 0 {
 		in.Account, in.Region, in.Cluster = deps[0].Account, deps[0].Region, deps[0].Cluster
+		in.Hosts = deps[0].CheckHosts
 	}
 	return in
 }

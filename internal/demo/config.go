@@ -29,6 +29,9 @@ sources:
         token: {file: secrets/git-token}
     allow:
       accounts: [staging, production]
+      # The staging health check requests the demo's own health endpoint on
+      # loopback, which checks reach only when listed.
+      checkHosts: ["127.0.0.1"]
 aws:
   accounts:
 %[4]sgithub:

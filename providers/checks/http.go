@@ -9,9 +9,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
@@ -26,7 +30,11 @@ const maxBody = 1 << 20
 // test is not answering.
 type HTTP struct {
 	// Client sends the requests. Default: a client without cookies whose
-	// timeout is each check's.
+	// timeout is each check's. When the check input limits hosts
+	// (CheckInput.Hosts), requests go through a copy of Client's
+	// *http.Transport (or of the default one) that uses no proxy and whose
+	// dialer refuses addresses the source may not reach, and every
+	// redirect's URL is checked like the first.
 	Client *http.Client
 }
 
@@ -45,7 +53,15 @@ func (h *HTTP) Measure(ctx context.Context, c *spec.Check, in reconcile.CheckInp
 	if err != nil {
 		return reconcile.Measurement{}, reconcile.Stalled(err)
 	}
-	resp, err := h.client().Do(req)
+	client := h.client()
+	if in.Hosts != nil {
+		if err := in.Hosts.AllowURL(req.URL); err != nil {
+			return reconcile.Measurement{}, reconcile.Stalled(fmt.Errorf("check %s: %w", c.Name, err))
+		}
+		client = guarded(client, in.Hosts)
+		defer client.CloseIdleConnections()
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return reconcile.Measurement{Detail: fmt.Sprintf("%s %s: no response: %v", hc.Method, req.URL.Redacted(), cause(err))}, nil
 	}
@@ -59,6 +75,46 @@ func (h *HTTP) client() *http.Client {
 		return h.Client
 	}
 	return http.DefaultClient
+}
+
+// maxRedirects is how many redirects a guarded client follows, as
+// net/http's default.
+const maxRedirects = 10
+
+// guarded returns a copy of base whose connections and redirects are
+// limited to what hosts allows. Its transport is its own: a connection
+// made for one source is never reused for another.
+func guarded(base *http.Client, hosts reconcile.CheckHosts) *http.Client {
+	c := *base
+	t, ok := base.Transport.(*http.Transport)
+	if !ok {
+		t = http.DefaultTransport.(*http.Transport)
+	}
+	t = t.Clone()
+	t.Proxy = nil
+	t.DialTLSContext = nil
+	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second,
+		Control: func(_, address string, _ syscall.RawConn) error {
+			addr, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return fmt.Errorf("connection to %s refused: not an address", address)
+			}
+			return hosts.AllowAddr(addr)
+		}}).DialContext
+	c.Transport = t
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		if err := hosts.AllowURL(req.URL); err != nil {
+			return fmt.Errorf("redirect refused: %w", err)
+		}
+		if base.CheckRedirect != nil {
+			return base.CheckRedirect(req, via)
+		}
+		return nil
+	}
+	return &c
 }
 
 func (h *HTTP) request(ctx context.Context, hc *spec.HTTPCheck, vars map[string]string) (*http.Request, error) {
