@@ -112,7 +112,7 @@ func namespaces(d *reconcile.Deployment) []string {
 func (a *Agent) reportRefused(st *appState, commit, env string, err error) {
 	var re *reconcile.RefusedError
 	if errors.As(err, &re) {
-		a.post(st, commit, env, github.StateFailure, "refused: "+re.Error())
+		a.post(st, commit, env, github.StateFailure, stalledMessage(err))
 	}
 }
 
