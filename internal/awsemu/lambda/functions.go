@@ -36,6 +36,7 @@ type function struct {
 	response    []byte    // Invoke result; nil echoes the payload
 	routing     map[string]float64
 	errAcc      map[string]float64 // per-version error-rate accumulators
+	reserved    *int32             // reserved concurrency; nil when unreserved
 }
 
 // splitName parses a function name, partial ARN or ARN with an optional
@@ -342,6 +343,9 @@ func (s *Service) getFunction(r *region, c *protocol.Call) (any, error) {
 		return nil, err
 	}
 	out := &lambda.GetFunctionOutput{Configuration: cfg, Tags: fn.tags}
+	if fn.reserved != nil {
+		out.Concurrency = &types.Concurrency{ReservedConcurrentExecutions: fn.reserved}
+	}
 	if fn.imageURI != "" {
 		out.Code = &types.FunctionCodeLocation{RepositoryType: aws.String("ECR"), ImageUri: aws.String(fn.imageURI), ResolvedImageUri: aws.String(fn.imageURI)}
 	} else {
