@@ -72,10 +72,10 @@ type Clients struct {
 	// ELB registers aliases in target groups.
 	ELB ELBAPI
 	// The clients below are only read by Precheck.
-	IAM   precheck.RoleAPI
-	EC2   precheck.NetworkAPI
-	ECR   precheck.ImageAPI
-	STS   precheck.IdentityAPI
+	IAM precheck.RoleAPI
+	EC2 precheck.NetworkAPI
+	ECR precheck.ImageAPI
+	STS precheck.IdentityAPI
 }
 
 // NewClients builds the clients of cfg (no shared configuration or

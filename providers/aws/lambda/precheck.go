@@ -75,4 +75,3 @@ func (p *Platform) accountID(ctx context.Context) (string, error) {
 	p.account = aws.ToString(out.Account)
 	return p.account, nil
 }
-
