@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"strings"
 	"testing"
 	"time"
 
@@ -353,4 +354,45 @@ func lambdaMetric(t *testing.T, ctx context.Context, env *awsemutest.Env, name s
 		sum += aws.ToFloat64(p.Sum)
 	}
 	return sum
+}
+
+func TestLambdaPolicyIsPerQualifier(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c, elb := env.Lambda(), env.ELBv2()
+	createFunction(t, ctx, c, "api")
+	waitActive(t, env, c, "api")
+	need(c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("api")})).on(t)
+	alias := need(c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("api"), Name: aws.String("live"), FunctionVersion: aws.String("1")})).on(t)
+	tg := need(elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("fn"), TargetType: elbtypes.TargetTypeEnumLambda})).on(t).TargetGroups[0]
+	allow := func(q *string) {
+		need(c.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("api"), Qualifier: q, StatementId: aws.String("elb"),
+			Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("elasticloadbalancing.amazonaws.com"), SourceArn: tg.TargetGroupArn})).on(t)
+	}
+	var nf *lambdatypes.ResourceNotFoundException
+
+	// A permission on the unqualified function does not let ELB invoke the alias.
+	allow(nil)
+	_, err := elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn, Targets: []elbtypes.TargetDescription{{Id: alias.AliasArn}}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("registering the alias with a permission on the function only: got %v, want AccessDenied", err)
+	}
+	if _, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("api"), Qualifier: aws.String("live")}); !errors.As(err, &nf) {
+		t.Errorf("GetPolicy of a qualifier without a policy: got %v, want ResourceNotFoundException", err)
+	}
+
+	// The same statement id on the alias is another policy.
+	allow(aws.String("live"))
+	pol := need(c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("api"), Qualifier: aws.String("live")})).on(t)
+	if !containsStr(aws.ToString(pol.Policy), `"Resource":"`+aws.ToString(alias.AliasArn)+`"`) || strings.Count(aws.ToString(pol.Policy), `"Sid"`) != 1 {
+		t.Errorf("alias policy %s", aws.ToString(pol.Policy))
+	}
+	need(elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn, Targets: []elbtypes.TargetDescription{{Id: alias.AliasArn}}})).on(t)
+
+	need(c.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String("api"), StatementId: aws.String("elb")})).on(t)
+	if _, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("api")}); !errors.As(err, &nf) {
+		t.Errorf("GetPolicy after removing the function's statement: got %v, want ResourceNotFoundException", err)
+	}
+	need(c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("api"), Qualifier: aws.String("live")})).on(t)
 }
