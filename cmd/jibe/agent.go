@@ -23,6 +23,7 @@ import (
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/providers/aws/account"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
+	"github.com/jibe-dev/jibe/providers/aws/lambda"
 	"github.com/jibe-dev/jibe/providers/checks"
 	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
@@ -244,6 +245,7 @@ func (w *wiring) platforms(ctx context.Context, cfg *config.Config, log *slog.Lo
 	out := map[spec.Platform]reconcile.Platform{}
 	if len(cfg.AWS.Accounts) > 0 {
 		out[spec.PlatformECS] = ecsPlatform(cfg, log)
+		out[spec.PlatformLambda] = lambdaPlatform(cfg, log)
 	}
 	if len(cfg.Kubernetes.Clusters) == 0 {
 		return out, nil
@@ -275,6 +277,21 @@ func ecsPlatform(cfg *config.Config, log *slog.Logger) reconcile.Platform {
 				return nil, err
 			}
 			return ecs.New(ecs.NewClients(awsCfg), ecs.Options{Logger: log, AccountID: cfg.Account(d.Account).AccountID}), nil
+		},
+	}
+}
+
+// lambdaPlatform deploys Lambda targets through one lambda.Platform per
+// account and region, built as ecsPlatform builds ECS's.
+func lambdaPlatform(cfg *config.Config, log *slog.Logger) reconcile.Platform {
+	return &reconcile.Partitioned{
+		Key: func(d *reconcile.Deployment) string { return d.Account + "/" + d.Region },
+		Build: func(ctx context.Context, d *reconcile.Deployment) (reconcile.Platform, error) {
+			awsCfg, err := accountConfig(ctx, cfg, d.Account, d.Region)
+			if err != nil {
+				return nil, err
+			}
+			return lambda.New(lambda.NewClients(awsCfg), lambda.Options{Logger: log, AccountID: cfg.Account(d.Account).AccountID}), nil
 		},
 	}
 }
