@@ -19,6 +19,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"k8s.io/utils/clock"
 
@@ -75,6 +76,7 @@ type Clients struct {
 	IAM precheck.RoleAPI
 	EC2 precheck.NetworkAPI
 	ECR precheck.ImageAPI
+	S3  precheck.ObjectAPI
 	STS precheck.IdentityAPI
 }
 
@@ -92,8 +94,15 @@ func NewClients(cfg aws.Config) *Clients {
 		IAM:    iam.NewFromConfig(cfg),
 		EC2:    ec2.NewFromConfig(cfg),
 		ECR:    ecr.NewFromConfig(cfg),
+		S3:     s3.NewFromConfig(cfg, pathStyle(cfg)),
 		STS:    sts.NewFromConfig(cfg),
 	}
+}
+
+// pathStyle addresses S3 by path when cfg has a custom endpoint (an
+// emulator or a VPC endpoint), which cannot take bucket subdomains.
+func pathStyle(cfg aws.Config) func(*s3.Options) {
+	return func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }
 }
 
 // Options configure a Platform. The zero value is usable.

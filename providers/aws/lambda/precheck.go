@@ -13,9 +13,11 @@ import (
 )
 
 // Precheck checks that what the function file refers to exists, as far
-// as the platform's account and region can see: the execution role, the
-// image of an Image function (in this account's ECR), the VPC's subnets
-// and security groups and the ALB target group. It makes no write call.
+// as the platform's account and region can see: the execution role (and
+// that it trusts lambda.amazonaws.com), the S3 package of a Zip function,
+// the image of an Image function (in this account's ECR), the VPC's
+// subnets and security groups and the ALB target group. It makes no write
+// call and never reads the package's content.
 func (p *Platform) Precheck(ctx context.Context, rd *reconcile.Deployment) ([]reconcile.Problem, error) {
 	d, err := target(rd)
 	if err != nil {
@@ -26,7 +28,7 @@ func (p *Platform) Precheck(ctx context.Context, rd *reconcile.Deployment) ([]re
 		return nil, err
 	}
 	sc := precheck.Scope{Account: account, Region: d.Region}
-	c := precheck.Clients{IAM: p.c.IAM, ECR: p.c.ECR, ELB: p.c.ELB, EC2: p.c.EC2}
+	c := precheck.Clients{IAM: p.c.IAM, ECR: p.c.ECR, ELB: p.c.ELB, EC2: p.c.EC2, S3: p.c.S3}
 	problems, err := precheck.Check(ctx, c, sc, collectRefs(d, sc))
 	if err != nil {
 		return nil, err
@@ -42,7 +44,13 @@ func collectRefs(d deployment, sc precheck.Scope) *precheck.Refs {
 	rs := &precheck.Refs{}
 	fn := d.fn
 	if a, ok := precheck.ParseARN(fn.Role); ok && a.Service == "iam" && a.Account == sc.Account && strings.HasPrefix(a.Resource, "role/") {
-		rs.Roles = append(rs.Roles, precheck.Ref{Field: "function.Role", ID: fn.Role})
+		ref := precheck.Ref{Field: "function.Role", ID: fn.Role}
+		rs.Roles = append(rs.Roles, ref)
+		rs.Trusts = append(rs.Trusts, precheck.TrustRef{Ref: ref, Service: "lambda.amazonaws.com"})
+	}
+	if c := fn.Code; c.ImageUri == "" && c.S3Bucket != "" && c.S3Key != "" {
+		rs.Objects = append(rs.Objects, precheck.ObjectRef{Ref: precheck.Ref{Field: "function.Code.S3Key", ID: codeLocation(c)},
+			Bucket: c.S3Bucket, Key: c.S3Key, Version: c.S3ObjectVersion})
 	}
 	if img, ok := precheck.ParseECRImage(fn.Code.ImageUri, sc); ok {
 		img.Field = "function.Code.ImageUri"

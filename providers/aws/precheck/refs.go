@@ -34,6 +34,8 @@ type Refs struct {
 	Images       []ImageRef
 	Secrets      []Ref
 	Parameters   []Ref
+	Objects      []ObjectRef
+	Trusts       []TrustRef
 }
 
 // Scope is the account and region a platform sees.
