@@ -237,3 +237,24 @@ func (p *Platform) route(ctx context.Context, d deployment, a *types.AliasConfig
 	}
 	return err
 }
+
+var _ reconcile.VersionNamer = (*Platform)(nil)
+
+// Versions names the rollout's versions by number, as Lambda's
+// ExecutedVersion metric dimension does: the new version (once
+// published) and the stable one (the alias's version while it is not the
+// new one, else the previous revision's version).
+func (p *Platform) Versions(ctx context.Context, rd *reconcile.Deployment) (reconcile.RolloutVersions, error) {
+	r, err := p.readRollout(ctx, rd)
+	if err != nil || r.l == nil {
+		return reconcile.RolloutVersions{}, err
+	}
+	v := reconcile.RolloutVersions{New: r.nextVersion(), Stable: r.primary()}
+	if v.Stable == v.New {
+		v.Stable = ""
+		if prev := p.previousVersion(r); prev != nil {
+			v.Stable = aws.ToString(prev.Version)
+		}
+	}
+	return v, nil
+}

@@ -155,3 +155,22 @@ func TestConflictRetriedThenFailsClearlyWhenExhausted(t *testing.T) {
 		t.Errorf("waits %v, want the backoff's 1s 2s 4s", waits)
 	}
 }
+
+func TestVersionsNameNewAndStable(t *testing.T) {
+	r := newRig(t, Options{})
+	v1 := r.deployment("rev1", function("orders-1.zip"), canary())
+	r.rollout(v1)
+	v2 := r.next(v1, "rev2", function("orders-2.zip"))
+	if v, err := r.p.Versions(r.ctx, v2); err != nil || v != (reconcile.RolloutVersions{New: "", Stable: "1"}) {
+		t.Errorf("before Apply: %+v, %v", v, err)
+	}
+	r.until("apply", func() error { return r.p.Apply(r.ctx, v2) })
+	r.until("shift", func() error { return r.p.ShiftTraffic(r.ctx, v2, 10) })
+	if v, err := r.p.Versions(r.ctx, v2); err != nil || v != (reconcile.RolloutVersions{New: "2", Stable: "1"}) {
+		t.Errorf("during the canary: %+v, %v", v, err)
+	}
+	r.until("promote", func() error { return r.p.Promote(r.ctx, v2) })
+	if v, err := r.p.Versions(r.ctx, v2); err != nil || v != (reconcile.RolloutVersions{New: "2", Stable: "1"}) {
+		t.Errorf("after promotion: %+v, %v", v, err)
+	}
+}
