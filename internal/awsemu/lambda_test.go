@@ -396,3 +396,21 @@ func TestLambdaPolicyIsPerQualifier(t *testing.T) {
 	}
 	need(c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("api"), Qualifier: aws.String("live")})).on(t)
 }
+
+func TestLambdaUpdateConfigurationClearsWithEmptyValues(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.Lambda()
+	createFunction(t, ctx, c, "api")
+	waitActive(t, env, c, "api")
+	need(c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("api"),
+		Description: aws.String("orders"), KMSKeyArn: aws.String("arn:aws:kms:us-east-1:111111111111:key/1")})).on(t)
+	waitUpdated(t, env, c, "api")
+	out := need(c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("api"),
+		Description: aws.String(""), KMSKeyArn: aws.String(""), Layers: []string{},
+		VpcConfig: &lambdatypes.VpcConfig{SubnetIds: []string{}, SecurityGroupIds: []string{}}})).on(t)
+	if aws.ToString(out.Description) != "" || aws.ToString(out.KMSKeyArn) != "" || len(out.Layers) != 0 || out.VpcConfig != nil && len(out.VpcConfig.SubnetIds) != 0 {
+		t.Errorf("empty values did not clear: description %q, key %q, layers %v, vpc %+v",
+			aws.ToString(out.Description), aws.ToString(out.KMSKeyArn), out.Layers, out.VpcConfig)
+	}
+}

@@ -258,6 +258,7 @@ func (s *Service) updateFunctionConfiguration(r *region, c *protocol.Call) (any,
 		return nil, err
 	}
 	fn.cfg = next
+	clearEmpty(&fn.cfg, &in)
 	if in.Layers != nil {
 		fn.cfg.Layers = layers(in.Layers)
 	}
@@ -266,6 +267,23 @@ func (s *Service) updateFunctionConfiguration(r *region, c *protocol.Call) (any,
 	}
 	s.beginUpdate(fn, c.Now)
 	return configOutput(fn.cfg), nil
+}
+
+// clearEmpty applies the empty strings of an update, which clear a field
+// in AWS (the overlay keeps the old value of empty fields).
+func clearEmpty(cfg *types.FunctionConfiguration, in *lambda.UpdateFunctionConfigurationInput) {
+	if in.Description != nil {
+		cfg.Description = in.Description
+	}
+	if in.KMSKeyArn != nil && *in.KMSKeyArn == "" {
+		cfg.KMSKeyArn = nil
+	}
+	if vpc := in.VpcConfig; vpc != nil && len(vpc.SubnetIds) == 0 && len(vpc.SecurityGroupIds) == 0 {
+		cfg.VpcConfig = nil
+	}
+	if in.DeadLetterConfig != nil && aws.ToString(in.DeadLetterConfig.TargetArn) == "" {
+		cfg.DeadLetterConfig = nil
+	}
 }
 
 func (s *Service) updateFunctionCode(r *region, c *protocol.Call) (any, error) {

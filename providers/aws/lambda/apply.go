@@ -3,6 +3,7 @@ package lambda
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -79,8 +80,8 @@ func (p *Platform) ensureVersion(ctx context.Context, d deployment, l *live) (st
 	if v != nil {
 		return aws.ToString(v.Version), nil
 	}
-	if l.tags[TagCode] != codeID(d.fn.Code) {
-		return "", p.updateCode(ctx, d, l)
+	if l.tags[TagCode] != codeID(d.fn.Code) || !slices.Equal(normalize(liveFunction(l.cfg, nil)).Architectures, normalize(*d.fn).Architectures) {
+		return "", p.updateCode(ctx, d, l) // Lambda changes the architecture with the code
 	}
 	fields, err := configFields(d.fn, l.cfg)
 	if err != nil {

@@ -155,3 +155,50 @@ func TestUpdatesCodeOnlyConfigurationOnlyOrBoth(t *testing.T) {
 		})
 	}
 }
+
+func TestFieldsRemovedFromTheFileAreRemovedFromTheFunction(t *testing.T) {
+	r := newRig(t, Options{})
+	v1 := r.deployment("rev1", fullFunction(), nil)
+	r.rollout(v1)
+	v2 := r.next(v1, "rev2", function("orders-1.zip"))
+	v2.Target.Function.Code.S3ObjectVersion = "v1"
+	changes, err := r.p.Diff(r.ctx, v2)
+	if err != nil || len(changes) != 1 {
+		t.Fatalf("diff = %+v, %v", changes, err)
+	}
+	r.rollout(v2)
+	if changes, err := r.p.Diff(r.ctx, v2); err != nil || len(changes) != 0 {
+		t.Errorf("diff after removing fields = %+v, %v; want none", changes, err)
+	}
+	got, err := r.fn.GetFunction(r.ctx, &awslambda.GetFunctionInput{FunctionName: aws.String("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got.Configuration
+	if c.VpcConfig != nil && len(c.VpcConfig.SubnetIds) > 0 || len(c.Layers) > 0 || c.DeadLetterConfig != nil && aws.ToString(c.DeadLetterConfig.TargetArn) != "" ||
+		aws.ToString(c.KMSKeyArn) != "" || aws.ToString(c.Description) != "" || got.Concurrency != nil && got.Concurrency.ReservedConcurrentExecutions != nil {
+		t.Errorf("removed fields are still set: %+v, concurrency %+v", c, got.Concurrency)
+	}
+}
+
+func TestImageFunction(t *testing.T) {
+	r := newRig(t, Options{})
+	image := func(tag string) *spec.LambdaFunction {
+		return &spec.LambdaFunction{FunctionName: "orders", Role: "arn:aws:iam::111111111111:role/orders", PackageType: "Image",
+			Code: spec.LambdaCode{ImageUri: "111111111111.dkr.ecr.us-east-1.amazonaws.com/orders:" + tag}, ImageConfig: &spec.LambdaImageConfig{Command: []string{"app.handler"}}}
+	}
+	v1 := r.deployment("rev1", image("1"), nil)
+	r.rollout(v1)
+	v2 := r.next(v1, "rev2", image("2"))
+	changes, err := r.p.Diff(r.ctx, v2)
+	if err != nil || len(changes) != 1 || len(changes[0].Fields) != 1 || changes[0].Fields[0].Path != "Code" || !strings.Contains(changes[0].Fields[0].Desired, "orders:2") {
+		t.Fatalf("diff = %+v, %v; want the image", changes, err)
+	}
+	r.rollout(v2)
+	if changes, err := r.p.Diff(r.ctx, v2); err != nil || len(changes) != 0 {
+		t.Errorf("diff after rollout = %+v, %v", changes, err)
+	}
+	if v, _ := r.routing(); v != "2" {
+		t.Errorf("alias at %s, want 2", v)
+	}
+}
