@@ -115,8 +115,8 @@ spec:
                     cloudWatch:
                       expression: 100 * FILL(errors, 0) / invocations
                       metrics:
-                        errors: {namespace: AWS/Lambda, name: Errors, statistic: Sum, dimensions: `+dims+`}
-                        invocations: {namespace: AWS/Lambda, name: Invocations, statistic: Sum, dimensions: `+dims+`}
+                        errors: {namespace: AWS/Lambda, name: Errors, statistic: Sum, dimensions: ` + dims + `}
+                        invocations: {namespace: AWS/Lambda, name: Invocations, statistic: Sum, dimensions: ` + dims + `}
                       window: 1m
                       threshold: {max: 5}
                     interval: 30s
