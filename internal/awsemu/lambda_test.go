@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -412,5 +413,37 @@ func TestLambdaUpdateConfigurationClearsWithEmptyValues(t *testing.T) {
 	if aws.ToString(out.Description) != "" || aws.ToString(out.KMSKeyArn) != "" || len(out.Layers) != 0 || out.VpcConfig != nil && len(out.VpcConfig.SubnetIds) != 0 {
 		t.Errorf("empty values did not clear: description %q, key %q, layers %v, vpc %+v",
 			aws.ToString(out.Description), aws.ToString(out.KMSKeyArn), out.Layers, out.VpcConfig)
+	}
+}
+
+// The control endpoint of `jibe emulator aws` marks a Lambda version's
+// invocations as failing, as MarkFunctionVersionBroken does.
+func TestControlEndpointMarksAVersionFailing(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.Lambda()
+	createFunction(t, ctx, c, "api")
+	waitActive(t, env, c, "api")
+	need(c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("api")})).on(t)
+	post := func(path, body string) int {
+		resp, err := http.Post(env.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("/_jibe/lambda/behavior", `{"function":"api","version":"1","broken":true}`); code != http.StatusNoContent {
+		t.Fatalf("control: %d", code)
+	}
+	out := need(c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("api"), Qualifier: aws.String("1")})).on(t)
+	if aws.ToString(out.FunctionError) != "Unhandled" {
+		t.Errorf("invocation of the broken version: %+v", out)
+	}
+	if code := post("/_jibe/lambda/behavior", `{"function":"api"}`); code != http.StatusBadRequest {
+		t.Errorf("control without a version: %d, want 400", code)
+	}
+	if code := post("/_jibe/lambda/behavior", `{"function":"api","version":"1","errorRate":2}`); code != http.StatusBadRequest {
+		t.Errorf("control with an error rate of 2: %d, want 400", code)
 	}
 }
