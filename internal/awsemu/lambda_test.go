@@ -84,7 +84,7 @@ func TestLambdaCreateRoundTripsAndBecomesActive(t *testing.T) {
 		got.Tags["team"] != "core" || aws.ToString(cfg.CodeSha256) == "" || cfg.LastUpdateStatus != lambdatypes.LastUpdateStatusSuccessful {
 		t.Errorf("configuration did not round-trip: %s", jsonOf(t, got))
 	}
-	_, err = c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("api"), Role: aws.String("r"), Runtime: lambdatypes.RuntimeProvidedal2023,
+	_, err = c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("api"), Role: aws.String("arn:aws:iam::111111111111:role/r"), Runtime: lambdatypes.RuntimeProvidedal2023,
 		Handler: aws.String("h"), Code: &lambdatypes.FunctionCode{ZipFile: []byte("x")}})
 	if !errors.As(err, &rc) {
 		t.Errorf("duplicate function: got %v, want ResourceConflictException", err)
@@ -95,7 +95,7 @@ func TestLambdaCreateRoundTripsAndBecomesActive(t *testing.T) {
 		t.Errorf("unknown function: got %v, want ResourceNotFoundException", err)
 	}
 
-	img := need(c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("img"), Role: aws.String("r"), PackageType: lambdatypes.PackageTypeImage,
+	img := need(c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("img"), Role: aws.String("arn:aws:iam::111111111111:role/r"), PackageType: lambdatypes.PackageTypeImage,
 		Code: &lambdatypes.FunctionCode{ImageUri: aws.String("111111111111.dkr.ecr.us-east-1.amazonaws.com/img:1")}})).on(t)
 	if img.PackageType != lambdatypes.PackageTypeImage {
 		t.Errorf("image function package type %s", img.PackageType)
@@ -445,5 +445,40 @@ func TestControlEndpointMarksAVersionFailing(t *testing.T) {
 	}
 	if code := post("/_jibe/lambda/behavior", `{"function":"api","version":"1","errorRate":2}`); code != http.StatusBadRequest {
 		t.Errorf("control with an error rate of 2: %d, want 400", code)
+	}
+}
+
+// Lambda validates the memory size, the timeout and the role's ARN as AWS
+// does, on create and on update.
+func TestLambdaValidatesMemoryTimeoutAndRole(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.Lambda()
+	base := func() *lambda.CreateFunctionInput {
+		return &lambda.CreateFunctionInput{FunctionName: aws.String("api"), Role: aws.String("arn:aws:iam::111111111111:role/fn"),
+			Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: []byte("v1")}}
+	}
+	for name, change := range map[string]func(*lambda.CreateFunctionInput){
+		"memory below 128":   func(in *lambda.CreateFunctionInput) { in.MemorySize = aws.Int32(64) },
+		"memory above 10240": func(in *lambda.CreateFunctionInput) { in.MemorySize = aws.Int32(20480) },
+		"timeout of 0":       func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(0) },
+		"timeout above 900":  func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(901) },
+		"role not an ARN":    func(in *lambda.CreateFunctionInput) { in.Role = aws.String("fn-role") },
+		"ephemeral too big":  func(in *lambda.CreateFunctionInput) { in.EphemeralStorage = &lambdatypes.EphemeralStorage{Size: aws.Int32(20000)} },
+	} {
+		in := base()
+		change(in)
+		_, err := c.CreateFunction(ctx, in)
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" && ae.ErrorCode() != "InvalidParameterValueException" {
+			t.Errorf("%s: got %v, want a validation error", name, err)
+		}
+	}
+	need(c.CreateFunction(ctx, base())).on(t)
+	waitActive(t, env, c, "api")
+	_, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("api"), Timeout: aws.Int32(1000)})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
+		t.Errorf("update with a timeout of 1000: got %v, want ValidationException", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -129,6 +130,9 @@ func validateCreate(in *lambda.CreateFunctionInput) error {
 	if aws.ToString(in.Role) == "" {
 		return invalid("The role defined for the function cannot be assumed by Lambda.")
 	}
+	if err := validateSettings(in.Role, in.MemorySize, in.Timeout, in.EphemeralStorage); err != nil {
+		return err
+	}
 	if in.Code == nil {
 		return invalid("Code is required")
 	}
@@ -142,6 +146,32 @@ func validateCreate(in *lambda.CreateFunctionInput) error {
 		return invalid("Runtime and Handler are mandatory parameters for functions created with Zip archives.")
 	}
 	return nil
+}
+
+// roleARN is the form AWS requires of an execution role.
+var roleARN = regexp.MustCompile(`^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
+
+// validateSettings checks the role's ARN form, the memory size (128 to
+// 10240 MB), the timeout (1 to 900 s) and /tmp (512 to 10240 MB) as AWS
+// does, with its ValidationException wording.
+func validateSettings(role *string, memory, timeout *int32, tmp *types.EphemeralStorage) error {
+	switch {
+	case role != nil && !roleARN.MatchString(*role):
+		return constraint(*role, "role", "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
+	case memory != nil && (*memory < 128 || *memory > 10240):
+		return constraint(fmt.Sprint(*memory), "memorySize", "Member must have value between 128 and 10240")
+	case timeout != nil && (*timeout < 1 || *timeout > 900):
+		return constraint(fmt.Sprint(*timeout), "timeout", "Member must have value between 1 and 900")
+	case tmp != nil && (aws.ToInt32(tmp.Size) < 512 || aws.ToInt32(tmp.Size) > 10240):
+		return constraint(fmt.Sprint(aws.ToInt32(tmp.Size)), "ephemeralStorage.size", "Member must have value between 512 and 10240")
+	}
+	return nil
+}
+
+// constraint is AWS's ValidationException for a value out of its
+// constraint.
+func constraint(value, field, rule string) error {
+	return protocol.Errorf("ValidationException", "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, field, rule)
 }
 
 func (s *Service) applyDefaults(fn *function, r *region, in *lambda.CreateFunctionInput) {
@@ -251,6 +281,9 @@ func (s *Service) updateFunctionConfiguration(r *region, c *protocol.Call) (any,
 		return nil, err
 	}
 	if err := checkUpdatable(fn, in.RevisionId); err != nil {
+		return nil, err
+	}
+	if err := validateSettings(in.Role, in.MemorySize, in.Timeout, in.EphemeralStorage); err != nil {
 		return nil, err
 	}
 	var next types.FunctionConfiguration
