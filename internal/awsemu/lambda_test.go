@@ -464,7 +464,9 @@ func TestLambdaValidatesMemoryTimeoutAndRole(t *testing.T) {
 		"timeout of 0":       func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(0) },
 		"timeout above 900":  func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(901) },
 		"role not an ARN":    func(in *lambda.CreateFunctionInput) { in.Role = aws.String("fn-role") },
-		"ephemeral too big":  func(in *lambda.CreateFunctionInput) { in.EphemeralStorage = &lambdatypes.EphemeralStorage{Size: aws.Int32(20000)} },
+		"ephemeral too big": func(in *lambda.CreateFunctionInput) {
+			in.EphemeralStorage = &lambdatypes.EphemeralStorage{Size: aws.Int32(20000)}
+		},
 	} {
 		in := base()
 		change(in)
