@@ -90,29 +90,32 @@ func trusts(doc, service string) bool {
 	if json.Unmarshal([]byte(doc), &policy) != nil {
 		return false
 	}
-	var sts []struct {
-		Effect    string
-		Action    any
-		Principal struct{ Service any }
-	}
-	if json.Unmarshal(policy.Statement, &sts) != nil {
-		sts = sts[:0]
-		var one struct {
-			Effect    string
-			Action    any
-			Principal struct{ Service any }
-		}
-		if json.Unmarshal(policy.Statement, &one) != nil {
-			return false
-		}
-		sts = append(sts, one)
-	}
-	for _, st := range sts {
+	for _, st := range trustStatements(policy.Statement) {
 		if st.Effect == "Allow" && holds(st.Action, "sts:AssumeRole") && holds(st.Principal.Service, service) {
 			return true
 		}
 	}
 	return false
+}
+
+// trustStatement is the part of a trust policy statement trusts reads.
+type trustStatement struct {
+	Effect    string
+	Action    any
+	Principal struct{ Service any }
+}
+
+// trustStatements decodes a policy's Statement: a list, or one statement.
+func trustStatements(raw json.RawMessage) []trustStatement {
+	var list []trustStatement
+	if json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	var one trustStatement
+	if json.Unmarshal(raw, &one) == nil {
+		return []trustStatement{one}
+	}
+	return nil
 }
 
 // holds reports whether a policy value (a string or a list of strings)
