@@ -174,3 +174,25 @@ func TestVersionsNameNewAndStable(t *testing.T) {
 		t.Errorf("after promotion: %+v, %v", v, err)
 	}
 }
+
+func TestBlueGreenSwitchesAliasAtOnceAndRollsBack(t *testing.T) {
+	r := newRig(t, Options{})
+	bg := &spec.Strategy{BlueGreen: &spec.BlueGreen{}}
+	v1 := r.deployment("rev1", function("orders-1.zip"), bg)
+	r.rollout(v1)
+	v2 := r.next(v1, "rev2", function("orders-2.zip"))
+	r.until("apply", func() error { return r.p.Apply(r.ctx, v2) })
+	if v, w := r.routing(); v != "1" || w != nil {
+		t.Fatalf("before the switch the alias is at %s %v", v, w)
+	}
+	r.waitHealth(v2)
+	r.until("switch", func() error { return r.p.ShiftTraffic(r.ctx, v2, 100) })
+	if v, w := r.routing(); v != "2" || w != nil {
+		t.Fatalf("after the switch the alias is at %s %v, want 2 alone", v, w)
+	}
+	r.until("promote", func() error { return r.p.Promote(r.ctx, v2) })
+	r.until("rollback", func() error { return r.p.Rollback(r.ctx, v2) })
+	if v, w := r.routing(); v != "1" || w != nil {
+		t.Errorf("rollback in the rollback window: alias at %s %v, want 1 alone", v, w)
+	}
+}
