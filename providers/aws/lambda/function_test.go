@@ -202,3 +202,26 @@ func TestImageFunction(t *testing.T) {
 		t.Errorf("alias at %s, want 2", v)
 	}
 }
+
+func TestRemoveDeletesOnlyAFunctionJibeCreatedForTheEnvironment(t *testing.T) {
+	r := newRig(t, Options{})
+	d := r.deployment("rev1", function("orders-1.zip"), nil)
+	r.rollout(d)
+	other := r.deployment("rev1", function("orders-1.zip"), nil)
+	other.Env = "staging"
+	if err := r.p.Remove(r.ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if vs := r.versionList(); len(vs) != 1 {
+		t.Fatalf("Remove for another environment deleted the function: versions %v", vs)
+	}
+	if err := r.p.Remove(r.ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.fn.GetFunction(r.ctx, &awslambda.GetFunctionInput{FunctionName: aws.String("orders")}); err == nil {
+		t.Errorf("the function is still there after Remove")
+	}
+	if err := r.p.Remove(r.ctx, d); err != nil {
+		t.Errorf("removing a removed function: %v", err)
+	}
+}
