@@ -126,33 +126,6 @@ func (l *loader) checkFunction(doc *strictyaml.Document, fn *LambdaFunction) {
 	if len(fn.Architectures) > 1 {
 		add("Architectures", "a function has one architecture")
 	}
-	if e := fn.EphemeralStorage; e != nil && (e.Size < 512 || e.Size > 10240) {
-		add("EphemeralStorage.Size", "EphemeralStorage.Size %d is outside 512-10240 MB", e.Size)
-	}
-	if msg := roleRule(fn.Role); msg != "" {
-		add("Role", "%s", msg)
-	}
-	l.checkRuntime(doc, fn)
-}
-
-// checkRuntime validates a Zip function's runtime and handler offline: an
-// unknown runtime is an error naming the nearest one, a deprecated one a
-// warning, a handler of the wrong form for its runtime an error.
-func (l *loader) checkRuntime(doc *strictyaml.Document, fn *LambdaFunction) {
-	if fn.PackageType == "Image" || fn.Runtime == "" {
-		return
-	}
-	problem, warning := runtimeRule(fn.Runtime)
-	if problem != "" {
-		l.errs = append(l.errs, doc.Errorf("Runtime", "%s", problem))
-		return
-	}
-	if warning != "" {
-		l.warns = append(l.warns, doc.Errorf("Runtime", "%s", warning))
-	}
-	if msg := handlerRule(fn.Runtime, fn.Handler); fn.Handler != "" && msg != "" {
-		l.errs = append(l.errs, doc.Errorf("Handler", "%s", msg))
-	}
 }
 
 // checkManifests validates the Kubernetes objects of a target.

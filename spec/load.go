@@ -23,9 +23,6 @@ type App struct {
 	Application
 	// Dir is the application's folder as given to Load.
 	Dir string
-	// Warnings are what works but should change (a deprecated Lambda
-	// runtime), one per file position; they do not make the spec invalid.
-	Warnings strictyaml.ErrorList
 
 	renders []*Rendered
 }
@@ -106,9 +103,6 @@ func LoadFS(fsys fs.FS, dir string, opts ...Option) (*App, error) {
 	if len(l.errs) > 0 {
 		return nil, dedupe(l.errs).Err()
 	}
-	if app != nil {
-		app.Warnings = dedupe(l.warns)
-	}
 	return app, nil
 }
 
@@ -117,7 +111,6 @@ type loader struct {
 	dir    string
 	limits Limits
 	errs   strictyaml.ErrorList
-	warns  strictyaml.ErrorList
 	// kfiles are the application's files as kustomize reads them, once
 	// a target needs them.
 	kfiles *kustomizeFiles

@@ -33,9 +33,6 @@ type result struct {
 	Name string `json:"name,omitempty"`
 	// Problems are every problem found; empty when valid.
 	Problems strictyaml.ErrorList `json:"problems"`
-	// Warnings are what works but should change (a deprecated Lambda
-	// runtime); they do not make the result invalid.
-	Warnings strictyaml.ErrorList `json:"warnings,omitempty"`
 }
 
 func newValidateCommand() *cobra.Command {
@@ -51,9 +48,8 @@ agent configuration file (kind: AgentConfig), or a folder searched for them.
 
 Problems are printed to standard output, one per line, as
   file:line:column: field: message
-which editors and CI systems link to. Warnings (a deprecated Lambda runtime)
-end with "(warning)" and do not change the exit status. --format json prints
-a JSON document; --format github prints GitHub Actions annotations.
+which editors and CI systems link to. --format json prints a JSON document;
+--format github prints GitHub Actions annotations.
 
 Exit status: 0 when everything is valid, 1 when there are problems, 2 when
 the command line is wrong or a PATH cannot be read.`,
@@ -188,7 +184,7 @@ func validateOne(f found) result {
 		var app *spec.App
 		app, err = spec.Load(f.path)
 		if app != nil {
-			r.Name, r.Warnings = app.Metadata.Name, app.Warnings
+			r.Name = app.Metadata.Name
 		}
 	}
 	r.Problems = strictyaml.AsList(err)
@@ -218,9 +214,6 @@ var formats = map[string]func(io.Writer, []result) error{
 
 func writeText(w io.Writer, results []result) error {
 	for _, r := range results {
-		for _, p := range r.Warnings {
-			fmt.Fprintf(w, "%s (warning)\n", p.Error())
-		}
 		if len(r.Problems) == 0 {
 			fmt.Fprintf(w, "ok %s (%s)\n", r.Path, describe(r))
 			continue
@@ -252,24 +245,16 @@ func writeJSON(w io.Writer, results []result) error {
 // lines of a pull request's diff.
 func writeGitHub(w io.Writer, results []result) error {
 	for _, r := range results {
-		for _, p := range r.Warnings {
-			annotate(w, "warning", p)
-		}
 		for _, p := range r.Problems {
-			annotate(w, "error", p)
+			msg := p.Message
+			if p.Field != "" {
+				msg = p.Field + ": " + msg
+			}
+			fmt.Fprintf(w, "::error file=%s,line=%d,col=%d,title=jibe validate::%s\n",
+				escapeProperty(p.File), max(p.Line, 1), max(p.Column, 1), escapeData(msg))
 		}
 	}
 	return nil
-}
-
-// annotate writes one GitHub Actions annotation (level error or warning).
-func annotate(w io.Writer, level string, p *strictyaml.Error) {
-	msg := p.Message
-	if p.Field != "" {
-		msg = p.Field + ": " + msg
-	}
-	fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=jibe validate::%s\n",
-		level, escapeProperty(p.File), max(p.Line, 1), max(p.Column, 1), escapeData(msg))
 }
 
 var (
