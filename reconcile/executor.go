@@ -73,54 +73,10 @@ type Executor struct {
 	// Clock is the time source of steps, waits and timeouts. Default the
 	// wall clock.
 	Clock clock.PassiveClock
-	// Emit receives every event, for reporters (statuses, notifications,
-	// logs). It must not block. Optional.
+	// Emit receives every rollout event, for reporters (statuses,
+	// notifications, metrics, logs): a Stream's Emit. It must not block.
+	// Optional.
 	Emit func(Event)
-}
-
-// EventKind is what happened to a rollout.
-type EventKind int
-
-// The event kinds.
-const (
-	EventStarted EventKind = iota + 1
-	EventStepDone
-	EventWaiting
-	EventSucceeded
-	EventFailed
-	EventRolledBack
-	EventSuperseded
-)
-
-// String names the event kind.
-func (k EventKind) String() string {
-	switch k {
-	case EventStarted:
-		return "started"
-	case EventStepDone:
-		return "step-done"
-	case EventWaiting:
-		return "waiting"
-	case EventSucceeded:
-		return "succeeded"
-	case EventFailed:
-		return "failed"
-	case EventRolledBack:
-		return "rolled-back"
-	case EventSuperseded:
-		return "superseded"
-	}
-	return "unknown"
-}
-
-// Event is something that happened to a rollout.
-type Event struct {
-	Kind    EventKind
-	Rollout *Rollout
-	// Step is the step concerned, if any.
-	Step *Step
-	// Message is one line for people, e.g. the reason of a failure.
-	Message string
 }
 
 func (x *Executor) now() time.Time {
@@ -132,7 +88,7 @@ func (x *Executor) now() time.Time {
 
 func (x *Executor) emit(kind EventKind, r *Rollout, s *Step, format string, args ...any) {
 	if x.Emit != nil {
-		x.Emit(Event{Kind: kind, Rollout: r, Step: s, Message: fmt.Sprintf(format, args...)})
+		x.Emit(RolloutEvent(kind, r, s, fmt.Sprintf(format, args...)))
 	}
 }
 
