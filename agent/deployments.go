@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/jibe-dev/jibe/config"
-	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -105,14 +104,14 @@ func namespaces(d *reconcile.Deployment) []string {
 	return out
 }
 
-// reportRefused posts a failure status on env when err holds a platform's
+// reportRefused reports the refusal of env when err holds a platform's
 // refusal of an object (a cluster-scoped kind the source may not write, a
-// kind of unknown scope): the status names the manifest's file:line and
+// kind of unknown scope): the message names the manifest's file:line and
 // the object first, then why and what to allow.
 func (a *Agent) reportRefused(st *appState, commit, env string, err error) {
 	var re *reconcile.RefusedError
 	if errors.As(err, &re) {
-		a.post(st, commit, env, github.StateFailure, stalledMessage(err))
+		a.refused(st, reconcile.EventObjectRefused, commit, env, stalledMessage(err))
 	}
 }
 

@@ -253,8 +253,8 @@ func TestE2EResumesAfterRestart(t *testing.T) {
 	}
 	t.Cleanup(func() { j.Close() })
 	e.journal = j
-	e.agent = New(Options{Config: e.agent.config(), Journal: j, Statuses: e.reporter, Logger: e.agent.log,
-		Clock: e.clock, Platforms: e.agent.opts.Platforms})
+	e.agent = withStatuses(New(Options{Config: e.agent.config(), Journal: j, Logger: e.agent.log,
+		Clock: e.clock, Platforms: e.agent.opts.Platforms}), e.reporter)
 	e.git = restartedGit(t, e.harness)
 	e.poll()
 
@@ -475,8 +475,8 @@ func TestE2ERollbackAfterRestart(t *testing.T) {
 	e.settle("v1 in production", e.final("production", v1))
 
 	e.git = restartedGit(t, e.harness)
-	e.agent = New(Options{Config: e.agent.config(), Journal: e.journal, Statuses: e.reporter, Logger: e.agent.log,
-		Clock: e.clock, Platforms: e.agent.opts.Platforms, History: e.git})
+	e.agent = withStatuses(New(Options{Config: e.agent.config(), Journal: e.journal, Logger: e.agent.log,
+		Clock: e.clock, Platforms: e.agent.opts.Platforms, History: e.git}), e.reporter)
 	bad := e.push(e.files(brokenImage, rolling))
 	e.settle("broken revision in staging", e.final("staging", bad))
 	if r, _ := e.journal.Current(shopApp, "staging"); r.State != reconcile.RolloutRolledBack {

@@ -90,9 +90,9 @@ func newTeams(t *testing.T) *teams {
 		staging: x.nsA, production: x.nsB}
 	platform := kubernetes.New(map[string]*rest.Config{"test": c.RESTConfig()})
 	t.Cleanup(platform.Close)
-	h.agent = New(Options{Config: cfg, Journal: h.journal, Statuses: h.reporter, Clock: x.clock, History: h.git, Applications: h.git,
+	h.agent = withStatuses(New(Options{Config: cfg, Journal: h.journal, Clock: x.clock, History: h.git, Applications: h.git,
 		Platforms: map[spec.Platform]reconcile.Platform{spec.PlatformKubernetes: platform},
-		Logger:    slog.New(slog.NewTextHandler(x.logs, nil))})
+		Logger:    slog.New(slog.NewTextHandler(x.logs, nil))}), h.reporter)
 	return x
 }
 

@@ -43,7 +43,7 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 		deps := deployments(cfg, rev.Source, app, r, rev.Commit)
 		a.setPrevious(st, id, env.Name, rev.Commit, deps)
 		if err := checkTenancy(src, deps); err != nil {
-			a.post(st, rev.Commit, env.Name, "failure", "refused: "+unwrapStalled(err).Error())
+			a.refused(st, reconcile.EventTenancyRefused, rev.Commit, env.Name, "refused: "+unwrapStalled(err).Error())
 			return err
 		}
 		verified, err := a.advanceEnv(ctx, id, app, r, deps, rev.Commit)
@@ -105,7 +105,7 @@ func (a *Agent) startRollout(ctx context.Context, id reconcile.AppID, r *spec.Re
 	if err != nil {
 		return false, err
 	}
-	a.onEvent(reconcile.Event{Kind: reconcile.EventStarted, Rollout: ro, Message: startMessage(&plan.Environments[0])})
+	a.events.Emit(reconcile.RolloutEvent(reconcile.EventStarted, ro, nil, startMessage(&plan.Environments[0])))
 	return a.continueRollout(ctx, ro, deps)
 }
 
@@ -214,8 +214,8 @@ func (a *Agent) checkDrift(ctx context.Context, id reconcile.AppID, app *spec.Ap
 	if err != nil {
 		return false, err
 	}
-	a.onEvent(reconcile.Event{Kind: reconcile.EventStarted, Rollout: ro,
-		Message: fmt.Sprintf("correcting drift: %d resource(s) differ from Git", len(changes))})
+	a.events.Emit(reconcile.RolloutEvent(reconcile.EventStarted, ro, nil,
+		fmt.Sprintf("correcting drift: %d resource(s) differ from Git", len(changes))))
 	force(deps)
 	return a.continueRollout(ctx, ro, deps)
 }

@@ -132,20 +132,31 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 			journal.Close()
 			return nil, err
 		}
-		opts.Notifier = w.notifier
 	}
 	if w.reporter != nil {
-		opts.Statuses = w.reporter
 		opts.Approvals = github.NewApprovals(w.client)
 		opts.PullRequests = github.NewPullRequests(w.client)
 		opts.Fetcher = w.git
 	}
 	w.agent = agent.New(opts)
+	w.subscribe()
 	if err := w.agent.MigrateJournal(); err != nil {
 		journal.Close()
 		return nil, err
 	}
 	return w, nil
+}
+
+// subscribe gives the agent's events to the commit status reporter, which
+// reads where statuses go from the configuration in force, and to the
+// Slack notifier. The agent's metrics, API and logs subscribe themselves.
+func (w *wiring) subscribe() {
+	if w.reporter != nil {
+		w.agent.Subscribe(github.NewEventStatuses(w.reporter, github.ConfigTargets(w.agent.Config, agent.AppURL)))
+	}
+	if w.notifier != nil {
+		w.agent.Subscribe(reconcile.SubscriberFunc(w.notifier.Notify))
+	}
 }
 
 // sources builds the Git poller, the dir watchers and the webhooks.
