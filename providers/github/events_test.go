@@ -93,7 +93,7 @@ func TestEventStatusesPosts(t *testing.T) {
 	s.Receive(reconcile.Event{Kind: reconcile.EventPlanned, App: reconcile.AppID{Source: "elsewhere", Name: "shop"}, Env: "plan", Revision: sha, Message: "x"})
 	f.run(t)
 	want := map[string]githubemu.Status{
-		"jibe/team-a/shop/production":   {State: "success", Description: "rolled out and verified"},
+		"jibe/team-a/shop/production":    {State: "success", Description: "rolled out and verified"},
 		"jibe/team-a/apps/shop2/staging": {State: "failure", Description: "duplicate name"},
 		"jibe/team-a/shop/plan":          {State: "success", Description: "staging: in sync"},
 	}
