@@ -285,29 +285,17 @@ func (c lambdaCheck) arns(fn *LambdaFunction) {
 	}
 }
 
-// logging checks log levels, which only the JSON log format takes.
+// logging checks that log levels come with the JSON log format, the only
+// one that takes them. The levels' names are enumerations of the types,
+// checked when decoding.
 func (c lambdaCheck) logging(lc *LambdaLoggingConfig) {
-	if lc == nil {
+	if lc == nil || lc.LogFormat == string(types.LogFormatJson) {
 		return
 	}
-	c.level("LoggingConfig.ApplicationLogLevel", "an application log level", lc.ApplicationLogLevel, lc.LogFormat, enumNames(types.ApplicationLogLevel("").Values()))
-	c.level("LoggingConfig.SystemLogLevel", "a system log level", lc.SystemLogLevel, lc.LogFormat, enumNames(types.SystemLogLevel("").Values()))
-}
-
-// level checks one log level against the SDK's names.
-func (c lambdaCheck) level(field, what, level, format string, names []string) {
-	if level == "" {
-		return
-	}
-	switch {
-	case !slices.Contains(names, level):
-		if s := strictyaml.Suggest(level, names); s != "" {
-			c.errorf(field, "%q is not %s; did you mean %s?", level, what, s)
-		} else {
-			c.errorf(field, "%q is not %s; use %s", level, what, orList(names))
+	for field, level := range map[string]string{"ApplicationLogLevel": lc.ApplicationLogLevel, "SystemLogLevel": lc.SystemLogLevel} {
+		if level != "" {
+			c.errorf("LoggingConfig."+field, "log levels need LogFormat: JSON; set it, or remove the level to keep text logs")
 		}
-	case format != string(types.LogFormatJson):
-		c.errorf(field, "log levels need LogFormat: JSON; set it, or remove the level to keep text logs")
 	}
 }
 
@@ -318,14 +306,6 @@ func enumNames[T ~string](values []T) []string {
 		out[i] = string(v)
 	}
 	return out
-}
-
-// orList writes names as "a, b or c".
-func orList(names []string) string {
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // fileSystems checks EFS mounts.

@@ -2,6 +2,8 @@ package spec_test
 
 import (
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,15 +118,15 @@ func TestLambdaRules(t *testing.T) {
 		{name: "log levels", runtime: "python3.12", handler: "app.handler",
 			more: "LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: VERBOSE, SystemLogLevel: ERROR}\n",
 			errs: []want{
-				{"LoggingConfig.ApplicationLogLevel", `"VERBOSE" is not an application log level; use TRACE, DEBUG, INFO, WARN, ERROR or FATAL`},
-				{"LoggingConfig.SystemLogLevel", `"ERROR" is not a system log level; use DEBUG, INFO or WARN`},
+				{"LoggingConfig.ApplicationLogLevel", `"VERBOSE" is not allowed; use one of "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"`},
+				{"LoggingConfig.SystemLogLevel", `"ERROR" is not allowed; use one of "DEBUG", "INFO", "WARN"`},
 			}},
 		{name: "log levels need JSON", runtime: "python3.12", handler: "app.handler",
 			more: "LoggingConfig: {ApplicationLogLevel: INFO}\n",
 			errs: []want{{"LoggingConfig.ApplicationLogLevel", "log levels need LogFormat: JSON"}}},
 		{name: "log levels in JSON", runtime: "python3.12", handler: "app.handler",
 			more: "LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: info, SystemLogLevel: WARN}\n",
-			errs: []want{{"LoggingConfig.ApplicationLogLevel", "did you mean INFO?"}}},
+			errs: []want{{"LoggingConfig.ApplicationLogLevel", `did you mean "INFO"?`}}},
 		// File systems.
 		{name: "mount outside /mnt", runtime: "python3.12", handler: "app.handler",
 			more: "VpcConfig: {SubnetIds: [subnet-1], SecurityGroupIds: [sg-1]}\nFileSystemConfigs:\n  - Arn: arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0\n    LocalMountPath: /data\n",
@@ -245,6 +247,46 @@ func TestDeprecatedRuntimesAreKnown(t *testing.T) {
 			t.Errorf("%s is in the deprecation table but not in the SDK's runtimes", r)
 		}
 	}
+}
+
+// The enumerations of the function file's types are the SDK's, so that
+// decoding refuses exactly what Lambda refuses.
+func TestLambdaEnumsAreTheSDKs(t *testing.T) {
+	for _, tc := range []struct {
+		typ   any
+		field string
+		sdk   []string
+	}{
+		{spec.LambdaFunction{}, "PackageType", names(types.PackageType("").Values())},
+		{spec.LambdaTracingConfig{}, "Mode", names(types.TracingMode("").Values())},
+		{spec.LambdaLoggingConfig{}, "LogFormat", names(types.LogFormat("").Values())},
+		{spec.LambdaLoggingConfig{}, "ApplicationLogLevel", names(types.ApplicationLogLevel("").Values())},
+		{spec.LambdaLoggingConfig{}, "SystemLogLevel", names(types.SystemLogLevel("").Values())},
+	} {
+		f, ok := reflect.TypeOf(tc.typ).FieldByName(tc.field)
+		if !ok {
+			t.Fatalf("%T has no field %s", tc.typ, tc.field)
+		}
+		var tagged []string
+		for _, part := range strings.Split(f.Tag.Get("jsonschema"), ",") {
+			if v, ok := strings.CutPrefix(part, "enum="); ok {
+				tagged = append(tagged, v)
+			}
+		}
+		slices.Sort(tagged)
+		slices.Sort(tc.sdk)
+		if !slices.Equal(tagged, tc.sdk) {
+			t.Errorf("%T.%s: enum %v, the SDK's %v", tc.typ, tc.field, tagged, tc.sdk)
+		}
+	}
+}
+
+func names[T ~string](values []T) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // Before a runtime's deprecation date, a warning says when it comes once
