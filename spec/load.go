@@ -86,9 +86,10 @@ func (a *App) Render(env string) (*Rendered, error) {
 // Load reads and validates the application in folder dir: its jibe.yaml
 // and every file it names, for every environment. Files are read through an
 // os.Root, so neither ".." nor symbolic links can reach outside dir. The
-// error, when not nil, is a *LoadError holding every problem found (and
-// unwrapping to them as a strictyaml.ErrorList) and the warnings found
-// alongside them. Loading is bounded by the default Limits unless WithLimits says otherwise.
+// error, when not nil, holds every problem found, as strictyaml.AsList
+// reads them; once the folder could be opened, it is a *LoadError, which
+// also holds the warnings found alongside the problems. Loading is bounded
+// by the default Limits unless WithLimits says otherwise.
 func Load(dir string, opts ...Option) (*App, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
