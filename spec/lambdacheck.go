@@ -233,7 +233,7 @@ func (lc runtimeLifecycle) warning(runtime string, now time.Time) string {
 // handler checks the handler's form for the runtime's language.
 func (c lambdaCheck) handler(runtime, handler string) {
 	if len(handler) > lambdaMaxHandler || strings.ContainsAny(handler, " \t\r\n") {
-		c.errorf("Handler", "handler %q: a handler has no spaces and at most %d characters", handler, lambdaMaxHandler)
+		c.errorf("Handler", "handler %q: a handler has no spaces and at most %d characters; name the entry point, such as app.handler", handler, lambdaMaxHandler)
 		return
 	}
 	for _, f := range handlerForms {
@@ -263,7 +263,7 @@ func (c lambdaCheck) ranges(fn *LambdaFunction) {
 		c.errorf("ReservedConcurrentExecutions", "ReservedConcurrentExecutions %d must be 0 or more (0 stops every invocation); remove it to use the account's unreserved concurrency", *r)
 	}
 	if n := len(fn.Layers); n > lambdaMaxLayers {
-		c.errorf("Layers", "%d layers; a function takes at most %d", n, lambdaMaxLayers)
+		c.errorf("Layers", "%d layers; a function takes at most %d: merge layers, or move their content into the package", n, lambdaMaxLayers)
 	}
 }
 
@@ -314,7 +314,7 @@ func (c lambdaCheck) fileSystems(fn *LambdaFunction) {
 		return
 	}
 	if len(fn.FileSystemConfigs) > 1 {
-		c.errorf("FileSystemConfigs", "%d file systems; a function mounts at most one", len(fn.FileSystemConfigs))
+		c.errorf("FileSystemConfigs", "%d file systems; a function mounts at most one: keep one, with folders for the rest", len(fn.FileSystemConfigs))
 	}
 	if fn.VpcConfig == nil || len(fn.VpcConfig.SubnetIds) == 0 {
 		c.errorf("FileSystemConfigs", "a function reaches EFS through a VPC; set VpcConfig with the subnets and security groups of the file system's mount targets")
