@@ -121,6 +121,8 @@ type appState struct {
 	owner, repo string
 	// lastError is the last reconcile error, for the API.
 	lastError string
+	// warned is the commit whose spec warnings were logged.
+	warned string
 }
 
 // New returns an agent; Run starts it.

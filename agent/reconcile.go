@@ -28,6 +28,7 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 		a.reportInvalid(st, rev.Commit, err)
 		return reconcile.Stalled(fmt.Errorf("the spec at %s is invalid: %w", reconcile.ShortRevision(rev.Commit), err))
 	}
+	a.logSpecWarnings(st, rev.Commit, app)
 	id := a.named(st, app.Metadata.Name)
 	a.setEnvs(id, app)
 	cfg := a.config()

@@ -100,7 +100,7 @@ loadBalancers:
     containerPort: 8080
 `,
 	"function.yaml": `FunctionName: fn-${env.name}
-Role: arn:aws:iam::1:role/fn
+Role: arn:aws:iam::111111111111:role/fn
 Runtime: python3.12
 Handler: app.handler
 Code:
@@ -205,6 +205,8 @@ var ruleCases = []struct {
 	{"duplicate container and bad dependency", []patch{{"taskdef.yaml", "containerDefinitions:\n", "containerDefinitions:\n  - name: web\n    image: x/y:1\n    essential: false\n    dependsOn: [{containerName: db, condition: START}]\n"}}},
 	{"lambda zip without runtime", []patch{{"function.yaml", "Runtime: python3.12\nHandler: app.handler\n", "MemorySize: 64\nArchitectures: [arm64, riscv]\n"}}},
 	{"lambda image with handler", []patch{{"function.yaml", "Code:\n  S3Bucket: ${artifacts.code.bucket}\n  S3Key: ${artifacts.code.key}\n", "PackageType: Image\nCode: {}\n"}}},
+	{"lambda runtime typo and timeout", []patch{{"function.yaml", "Runtime: python3.12\n", "Runtime: pyhton3.12\nTimeout: 901\n"}}},
+	{"lambda role and handler", []patch{{"function.yaml", "arn:aws:iam::111111111111:role/fn", "fn-exec"}, {"function.yaml", "Handler: app.handler", "Handler: app"}}},
 	{"server-set function field", []patch{{"function.yaml", "Role:", "CodeSha256: abc\nRole:"}}},
 	{"manifest without kind", []patch{{"k8s/deploy.yaml", "kind: Deployment\n", ""}}},
 	{"duplicate manifest", []patch{{"k8s/deploy.yaml", "apiVersion: apps/v1", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: site}\n---\napiVersion: apps/v1"}}},
