@@ -23,7 +23,7 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 		return a.refuseDuplicate(st, rev.Commit, dup)
 	}
 	// Files are named as in the repository, as people see them on GitHub.
-	app, err := spec.LoadFS(rev.Files, rev.App, spec.WithLimits(a.config().Limits.Spec()))
+	app, err := a.loadSpec(st, rev)
 	if err != nil {
 		a.reportInvalid(st, rev.Commit, err)
 		return reconcile.Stalled(fmt.Errorf("the spec at %s is invalid: %w", reconcile.ShortRevision(rev.Commit), err))
@@ -53,6 +53,21 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 		}
 	}
 	return nil
+}
+
+// loadSpec loads the application at rev under the configured limits,
+// counting the load in jibe_spec_loads_total.
+func (a *Agent) loadSpec(st *appState, rev *sources.Revision) (*spec.App, error) {
+	a.metrics.loads.WithLabelValues(st.source, a.nameOf(st)).Inc()
+	return spec.LoadFS(rev.Files, rev.App, spec.WithLimits(a.config().Limits.Spec()))
+}
+
+// nameOf is the application's name, or its folder's until its spec has
+// loaded.
+func (a *Agent) nameOf(st *appState) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return st.id().Name
 }
 
 // advanceEnv moves one environment towards revision. It reports whether
@@ -169,7 +184,7 @@ func (a *Agent) setPrevious(st *appState, app reconcile.AppID, env, revision str
 		a.log.Warn("the last good revision cannot be read; a rollback cannot restore it", "source", app.Source, "app", app.Name, "env", env, "revision", reconcile.ShortRevision(stable.Revision))
 		return
 	}
-	old, err := spec.LoadFS(prev.Files, prev.App, spec.WithLimits(a.config().Limits.Spec()))
+	old, err := a.loadSpec(st, prev)
 	if err != nil {
 		return
 	}
