@@ -126,6 +126,8 @@ type appState struct {
 	owner, repo string
 	// lastError is the last reconcile error, for the API.
 	lastError string
+	// loaded is the revision as last loaded, kept for requeues.
+	loaded *loadedRevision
 }
 
 // New returns an agent; Run starts it.
@@ -272,9 +274,13 @@ func (a *Agent) resyncEvery(ctx context.Context) {
 	}
 }
 
-// resync queues every known application.
+// resync queues every known application, whose environments that run
+// their revision are then compared with live state, however recently
+// they were: at each drift interval and when the configuration is
+// reloaded.
 func (a *Agent) resync() {
 	a.mu.Lock()
+	a.driftDueAll()
 	keys := make([]string, 0, len(a.apps))
 	for k := range a.apps {
 		keys = append(keys, k)
