@@ -123,6 +123,8 @@ type appState struct {
 	lastError string
 	// warned is the commit whose spec warnings were logged.
 	warned string
+	// loaded is the revision as last loaded, kept for requeues.
+	loaded *loadedRevision
 }
 
 // New returns an agent; Run starts it.
@@ -270,9 +272,13 @@ func (a *Agent) resyncEvery(ctx context.Context) {
 	}
 }
 
-// resync queues every known application.
+// resync queues every known application, whose environments that run
+// their revision are then compared with live state, however recently
+// they were: at each drift interval and when the configuration is
+// reloaded.
 func (a *Agent) resync() {
 	a.mu.Lock()
+	a.driftDueAll()
 	keys := make([]string, 0, len(a.apps))
 	for k := range a.apps {
 		keys = append(keys, k)
