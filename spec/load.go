@@ -23,6 +23,9 @@ type App struct {
 	Application
 	// Dir is the application's folder as given to Load.
 	Dir string
+	// Warnings are problems that do not make the spec invalid, such as a
+	// target of a planned platform this Jibe cannot deploy yet.
+	Warnings strictyaml.ErrorList
 
 	renders []*Rendered
 }
@@ -35,6 +38,21 @@ type Rendered struct {
 	Environment *Environment
 	// Targets are the targets the environment deploys, in spec order.
 	Targets []*RenderedTarget
+	// Platforms are the declarations the application was loaded with
+	// (WithPlatforms), which planning asks; nil when it was not.
+	Platforms Platforms
+}
+
+// Capabilities returns the declaration of the platform of the target
+// named target, nil when the target or its platform's declaration is
+// unknown.
+func (r *Rendered) Capabilities(target string) *Capabilities {
+	for _, t := range r.Targets {
+		if t.Name == target {
+			return capabilitiesOf(r.Platforms, t.Platform())
+		}
+	}
+	return nil
 }
 
 // RenderedTarget is one target with its files decoded for an environment.
@@ -110,7 +128,10 @@ type loader struct {
 	fsys   fs.FS
 	dir    string
 	limits Limits
-	errs   strictyaml.ErrorList
+	// platforms are the declared platforms, when checked (WithPlatforms).
+	platforms Platforms
+	checked   bool
+	errs      strictyaml.ErrorList
 	// kfiles are the application's files as kustomize reads them, once
 	// a target needs them.
 	kfiles *kustomizeFiles
@@ -142,7 +163,8 @@ func (l *loader) load() *App {
 	}
 	app, doc, errs := decodeApplication(file, root)
 	l.errs = append(l.errs, errs...)
-	l.errs = append(l.errs, withoutShadowed(validate(doc, app), errs)...)
+	problems, warns := validate(doc, app, l.platforms, l.checked)
+	l.errs = append(l.errs, withoutShadowed(problems, errs)...)
 	if !renderable(errs) || !l.checkCounts(doc, app) {
 		// What rendering reads is broken (its files cannot be found
 		// reliably), or too large to render.
@@ -150,7 +172,7 @@ func (l *loader) load() *App {
 	}
 	// Render even when the spec has problems, so that the problems of the
 	// files it names are reported in the same run.
-	out := &App{Application: *app, Dir: l.dir}
+	out := &App{Application: *app, Dir: l.dir, Warnings: warns}
 	for i := range app.Spec.Environments {
 		out.renders = append(out.renders, l.render(app, doc, i))
 	}
