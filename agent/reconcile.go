@@ -23,7 +23,7 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 		return a.refuseDuplicate(st, rev.Commit, dup)
 	}
 	// Files are named as in the repository, as people see them on GitHub.
-	app, err := spec.LoadFS(rev.Files, rev.App, spec.WithLimits(a.config().Limits.Spec()))
+	app, err := spec.LoadFS(rev.Files, rev.App, a.specOptions()...)
 	if err != nil {
 		a.reportInvalid(st, rev.Commit, err)
 		return reconcile.Stalled(fmt.Errorf("the spec at %s is invalid: %w", reconcile.ShortRevision(rev.Commit), err))
@@ -169,7 +169,7 @@ func (a *Agent) setPrevious(st *appState, app reconcile.AppID, env, revision str
 		a.log.Warn("the last good revision cannot be read; a rollback cannot restore it", "source", app.Source, "app", app.Name, "env", env, "revision", reconcile.ShortRevision(stable.Revision))
 		return
 	}
-	old, err := spec.LoadFS(prev.Files, prev.App, spec.WithLimits(a.config().Limits.Spec()))
+	old, err := spec.LoadFS(prev.Files, prev.App, a.specOptions()...)
 	if err != nil {
 		return
 	}

@@ -33,6 +33,9 @@ type result struct {
 	Name string `json:"name,omitempty"`
 	// Problems are every problem found; empty when valid.
 	Problems strictyaml.ErrorList `json:"problems"`
+	// Warnings do not make the file invalid, e.g. a target of a planned
+	// platform that this Jibe cannot deploy yet.
+	Warnings strictyaml.ErrorList `json:"warnings,omitempty"`
 }
 
 func newValidateCommand() *cobra.Command {
@@ -182,9 +185,9 @@ func validateOne(f found) result {
 		_, err = config.Load(f.path)
 	} else {
 		var app *spec.App
-		app, err = spec.Load(f.path)
+		app, err = spec.Load(f.path, spec.WithPlatforms(builtinPlatforms()...))
 		if app != nil {
-			r.Name = app.Metadata.Name
+			r.Name, r.Warnings = app.Metadata.Name, app.Warnings
 		}
 	}
 	r.Problems = strictyaml.AsList(err)
@@ -214,6 +217,11 @@ var formats = map[string]func(io.Writer, []result) error{
 
 func writeText(w io.Writer, results []result) error {
 	for _, r := range results {
+		for _, p := range r.Warnings {
+			warning := *p
+			warning.Message = "warning: " + p.Message
+			fmt.Fprintln(w, warning.Error())
+		}
 		if len(r.Problems) == 0 {
 			fmt.Fprintf(w, "ok %s (%s)\n", r.Path, describe(r))
 			continue
@@ -245,16 +253,24 @@ func writeJSON(w io.Writer, results []result) error {
 // lines of a pull request's diff.
 func writeGitHub(w io.Writer, results []result) error {
 	for _, r := range results {
+		for _, p := range r.Warnings {
+			annotate(w, "warning", p)
+		}
 		for _, p := range r.Problems {
-			msg := p.Message
-			if p.Field != "" {
-				msg = p.Field + ": " + msg
-			}
-			fmt.Fprintf(w, "::error file=%s,line=%d,col=%d,title=jibe validate::%s\n",
-				escapeProperty(p.File), max(p.Line, 1), max(p.Column, 1), escapeData(msg))
+			annotate(w, "error", p)
 		}
 	}
 	return nil
+}
+
+// annotate writes p as a GitHub Actions annotation of level.
+func annotate(w io.Writer, level string, p *strictyaml.Error) {
+	msg := p.Message
+	if p.Field != "" {
+		msg = p.Field + ": " + msg
+	}
+	fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=jibe validate::%s\n",
+		level, escapeProperty(p.File), max(p.Line, 1), max(p.Column, 1), escapeData(msg))
 }
 
 var (
