@@ -48,6 +48,11 @@ type Options struct {
 	Journal *reconcile.Journal
 	// Platforms deploy targets, by platform.
 	Platforms map[spec.Platform]reconcile.Platform
+	// Capabilities declare what each platform this agent deploys to
+	// supports (ecs.Capabilities...): specs are loaded with them, so that
+	// validation refuses what no platform can deploy and planning asks
+	// them. cmd/jibe wires the built-in list.
+	Capabilities spec.Platforms
 	// Checks measures verify steps.
 	Checks reconcile.Checker
 	// Approvals opens approval gates from pull-request reviews on the

@@ -78,7 +78,7 @@ func newHarnessWith(t testing.TB, cfgYAML string, tune func(*harness, *Options))
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.journal.Close() })
-	opts := Options{Config: cfg, Journal: h.journal, Logger: quiet}
+	opts := Options{Config: cfg, Journal: h.journal, Logger: quiet, Capabilities: builtin}
 	if tune != nil {
 		tune(h, &opts)
 	}

@@ -185,7 +185,7 @@ type previewSection struct {
 // retried (e.g. a platform was unreachable).
 func (a *Agent) previewApp(ctx context.Context, source string, rev *sources.Revision, head string) (previewSection, error) {
 	s := previewSection{app: appName(rev.App)}
-	app, err := spec.LoadFS(rev.Files, rev.App, spec.WithLimits(a.config().Limits.Spec()))
+	app, err := spec.LoadFS(rev.Files, rev.App, a.specOptions()...)
 	if err != nil {
 		s.problems = problemLines(err)
 		return s.fail("invalid spec: "), nil

@@ -109,9 +109,7 @@ type stepResult struct {
 // State), a *WaitingError when it waits, and any other error when it must
 // be retried with backoff.
 func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) (*Rollout, error) {
-	if r.Plan.FirstDeploy {
-		deps = atOnce(deps)
-	}
+	deps = inMode(deps, r.Plan.Mode)
 	if r.RollingBack {
 		return x.rollback(ctx, r, deps)
 	}
@@ -152,14 +150,14 @@ func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) 
 	return x.finish(r, RolloutSucceeded, "", EventSucceeded)
 }
 
-// atOnce returns deps deployed with a rolling strategy, as a first deploy
-// runs.
-func atOnce(deps []*Deployment) []*Deployment {
+// inMode returns copies of deps that run in mode, the mode of the
+// rollout's plan: platforms follow it.
+func inMode(deps []*Deployment, mode spec.StrategyKind) []*Deployment {
 	out := make([]*Deployment, len(deps))
 	for i, d := range deps {
-		first := *d
-		first.Environment = AtOnce(d.Environment)
-		out[i] = &first
+		in := *d
+		in.Mode = mode
+		out[i] = &in
 	}
 	return out
 }
@@ -202,9 +200,7 @@ func (x *Executor) Supersede(ctx context.Context, r *Rollout, deps []*Deployment
 	if r.State.Final() {
 		return r, nil
 	}
-	if r.Plan.FirstDeploy {
-		deps = atOnce(deps)
-	}
+	deps = inMode(deps, r.Plan.Mode)
 	for _, d := range superseding(r, deps) {
 		p := x.platform(d)
 		if p == nil {

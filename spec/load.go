@@ -24,9 +24,10 @@ type App struct {
 	Application
 	// Dir is the application's folder as given to Load.
 	Dir string
-	// Warnings are what loading found that AWS or Kubernetes still accepts
-	// but that needs attention soon, such as a deprecated Lambda runtime,
-	// each at its file, line, column and field. They do not fail the load.
+	// Warnings are what loading found that does not make the spec
+	// invalid but needs attention, such as a deprecated Lambda runtime or a
+	// target of a planned platform this Jibe cannot deploy yet, each at its
+	// file, line, column and field. They do not fail the load.
 	Warnings strictyaml.ErrorList
 
 	renders []*Rendered
@@ -40,6 +41,21 @@ type Rendered struct {
 	Environment *Environment
 	// Targets are the targets the environment deploys, in spec order.
 	Targets []*RenderedTarget
+	// Platforms are the declarations the application was loaded with
+	// (WithPlatforms), which planning asks; nil when it was not.
+	Platforms Platforms
+}
+
+// Capabilities returns the declaration of the platform of the target
+// named target, nil when the target or its platform's declaration is
+// unknown.
+func (r *Rendered) Capabilities(target string) *Capabilities {
+	for _, t := range r.Targets {
+		if t.Name == target {
+			return capabilitiesOf(r.Platforms, t.Platform())
+		}
+	}
+	return nil
 }
 
 // RenderedTarget is one target with its files decoded for an environment.
@@ -137,7 +153,10 @@ type loader struct {
 	fsys   fs.FS
 	dir    string
 	limits Limits
-	errs   strictyaml.ErrorList
+	// platforms are the declared platforms, when checked (WithPlatforms).
+	platforms Platforms
+	checked   bool
+	errs      strictyaml.ErrorList
 	// kfiles are the application's files as kustomize reads them, once
 	// a target needs them.
 	kfiles *kustomizeFiles
@@ -172,7 +191,9 @@ func (l *loader) load() *App {
 	}
 	app, doc, errs := decodeApplication(file, root)
 	l.errs = append(l.errs, errs...)
-	l.errs = append(l.errs, withoutShadowed(validate(doc, app), errs)...)
+	problems, warns := validate(doc, app, l.platforms, l.checked)
+	l.errs = append(l.errs, withoutShadowed(problems, errs)...)
+	l.warns = append(l.warns, warns...)
 	if !renderable(errs) || !l.checkCounts(doc, app) {
 		// What rendering reads is broken (its files cannot be found
 		// reliably), or too large to render.

@@ -242,7 +242,7 @@ func TestValidationRules(t *testing.T) {
 				f.Data = []byte(strings.Replace(before, p.old, p.new, 1))
 			}
 		}
-		_, err := spec.LoadFS(fsys, "app")
+		_, err := spec.LoadFS(fsys, "app", builtin)
 		if err == nil {
 			t.Errorf("%s: want errors, got none", tc.name)
 		}
@@ -256,14 +256,14 @@ func TestBaseSpecIsValid(t *testing.T) {
 	for name, content := range baseFiles {
 		fsys[name] = &fstest.MapFile{Data: []byte(content)}
 	}
-	if _, err := spec.LoadFS(fsys, "app"); err != nil {
+	if _, err := spec.LoadFS(fsys, "app", builtin); err != nil {
 		t.Fatalf("the base of the rule cases must be valid:\n%v", err)
 	}
 }
 
 // Every problem of a file is reported at once, with positions.
 func TestAllErrorsReportedAtOnce(t *testing.T) {
-	_, err := spec.Load("testdata/invalid/many-errors")
+	_, err := spec.Load("testdata/invalid/many-errors", builtin)
 	list := strictyaml.AsList(err)
 	if len(list) < 5 {
 		t.Fatalf("want every problem at once, got %d:\n%v", len(list), err)
@@ -280,14 +280,14 @@ func TestAllErrorsReportedAtOnce(t *testing.T) {
 func TestTestdata(t *testing.T) {
 	valid, _ := os.ReadDir("testdata/valid")
 	for _, d := range valid {
-		if _, err := spec.Load("testdata/valid/" + d.Name()); err != nil {
+		if _, err := spec.Load("testdata/valid/"+d.Name(), builtin); err != nil {
 			t.Errorf("testdata/valid/%s:\n%v", d.Name(), err)
 		}
 	}
 	invalid, _ := os.ReadDir("testdata/invalid")
 	for _, d := range invalid {
 		dir := "testdata/invalid/" + d.Name()
-		_, err := spec.Load(dir)
+		_, err := spec.Load(dir, builtin)
 		if err == nil {
 			t.Errorf("%s: want errors", dir)
 			continue

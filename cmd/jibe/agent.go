@@ -125,7 +125,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 		AWS: func(ctx context.Context, account, region string) (aws.Config, error) {
 			return accountConfig(ctx, cfg, account, region)
 		}})
-	opts := agent.Options{Config: cfg, Journal: journal, Platforms: platforms, Checks: measure,
+	opts := agent.Options{Config: cfg, Journal: journal, Platforms: platforms, Capabilities: builtinPlatforms(), Checks: measure,
 		Sources: srcs, History: w.git, Applications: w.git, Logger: log}
 	if cfg.Notifications != nil && len(cfg.Notifications.Slack) > 0 {
 		if w.notifier, err = slack.New(cfg.Notifications.Slack, slack.Options{Logger: log, Link: appLink(cfg)}); err != nil {

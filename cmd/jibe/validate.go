@@ -191,7 +191,7 @@ func validateOne(f found) result {
 		_, err = config.Load(f.path)
 	} else {
 		var app *spec.App
-		app, err = spec.Load(f.path)
+		app, err = spec.Load(f.path, spec.WithPlatforms(builtinPlatforms()...))
 		r.Warnings = warnings(app, err)
 		if app != nil {
 			r.Name = app.Metadata.Name
