@@ -92,7 +92,7 @@ func newTeams(t *testing.T) *teams {
 	t.Cleanup(platform.Close)
 	h.agent = withStatuses(New(Options{Config: cfg, Journal: h.journal, Clock: x.clock, History: h.git, Applications: h.git,
 		Platforms: map[spec.Platform]reconcile.Platform{spec.PlatformKubernetes: platform}, Capabilities: builtin,
-		Logger:    slog.New(slog.NewTextHandler(x.logs, nil))}), h.reporter)
+		Logger: slog.New(slog.NewTextHandler(x.logs, nil))}), h.reporter)
 	return x
 }
 
