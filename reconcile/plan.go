@@ -4,10 +4,13 @@
 // The work is split into steps that can each be tested alone: providers
 // observe live state and diff it against the rendered spec (a pure function
 // of the two), Build turns the diffs into a Plan (a value: environments in
-// order, each a list of typed steps), and the executor runs the plan,
-// journaling every step so that a restarted agent resumes where it stopped.
-// The same Plan value is printed by `jibe plan`, posted on pull requests,
-// logged and executed; nothing re-derives it.
+// order, each a list of typed steps and the mode they run in), and the
+// executor runs the plan, journaling every step so that a restarted agent
+// resumes where it stopped. An environment's plan is built when its turn
+// comes and journaled; that value is what runs, what the API shows and
+// what statuses report, and nothing downstream re-derives it (providers
+// receive the mode). `jibe plan` and pull-request previews print the same
+// kind of value, built against live state at that moment.
 package reconcile
 
 import (

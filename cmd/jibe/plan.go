@@ -61,10 +61,7 @@ func runPlan(cmd *cobra.Command, cfgPath, dir, source, revision, format string, 
 		return problemsError{n: 1}
 	}
 	w := &wiring{}
-	platforms, err := w.platforms(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		return err
-	}
+	platforms := w.platforms(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if w.kube != nil {
 		defer w.kube.Close()
 	}
