@@ -1,6 +1,8 @@
 // Package agent runs Jibe: it takes revisions from the sources, reconciles
 // each application through the engine, environment by environment, and
-// reports the outcome as commit statuses.
+// reports the outcome as engine events (reconcile.Event), the one stream
+// that commit statuses, notifications, metrics, the API and logs subscribe
+// to.
 //
 // Work is keyed by application: a work queue de-duplicates keys, so a burst
 // of commits reconciles an application once, at its latest revision, and
@@ -40,32 +42,27 @@ type RevisionFinder interface {
 	Revision(source, app, commit string) (*sources.Revision, error)
 }
 
-// StatusPoster posts commit statuses without blocking: github.Reporter.
-type StatusPoster interface {
-	Post(github.Status)
-}
-
 // Options configures an Agent. Config and Journal are required.
 type Options struct {
 	Config  *config.Config
 	Journal *reconcile.Journal
 	// Platforms deploy targets, by platform.
 	Platforms map[spec.Platform]reconcile.Platform
+	// Capabilities declare what each platform this agent deploys to
+	// supports (ecs.Capabilities...): specs are loaded with them, so that
+	// validation refuses what no platform can deploy and planning asks
+	// them. cmd/jibe wires the built-in list.
+	Capabilities spec.Platforms
 	// Checks measures verify steps.
 	Checks reconcile.Checker
 	// Approvals opens approval gates from pull-request reviews on the
 	// application's repository. Gate, when set, replaces it.
 	Approvals Approver
 	Gate      reconcile.Gate
-	// Notifier receives every engine event (slack.Notifier); optional. It
-	// must not block.
-	Notifier Notifier
 	// PullRequests and Fetcher make plan previews on open pull requests;
 	// without both, there are none.
 	PullRequests PullRequestHost
 	Fetcher      PullRequestFetcher
-	// Statuses receives commit statuses; nil to post none.
-	Statuses StatusPoster
 	// Sources produce revisions.
 	Sources []Source
 	// History finds older revisions that are no longer in memory; optional.
@@ -88,6 +85,8 @@ type Agent struct {
 	queue    workqueue.TypedRateLimitingInterface[string]
 	executor *reconcile.Executor
 	cfg      atomic.Pointer[config.Config]
+	// events reach the reporters that subscribe (see Subscribe).
+	events reconcile.Stream
 
 	mu   sync.Mutex
 	apps map[string]*appState // by key: source/folder
@@ -122,10 +121,15 @@ type appState struct {
 	// the source gives the same name.
 	spec specName
 	dup  *duplicate
-	// repo is the GitHub owner/name statuses go to; empty for none.
+	// owner and repo name the source's GitHub repository, where its
+	// statuses go (see warnSharedContext); empty for none.
 	owner, repo string
 	// lastError is the last reconcile error, for the API.
 	lastError string
+	// warned is the commit whose spec warnings were logged.
+	warned string
+	// loaded is the revision as last loaded, kept for requeues.
+	loaded *loadedRevision
 }
 
 // New returns an agent; Run starts it.
@@ -143,10 +147,11 @@ func New(opts Options) *Agent {
 		backoff.NewPerItem[string](reconcile.RetryBackoff),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "applications", Clock: opts.Clock})
 	a.executor = &reconcile.Executor{Journal: opts.Journal, Platforms: opts.Platforms, Checks: opts.Checks,
-		Gate: opts.Gate, Clock: opts.Clock, Emit: a.onEvent}
+		Gate: opts.Gate, Clock: opts.Clock, Emit: a.events.Emit}
 	if opts.Gate == nil && opts.Approvals != nil {
 		a.executor.Gate = reviewGate{a}
 	}
+	a.subscribeOwn()
 	return a
 }
 
@@ -228,7 +233,7 @@ func (a *Agent) remember(u sources.Update, au sources.AppUpdate) string {
 	st := a.apps[key]
 	if st == nil {
 		st = &appState{key: key, source: u.Source, folder: au.App}
-		st.owner, st.repo = repository(a.config().Source(u.Source))
+		st.owner, st.repo = github.Repository(a.config().Source(u.Source))
 		a.apps[key] = st
 	}
 	st.revision = au.Revision
@@ -272,9 +277,13 @@ func (a *Agent) resyncEvery(ctx context.Context) {
 	}
 }
 
-// resync queues every known application.
+// resync queues every known application, whose environments that run
+// their revision are then compared with live state, however recently
+// they were: at each drift interval and when the configuration is
+// reloaded.
 func (a *Agent) resync() {
 	a.mu.Lock()
+	a.driftDueAll()
 	keys := make([]string, 0, len(a.apps))
 	for k := range a.apps {
 		keys = append(keys, k)
@@ -287,6 +296,10 @@ func (a *Agent) resync() {
 
 // config returns the configuration in force.
 func (a *Agent) config() *config.Config { return a.cfg.Load() }
+
+// Config returns the configuration in force: the one New was given, or
+// the last SetConfig put in force.
+func (a *Agent) Config() *config.Config { return a.config() }
 
 // SetConfig puts a new configuration in force for what the agent reads on
 // every reconcile: tenancy, accounts and regions, status contexts and

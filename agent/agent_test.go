@@ -78,12 +78,19 @@ func newHarnessWith(t testing.TB, cfgYAML string, tune func(*harness, *Options))
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.journal.Close() })
-	opts := Options{Config: cfg, Journal: h.journal, Statuses: h.reporter, Logger: quiet}
+	opts := Options{Config: cfg, Journal: h.journal, Logger: quiet, Capabilities: builtin}
 	if tune != nil {
 		tune(h, &opts)
 	}
-	h.agent = New(opts)
+	h.agent = withStatuses(New(opts), h.reporter)
 	return h
+}
+
+// withStatuses subscribes to a's events the commit statuses posted
+// through r, as `jibe agent` wires them, and returns a.
+func withStatuses(a *Agent, r *github.Reporter) *Agent {
+	a.Subscribe(github.NewEventStatuses(r, github.ConfigTargets(a.Config, AppURL)))
+	return a
 }
 
 // restartedGit returns a Git source on h's state directory, as an agent
@@ -229,19 +236,6 @@ func TestMissingPlatformIsReported(t *testing.T) {
 	st := h.agent.state("shop/apps/shop")
 	if st == nil || !strings.Contains(st.lastError, "this agent has no kubernetes platform configured") {
 		t.Fatalf("state = %+v", st)
-	}
-}
-
-func TestGitHubPath(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://github.com/acme/shop.git": "acme/shop",
-		"git@github.com:acme/shop.git":     "acme/shop",
-		"https://gitlab.com/acme/shop.git": "",
-		"ssh://git@github.com/acme/shop":   "acme/shop",
-	} {
-		if got := githubPath(in); got != want {
-			t.Errorf("githubPath(%q) = %q, want %q", in, got, want)
-		}
 	}
 }
 

@@ -7,19 +7,20 @@ import (
 	"sort"
 
 	"github.com/jibe-dev/jibe/config"
-	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
 
 // deployments returns what env deploys at revision: one Deployment per
 // target of source's application, placed by the environment and the agent
-// configuration.
+// configuration. Their mode is the environment's strategy, which diffs
+// use; the executor gives the deployments it runs the mode of their plan.
 func deployments(cfg *config.Config, source string, app *spec.App, r *spec.Rendered, revision string) []*reconcile.Deployment {
 	env := r.Environment
 	var out []*reconcile.Deployment
 	for _, t := range r.Targets {
-		d := &reconcile.Deployment{App: app.Metadata.Name, Source: source, Env: env.Name, Revision: revision, Environment: env, Target: t}
+		d := &reconcile.Deployment{App: app.Metadata.Name, Source: source, Env: env.Name, Revision: revision, Environment: env, Target: t,
+			Mode: env.Strategy.Kind()}
 		if env.AWS != nil {
 			d.Account, d.Region = env.AWS.Account, env.AWS.Region
 			if a := cfg.Account(env.AWS.Account); a != nil && d.Region == "" {
@@ -105,14 +106,14 @@ func namespaces(d *reconcile.Deployment) []string {
 	return out
 }
 
-// reportRefused posts a failure status on env when err holds a platform's
+// reportRefused reports the refusal of env when err holds a platform's
 // refusal of an object (a cluster-scoped kind the source may not write, a
-// kind of unknown scope): the status names the manifest's file:line and
+// kind of unknown scope): the message names the manifest's file:line and
 // the object first, then why and what to allow.
 func (a *Agent) reportRefused(st *appState, commit, env string, err error) {
 	var re *reconcile.RefusedError
 	if errors.As(err, &re) {
-		a.post(st, commit, env, github.StateFailure, stalledMessage(err))
+		a.refused(st, reconcile.EventObjectRefused, commit, env, stalledMessage(err))
 	}
 }
 
@@ -133,4 +134,10 @@ func appName(folder string) string {
 		return "root"
 	}
 	return path.Base(folder)
+}
+
+// specOptions are how the agent loads specs: within the configured limits,
+// against the platforms it declares.
+func (a *Agent) specOptions() []spec.Option {
+	return []spec.Option{spec.WithLimits(a.config().Limits.Spec()), spec.WithPlatforms(a.opts.Capabilities...)}
 }

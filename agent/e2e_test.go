@@ -253,8 +253,8 @@ func TestE2EResumesAfterRestart(t *testing.T) {
 	}
 	t.Cleanup(func() { j.Close() })
 	e.journal = j
-	e.agent = New(Options{Config: e.agent.config(), Journal: j, Statuses: e.reporter, Logger: e.agent.log,
-		Clock: e.clock, Platforms: e.agent.opts.Platforms})
+	e.agent = withStatuses(New(Options{Config: e.agent.config(), Journal: j, Logger: e.agent.log,
+		Clock: e.clock, Platforms: e.agent.opts.Platforms, Capabilities: builtin}), e.reporter)
 	e.git = restartedGit(t, e.harness)
 	e.poll()
 
@@ -342,7 +342,7 @@ func TestE2EPlan(t *testing.T) {
 	e.settle("v1 in production", e.final("production", v1))
 
 	fsys := fstestFiles(e.files("registry.example.com/shop/web:1.1.0", rolling), "apps/shop/")
-	app, err := spec.LoadFS(fsys, "apps/shop")
+	app, err := spec.LoadFS(fsys, "apps/shop", spec.WithPlatforms(builtin...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +376,7 @@ func fstestFiles(files map[string]string, prefix string) fstest.MapFS {
 func (e *e2e) liveChanges(revision, env string) []reconcile.Change {
 	e.t.Helper()
 	st := e.agent.state("shop/apps/shop")
-	app, err := spec.LoadFS(st.history[revision].Files, "apps/shop")
+	app, err := spec.LoadFS(st.history[revision].Files, "apps/shop", spec.WithPlatforms(builtin...))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -475,8 +475,8 @@ func TestE2ERollbackAfterRestart(t *testing.T) {
 	e.settle("v1 in production", e.final("production", v1))
 
 	e.git = restartedGit(t, e.harness)
-	e.agent = New(Options{Config: e.agent.config(), Journal: e.journal, Statuses: e.reporter, Logger: e.agent.log,
-		Clock: e.clock, Platforms: e.agent.opts.Platforms, History: e.git})
+	e.agent = withStatuses(New(Options{Config: e.agent.config(), Journal: e.journal, Logger: e.agent.log,
+		Clock: e.clock, Platforms: e.agent.opts.Platforms, Capabilities: builtin, History: e.git}), e.reporter)
 	bad := e.push(e.files(brokenImage, rolling))
 	e.settle("broken revision in staging", e.final("staging", bad))
 	if r, _ := e.journal.Current(shopApp, "staging"); r.State != reconcile.RolloutRolledBack {

@@ -9,7 +9,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/sources"
 	"github.com/jibe-dev/jibe/spec"
@@ -144,10 +143,10 @@ func duplicateOf(st *appState, same []*appState) *duplicate {
 	return d
 }
 
-// refuseDuplicate posts the duplicate's failure on every environment the
-// folder's spec names, under a status context naming the folder (the
-// folders giving the name post on the same commit, and each must be
-// seen), and returns the stalled error. Nothing is deployed: what runs
+// refuseDuplicate reports the duplicate on every environment the folder's
+// spec names, with the folder (the folders giving the name report on the
+// same commit, and each must be seen: statuses name the folder in their
+// context), and returns the stalled error. Nothing is deployed: what runs
 // keeps running.
 func (a *Agent) refuseDuplicate(st *appState, commit string, d *duplicate) error {
 	_, envs := readNames(st)
@@ -155,7 +154,8 @@ func (a *Agent) refuseDuplicate(st *appState, commit string, d *duplicate) error
 		envs = []string{"spec"}
 	}
 	for _, env := range envs {
-		a.postStatus(st.owner, st.repo, st.folder, reconcile.AppID{Source: st.source, Name: d.name}, commit, env, github.StateFailure, d.Error())
+		a.events.Emit(reconcile.Event{Kind: reconcile.EventDuplicateName, App: reconcile.AppID{Source: st.source, Name: d.name},
+			Env: env, Revision: commit, Message: d.Error(), Folder: st.folder})
 	}
 	return reconcile.Stalled(d)
 }

@@ -90,9 +90,9 @@ func newTeams(t *testing.T) *teams {
 		staging: x.nsA, production: x.nsB}
 	platform := kubernetes.New(map[string]*rest.Config{"test": c.RESTConfig()})
 	t.Cleanup(platform.Close)
-	h.agent = New(Options{Config: cfg, Journal: h.journal, Statuses: h.reporter, Clock: x.clock, History: h.git, Applications: h.git,
-		Platforms: map[spec.Platform]reconcile.Platform{spec.PlatformKubernetes: platform},
-		Logger:    slog.New(slog.NewTextHandler(x.logs, nil))})
+	h.agent = withStatuses(New(Options{Config: cfg, Journal: h.journal, Clock: x.clock, History: h.git, Applications: h.git,
+		Platforms: map[spec.Platform]reconcile.Platform{spec.PlatformKubernetes: platform}, Capabilities: builtin,
+		Logger: slog.New(slog.NewTextHandler(x.logs, nil))}), h.reporter)
 	return x
 }
 
@@ -427,7 +427,7 @@ func (x *teams) restart(path string) *reconcile.Journal {
 	x.journal = j
 	x.git = allSources(x.t, x.harness)
 	x.agent = New(Options{Config: x.cfg, Journal: j, History: x.git, Applications: x.git, Clock: x.clock,
-		Logger: slog.New(slog.NewTextHandler(x.logs, nil))})
+		Capabilities: builtin, Logger: slog.New(slog.NewTextHandler(x.logs, nil))})
 	return j
 }
 
@@ -462,7 +462,7 @@ func TestMigrateJournalWithOneSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	a := New(Options{Config: h.cfg, Journal: j, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a := New(Options{Config: h.cfg, Journal: j, Capabilities: builtin, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err := a.MigrateJournal(); err != nil {
 		t.Fatal(err)
 	}

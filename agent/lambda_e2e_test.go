@@ -81,8 +81,8 @@ func newLambdaE2E(t *testing.T) *lambdaE2E {
 		o.Clock = x.clock
 		o.Platforms = map[spec.Platform]reconcile.Platform{spec.PlatformLambda: platform}
 		o.Checks = measure
-		o.Notifier = x.notifier
 	})
+	x.agent.Subscribe(reconcile.SubscriberFunc(x.notifier.Notify))
 	return x
 }
 

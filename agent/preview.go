@@ -52,7 +52,7 @@ func pullKey(source string, number int) string {
 // are previewed, closed ones forgotten.
 func (a *Agent) hintPull(h sources.Hint) {
 	for _, src := range a.config().Sources {
-		owner, repo := repository(&src)
+		owner, repo := github.Repository(&src)
 		if src.Git == nil || repo == "" || !strings.EqualFold(owner+"/"+repo, h.Repository) || src.Git.Branch != h.BaseRef {
 			continue
 		}
@@ -95,7 +95,7 @@ func (a *Agent) pollPulls(ctx context.Context) {
 		return
 	}
 	for _, src := range a.config().Sources {
-		owner, repo := repository(&src)
+		owner, repo := github.Repository(&src)
 		if repo == "" {
 			continue
 		}
@@ -125,7 +125,8 @@ func (a *Agent) forgetClosed(source string, open map[string]bool) {
 }
 
 // preview posts the plan preview of a pull request: one comment, edited in
-// place on every new head, and a plan status per application on the head.
+// place on every new head, and a plan event per application on the head
+// (the plan status "jibe/<app>/plan").
 // Nothing is applied from a pull request.
 func (a *Agent) preview(ctx context.Context, key string) error {
 	a.mu.Lock()
@@ -157,7 +158,7 @@ func (a *Agent) preview(ctx context.Context, key string) error {
 		}
 	}
 	for _, s := range sections {
-		a.postStatus(p.owner, p.repo, s.app, reconcile.AppID{Source: p.source, Name: s.app}, head, "plan", s.state, s.summary)
+		a.events.Emit(reconcile.Event{Kind: s.kind, App: reconcile.AppID{Source: p.source, Name: s.app}, Env: "plan", Revision: head, Message: s.summary})
 	}
 	a.mu.Lock()
 	if ps := a.pulls[key]; ps != nil {
@@ -170,8 +171,8 @@ func (a *Agent) preview(ctx context.Context, key string) error {
 // previewSection is the preview of one application.
 type previewSection struct {
 	app string
-	// state and summary make the plan status.
-	state   github.State
+	// kind (planned or plan-failed) and summary make the plan event.
+	kind    reconcile.EventKind
 	summary string
 	// plan is the formatted plan; problems what must be fixed first.
 	plan     string
@@ -184,7 +185,7 @@ type previewSection struct {
 // retried (e.g. a platform was unreachable).
 func (a *Agent) previewApp(ctx context.Context, source string, rev *sources.Revision, head string) (previewSection, error) {
 	s := previewSection{app: appName(rev.App)}
-	app, err := spec.LoadFS(rev.Files, rev.App, spec.WithLimits(a.config().Limits.Spec()))
+	app, err := spec.LoadFS(rev.Files, rev.App, a.specOptions()...)
 	if err != nil {
 		s.problems = problemLines(err)
 		return s.fail("invalid spec: "), nil
@@ -207,12 +208,12 @@ func (a *Agent) previewApp(ctx context.Context, source string, rev *sources.Revi
 	if len(s.problems) > 0 {
 		return s.fail("precheck failed: "), nil
 	}
-	s.state, s.summary = github.StateSuccess, planSummary(p)
+	s.kind, s.summary = reconcile.EventPlanned, planSummary(p)
 	return s, nil
 }
 
 func (s previewSection) fail(prefix string) previewSection {
-	s.state, s.summary = github.StateFailure, prefix+s.problems[0]
+	s.kind, s.summary = reconcile.EventPlanFailed, prefix+s.problems[0]
 	if n := len(s.problems); n > 1 {
 		s.summary += fmt.Sprintf(" (and %d more; see the pull request comment)", n-1)
 	}
@@ -284,7 +285,7 @@ func previewBody(head string, sections []previewSection) string {
 	fmt.Fprintf(&b, "%s\n### Jibe plan preview for %s\n\n", previewMarker, reconcile.ShortRevision(head))
 	for _, s := range sections {
 		mark := "✅"
-		if s.state != github.StateSuccess {
+		if s.kind != reconcile.EventPlanned {
 			mark = "❌"
 		}
 		fmt.Fprintf(&b, "#### %s %s: %s\n\n", mark, s.app, s.summary)

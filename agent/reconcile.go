@@ -23,11 +23,13 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 		return a.refuseDuplicate(st, rev.Commit, dup)
 	}
 	// Files are named as in the repository, as people see them on GitHub.
-	app, err := spec.LoadFS(rev.Files, rev.App, spec.WithLimits(a.config().Limits.Spec()))
+	l, err := a.load(st, rev)
 	if err != nil {
 		a.reportInvalid(st, rev.Commit, err)
 		return reconcile.Stalled(fmt.Errorf("the spec at %s is invalid: %w", reconcile.ShortRevision(rev.Commit), err))
 	}
+	app := l.app
+	a.logSpecWarnings(st, rev.Commit, app)
 	id := a.named(st, app.Metadata.Name)
 	a.setEnvs(id, app)
 	cfg := a.config()
@@ -41,12 +43,12 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 			return reconcile.Stalled(err)
 		}
 		deps := deployments(cfg, rev.Source, app, r, rev.Commit)
-		a.setPrevious(st, id, env.Name, rev.Commit, deps)
+		a.setPrevious(st, l, id, env.Name, rev.Commit, deps)
 		if err := checkTenancy(src, deps); err != nil {
-			a.post(st, rev.Commit, env.Name, "failure", "refused: "+unwrapStalled(err).Error())
+			a.refused(st, reconcile.EventTenancyRefused, rev.Commit, env.Name, "refused: "+unwrapStalled(err).Error())
 			return err
 		}
-		verified, err := a.advanceEnv(ctx, id, app, r, deps, rev.Commit)
+		verified, err := a.advanceEnv(ctx, id, l, r, deps, rev.Commit)
 		a.reportRefused(st, rev.Commit, env.Name, err)
 		if err != nil || !verified {
 			return err
@@ -57,15 +59,19 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 
 // advanceEnv moves one environment towards revision. It reports whether
 // the environment runs the revision, verified, so that the next one may
-// start.
-func (a *Agent) advanceEnv(ctx context.Context, id reconcile.AppID, app *spec.App, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
+// start. An environment that runs the revision is compared with live
+// state when that is due (see driftDue), not on every requeue.
+func (a *Agent) advanceEnv(ctx context.Context, id reconcile.AppID, l *loadedRevision, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
 	env := r.Environment.Name
 	cur, err := a.opts.Journal.Current(id, env)
 	switch {
 	case err != nil && !errors.Is(err, reconcile.ErrNoRollout):
 		return false, err
 	case err == nil && cur.Revision == revision && cur.State == reconcile.RolloutSucceeded:
-		return a.checkDrift(ctx, id, app, r, deps, revision)
+		if !a.driftDue(l, env) {
+			return true, nil
+		}
+		return a.checkDrift(ctx, id, l, r, deps, revision)
 	case err == nil && cur.Revision == revision:
 		if cur.Correction {
 			force(deps)
@@ -105,7 +111,7 @@ func (a *Agent) startRollout(ctx context.Context, id reconcile.AppID, r *spec.Re
 	if err != nil {
 		return false, err
 	}
-	a.onEvent(reconcile.Event{Kind: reconcile.EventStarted, Rollout: ro, Message: startMessage(&plan.Environments[0])})
+	a.events.Emit(reconcile.RolloutEvent(reconcile.EventStarted, ro, nil, startMessage(&plan.Environments[0])))
 	return a.continueRollout(ctx, ro, deps)
 }
 
@@ -151,26 +157,16 @@ func diff(ctx context.Context, platforms map[spec.Platform]reconcile.Platform, d
 
 // setPrevious gives each deployment the target as rendered at the
 // environment's last succeeded revision, which a rollback restores: from
-// memory, or read again from the source's clone after a restart. It leaves
-// Previous nil when that revision cannot be found, and the platform then
-// rolls back what it can.
-func (a *Agent) setPrevious(st *appState, app reconcile.AppID, env, revision string, deps []*reconcile.Deployment) {
+// memory, or read again from the source's clone after a restart, once
+// per loaded revision (see previousApp). It leaves Previous nil when that
+// revision cannot be found, and the platform then rolls back what it can.
+func (a *Agent) setPrevious(st *appState, l *loadedRevision, app reconcile.AppID, env, revision string, deps []*reconcile.Deployment) {
 	stable, err := a.opts.Journal.Stable(app, env)
 	if err != nil || stable.Revision == revision {
 		return
 	}
-	a.mu.Lock()
-	prev := st.history[stable.Revision]
-	a.mu.Unlock()
-	if prev == nil && a.opts.History != nil {
-		prev, _ = a.opts.History.Revision(st.source, st.folder, stable.Revision)
-	}
-	if prev == nil {
-		a.log.Warn("the last good revision cannot be read; a rollback cannot restore it", "source", app.Source, "app", app.Name, "env", env, "revision", reconcile.ShortRevision(stable.Revision))
-		return
-	}
-	old, err := spec.LoadFS(prev.Files, prev.App, spec.WithLimits(a.config().Limits.Spec()))
-	if err != nil {
+	old := a.previousApp(st, l, app, env, stable.Revision)
+	if old == nil {
 		return
 	}
 	r, err := old.Render(env)
@@ -190,13 +186,16 @@ func (a *Agent) setPrevious(st *appState, app reconcile.AppID, env, revision str
 // logged, counted and shown in the API, and, unless the application opts
 // out, corrected by re-applying the revision: a correction rollout with
 // the environment's strategy and checks, but no approval (the revision was
-// approved already), taking back fields others changed.
-func (a *Agent) checkDrift(ctx context.Context, id reconcile.AppID, app *spec.App, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
-	env := r.Environment.Name
+// approved already), taking back fields others changed. The comparison's
+// time is recorded for driftDue.
+func (a *Agent) checkDrift(ctx context.Context, id reconcile.AppID, l *loadedRevision, r *spec.Rendered, deps []*reconcile.Deployment, revision string) (bool, error) {
+	env, app := r.Environment.Name, l.app
+	now := a.opts.Clock.Now()
 	changes, err := a.diff(ctx, deps)
 	if err != nil {
 		return false, err
 	}
+	a.diffedAt(l, env, now)
 	a.setDrift(id, env, changes)
 	if len(changes) == 0 {
 		return true, nil
@@ -214,8 +213,8 @@ func (a *Agent) checkDrift(ctx context.Context, id reconcile.AppID, app *spec.Ap
 	if err != nil {
 		return false, err
 	}
-	a.onEvent(reconcile.Event{Kind: reconcile.EventStarted, Rollout: ro,
-		Message: fmt.Sprintf("correcting drift: %d resource(s) differ from Git", len(changes))})
+	a.events.Emit(reconcile.RolloutEvent(reconcile.EventStarted, ro, nil,
+		fmt.Sprintf("correcting drift: %d resource(s) differ from Git", len(changes))))
 	force(deps)
 	return a.continueRollout(ctx, ro, deps)
 }

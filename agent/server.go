@@ -134,6 +134,7 @@ type metrics struct {
 	reconciles *prometheus.CounterVec
 	events     *prometheus.CounterVec
 	drift      *prometheus.CounterVec
+	loads      *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -151,8 +152,12 @@ func newMetrics() *metrics {
 			Name: "jibe_drift_detected_total",
 			Help: "Times an environment's live state was found to differ from Git, by source and application.",
 		}, []string{"source", "app"}),
+		loads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jibe_spec_loads_total",
+			Help: "Loads (decode, validation, rendering) of application specs by the reconciler, by source and application: one per revision and per last good revision a rollback may restore, not one per requeue.",
+		}, []string{"source", "app"}),
 	}
-	m.registry.MustRegister(m.reconciles, m.events, m.drift,
+	m.registry.MustRegister(m.reconciles, m.events, m.drift, m.loads,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -19,22 +19,52 @@ type EnvInput struct {
 func Build(app, revision string, envs []EnvInput) *Plan {
 	p := &Plan{App: app, Revision: revision}
 	for _, in := range envs {
-		env := in.Rendered.Environment
-		ep := EnvPlan{Name: env.Name, Strategy: env.Strategy.Kind().String(), Changes: in.Changes}
-		switch {
-		case len(in.Changes) == 0:
-		case firstDeploy(in.Changes) && env.Strategy.Kind() != spec.StrategyRolling:
-			// Nothing runs yet: there is no stable version to shift traffic
-			// from or to compare a canary with, so the first deploy rolls
-			// out at once (as Argo Rollouts does), verified all the same.
-			ep.FirstDeploy = true
-			ep.Steps = envSteps(AtOnce(env), changedTargets(in.Changes))
-		default:
-			ep.Steps = envSteps(env, changedTargets(in.Changes))
-		}
-		p.Environments = append(p.Environments, ep)
+		p.Environments = append(p.Environments, envPlan(in))
 	}
 	return p
+}
+
+// envPlan returns the plan of one environment, with the mode its steps run
+// in: the environment's strategy, or what the platforms of the changed
+// targets declare a first deploy of it runs as (see spec.Capabilities).
+func envPlan(in EnvInput) EnvPlan {
+	env := in.Rendered.Environment
+	kind := env.Strategy.Kind()
+	ep := EnvPlan{Name: env.Name, Strategy: kind.String(), Mode: kind, Changes: in.Changes}
+	if len(in.Changes) == 0 {
+		return ep
+	}
+	targets := changedTargets(in.Changes)
+	ep.Mode = mode(in.Rendered, kind, firstDeploy(in.Changes), targets)
+	ep.FirstDeploy = ep.Mode != kind
+	ep.Steps = envSteps(env, ep.Mode, targets, shiftingTargets(in.Rendered, ep.Mode, targets))
+	return ep
+}
+
+// mode returns the mode targets of r run in with strategy kind: kind,
+// unless the platform of a changed target runs a first deploy of it
+// otherwise (nothing runs yet: there is no stable version to shift traffic
+// from or to compare a canary with, so the first deploy rolls out at once,
+// as Argo Rollouts does, verified all the same).
+func mode(r *spec.Rendered, kind spec.StrategyKind, first bool, targets []string) spec.StrategyKind {
+	for _, t := range targets {
+		if m := r.Capabilities(t).Mode(kind, first); m != kind {
+			return m
+		}
+	}
+	return kind
+}
+
+// shiftingTargets returns the targets whose platform shifts traffic in mode:
+// those that keep a previous version for cleanup steps to remove.
+func shiftingTargets(r *spec.Rendered, mode spec.StrategyKind, targets []string) []string {
+	var out []string
+	for _, t := range targets {
+		if r.Capabilities(t).Shifts(mode) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // firstDeploy reports whether changes only create resources: nothing of
@@ -46,13 +76,6 @@ func firstDeploy(changes []Change) bool {
 		}
 	}
 	return true
-}
-
-// AtOnce returns env with a rolling strategy, as a first deploy runs.
-func AtOnce(env *spec.Environment) *spec.Environment {
-	first := *env
-	first.Strategy = &spec.Strategy{Rolling: &spec.Rolling{}}
-	return &first
 }
 
 // changedTargets returns the targets that have changes, in order, once each.
@@ -68,14 +91,16 @@ func changedTargets(changes []Change) []string {
 	return out
 }
 
-// envSteps returns the steps that roll targets out in env.
-func envSteps(env *spec.Environment, targets []string) []Step {
+// envSteps returns the steps that roll targets out in env, in mode;
+// cleanup steps remove what the previous version of the shifting targets
+// left.
+func envSteps(env *spec.Environment, mode spec.StrategyKind, targets, shifting []string) []Step {
 	var steps []Step
 	if env.Approval != nil {
 		steps = append(steps, Step{Kind: StepAwaitApproval, Approval: env.Approval})
 	}
 	s := env.Strategy
-	switch s.Kind() {
+	switch mode {
 	case spec.StrategyBlueGreen:
 		steps = append(steps, blueGreenSteps(s.BlueGreen, targets)...)
 	case spec.StrategyCanary:
@@ -86,10 +111,7 @@ func envSteps(env *spec.Environment, targets []string) []Step {
 		steps = append(steps, perTarget(StepPromote, targets)...)
 	}
 	steps = append(steps, verifySteps(env.Verify)...)
-	if s.Kind() != spec.StrategyRolling {
-		steps = append(steps, cleanupSteps(s, targets)...)
-	}
-	return steps
+	return append(steps, cleanupSteps(s, shifting)...)
 }
 
 func perTarget(kind StepKind, targets []string) []Step {
@@ -154,7 +176,7 @@ func canaryStep(s *spec.CanaryStep, targets []string) []Step {
 // after the rollback window for blue/green, at once for a canary.
 func cleanupSteps(s *spec.Strategy, targets []string) []Step {
 	steps := perTarget(StepCleanup, targets)
-	if s.BlueGreen != nil && s.BlueGreen.RollbackWindow != nil {
+	if s != nil && s.BlueGreen != nil && s.BlueGreen.RollbackWindow != nil {
 		for i := range steps {
 			steps[i].Duration = s.BlueGreen.RollbackWindow.Duration
 		}

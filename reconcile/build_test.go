@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite golden plans")
 
 func inputs(t *testing.T, dir string, changes map[string][]reconcile.Change) (*spec.App, []reconcile.EnvInput) {
 	t.Helper()
-	app, err := spec.Load(dir)
+	app, err := spec.Load(dir, builtin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestFirstDeployOfACanaryRollsOutAtOnce(t *testing.T) {
 		for _, a := range actions {
 			changes = append(changes, reconcile.Change{Target: "web", Resource: "service web", Action: a})
 		}
-		return []reconcile.EnvInput{{Rendered: &spec.Rendered{Environment: env}, Changes: changes}}
+		return []reconcile.EnvInput{{Rendered: rendered(env, spec.PlatformECS), Changes: changes}}
 	}
 
 	first := reconcile.Build("shop", "abc", in(reconcile.ActionCreate, reconcile.ActionCreate)).Environments[0]

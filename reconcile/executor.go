@@ -73,54 +73,10 @@ type Executor struct {
 	// Clock is the time source of steps, waits and timeouts. Default the
 	// wall clock.
 	Clock clock.PassiveClock
-	// Emit receives every event, for reporters (statuses, notifications,
-	// logs). It must not block. Optional.
+	// Emit receives every rollout event, for reporters (statuses,
+	// notifications, metrics, logs): a Stream's Emit. It must not block.
+	// Optional.
 	Emit func(Event)
-}
-
-// EventKind is what happened to a rollout.
-type EventKind int
-
-// The event kinds.
-const (
-	EventStarted EventKind = iota + 1
-	EventStepDone
-	EventWaiting
-	EventSucceeded
-	EventFailed
-	EventRolledBack
-	EventSuperseded
-)
-
-// String names the event kind.
-func (k EventKind) String() string {
-	switch k {
-	case EventStarted:
-		return "started"
-	case EventStepDone:
-		return "step-done"
-	case EventWaiting:
-		return "waiting"
-	case EventSucceeded:
-		return "succeeded"
-	case EventFailed:
-		return "failed"
-	case EventRolledBack:
-		return "rolled-back"
-	case EventSuperseded:
-		return "superseded"
-	}
-	return "unknown"
-}
-
-// Event is something that happened to a rollout.
-type Event struct {
-	Kind    EventKind
-	Rollout *Rollout
-	// Step is the step concerned, if any.
-	Step *Step
-	// Message is one line for people, e.g. the reason of a failure.
-	Message string
 }
 
 func (x *Executor) now() time.Time {
@@ -132,7 +88,7 @@ func (x *Executor) now() time.Time {
 
 func (x *Executor) emit(kind EventKind, r *Rollout, s *Step, format string, args ...any) {
 	if x.Emit != nil {
-		x.Emit(Event{Kind: kind, Rollout: r, Step: s, Message: fmt.Sprintf(format, args...)})
+		x.Emit(RolloutEvent(kind, r, s, fmt.Sprintf(format, args...)))
 	}
 }
 
@@ -153,9 +109,7 @@ type stepResult struct {
 // State), a *WaitingError when it waits, and any other error when it must
 // be retried with backoff.
 func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) (*Rollout, error) {
-	if r.Plan.FirstDeploy {
-		deps = atOnce(deps)
-	}
+	deps = inMode(deps, r.Plan.Mode)
 	if r.RollingBack {
 		return x.rollback(ctx, r, deps)
 	}
@@ -196,14 +150,14 @@ func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) 
 	return x.finish(r, RolloutSucceeded, "", EventSucceeded)
 }
 
-// atOnce returns deps deployed with a rolling strategy, as a first deploy
-// runs.
-func atOnce(deps []*Deployment) []*Deployment {
+// inMode returns copies of deps that run in mode, the mode of the
+// rollout's plan: platforms follow it.
+func inMode(deps []*Deployment, mode spec.StrategyKind) []*Deployment {
 	out := make([]*Deployment, len(deps))
 	for i, d := range deps {
-		first := *d
-		first.Environment = AtOnce(d.Environment)
-		out[i] = &first
+		in := *d
+		in.Mode = mode
+		out[i] = &in
 	}
 	return out
 }
@@ -246,9 +200,7 @@ func (x *Executor) Supersede(ctx context.Context, r *Rollout, deps []*Deployment
 	if r.State.Final() {
 		return r, nil
 	}
-	if r.Plan.FirstDeploy {
-		deps = atOnce(deps)
-	}
+	deps = inMode(deps, r.Plan.Mode)
 	for _, d := range superseding(r, deps) {
 		p := x.platform(d)
 		if p == nil {

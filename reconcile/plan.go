@@ -4,13 +4,17 @@
 // The work is split into steps that can each be tested alone: providers
 // observe live state and diff it against the rendered spec (a pure function
 // of the two), Build turns the diffs into a Plan (a value: environments in
-// order, each a list of typed steps), and the executor runs the plan,
-// journaling every step so that a restarted agent resumes where it stopped.
-// The same Plan value is printed by `jibe plan`, posted on pull requests,
-// logged and executed; nothing re-derives it.
+// order, each a list of typed steps and the mode they run in), and the
+// executor runs the plan, journaling every step so that a restarted agent
+// resumes where it stopped. An environment's plan is built when its turn
+// comes and journaled; that value is what runs, what the API shows and
+// what statuses report, and nothing downstream re-derives it (providers
+// receive the mode). `jibe plan` and pull-request previews print the same
+// kind of value, built against live state at that moment.
 package reconcile
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -32,11 +36,18 @@ type Plan struct {
 type EnvPlan struct {
 	// Name is the environment's name.
 	Name string `json:"name"`
-	// Strategy is how the change is rolled out.
+	// Strategy is the environment's strategy, as its spec names it.
 	Strategy string `json:"strategy"`
-	// FirstDeploy is set when nothing of the environment runs yet: a
-	// canary or blue/green environment then rolls out at once, as there is
-	// no stable version to shift traffic from or compare with.
+	// Mode is the mode every step of the plan runs in, which the executor
+	// gives the platforms (Deployment.Mode): the strategy, or rolling for
+	// a first deploy of a strategy that shifts traffic. Plans journaled
+	// before plans carried it get it from Strategy and FirstDeploy when
+	// read.
+	Mode spec.StrategyKind `json:"mode,omitzero"`
+	// FirstDeploy is set when nothing of the environment runs yet and the
+	// mode differs from the strategy: a canary or blue/green environment
+	// then rolls out at once, as there is no stable version to shift
+	// traffic from or compare with.
 	FirstDeploy bool `json:"firstDeploy,omitempty"`
 	// Changes are the resources the revision creates, updates, replaces or
 	// deletes, per target. Empty when the environment is in sync.
@@ -44,6 +55,33 @@ type EnvPlan struct {
 	// Steps carry the changes out, in order. Empty when there is nothing to
 	// do: an in-sync environment makes no write call.
 	Steps []Step `json:"steps,omitempty"`
+}
+
+// UnmarshalJSON reads an environment's plan. A plan journaled before plans
+// carried their mode gets the mode it ran in: rolling for a first deploy,
+// its strategy otherwise.
+func (e *EnvPlan) UnmarshalJSON(b []byte) error {
+	type plain EnvPlan
+	if err := json.Unmarshal(b, (*plain)(e)); err != nil {
+		return err
+	}
+	if e.Mode == spec.StrategyUnknown {
+		e.Mode = legacyMode(e)
+	}
+	return nil
+}
+
+// legacyMode is the mode a plan without one ran in, StrategyUnknown when
+// its strategy is unknown.
+func legacyMode(e *EnvPlan) spec.StrategyKind {
+	if e.FirstDeploy {
+		return spec.StrategyRolling
+	}
+	var k spec.StrategyKind
+	if k.UnmarshalText([]byte(e.Strategy)) != nil {
+		return spec.StrategyUnknown
+	}
+	return k
 }
 
 // InSync reports whether the environment already runs the revision.

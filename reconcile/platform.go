@@ -22,6 +22,14 @@ type Deployment struct {
 	Source string
 	// Environment is the environment, rendered (strategy, checks...).
 	Environment *spec.Environment
+	// Mode is how the deployment rolls out, which platforms follow rather
+	// than derive it from Environment: the executor sets it to the mode of
+	// the rollout's plan (EnvPlan.Mode: rolling for the first deploy of a
+	// canary or blue/green environment). Diff, which runs before a plan
+	// exists, gets the environment's strategy (the agent sets it so): a
+	// first deploy only creates, so its diff does not depend on the mode,
+	// and every other rollout runs in the strategy.
+	Mode spec.StrategyKind
 	// Target is the target with its files rendered for the environment.
 	Target *spec.RenderedTarget
 	// Cluster and Namespace place Kubernetes targets: the cluster's name
@@ -80,9 +88,6 @@ type CheckHosts interface {
 
 // AppID returns the identity of the deployment's application.
 func (d *Deployment) AppID() AppID { return AppID{Source: d.Source, Name: d.App} }
-
-// Strategy returns how the deployment is rolled out.
-func (d *Deployment) Strategy() spec.StrategyKind { return d.Environment.Strategy.Kind() }
 
 // HealthState is how a deployment's new version is doing.
 type HealthState int

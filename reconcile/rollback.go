@@ -116,7 +116,7 @@ func undos(r *Rollout, deps []*Deployment) []undo {
 func (x *Executor) undos(r *Rollout, deps []*Deployment) []undo {
 	return returning(undos(r, deps), func(d *Deployment) bool {
 		tr, ok := x.platform(d).(TrafficReturner)
-		return ok && d.Strategy() != spec.StrategyRolling && tr.ReturnsTraffic(d)
+		return ok && d.Mode != spec.StrategyRolling && tr.ReturnsTraffic(d)
 	})
 }
 
@@ -177,7 +177,7 @@ func changesOf(changes []Change, target string) (changed, created bool) {
 // traffic as far as it can without it). A target r created is left to the
 // newer revision, which applies over it.
 func superseding(r *Rollout, deps []*Deployment) []*Deployment {
-	if len(deps) == 0 || deps[0].Strategy() == spec.StrategyRolling {
+	if len(deps) == 0 || deps[0].Mode == spec.StrategyRolling {
 		return nil
 	}
 	var out []*Deployment
@@ -374,7 +374,7 @@ func outcome(r *Rollout, us []undo) string {
 // version as.
 func newVersion(us []undo) string {
 	for _, u := range us {
-		if u.kind == undoTraffic && u.d.Strategy() == spec.StrategyCanary {
+		if u.kind == undoTraffic && u.d.Mode == spec.StrategyCanary {
 			return "canary"
 		}
 	}

@@ -15,17 +15,17 @@ import (
 // removing failed first deploys.
 func dep(target string, previous bool, firstDeploy spec.FirstDeployPolicy) *Deployment {
 	d := &Deployment{Target: &spec.RenderedTarget{Target: &spec.Target{Name: target}},
-		Environment: &spec.Environment{Name: "staging", FirstDeployFailure: firstDeploy}}
+		Environment: &spec.Environment{Name: "staging", FirstDeployFailure: firstDeploy}, Mode: spec.StrategyRolling}
 	if previous {
 		d.Previous, d.PreviousRevision = &spec.RenderedTarget{Target: &spec.Target{Name: target}}, "1a2b3c4d5e6f"
 	}
 	return d
 }
 
-// shifting sets the strategy of deps' environments.
+// shifting sets the strategy of deps' environments, and their mode.
 func shifting(s *spec.Strategy, deps ...*Deployment) []*Deployment {
 	for _, d := range deps {
-		d.Environment.Strategy = s
+		d.Environment.Strategy, d.Mode = s, s.Kind()
 	}
 	return deps
 }
@@ -83,7 +83,7 @@ func TestRollbackOutcome(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The platform returns traffic for every strategy that shifts it.
-			us := returning(undos(tc.r, tc.deps), func(d *Deployment) bool { return d.Strategy() != spec.StrategyRolling })
+			us := returning(undos(tc.r, tc.deps), func(d *Deployment) bool { return d.Mode != spec.StrategyRolling })
 			got := []undoKind{us[1].kind, us[0].kind} // undos are in reverse order
 			if got[0] != tc.kinds[0] || got[1] != tc.kinds[1] {
 				t.Errorf("undos = %v, want %v", got, tc.kinds)
@@ -124,7 +124,7 @@ func TestSupersedingReturnsTrafficWhereAVersionRanBefore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, d := range tc.deps {
-				d.Environment.Strategy = tc.strategy
+				d.Environment.Strategy, d.Mode = tc.strategy, tc.strategy.Kind()
 			}
 			var got []string
 			for _, d := range superseding(tc.r, tc.deps) {

@@ -1,5 +1,7 @@
 package spec
 
+import "fmt"
+
 // Environment is one stage of the promotion, such as staging or production.
 type Environment struct {
 	// Name identifies the environment in commit statuses and tags, e.g.
@@ -120,6 +122,20 @@ func (k StrategyKind) String() string {
 		return "canary"
 	}
 	return "unknown"
+}
+
+// MarshalText writes the strategy's name, as plans show a step's mode.
+func (k StrategyKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a strategy's name.
+func (k *StrategyKind) UnmarshalText(b []byte) error {
+	for c := StrategyRolling; c <= StrategyCanary; c++ {
+		if c.String() == string(b) {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown strategy %q; use rolling, blueGreen or canary", b)
 }
 
 // Kind returns the strategy in use: rolling when s is nil or empty, and

@@ -16,7 +16,7 @@ func TestExamplesAreValid(t *testing.T) {
 	for _, dir := range dirs {
 		dir := filepath.Dir(dir)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			app, err := spec.Load(dir)
+			app, err := spec.Load(dir, builtin)
 			if err != nil {
 				t.Fatalf("example does not validate:\n%v", err)
 			}

@@ -112,12 +112,6 @@ func (l *loader) checkFunction(doc *strictyaml.Document, fn *LambdaFunction) {
 			add("Runtime", "a Zip function needs Runtime and Handler")
 		}
 	}
-	if m := fn.MemorySize; m != nil && (*m < 128 || *m > 10240) {
-		add("MemorySize", "MemorySize %d is outside 128-10240 MB", *m)
-	}
-	if t := fn.Timeout; t != nil && (*t < 1 || *t > 900) {
-		add("Timeout", "Timeout %d is outside 1-900 seconds", *t)
-	}
 	for i, a := range fn.Architectures {
 		if a != "x86_64" && a != "arm64" {
 			add(strictyaml.JoinIndex("Architectures", i), "%q is not an architecture; use x86_64 or arm64", a)
@@ -126,6 +120,7 @@ func (l *loader) checkFunction(doc *strictyaml.Document, fn *LambdaFunction) {
 	if len(fn.Architectures) > 1 {
 		add("Architectures", "a function has one architecture")
 	}
+	l.checkLambda(doc, fn)
 }
 
 // checkManifests validates the Kubernetes objects of a target.

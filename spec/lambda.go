@@ -20,13 +20,18 @@ type LambdaFunction struct {
 	FunctionName string `json:"FunctionName" jsonschema:"required"`
 	// Description describes the function.
 	Description string `json:"Description,omitempty"`
-	// Role is the execution role's ARN.
+	// Role is the execution role's ARN, arn:aws:iam::<account>:role/<name>
+	// (often with the account as ${vars.accountId}).
 	Role string `json:"Role" jsonschema:"required"`
 	// PackageType is Zip (default) or Image.
 	PackageType string `json:"PackageType,omitempty" jsonschema:"enum=Zip,enum=Image"`
-	// Runtime is the runtime of a Zip package, e.g. python3.12 or provided.al2023.
+	// Runtime is the runtime of a Zip package, e.g. python3.12 or
+	// provided.al2023: one the AWS SDK knows. A deprecated runtime is a
+	// warning.
 	Runtime string `json:"Runtime,omitempty"`
-	// Handler is the entry point of a Zip package, e.g. app.handler.
+	// Handler is the entry point of a Zip package in the runtime's form:
+	// file.function (Python, Node.js, Ruby), package.Class::method (Java),
+	// Assembly::Namespace.Class::Method (.NET); anything for provided.*.
 	Handler string `json:"Handler,omitempty"`
 	// Code locates the package: S3Bucket and S3Key for Zip, ImageUri for Image.
 	Code LambdaCode `json:"Code" jsonschema:"required"`
@@ -34,10 +39,11 @@ type LambdaFunction struct {
 	// directory.
 	ImageConfig *LambdaImageConfig `json:"ImageConfig,omitempty"`
 	// MemorySize is the memory in MB, from 128 to 10240. Default 128.
-	MemorySize *int32 `json:"MemorySize,omitempty"`
+	MemorySize *int32 `json:"MemorySize,omitempty" jsonschema:"minimum=128,maximum=10240"`
 	// Timeout is the maximum run time in seconds, from 1 to 900. Default 3.
-	Timeout *int32 `json:"Timeout,omitempty"`
-	// Environment sets environment variables.
+	Timeout *int32 `json:"Timeout,omitempty" jsonschema:"minimum=1,maximum=900"`
+	// Environment sets environment variables: names of letters, digits and
+	// _, none of those Lambda reserves (AWS_REGION...), 4 KB in all.
 	Environment *LambdaEnvironment `json:"Environment,omitempty"`
 	// Tags are added to the function (Jibe adds its own).
 	Tags map[string]string `json:"Tags,omitempty"`
@@ -49,17 +55,20 @@ type LambdaFunction struct {
 	TracingConfig *LambdaTracingConfig `json:"TracingConfig,omitempty"`
 	// Architectures is [x86_64] (default) or [arm64].
 	Architectures []string `json:"Architectures,omitempty"`
-	// Layers are layer version ARNs.
+	// Layers are up to 5 layer version ARNs.
 	Layers []string `json:"Layers,omitempty"`
-	// ReservedConcurrentExecutions reserves (and caps) concurrency.
-	ReservedConcurrentExecutions *int32 `json:"ReservedConcurrentExecutions,omitempty"`
+	// ReservedConcurrentExecutions reserves (and caps) concurrency; 0
+	// stops every invocation.
+	ReservedConcurrentExecutions *int32 `json:"ReservedConcurrentExecutions,omitempty" jsonschema:"minimum=0"`
 	// EphemeralStorage sizes /tmp.
 	EphemeralStorage *LambdaEphemeralStorage `json:"EphemeralStorage,omitempty"`
-	// KMSKeyArn encrypts environment variables with a customer key.
+	// KMSKeyArn encrypts environment variables with a customer key (the
+	// key's ARN, not an alias).
 	KMSKeyArn string `json:"KMSKeyArn,omitempty"`
 	// LoggingConfig sets log format and group.
 	LoggingConfig *LambdaLoggingConfig `json:"LoggingConfig,omitempty"`
-	// FileSystemConfigs mount EFS access points.
+	// FileSystemConfigs mount one EFS access point; the function needs
+	// VpcConfig.
 	FileSystemConfigs []LambdaFileSystemConfig `json:"FileSystemConfigs,omitempty"`
 	// SnapStart snapshots the initialised execution environment of each
 	// published version (Java, Python and .NET runtimes).
@@ -142,16 +151,16 @@ type LambdaLoggingConfig struct {
 	LogFormat string `json:"LogFormat,omitempty" jsonschema:"enum=Text,enum=JSON"`
 	// LogGroup is the CloudWatch Logs group.
 	LogGroup string `json:"LogGroup,omitempty"`
-	// ApplicationLogLevel filters application logs (JSON format).
-	ApplicationLogLevel string `json:"ApplicationLogLevel,omitempty"`
-	// SystemLogLevel filters system logs (JSON format).
-	SystemLogLevel string `json:"SystemLogLevel,omitempty"`
+	// ApplicationLogLevel filters application logs (JSON format only).
+	ApplicationLogLevel string `json:"ApplicationLogLevel,omitempty" jsonschema:"enum=TRACE,enum=DEBUG,enum=INFO,enum=WARN,enum=ERROR,enum=FATAL"`
+	// SystemLogLevel filters system logs (JSON format only).
+	SystemLogLevel string `json:"SystemLogLevel,omitempty" jsonschema:"enum=DEBUG,enum=INFO,enum=WARN"`
 }
 
 // LambdaFileSystemConfig mounts EFS.
 type LambdaFileSystemConfig struct {
 	// Arn is the EFS access point ARN.
 	Arn string `json:"Arn" jsonschema:"required"`
-	// LocalMountPath is under /mnt/.
+	// LocalMountPath is a folder directly under /mnt/, e.g. /mnt/data.
 	LocalMountPath string `json:"LocalMountPath" jsonschema:"required"`
 }

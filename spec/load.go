@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/internal/strictyaml"
 )
@@ -23,6 +24,11 @@ type App struct {
 	Application
 	// Dir is the application's folder as given to Load.
 	Dir string
+	// Warnings are what loading found that does not make the spec
+	// invalid but needs attention, such as a deprecated Lambda runtime or a
+	// target of a planned platform this Jibe cannot deploy yet, each at its
+	// file, line, column and field. They do not fail the load.
+	Warnings strictyaml.ErrorList
 
 	renders []*Rendered
 }
@@ -35,6 +41,21 @@ type Rendered struct {
 	Environment *Environment
 	// Targets are the targets the environment deploys, in spec order.
 	Targets []*RenderedTarget
+	// Platforms are the declarations the application was loaded with
+	// (WithPlatforms), which planning asks; nil when it was not.
+	Platforms Platforms
+}
+
+// Capabilities returns the declaration of the platform of the target
+// named target, nil when the target or its platform's declaration is
+// unknown.
+func (r *Rendered) Capabilities(target string) *Capabilities {
+	for _, t := range r.Targets {
+		if t.Name == target {
+			return capabilitiesOf(r.Platforms, t.Platform())
+		}
+	}
+	return nil
 }
 
 // RenderedTarget is one target with its files decoded for an environment.
@@ -81,8 +102,10 @@ func (a *App) Render(env string) (*Rendered, error) {
 // Load reads and validates the application in folder dir: its jibe.yaml
 // and every file it names, for every environment. Files are read through an
 // os.Root, so neither ".." nor symbolic links can reach outside dir. The
-// error, when not nil, is a strictyaml.ErrorList holding every problem found.
-// Loading is bounded by the default Limits unless WithLimits says otherwise.
+// error, when not nil, holds every problem found, as strictyaml.AsList
+// reads them; once the folder could be opened, it is a *LoadError, which
+// also holds the warnings found alongside the problems. Loading is bounded
+// by the default Limits unless WithLimits says otherwise.
 func Load(dir string, opts ...Option) (*App, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
@@ -95,25 +118,51 @@ func Load(dir string, opts ...Option) (*App, error) {
 // LoadFS is Load reading from fsys, whose root is the application's folder.
 // dir is used to name files in messages.
 func LoadFS(fsys fs.FS, dir string, opts ...Option) (*App, error) {
-	l := &loader{fsys: fsys, dir: dir, limits: Limits{}.WithDefaults()}
+	l := &loader{fsys: fsys, dir: dir, limits: Limits{}.WithDefaults(), clock: clock.RealClock{}}
 	for _, o := range opts {
 		o(l)
 	}
 	app := l.load()
+	warnings := dedupe(l.warns)
+	warnings.Sort()
 	if len(l.errs) > 0 {
-		return nil, dedupe(l.errs).Err()
+		problems := dedupe(l.errs)
+		problems.Sort()
+		return nil, &LoadError{Problems: problems, Warnings: warnings}
 	}
+	app.Warnings = warnings
 	return app, nil
 }
+
+// LoadError is the error of Load and LoadFS: every problem found, and the
+// warnings found alongside them. Its text is the problems', one per line.
+type LoadError struct {
+	// Problems are the problems, sorted by file and position; never empty.
+	Problems strictyaml.ErrorList
+	// Warnings are the warnings, as App.Warnings would hold them.
+	Warnings strictyaml.ErrorList
+}
+
+// Error returns the problems, one per line.
+func (e *LoadError) Error() string { return e.Problems.Error() }
+
+// Unwrap returns the problems, so that strictyaml.AsList finds them.
+func (e *LoadError) Unwrap() error { return e.Problems }
 
 type loader struct {
 	fsys   fs.FS
 	dir    string
 	limits Limits
-	errs   strictyaml.ErrorList
+	// platforms are the declared platforms, when checked (WithPlatforms).
+	platforms Platforms
+	checked   bool
+	errs      strictyaml.ErrorList
 	// kfiles are the application's files as kustomize reads them, once
 	// a target needs them.
 	kfiles *kustomizeFiles
+	// warns are the warnings found; clock dates them (see WithClock).
+	warns strictyaml.ErrorList
+	clock clock.PassiveClock
 }
 
 // display returns the name of a file of the application for messages.
@@ -142,7 +191,9 @@ func (l *loader) load() *App {
 	}
 	app, doc, errs := decodeApplication(file, root)
 	l.errs = append(l.errs, errs...)
-	l.errs = append(l.errs, withoutShadowed(validate(doc, app), errs)...)
+	problems, warns := validate(doc, app, l.platforms, l.checked)
+	l.errs = append(l.errs, withoutShadowed(problems, errs)...)
+	l.warns = append(l.warns, warns...)
 	if !renderable(errs) || !l.checkCounts(doc, app) {
 		// What rendering reads is broken (its files cannot be found
 		// reliably), or too large to render.

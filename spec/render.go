@@ -24,7 +24,7 @@ func (l *loader) render(app *Application, doc *strictyaml.Document, i int) *Rend
 	sc := newScope(app, &env)
 	envField := strictyaml.JoinIndex("spec.environments", i)
 	l.expandChecks(doc, sc, envField, &env)
-	r := &Rendered{Environment: &env}
+	r := &Rendered{Environment: &env, Platforms: l.platforms}
 	for j := range targets {
 		t := &targets[j]
 		if len(env.Targets) > 0 && !slices.Contains(env.Targets, t.Name) {

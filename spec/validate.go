@@ -23,6 +23,13 @@ var (
 type validator struct {
 	doc  *strictyaml.Document
 	errs strictyaml.ErrorList
+	// warns are problems that do not make the spec invalid: targets of
+	// a planned platform.
+	warns strictyaml.ErrorList
+	// platforms are the declared platforms; unchecked when checked is
+	// false (see WithPlatforms).
+	platforms Platforms
+	checked   bool
 	// ordered are the spec's targets in spec order.
 	ordered []*Target
 }
@@ -32,9 +39,11 @@ func (v *validator) errorf(field, format string, args ...any) {
 }
 
 // validate checks the rules the decoder cannot: values, cross-references
-// and combinations. app has its defaults set.
-func validate(doc *strictyaml.Document, app *Application) strictyaml.ErrorList {
-	v := &validator{doc: doc}
+// and combinations, and, when checked, targets against the declared
+// platforms. app has its defaults set. It returns the problems and the
+// warnings.
+func validate(doc *strictyaml.Document, app *Application, platforms Platforms, checked bool) (errs, warns strictyaml.ErrorList) {
+	v := &validator{doc: doc, platforms: platforms, checked: checked}
 	v.header(app)
 	v.artifacts(app.Spec.Artifacts)
 	for k := range app.Spec.Variables {
@@ -42,7 +51,7 @@ func validate(doc *strictyaml.Document, app *Application) strictyaml.ErrorList {
 	}
 	targets := v.targets(app.Spec.Targets)
 	v.environments(app.Spec.Environments, targets)
-	return v.errs
+	return v.errs, v.warns
 }
 
 func (v *validator) header(app *Application) {
@@ -119,6 +128,22 @@ func (v *validator) target(field string, t *Target) {
 		}
 	case PlatformAutoScalingGroup:
 		v.autoScalingGroup(field+".autoScalingGroup", t.AutoScalingGroup)
+	}
+	v.declared(field, t)
+}
+
+// declared checks that this Jibe can deploy t's platform: an error when
+// no platform of its kind is declared, a warning when it is only planned.
+func (v *validator) declared(field string, t *Target) {
+	p := t.Platform()
+	if !v.checked || p == PlatformUnknown {
+		return
+	}
+	switch c := capabilitiesOf(v.platforms, p); {
+	case c == nil:
+		v.errorf(field+"."+p.String(), "target %q: this Jibe cannot deploy %s targets; remove the target, or run a Jibe release whose platforms include %s", t.Name, p, p)
+	case c.Planned:
+		v.warns = append(v.warns, v.doc.Errorf(field+"."+p.String(), "target %q: this Jibe cannot deploy %s targets yet (the platform is planned): the target is validated, but an agent refuses to deploy it; deploy it with a Jibe release that supports %s", t.Name, p, p))
 	}
 }
 
@@ -274,13 +299,15 @@ func (v *validator) strategy(field string, s *Strategy, targets []*Target) {
 	}
 }
 
-// strategyFits checks that a target can be deployed with the strategy.
+// strategyFits checks, by the declaration of its platform, that a target
+// can be deployed with the strategy.
 func (v *validator) strategyFits(field string, kind StrategyKind, t *Target) {
-	switch {
-	case kind == StrategyCanary && t.Platform() == PlatformAutoScalingGroup:
-		v.errorf(field+".canary", "target %q is an Auto Scaling group, which supports rolling and blueGreen, not canary", t.Name)
-	case kind != StrategyRolling && t.Platform() == PlatformECS && t.ECS.Traffic == nil:
-		v.errorf(field+"."+kind.String(), "target %q needs ecs.traffic (a listener and stable/canary target groups) for %s", t.Name, kind)
+	c := capabilitiesOf(v.platforms, t.Platform())
+	if !v.checked || c == nil {
+		return // unchecked, or reported by declared
+	}
+	if err := c.check(t, kind); err != nil {
+		v.errorf(field+"."+kind.String(), "target %q %v", t.Name, err)
 	}
 }
 

@@ -100,7 +100,7 @@ loadBalancers:
     containerPort: 8080
 `,
 	"function.yaml": `FunctionName: fn-${env.name}
-Role: arn:aws:iam::1:role/fn
+Role: arn:aws:iam::111111111111:role/fn
 Runtime: python3.12
 Handler: app.handler
 Code:
@@ -205,6 +205,8 @@ var ruleCases = []struct {
 	{"duplicate container and bad dependency", []patch{{"taskdef.yaml", "containerDefinitions:\n", "containerDefinitions:\n  - name: web\n    image: x/y:1\n    essential: false\n    dependsOn: [{containerName: db, condition: START}]\n"}}},
 	{"lambda zip without runtime", []patch{{"function.yaml", "Runtime: python3.12\nHandler: app.handler\n", "MemorySize: 64\nArchitectures: [arm64, riscv]\n"}}},
 	{"lambda image with handler", []patch{{"function.yaml", "Code:\n  S3Bucket: ${artifacts.code.bucket}\n  S3Key: ${artifacts.code.key}\n", "PackageType: Image\nCode: {}\n"}}},
+	{"lambda runtime typo and timeout", []patch{{"function.yaml", "Runtime: python3.12\n", "Runtime: pyhton3.12\nTimeout: 901\n"}}},
+	{"lambda role and handler", []patch{{"function.yaml", "arn:aws:iam::111111111111:role/fn", "fn-exec"}, {"function.yaml", "Handler: app.handler", "Handler: app"}}},
 	{"server-set function field", []patch{{"function.yaml", "Role:", "CodeSha256: abc\nRole:"}}},
 	{"manifest without kind", []patch{{"k8s/deploy.yaml", "kind: Deployment\n", ""}}},
 	{"duplicate manifest", []patch{{"k8s/deploy.yaml", "apiVersion: apps/v1", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: site}\n---\napiVersion: apps/v1"}}},
@@ -240,7 +242,7 @@ func TestValidationRules(t *testing.T) {
 				f.Data = []byte(strings.Replace(before, p.old, p.new, 1))
 			}
 		}
-		_, err := spec.LoadFS(fsys, "app")
+		_, err := spec.LoadFS(fsys, "app", builtin)
 		if err == nil {
 			t.Errorf("%s: want errors, got none", tc.name)
 		}
@@ -254,14 +256,14 @@ func TestBaseSpecIsValid(t *testing.T) {
 	for name, content := range baseFiles {
 		fsys[name] = &fstest.MapFile{Data: []byte(content)}
 	}
-	if _, err := spec.LoadFS(fsys, "app"); err != nil {
+	if _, err := spec.LoadFS(fsys, "app", builtin); err != nil {
 		t.Fatalf("the base of the rule cases must be valid:\n%v", err)
 	}
 }
 
 // Every problem of a file is reported at once, with positions.
 func TestAllErrorsReportedAtOnce(t *testing.T) {
-	_, err := spec.Load("testdata/invalid/many-errors")
+	_, err := spec.Load("testdata/invalid/many-errors", builtin)
 	list := strictyaml.AsList(err)
 	if len(list) < 5 {
 		t.Fatalf("want every problem at once, got %d:\n%v", len(list), err)
@@ -278,14 +280,14 @@ func TestAllErrorsReportedAtOnce(t *testing.T) {
 func TestTestdata(t *testing.T) {
 	valid, _ := os.ReadDir("testdata/valid")
 	for _, d := range valid {
-		if _, err := spec.Load("testdata/valid/" + d.Name()); err != nil {
+		if _, err := spec.Load("testdata/valid/"+d.Name(), builtin); err != nil {
 			t.Errorf("testdata/valid/%s:\n%v", d.Name(), err)
 		}
 	}
 	invalid, _ := os.ReadDir("testdata/invalid")
 	for _, d := range invalid {
 		dir := "testdata/invalid/" + d.Name()
-		_, err := spec.Load(dir)
+		_, err := spec.Load(dir, builtin)
 		if err == nil {
 			t.Errorf("%s: want errors", dir)
 			continue

@@ -30,7 +30,6 @@ import (
 	"github.com/jibe-dev/jibe/providers/slack"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/sources"
-	"github.com/jibe-dev/jibe/spec"
 )
 
 // shutdownGrace bounds how long a stopping agent waits for in-flight steps
@@ -114,10 +113,6 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 	if err == nil {
 		err = w.github(cfg, log)
 	}
-	var platforms map[spec.Platform]reconcile.Platform
-	if err == nil {
-		platforms, err = w.platforms(ctx, cfg, log)
-	}
 	if err != nil {
 		journal.Close()
 		return nil, err
@@ -126,27 +121,38 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 		AWS: func(ctx context.Context, account, region string) (aws.Config, error) {
 			return accountConfig(ctx, cfg, account, region)
 		}})
-	opts := agent.Options{Config: cfg, Journal: journal, Platforms: platforms, Checks: measure,
+	opts := agent.Options{Config: cfg, Journal: journal, Platforms: w.platforms(ctx, cfg, log), Capabilities: builtinPlatforms(), Checks: measure,
 		Sources: srcs, History: w.git, Applications: w.git, Logger: log}
 	if cfg.Notifications != nil && len(cfg.Notifications.Slack) > 0 {
 		if w.notifier, err = slack.New(cfg.Notifications.Slack, slack.Options{Logger: log, Link: appLink(cfg)}); err != nil {
 			journal.Close()
 			return nil, err
 		}
-		opts.Notifier = w.notifier
 	}
 	if w.reporter != nil {
-		opts.Statuses = w.reporter
 		opts.Approvals = github.NewApprovals(w.client)
 		opts.PullRequests = github.NewPullRequests(w.client)
 		opts.Fetcher = w.git
 	}
 	w.agent = agent.New(opts)
+	w.subscribe()
 	if err := w.agent.MigrateJournal(); err != nil {
 		journal.Close()
 		return nil, err
 	}
 	return w, nil
+}
+
+// subscribe gives the agent's events to the commit status reporter, which
+// reads where statuses go from the configuration in force, and to the
+// Slack notifier. The agent's metrics, API and logs subscribe themselves.
+func (w *wiring) subscribe() {
+	if w.reporter != nil {
+		w.agent.Subscribe(github.NewEventStatuses(w.reporter, github.ConfigTargets(w.agent.Config, agent.AppURL)))
+	}
+	if w.notifier != nil {
+		w.agent.Subscribe(reconcile.SubscriberFunc(w.notifier.Notify))
+	}
 }
 
 // sources builds the Git poller, the dir watchers and the webhooks.
@@ -240,15 +246,12 @@ func githubClient(c *config.GitHub) (*gh.Client, error) {
 	return client, nil
 }
 
-// platforms builds the platforms the configuration can deploy to.
-func (w *wiring) platforms(ctx context.Context, cfg *config.Config, log *slog.Logger) (map[spec.Platform]reconcile.Platform, error) {
-	out := map[spec.Platform]reconcile.Platform{}
-	if len(cfg.AWS.Accounts) > 0 {
-		out[spec.PlatformECS] = ecsPlatform(cfg, log)
-		out[spec.PlatformLambda] = lambdaPlatform(cfg, log)
-	}
+// kubernetes builds the Kubernetes platform over the configured clusters,
+// or nil when there are none. A cluster whose configuration is unusable is
+// logged and left out: deployments to it fail until it is fixed.
+func (w *wiring) kubernetes(ctx context.Context, cfg *config.Config, log *slog.Logger) reconcile.Platform {
 	if len(cfg.Kubernetes.Clusters) == 0 {
-		return out, nil
+		return nil
 	}
 	configs := map[string]*rest.Config{}
 	for _, c := range cfg.Kubernetes.Clusters {
@@ -261,8 +264,7 @@ func (w *wiring) platforms(ctx context.Context, cfg *config.Config, log *slog.Lo
 	}
 	w.kube = kubernetes.New(configs)
 	w.kube.Logger = log
-	out[spec.PlatformKubernetes] = w.kube
-	return out, nil
+	return w.kube
 }
 
 // ecsPlatform deploys ECS targets through one ecs.Platform per account and

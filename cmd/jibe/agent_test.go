@@ -81,7 +81,7 @@ spec:
   targets: [{name: fn, lambda: {function: fn.yaml}}]
   environments: [{name: dev, aws: {account: dev}}]
 `)
-	writeFile(t, filepath.Join(dir, "apps/hello/fn.yaml"), "FunctionName: hello\nRole: arn:aws:iam::1:role/r\nPackageType: Image\nCode: {ImageUri: x/y:1}\n")
+	writeFile(t, filepath.Join(dir, "apps/hello/fn.yaml"), "FunctionName: hello\nRole: arn:aws:iam::123456789012:role/r\nPackageType: Image\nCode: {ImageUri: x/y:1}\n")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr bytes.Buffer

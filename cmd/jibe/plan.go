@@ -55,16 +55,13 @@ func runPlan(cmd *cobra.Command, cfgPath, dir, source, revision, format string, 
 	if err != nil {
 		return fmt.Errorf("the agent configuration is invalid:\n%w", err)
 	}
-	app, err := spec.Load(dir, spec.WithLimits(cfg.Limits.Spec()))
+	app, err := spec.Load(dir, spec.WithLimits(cfg.Limits.Spec()), spec.WithPlatforms(builtinPlatforms()...))
 	if err != nil {
 		fmt.Fprintln(cmd.OutOrStdout(), err)
 		return problemsError{n: 1}
 	}
 	w := &wiring{}
-	platforms, err := w.platforms(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		return err
-	}
+	platforms := w.platforms(cmd.Context(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if w.kube != nil {
 		defer w.kube.Close()
 	}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -33,6 +36,9 @@ type result struct {
 	Name string `json:"name,omitempty"`
 	// Problems are every problem found; empty when valid.
 	Problems strictyaml.ErrorList `json:"problems"`
+	// Warnings need attention but do not make the result invalid, such as
+	// a deprecated Lambda runtime; empty when there are none.
+	Warnings strictyaml.ErrorList `json:"warnings"`
 }
 
 func newValidateCommand() *cobra.Command {
@@ -48,11 +54,14 @@ agent configuration file (kind: AgentConfig), or a folder searched for them.
 
 Problems are printed to standard output, one per line, as
   file:line:column: field: message
-which editors and CI systems link to. --format json prints a JSON document;
---format github prints GitHub Actions annotations.
+which editors and CI systems link to, and warnings (such as a deprecated
+Lambda runtime) as
+  file:line:column: warning: field: message
+--format json prints a JSON document; --format github prints GitHub Actions
+annotations.
 
-Exit status: 0 when everything is valid, 1 when there are problems, 2 when
-the command line is wrong or a PATH cannot be read.`,
+Exit status: 0 when everything is valid, warnings or not, 1 when there are
+problems, 2 when the command line is wrong or a PATH cannot be read.`,
 		Example: `  jibe validate examples/ecs-web
   jibe validate --format json apps/
   jibe validate /etc/jibe/agent.yaml`,
@@ -182,7 +191,8 @@ func validateOne(f found) result {
 		_, err = config.Load(f.path)
 	} else {
 		var app *spec.App
-		app, err = spec.Load(f.path)
+		app, err = spec.Load(f.path, spec.WithPlatforms(builtinPlatforms()...))
+		r.Warnings = warnings(app, err)
 		if app != nil {
 			r.Name = app.Metadata.Name
 		}
@@ -194,7 +204,22 @@ func validateOne(f found) result {
 	if r.Problems == nil {
 		r.Problems = strictyaml.ErrorList{}
 	}
+	if r.Warnings == nil {
+		r.Warnings = strictyaml.ErrorList{}
+	}
 	return r
+}
+
+// warnings returns the warnings of a load, valid or not.
+func warnings(app *spec.App, err error) strictyaml.ErrorList {
+	var le *spec.LoadError
+	if errors.As(err, &le) {
+		return le.Warnings
+	}
+	if app != nil {
+		return app.Warnings
+	}
+	return nil
 }
 
 func countProblems(results []result) int {
@@ -214,15 +239,52 @@ var formats = map[string]func(io.Writer, []result) error{
 
 func writeText(w io.Writer, results []result) error {
 	for _, r := range results {
+		for _, p := range merged(r) {
+			if p.warning {
+				fmt.Fprintln(w, warningText(p.Error))
+			} else {
+				fmt.Fprintln(w, p.Error.Error())
+			}
+		}
 		if len(r.Problems) == 0 {
 			fmt.Fprintf(w, "ok %s (%s)\n", r.Path, describe(r))
-			continue
-		}
-		for _, p := range r.Problems {
-			fmt.Fprintln(w, p.Error())
 		}
 	}
 	return nil
+}
+
+// entry is a problem or a warning.
+type entry struct {
+	*strictyaml.Error
+	warning bool
+}
+
+// merged returns a result's problems and warnings in file and position
+// order, so that a warning shows next to the problems of its file.
+func merged(r result) []entry {
+	out := make([]entry, 0, len(r.Problems)+len(r.Warnings))
+	for _, p := range r.Problems {
+		out = append(out, entry{p, false})
+	}
+	for _, p := range r.Warnings {
+		out = append(out, entry{p, true})
+	}
+	slices.SortStableFunc(out, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	return out
+}
+
+// warningText formats a warning as "file:line:column: warning: field:
+// message".
+func warningText(e *strictyaml.Error) string {
+	w := *e
+	w.Field = ""
+	w.Message = "warning: " + e.Message
+	if e.Field != "" {
+		w.Message = "warning: " + e.Field + ": " + e.Message
+	}
+	return w.Error()
 }
 
 func describe(r result) string {
@@ -245,13 +307,17 @@ func writeJSON(w io.Writer, results []result) error {
 // lines of a pull request's diff.
 func writeGitHub(w io.Writer, results []result) error {
 	for _, r := range results {
-		for _, p := range r.Problems {
+		for _, p := range merged(r) {
 			msg := p.Message
 			if p.Field != "" {
 				msg = p.Field + ": " + msg
 			}
-			fmt.Fprintf(w, "::error file=%s,line=%d,col=%d,title=jibe validate::%s\n",
-				escapeProperty(p.File), max(p.Line, 1), max(p.Column, 1), escapeData(msg))
+			level := "error"
+			if p.warning {
+				level = "warning"
+			}
+			fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,title=jibe validate::%s\n",
+				level, escapeProperty(p.File), max(p.Line, 1), max(p.Column, 1), escapeData(msg))
 		}
 	}
 	return nil

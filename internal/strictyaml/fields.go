@@ -127,6 +127,11 @@ func parentPath(p string) string {
 	return ""
 }
 
+// Suggest returns the candidate closest to name when it is close enough to
+// be a likely typo (an edit distance below 3, or the same letters in
+// another case), and "" otherwise.
+func Suggest(name string, candidates []string) string { return suggest(name, candidates) }
+
 // suggest returns the candidate closest to name when it is close enough to
 // be a likely typo, and "" otherwise.
 func suggest(name string, candidates []string) string {

@@ -96,8 +96,8 @@ func target(k spec.KubernetesTarget, objs ...map[string]any) *spec.RenderedTarge
 func deployment(ns, rev string, strategy *spec.Strategy, rt *spec.RenderedTarget) *reconcile.Deployment {
 	return &reconcile.Deployment{
 		App: "shop", Env: "staging", Revision: rev,
-		Environment: &spec.Environment{Name: "staging", Strategy: strategy},
-		Target:      rt, Cluster: clusterName, Namespace: ns,
+		Environment: &spec.Environment{Name: "staging", Strategy: strategy}, Mode: strategy.Kind(),
+		Target: rt, Cluster: clusterName, Namespace: ns,
 	}
 }
 

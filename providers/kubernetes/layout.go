@@ -33,7 +33,7 @@ func buildLayout(cl *cluster, d *reconcile.Deployment, target *spec.RenderedTarg
 	if err := placeAll(cl, objs, d.Namespace, writeOpts{allow: d.Tenancy}); err != nil {
 		return nil, err
 	}
-	l := &layout{objs: objs, workload: -1, service: -1, route: -1, strategy: d.Strategy(),
+	l := &layout{objs: objs, workload: -1, service: -1, route: -1, strategy: d.Mode,
 		stamp: stamp{app: d.App, env: d.Env, target: target.Name, revision: revision}}
 	if err := l.transform(target.Kubernetes); err != nil {
 		return nil, reconcile.Stalled(fmt.Errorf("target %s: %w", target.Name, err))

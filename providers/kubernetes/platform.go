@@ -200,7 +200,7 @@ func (p *Platform) Apply(ctx context.Context, d *reconcile.Deployment) error {
 		return err
 	}
 	var objs []object
-	switch d.Strategy() {
+	switch d.Mode {
 	case spec.StrategyRolling:
 		objs = s.lay.objs
 	case spec.StrategyCanary:
@@ -208,12 +208,12 @@ func (p *Platform) Apply(ctx context.Context, d *reconcile.Deployment) error {
 	case spec.StrategyBlueGreen:
 		objs, err = s.blueGreenApplySet(ctx)
 	default:
-		err = reconcile.Stalled(fmt.Errorf("unknown strategy %v", d.Strategy()))
+		err = reconcile.Stalled(fmt.Errorf("unknown strategy %v", d.Mode))
 	}
 	if err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "applying", "step", "apply", "objects", len(objs), "strategy", d.Strategy().String())
+	s.log.InfoContext(ctx, "applying", "step", "apply", "objects", len(objs), "strategy", d.Mode.String())
 	return s.applyRecorded(ctx, objs)
 }
 
@@ -225,7 +225,7 @@ func (p *Platform) Health(ctx context.Context, d *reconcile.Deployment) (reconci
 		return reconcile.Health{}, err
 	}
 	objs := s.lay.objs
-	if d.Strategy() == spec.StrategyCanary {
+	if d.Mode == spec.StrategyCanary {
 		if objs, err = s.canaryHealthSet(ctx); err != nil {
 			return reconcile.Health{}, err
 		}
@@ -257,7 +257,7 @@ func (p *Platform) ShiftTraffic(ctx context.Context, d *reconcile.Deployment, we
 		return err
 	}
 	s.log.InfoContext(ctx, "shifting traffic", "step", "shift-traffic", "weight", weight)
-	switch d.Strategy() {
+	switch d.Mode {
 	case spec.StrategyRolling:
 		return nil
 	case spec.StrategyCanary:
@@ -265,7 +265,7 @@ func (p *Platform) ShiftTraffic(ctx context.Context, d *reconcile.Deployment, we
 	case spec.StrategyBlueGreen:
 		return s.blueGreenShift(ctx, wholePercent(weight))
 	}
-	return reconcile.Stalled(fmt.Errorf("unknown strategy %v", d.Strategy()))
+	return reconcile.Stalled(fmt.Errorf("unknown strategy %v", d.Mode))
 }
 
 // Promote makes the revision the stable one and prunes the objects the
@@ -279,7 +279,7 @@ func (p *Platform) Promote(ctx context.Context, d *reconcile.Deployment) error {
 		return err
 	}
 	s.log.InfoContext(ctx, "promoting", "step", "promote")
-	switch d.Strategy() {
+	switch d.Mode {
 	case spec.StrategyRolling:
 		return s.prune(ctx, s.lay.objs, nil, d.Revision)
 	case spec.StrategyCanary:
@@ -287,7 +287,7 @@ func (p *Platform) Promote(ctx context.Context, d *reconcile.Deployment) error {
 	case spec.StrategyBlueGreen:
 		return s.blueGreenPromote(ctx)
 	}
-	return reconcile.Stalled(fmt.Errorf("unknown strategy %v", d.Strategy()))
+	return reconcile.Stalled(fmt.Errorf("unknown strategy %v", d.Mode))
 }
 
 // Cleanup deletes what a promotion retained for rollback: a blue/green
@@ -339,7 +339,7 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 // one that ran before. A canary without a previous revision is applied in
 // place (see canaryApplySet): no other version runs to return traffic to.
 func (p *Platform) ReturnsTraffic(d *reconcile.Deployment) bool {
-	return d.Environment != nil && d.Strategy() == spec.StrategyBlueGreen
+	return d.Mode == spec.StrategyBlueGreen
 }
 
 // ReturnTraffic undoes a failed blue/green rollout without its previous

@@ -66,7 +66,8 @@ func (e *engine) start(t *testing.T, p *Platform, d *reconcile.Deployment) *reco
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := reconcile.Build(d.App, d.Revision, []reconcile.EnvInput{{Rendered: &spec.Rendered{Environment: d.Environment}, Changes: changes}})
+	r := &spec.Rendered{Environment: d.Environment, Targets: []*spec.RenderedTarget{d.Target}, Platforms: spec.Platforms{Capabilities}}
+	plan := reconcile.Build(d.App, d.Revision, []reconcile.EnvInput{{Rendered: r, Changes: changes}})
 	ro, err := e.j.Start(d.AppID(), d.Revision, plan.Environments[0])
 	if err != nil {
 		t.Fatal(err)

@@ -14,9 +14,11 @@ import (
 const maxReason = 300
 
 // notifiable maps an engine event to the configuration's event it is
-// notified as; ok is false for events never notified: step progress,
-// superseded rollouts, waits other than approval gates, and the start and
-// success of rollouts of environments already in sync.
+// notified as; ok is false for events never notified: events of no
+// rollout (refused revisions, plan previews: commit statuses report
+// them), step progress, superseded rollouts, waits other than approval
+// gates, and the start and success of rollouts of environments already in
+// sync.
 func notifiable(e reconcile.Event) (config.Event, bool) {
 	if e.Rollout == nil {
 		return "", false

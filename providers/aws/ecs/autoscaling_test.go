@@ -70,7 +70,7 @@ func TestAutoscalingIsCarriedOverAndNeverFought(t *testing.T) {
 	// Blue/green: the new slot inherits the count, target and policies;
 	// the old slot's autoscaling is retired with it.
 	v3 := r.next(v2, "rev3", "shop/web:v3")
-	v3.Environment.Strategy = blueGreen()
+	v3.Environment.Strategy, v3.Mode = blueGreen(), spec.StrategyBlueGreen
 	r.rollout(v3)
 	green := r.live("web-green")
 	if green == nil || green.DesiredCount != 4 {

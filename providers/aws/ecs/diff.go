@@ -150,7 +150,7 @@ func serviceDiff(d *reconcile.Deployment, name string, live *ecstypes.Service, r
 // registered in, "" for rolling deployments.
 func liveTG(d *reconcile.Deployment, live *ecstypes.Service) string {
 	tr := d.Target.ECS.Traffic
-	if d.Strategy() == spec.StrategyRolling || tr == nil {
+	if d.Mode == spec.StrategyRolling || tr == nil {
 		return ""
 	}
 	for _, lb := range live.LoadBalancers {
@@ -165,7 +165,7 @@ func liveTG(d *reconcile.Deployment, live *ecstypes.Service) string {
 // the file's service, or for blue/green whichever slot is live.
 func (p *Platform) liveService(ctx context.Context, d *reconcile.Deployment, svcs map[string]*ecstypes.Service) (string, *ecstypes.Service, error) {
 	sl := slotsOf(d)
-	if d.Strategy() != spec.StrategyBlueGreen {
+	if d.Mode != spec.StrategyBlueGreen {
 		return sl.stable, svcs[sl.stable], nil
 	}
 	blue, green := svcs[sl.stable], svcs[sl.next]

@@ -69,6 +69,7 @@ func TestWrongInputStalls(t *testing.T) {
 		t.Errorf("rollback of a first deploy: %v", err)
 	}
 	d.Environment.Strategy = &spec.Strategy{Rolling: &spec.Rolling{}, Canary: &spec.Canary{}}
+	d.Mode = d.Environment.Strategy.Kind()
 	if err := r.p.Apply(r.ctx, d); reconcile.PolicyOf(err) != reconcile.PolicyStall {
 		t.Errorf("two strategies: %v, want stalled", err)
 	}

@@ -17,14 +17,14 @@ var (
 var _ reconcile.TrafficReturner = (*Platform)(nil)
 
 // check returns a stalled error unless d is a rendered ECS deployment with
-// a known strategy.
+// a known mode.
 func check(d *reconcile.Deployment) error {
 	t := d.Target
 	if t == nil || t.ECS == nil || t.TaskDefinition == nil || t.Service == nil {
 		return reconcile.Stalled(errNotECS)
 	}
-	if d.Strategy() == spec.StrategyUnknown {
-		return reconcile.Stalled(fmt.Errorf("environment %s: set exactly one strategy", d.Env))
+	if d.Mode == spec.StrategyUnknown {
+		return reconcile.Stalled(fmt.Errorf("environment %s: the deployment has no mode (rolling, blueGreen or canary); set exactly one strategy", d.Env))
 	}
 	return nil
 }
@@ -37,7 +37,7 @@ func (p *Platform) Apply(ctx context.Context, d *reconcile.Deployment) error {
 	if err := check(d); err != nil {
 		return err
 	}
-	switch d.Strategy() {
+	switch d.Mode {
 	case spec.StrategyBlueGreen:
 		return p.applyBlueGreen(ctx, d)
 	case spec.StrategyCanary:
@@ -53,7 +53,7 @@ func (p *Platform) Health(ctx context.Context, d *reconcile.Deployment) (reconci
 	if err := check(d); err != nil {
 		return reconcile.Health{}, err
 	}
-	switch d.Strategy() {
+	switch d.Mode {
 	case spec.StrategyBlueGreen:
 		return p.healthBlueGreen(ctx, d)
 	case spec.StrategyCanary:
@@ -74,7 +74,7 @@ func (p *Platform) ShiftTraffic(ctx context.Context, d *reconcile.Deployment, we
 	if err := check(d); err != nil {
 		return err
 	}
-	switch d.Strategy() {
+	switch d.Mode {
 	case spec.StrategyBlueGreen:
 		return p.shiftBlueGreen(ctx, d, float64(weight))
 	case spec.StrategyCanary:
@@ -91,7 +91,7 @@ func (p *Platform) Promote(ctx context.Context, d *reconcile.Deployment) error {
 	if err := check(d); err != nil {
 		return err
 	}
-	switch d.Strategy() {
+	switch d.Mode {
 	case spec.StrategyBlueGreen:
 		return p.promoteBlueGreen(ctx, d)
 	case spec.StrategyCanary:
@@ -106,7 +106,7 @@ func (p *Platform) Cleanup(ctx context.Context, d *reconcile.Deployment) error {
 	if err := check(d); err != nil {
 		return err
 	}
-	if d.Strategy() == spec.StrategyBlueGreen {
+	if d.Mode == spec.StrategyBlueGreen {
 		return p.cleanupBlueGreen(ctx, d)
 	}
 	return nil
@@ -119,7 +119,7 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 	if err := check(d); err != nil {
 		return err
 	}
-	switch d.Strategy() {
+	switch d.Mode {
 	case spec.StrategyBlueGreen:
 		return p.rollbackBlueGreen(ctx, d)
 	case spec.StrategyCanary:
@@ -136,7 +136,7 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 // previous revision: for every strategy but rolling, which has no traffic
 // to return.
 func (p *Platform) ReturnsTraffic(d *reconcile.Deployment) bool {
-	return check(d) == nil && d.Strategy() != spec.StrategyRolling
+	return check(d) == nil && d.Mode != spec.StrategyRolling
 }
 
 // ReturnTraffic is Rollback, which for blue/green and canary needs no

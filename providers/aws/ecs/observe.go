@@ -29,7 +29,7 @@ type slots struct {
 // slotsOf returns the deployment's service names.
 func slotsOf(d *reconcile.Deployment) slots {
 	name := d.Target.Service.ServiceName
-	switch d.Strategy() {
+	switch d.Mode {
 	case spec.StrategyBlueGreen:
 		return slots{stable: name, next: name + "-green"}
 	case spec.StrategyCanary:

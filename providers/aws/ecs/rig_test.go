@@ -170,8 +170,8 @@ func (r *rig) deployment(revision, image string, strategy *spec.Strategy) *recon
 	target := &spec.Target{Name: "web", ECS: &spec.ECSTarget{TaskDefinition: "taskdef.json", Service: "service.json",
 		Traffic: &spec.ALBTraffic{ListenerArn: r.listener, StableTargetGroupArn: r.blue, CanaryTargetGroupArn: r.green}}}
 	return &reconcile.Deployment{App: "shop", Env: "prod", Revision: revision, Account: "main", Region: r.env.Region,
-		Environment: &spec.Environment{Name: "prod", Strategy: strategy},
-		Target:      &spec.RenderedTarget{Target: target, TaskDefinition: taskDef(image), Service: r.service()}}
+		Environment: &spec.Environment{Name: "prod", Strategy: strategy}, Mode: strategy.Kind(),
+		Target: &spec.RenderedTarget{Target: target, TaskDefinition: taskDef(image), Service: r.service()}}
 }
 
 // next returns d's successor at revision with image, remembering d as the
@@ -257,7 +257,7 @@ func (r *rig) rollout(d *reconcile.Deployment) {
 	if h := r.waitHealth(d); h.State != reconcile.HealthHealthy {
 		r.t.Fatalf("rollout of %s: %s: %s", d.Revision, h.State, h.Reason)
 	}
-	switch d.Strategy() {
+	switch d.Mode {
 	case spec.StrategyBlueGreen:
 		r.until("shift", func() error { return r.p.ShiftTraffic(r.ctx, d, 100) })
 		r.until("promote", func() error { return r.p.Promote(r.ctx, d) })

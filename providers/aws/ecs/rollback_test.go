@@ -68,7 +68,8 @@ func (e *engine) start(d *reconcile.Deployment) *reconcile.Rollout {
 	if err != nil {
 		e.r.t.Fatal(err)
 	}
-	plan := reconcile.Build(d.App, d.Revision, []reconcile.EnvInput{{Rendered: &spec.Rendered{Environment: d.Environment}, Changes: changes}})
+	r := &spec.Rendered{Environment: d.Environment, Targets: []*spec.RenderedTarget{d.Target}, Platforms: spec.Platforms{Capabilities}}
+	plan := reconcile.Build(d.App, d.Revision, []reconcile.EnvInput{{Rendered: r, Changes: changes}})
 	ro, err := e.j.Start(d.AppID(), d.Revision, plan.Environments[0])
 	if err != nil {
 		e.r.t.Fatal(err)
@@ -295,6 +296,7 @@ func failingAt(t *testing.T, d *reconcile.Deployment, weight spec.Percent) {
 	failing(t, d)
 	d.Environment.Strategy = &spec.Strategy{Canary: &spec.Canary{Steps: []spec.CanaryStep{{SetWeight: &weight},
 		{Analysis: &spec.Analysis{Checks: d.Environment.Verify}}}}}
+	d.Mode = spec.StrategyCanary
 	d.Environment.Verify = nil
 }
 

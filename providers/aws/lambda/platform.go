@@ -184,27 +184,21 @@ func New(c *Clients, opts Options) *Platform {
 	return p
 }
 
-// Capabilities are what the Lambda platform supports, in one place: the
-// strategies, and what each needs of a target.
-var Capabilities = struct {
-	// Strategies the platform rolls out: rolling is all at once (the
-	// alias moves to the new version in one update), canary shifts the
-	// alias's weighted routing, blue/green switches the alias after
-	// verification.
-	Strategies []spec.StrategyKind
-	// CanaryNeedsALB is false: weights live on the alias, so a canary
-	// needs no load balancer (an ALB target group, when set, invokes the
-	// alias and so follows its weights).
-	CanaryNeedsALB bool
-	// BlueGreenNeedsALB is false for the same reason.
-	BlueGreenNeedsALB bool
-}{
-	Strategies: []spec.StrategyKind{spec.StrategyRolling, spec.StrategyCanary, spec.StrategyBlueGreen},
+// Capabilities is what the Lambda platform deploys, in one place: rolling
+// is all at once (the alias moves to the new version in one update),
+// canary shifts the alias's weighted routing, blue/green switches the
+// alias after verification. Neither needs a load balancer: the weights
+// live on the alias (an ALB target group, when set, invokes the alias and
+// so follows them). It needs no client: validation and planning ask it.
+var Capabilities = spec.Capabilities{
+	Platform:      spec.PlatformLambda,
+	Noun:          "a Lambda function",
+	ShiftsTraffic: []spec.StrategyKind{spec.StrategyBlueGreen, spec.StrategyCanary},
 }
 
-// mode returns how d is rolled out. It is the one place that reads the
-// strategy.
-func mode(d *reconcile.Deployment) spec.StrategyKind { return d.Strategy() }
+// mode returns the mode d's rollout runs in, as its plan says. It is the
+// one place that reads it.
+func mode(d *reconcile.Deployment) spec.StrategyKind { return d.Mode }
 
 // logger returns the logger with the deployment's attributes.
 func (p *Platform) logger(d *reconcile.Deployment, step string) *slog.Logger {

@@ -60,7 +60,7 @@ func (r *rig) deployment(revision string, fn *spec.LambdaFunction, strategy *spe
 		strategy = &spec.Strategy{Rolling: &spec.Rolling{}}
 	}
 	t := &spec.Target{Name: "api", Lambda: &spec.LambdaTarget{Function: "function.yaml", Alias: "live"}}
-	return &reconcile.Deployment{App: "orders", Env: "prod", Revision: revision, Account: "main", Region: r.env.Region,
+	return &reconcile.Deployment{App: "orders", Env: "prod", Revision: revision, Account: "main", Region: r.env.Region, Mode: strategy.Kind(),
 		Environment: &spec.Environment{Name: "prod", Strategy: strategy},
 		Target:      &spec.RenderedTarget{Target: t, Function: fn}}
 }

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const lambdaApp = `apiVersion: jibe.dev/v1alpha1
+kind: Application
+metadata: {name: fn}
+spec:
+  targets: [{name: fn, lambda: {function: function.yaml}}]
+  environments: [{name: dev, aws: {account: dev}}]
+`
+
+// writeLambdaApp writes an application whose function file is function.
+func writeLambdaApp(t *testing.T, function string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "fn")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "jibe.yaml"), lambdaApp)
+	writeFile(t, filepath.Join(dir, "function.yaml"), function)
+	return dir
+}
+
+// A bad function file: its problems at their lines, and the deprecated
+// runtime's warning next to them; the warning does not count as a problem.
+func TestValidateLambdaFunction(t *testing.T) {
+	dir := writeLambdaApp(t, `FunctionName: fn
+Role: arn:aws:iam::1:role/fn
+Runtime: python3.8
+Handler: app
+MemorySize: 64
+Code: {S3Bucket: b, S3Key: k.zip}
+`)
+	fn := filepath.Join(dir, "function.yaml")
+	code, out, errOut := jibe(t, "validate", dir)
+	if code != exitProblems {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitProblems, out, errOut)
+	}
+	for _, want := range []string{
+		fn + `:2:7: Role: "arn:aws:iam::1:role/fn" is not an IAM role ARN; write arn:aws:iam::<12-digit account>:role/<name>`,
+		fn + `:3:10: warning: Runtime: python3.8 is deprecated since 2024-10-14 (no security patches); AWS refuses to create or update functions that use it since 2025-11-01`,
+		fn + `:4:10: Handler: handler "app" is not of the form file.function that python3.8 expects, such as app.handler`,
+		fn + `:5:13: MemorySize: MemorySize 64 MB is outside Lambda's 128-10240 MB`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if errOut != "3 problems found\n" {
+		t.Errorf("stderr = %q; warnings are not problems", errOut)
+	}
+}
+
+// A valid application with a warning: the warning is printed, the
+// application is ok and the exit status is 0, in every format.
+func TestValidateWarningOnly(t *testing.T) {
+	dir := writeLambdaApp(t, `FunctionName: fn
+Role: arn:aws:iam::123456789012:role/fn
+Runtime: go1.x
+Handler: bootstrap
+Code: {S3Bucket: b, S3Key: k.zip}
+`)
+	fn := filepath.Join(dir, "function.yaml")
+	code, out, errOut := jibe(t, "validate", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	want := fn + ":3:10: warning: Runtime: go1.x is deprecated since 2024-01-08"
+	if !strings.Contains(out, want) || !strings.Contains(out, "ok "+dir+" (application fn)\n") {
+		t.Errorf("stdout:\n%s\nwant %q and ok", out, want)
+	}
+
+	code, out, _ = jibe(t, "validate", "-o", "github", dir)
+	annotation := "::warning file=" + escapeProperty(fn) + ",line=3,col=10,title=jibe validate::Runtime: go1.x is deprecated since 2024-01-08"
+	if code != exitOK || !strings.HasPrefix(out, annotation) {
+		t.Errorf("exit %d, annotations:\n%s\nwant %s", code, out, annotation)
+	}
+
+	code, out, _ = jibe(t, "validate", "--format", "json", dir)
+	var doc struct {
+		Valid   bool
+		Results []struct {
+			Problems []json.RawMessage
+			Warnings []struct {
+				File           string
+				Line, Column   int
+				Field, Message string
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if code != exitOK || !doc.Valid || len(doc.Results) != 1 || len(doc.Results[0].Problems) != 0 || len(doc.Results[0].Warnings) != 1 {
+		t.Fatalf("exit %d, doc = %+v", code, doc)
+	}
+	if w := doc.Results[0].Warnings[0]; w.File != fn || w.Line != 3 || w.Column != 10 || w.Field != "Runtime" || !strings.HasPrefix(w.Message, "go1.x is deprecated") {
+		t.Errorf("warning = %+v", w)
+	}
+}
