@@ -217,7 +217,7 @@ func (x *ecsE2E) assertLoadedUnchanged() {
 	if l == nil {
 		x.t.Fatal("no loaded revision kept")
 	}
-	fresh, err := spec.LoadFS(st.history[l.commit].Files, "apps/shop")
+	fresh, err := spec.LoadFS(st.history[l.commit].Files, "apps/shop", spec.WithPlatforms(builtin...))
 	if err != nil {
 		x.t.Fatal(err)
 	}
