@@ -484,3 +484,23 @@ func TestLambdaValidatesMemoryTimeoutAndRole(t *testing.T) {
 		t.Errorf("update with a timeout of 1000: got %v, want ValidationException", err)
 	}
 }
+
+func TestLambdaLayerVersions(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.Lambda()
+	pub := need(c.PublishLayerVersion(ctx, &lambda.PublishLayerVersionInput{LayerName: aws.String("otel"),
+		Content: &lambdatypes.LayerVersionContentInput{S3Bucket: aws.String("b"), S3Key: aws.String("otel.zip")}})).on(t)
+	if pub.Version != 1 || aws.ToString(pub.LayerVersionArn) != "arn:aws:lambda:us-east-1:111111111111:layer:otel:1" {
+		t.Fatalf("published %+v", pub)
+	}
+	got := need(c.GetLayerVersionByArn(ctx, &lambda.GetLayerVersionByArnInput{Arn: pub.LayerVersionArn})).on(t)
+	if got.Version != 1 {
+		t.Errorf("got %+v", got)
+	}
+	_, err := c.GetLayerVersionByArn(ctx, &lambda.GetLayerVersionByArnInput{Arn: aws.String("arn:aws:lambda:us-east-1:111111111111:layer:otel:2")})
+	var nf *lambdatypes.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Errorf("unpublished version: got %v, want ResourceNotFoundException", err)
+	}
+}

@@ -56,6 +56,7 @@ type API interface {
 	UntagResource(ctx context.Context, in *awslambda.UntagResourceInput, optFns ...func(*awslambda.Options)) (*awslambda.UntagResourceOutput, error)
 	AddPermission(ctx context.Context, in *awslambda.AddPermissionInput, optFns ...func(*awslambda.Options)) (*awslambda.AddPermissionOutput, error)
 	GetPolicy(ctx context.Context, in *awslambda.GetPolicyInput, optFns ...func(*awslambda.Options)) (*awslambda.GetPolicyOutput, error)
+	precheck.LayerAPI
 }
 
 // ELBAPI is the part of Elastic Load Balancing v2 the platform calls to

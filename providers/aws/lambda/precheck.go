@@ -15,8 +15,9 @@ import (
 // Precheck checks that what the function file refers to exists, as far
 // as the platform's account and region can see: the execution role (and
 // that it trusts lambda.amazonaws.com), the S3 package of a Zip function,
-// the image of an Image function (in this account's ECR), the VPC's
-// subnets and security groups and the ALB target group. It makes no write
+// the image of an Image function (in this account's ECR), the layer
+// versions of this account and region, the VPC's subnets and security
+// groups and the ALB target group. It makes no write
 // call and never reads the package's content.
 func (p *Platform) Precheck(ctx context.Context, rd *reconcile.Deployment) ([]reconcile.Problem, error) {
 	d, err := target(rd)
@@ -28,7 +29,7 @@ func (p *Platform) Precheck(ctx context.Context, rd *reconcile.Deployment) ([]re
 		return nil, err
 	}
 	sc := precheck.Scope{Account: account, Region: d.Region}
-	c := precheck.Clients{IAM: p.c.IAM, ECR: p.c.ECR, ELB: p.c.ELB, EC2: p.c.EC2, S3: p.c.S3}
+	c := precheck.Clients{IAM: p.c.IAM, ECR: p.c.ECR, ELB: p.c.ELB, EC2: p.c.EC2, S3: p.c.S3, Layers: p.c.Lambda}
 	problems, err := precheck.Check(ctx, c, sc, collectRefs(d, sc))
 	if err != nil {
 		return nil, err
@@ -62,6 +63,11 @@ func collectRefs(d deployment, sc precheck.Scope) *precheck.Refs {
 		}
 		for i, g := range v.SecurityGroupIds {
 			rs.Groups = append(rs.Groups, precheck.Ref{Field: fmt.Sprintf("function.VpcConfig.SecurityGroupIds[%d]", i), ID: g})
+		}
+	}
+	for i, l := range fn.Layers {
+		if a, ok := precheck.ParseARN(l); ok && a.Service == "lambda" && a.Account == sc.Account && a.Region == sc.Region {
+			rs.Layers = append(rs.Layers, precheck.Ref{Field: fmt.Sprintf("function.Layers[%d]", i), ID: l})
 		}
 	}
 	sc.AddELB(&rs.TargetGroups, "lambda.targetGroupArn", d.Target.Lambda.TargetGroupArn)

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/jibe-dev/jibe/spec"
@@ -43,6 +45,12 @@ func (r *rig) references(fn func() *spec.LambdaFunction, trust string) *spec.Lam
 func TestPrecheckFindsNothingWhenEverythingExists(t *testing.T) {
 	r := newRig(t, Options{})
 	fn := r.references(func() *spec.LambdaFunction { return function("orders-1.zip") }, lambdaTrust)
+	layer, err := r.fn.PublishLayerVersion(r.ctx, &awslambda.PublishLayerVersionInput{LayerName: aws.String("otel"),
+		Content: &types.LayerVersionContentInput{S3Bucket: aws.String("artifacts"), S3Key: aws.String("otel.zip")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn.Layers = []string{aws.ToString(layer.LayerVersionArn), "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:20"}
 	r.env.Emu.ResetRequests()
 	problems, err := r.p.Precheck(r.ctx, r.deployment("rev1", fn, nil))
 	if err != nil || len(problems) != 0 {
@@ -59,6 +67,7 @@ func TestPrecheckFindsMissingReferencesAndAnUntrustingRole(t *testing.T) {
 	fn := r.references(func() *spec.LambdaFunction { return function("orders-1.zip") }, ecsTrust)
 	fn.Code.S3Key = "orders-9.zip"
 	fn.VpcConfig.SubnetIds = append(fn.VpcConfig.SubnetIds, "subnet-0missing")
+	fn.Layers = []string{"arn:aws:lambda:us-east-1:111111111111:layer:otel:7"}
 	d := r.deployment("rev1", fn, nil)
 	d.Target.Lambda.TargetGroupArn = "arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/gone/1"
 	problems, err := r.p.Precheck(r.ctx, d)
@@ -70,6 +79,7 @@ func TestPrecheckFindsMissingReferencesAndAnUntrustingRole(t *testing.T) {
 		"api: lambda.targetGroupArn: target group arn:aws:elasticloadbalancing:us-east-1:111111111111:targetgroup/gone/1 does not exist",
 		"api: function.VpcConfig.SubnetIds[1]: subnet subnet-0missing does not exist",
 		"api: function.Code.S3Key: S3 object s3://artifacts/orders-9.zip does not exist",
+		"api: function.Layers[0]: layer version arn:aws:lambda:us-east-1:111111111111:layer:otel:7 does not exist",
 	}
 	if len(problems) != len(want) {
 		t.Fatalf("problems:\n%v\nwant %d", problems, len(want))

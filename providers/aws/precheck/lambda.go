@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/jibe-dev/jibe/providers/aws/awserr"
@@ -17,6 +18,27 @@ import (
 // object's metadata, never its content.
 type ObjectAPI interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+}
+
+// LayerAPI is the part of Lambda Check calls: GetLayerVersionByArn,
+// which describes a layer version.
+type LayerAPI interface {
+	GetLayerVersionByArn(ctx context.Context, in *awslambda.GetLayerVersionByArnInput, optFns ...func(*awslambda.Options)) (*awslambda.GetLayerVersionByArnOutput, error)
+}
+
+var layerKind = kind{noun: "layer version", perm: "lambda:GetLayerVersion", missing: []string{"ResourceNotFoundException"},
+	fix: "publish it or fix the ARN"}
+
+// checkLayers describes each layer version (Lambda has no batch read).
+func (c Clients) checkLayers(ctx context.Context, sc Scope, rs *Refs) ([]reconcile.Problem, error) {
+	answers, err := eachID(ids(rs.Layers), func(arn string) (answer, error) {
+		_, err := c.Layers.GetLayerVersionByArn(ctx, &awslambda.GetLayerVersionByArnInput{Arn: aws.String(arn)})
+		return layerKind.answer(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return layerKind.problems(sc, rs.Layers, answers), nil
 }
 
 // ObjectRef is an S3 object: a Lambda deployment package.

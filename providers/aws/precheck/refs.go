@@ -35,6 +35,7 @@ type Refs struct {
 	Secrets      []Ref
 	Parameters   []Ref
 	Objects      []ObjectRef
+	Layers       []Ref
 	Trusts       []TrustRef
 }
 
