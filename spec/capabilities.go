@@ -103,8 +103,6 @@ func (ps Platforms) Of(p Platform) *Capabilities {
 // warning that this Jibe cannot deploy them. A provider's own declaration
 // replaces its planned one.
 var PlannedPlatforms = Platforms{
-	{Platform: PlatformLambda, Noun: "a Lambda function", Planned: true,
-		ShiftsTraffic: []StrategyKind{StrategyBlueGreen, StrategyCanary}},
 	{Platform: PlatformAutoScalingGroup, Noun: "an Auto Scaling group", Planned: true,
 		ShiftsTraffic: []StrategyKind{StrategyBlueGreen}},
 }

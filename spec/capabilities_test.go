@@ -7,18 +7,18 @@ import (
 
 	"github.com/jibe-dev/jibe/internal/strictyaml"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
+	"github.com/jibe-dev/jibe/providers/aws/lambda"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
 	"github.com/jibe-dev/jibe/spec"
 )
 
 // builtin declares the platforms a Jibe built from this repository deploys
 // to, as cmd/jibe wires them.
-var builtin = spec.WithPlatforms(ecs.Capabilities, kubernetes.Capabilities)
+var builtin = spec.WithPlatforms(ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities)
 
 // What each declaration supports, and the mode a rollout runs in.
 func TestCapabilities(t *testing.T) {
 	asg := spec.PlannedPlatforms.Of(spec.PlatformAutoScalingGroup)
-	lambda := spec.PlannedPlatforms.Of(spec.PlatformLambda)
 	for _, tc := range []struct {
 		name     string
 		c        *spec.Capabilities
@@ -37,7 +37,7 @@ func TestCapabilities(t *testing.T) {
 		{"Kubernetes canary, first deploy", &kubernetes.Capabilities, spec.StrategyCanary, true, true, true, spec.StrategyRolling},
 		{"Auto Scaling group canary", asg, spec.StrategyCanary, false, false, false, spec.StrategyCanary},
 		{"Auto Scaling group blue/green, first deploy", asg, spec.StrategyBlueGreen, true, true, true, spec.StrategyRolling},
-		{"Lambda canary", lambda, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
+		{"Lambda canary", &lambda.Capabilities, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
 		{"undeclared platform", nil, spec.StrategyCanary, true, false, false, spec.StrategyCanary},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,11 +66,11 @@ func TestTargetPlatformDeclared(t *testing.T) {
 		warnings []string
 	}{
 		{"planned platforms warn", "[web, site, fn]", []spec.Option{builtin}, nil, []string{
-			`app/jibe.yaml:29:9: spec.targets[2].lambda: target "fn": this Jibe cannot deploy lambda targets yet (the platform is planned): the target is validated, but an agent refuses to deploy it; deploy it with a Jibe release that supports lambda`,
 			`app/jibe.yaml:32:9: spec.targets[3].autoScalingGroup: target "vms": this Jibe cannot deploy autoScalingGroup targets yet (the platform is planned): the target is validated, but an agent refuses to deploy it; deploy it with a Jibe release that supports autoScalingGroup`,
 		}},
 		{"undeclared", "[web, site]", []spec.Option{spec.WithPlatforms(ecs.Capabilities)}, []string{
 			`app/jibe.yaml:26:9: spec.targets[1].kubernetes: target "site": this Jibe cannot deploy kubernetes targets; remove the target, or run a Jibe release whose platforms include kubernetes`,
+			`app/jibe.yaml:29:9: spec.targets[2].lambda: target "fn": this Jibe cannot deploy lambda targets; remove the target, or run a Jibe release whose platforms include lambda`,
 		}, nil},
 		{"unchecked", "[web, site]", nil, nil, nil},
 		{"ECS canary without traffic, unchecked", "[web]", nil, nil, nil},
