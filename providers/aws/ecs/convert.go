@@ -8,15 +8,16 @@ import (
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/jibe-dev/jibe/providers/aws/awstag"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
 
 // The tags Jibe puts on what it applies.
 const (
-	TagApp         = "jibe.dev/app"
-	TagEnvironment = "jibe.dev/environment"
-	TagRevision    = "jibe.dev/revision"
+	TagApp         = awstag.App
+	TagEnvironment = awstag.Environment
+	TagRevision    = awstag.Revision
 	// TagSwitchedAt records when a blue/green switch sent all traffic to a
 	// service (RFC 3339), so that Promote knows when draining is over.
 	TagSwitchedAt = "jibe.dev/switched-at"

@@ -12,16 +12,16 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	"github.com/jibe-dev/jibe/providers/aws/ecs"
+	"github.com/jibe-dev/jibe/providers/aws/awstag"
 	"github.com/jibe-dev/jibe/spec"
 )
 
-// The tags Jibe puts on functions: the same keys as on ECS resources, and
+// The tags Jibe puts on functions: the keys every AWS platform uses (awstag), and
 // the identity of the code $LATEST was last given.
 const (
-	TagApp         = ecs.TagApp
-	TagEnvironment = ecs.TagEnvironment
-	TagRevision    = ecs.TagRevision
+	TagApp         = awstag.App
+	TagEnvironment = awstag.Environment
+	TagRevision    = awstag.Revision
 	// TagCode is codeID of the package $LATEST runs, so that Diff and
 	// Apply know an S3 package without downloading it.
 	TagCode = "jibe.dev/code"

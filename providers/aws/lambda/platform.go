@@ -24,7 +24,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/internal/backoff"
-	"github.com/jibe-dev/jibe/providers/aws/ecs"
+	"github.com/jibe-dev/jibe/providers/aws/account"
 	"github.com/jibe-dev/jibe/providers/aws/precheck"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
@@ -82,12 +82,12 @@ type Clients struct {
 }
 
 // NewClients builds the clients of cfg (no shared configuration or
-// environment is read). With no Retryer in cfg it uses ecs.DefaultRetryer,
+// environment is read). With no Retryer in cfg it uses account.Retryer,
 // the SDK's standard retryer with more attempts, so that throttling never
 // fails a rollout on its own.
 func NewClients(cfg aws.Config) *Clients {
 	if cfg.Retryer == nil {
-		cfg.Retryer = ecs.DefaultRetryer
+		cfg.Retryer = account.Retryer
 	}
 	return &Clients{
 		Lambda: awslambda.NewFromConfig(cfg),
