@@ -268,24 +268,25 @@ func (w *wiring) kubernetes(ctx context.Context, cfg *config.Config, log *slog.L
 }
 
 // ecsPlatform deploys ECS targets through one ecs.Platform per account and
-// region, each built on first use after its credentials are checked
-// against the account ID.
+// region.
 func ecsPlatform(cfg *config.Config, log *slog.Logger) reconcile.Platform {
-	return &reconcile.Partitioned{
-		Key: func(d *reconcile.Deployment) string { return d.Account + "/" + d.Region },
-		Build: func(ctx context.Context, d *reconcile.Deployment) (reconcile.Platform, error) {
-			awsCfg, err := accountConfig(ctx, cfg, d.Account, d.Region)
-			if err != nil {
-				return nil, err
-			}
-			return ecs.New(ecs.NewClients(awsCfg), ecs.Options{Logger: log, AccountID: cfg.Account(d.Account).AccountID}), nil
-		},
-	}
+	return perAccount(cfg, func(c aws.Config, accountID string) reconcile.Platform {
+		return ecs.New(ecs.NewClients(c), ecs.Options{Logger: log, AccountID: accountID})
+	})
 }
 
 // lambdaPlatform deploys Lambda targets through one lambda.Platform per
-// account and region, built as ecsPlatform builds ECS's.
+// account and region.
 func lambdaPlatform(cfg *config.Config, log *slog.Logger) reconcile.Platform {
+	return perAccount(cfg, func(c aws.Config, accountID string) reconcile.Platform {
+		return lambda.New(lambda.NewClients(c), lambda.Options{Logger: log, AccountID: accountID})
+	})
+}
+
+// perAccount routes an AWS platform's deployments to one platform per
+// account and region, each built by build on first use, after the
+// account's credentials are checked against its ID.
+func perAccount(cfg *config.Config, build func(c aws.Config, accountID string) reconcile.Platform) reconcile.Platform {
 	return &reconcile.Partitioned{
 		Key: func(d *reconcile.Deployment) string { return d.Account + "/" + d.Region },
 		Build: func(ctx context.Context, d *reconcile.Deployment) (reconcile.Platform, error) {
@@ -293,7 +294,7 @@ func lambdaPlatform(cfg *config.Config, log *slog.Logger) reconcile.Platform {
 			if err != nil {
 				return nil, err
 			}
-			return lambda.New(lambda.NewClients(awsCfg), lambda.Options{Logger: log, AccountID: cfg.Account(d.Account).AccountID}), nil
+			return build(awsCfg, cfg.Account(d.Account).AccountID), nil
 		},
 	}
 }

@@ -8,7 +8,6 @@ package ecs
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -132,13 +131,13 @@ type Platform struct {
 	requeue time.Duration
 	tds     taskDefCache
 
-	accountMu sync.Mutex
-	account   string
+	// account is the account the clients act in, for prechecks.
+	account *precheck.Account
 }
 
 // New returns a Platform using c.
 func New(c *Clients, opts Options) *Platform {
-	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter, account: opts.AccountID}
+	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter, account: precheck.NewAccount(c.STS, opts.AccountID, hints)}
 	if p.clock == nil {
 		p.clock = clock.RealClock{}
 	}

@@ -13,6 +13,7 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/jibe-dev/jibe/providers/aws/awserr"
+	"github.com/jibe-dev/jibe/providers/aws/precheck"
 )
 
 // elbPrincipal is the service that invokes a function from a target
@@ -82,24 +83,8 @@ func allows(policy, resource, tg string) bool {
 		var pr struct{ Service any }
 		_ = json.Unmarshal(st.Principal, &pr)
 		src, hasSrc := st.Condition["ArnLike"]["AWS:SourceArn"]
-		if st.Effect == "Allow" && has(pr.Service, elbPrincipal) && has(st.Resource, resource) && (!hasSrc || has(src, tg)) {
+		if st.Effect == "Allow" && precheck.PolicyHolds(pr.Service, elbPrincipal) && precheck.PolicyHolds(st.Resource, resource) && (!hasSrc || precheck.PolicyHolds(src, tg)) {
 			return true
-		}
-	}
-	return false
-}
-
-// has reports whether a policy value (a string or a list of strings) is
-// or holds s.
-func has(v any, s string) bool {
-	switch x := v.(type) {
-	case string:
-		return x == s
-	case []any:
-		for _, e := range x {
-			if e == s {
-				return true
-			}
 		}
 	}
 	return false

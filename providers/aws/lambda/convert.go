@@ -3,8 +3,6 @@ package lambda
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"maps"
 	"slices"
 
@@ -12,6 +10,7 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/jibe-dev/jibe/providers/aws/apidiff"
 	"github.com/jibe-dev/jibe/providers/aws/awstag"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -29,20 +28,6 @@ const (
 
 // ownTags are the tags Jibe manages, left out of diffs.
 var ownTags = map[string]bool{TagApp: true, TagEnvironment: true, TagRevision: true, TagCode: true}
-
-// recode converts between shapes with the same JSON field names (the spec
-// file uses the Lambda API's names; SDK structs have no tags, and
-// encoding/json matches names case-insensitively).
-func recode(from, to any) error {
-	b, err := json.Marshal(from)
-	if err != nil {
-		return fmt.Errorf("encode %T: %w", from, err)
-	}
-	if err := json.Unmarshal(b, to); err != nil {
-		return fmt.Errorf("decode %T into %T: %w", from, to, err)
-	}
-	return nil
-}
 
 // codeLocation names a package: the image URI, or s3://bucket/key with
 // ?versionId= when a version is given.
@@ -216,7 +201,7 @@ func liveFunction(c *types.FunctionConfiguration, reserved *int32) spec.LambdaFu
 // createInput is the CreateFunction request of the file, tagged.
 func createInput(d deployment) (*awslambda.CreateFunctionInput, error) {
 	in := &awslambda.CreateFunctionInput{}
-	if err := recode(d.fn, in); err != nil {
+	if err := apidiff.Recode(d.fn, in); err != nil {
 		return nil, err
 	}
 	in.Tags = desiredTags(d)
@@ -232,7 +217,7 @@ func updateInput(d deployment, revisionID *string) (*awslambda.UpdateFunctionCon
 	want := normalize(*d.fn)
 	want.FunctionName = d.fn.FunctionName
 	in := &awslambda.UpdateFunctionConfigurationInput{}
-	if err := recode(want, in); err != nil {
+	if err := apidiff.Recode(want, in); err != nil {
 		return nil, err
 	}
 	in.FunctionName, in.RevisionId = aws.String(d.fn.FunctionName), revisionID

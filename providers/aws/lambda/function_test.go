@@ -72,7 +72,7 @@ func TestCreateWithEveryFieldReadsBackThenNoOpWritesNothing(t *testing.T) {
 		t.Fatalf("configFields of an empty configuration = %v, %v", vf, err)
 	}
 	var vc types.FunctionConfiguration
-	if err := recode(ver, &vc); err != nil {
+	if err := apidiff.Recode(ver, &vc); err != nil {
 		t.Fatal(err)
 	}
 	if vf, _ := configFields(fullFunction(), &vc); len(vf) != 0 {

@@ -10,7 +10,6 @@ package lambda
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -154,14 +153,14 @@ type Platform struct {
 	retries   int
 	conflicts *backoff.PerItem[string]
 
-	accountMu sync.Mutex
-	account   string
+	// account is the account the clients act in, for prechecks.
+	account *precheck.Account
 }
 
 // New returns a Platform using c.
 func New(c *Clients, opts Options) *Platform {
 	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter, keep: opts.KeepVersions,
-		retries: opts.ConflictRetries, account: opts.AccountID}
+		retries: opts.ConflictRetries, account: precheck.NewAccount(c.STS, opts.AccountID, hints)}
 	if p.clock == nil {
 		p.clock = clock.RealClock{}
 	}

@@ -113,7 +113,7 @@ func trusts(doc, service string) bool {
 		return false
 	}
 	for _, st := range trustStatements(policy.Statement) {
-		if st.Effect == "Allow" && holds(st.Action, "sts:AssumeRole") && holds(st.Principal.Service, service) {
+		if st.Effect == "Allow" && PolicyHolds(st.Action, "sts:AssumeRole") && PolicyHolds(st.Principal.Service, service) {
 			return true
 		}
 	}
@@ -140,9 +140,9 @@ func trustStatements(raw json.RawMessage) []trustStatement {
 	return nil
 }
 
-// holds reports whether a policy value (a string or a list of strings)
-// is or holds s.
-func holds(v any, s string) bool {
+// PolicyHolds reports whether a value of an IAM policy document (a string
+// or a list of strings, as JSON decodes them) is or holds s.
+func PolicyHolds(v any, s string) bool {
 	switch x := v.(type) {
 	case string:
 		return x == s
