@@ -6,15 +6,8 @@ import (
 	"testing/fstest"
 
 	"github.com/jibe-dev/jibe/internal/strictyaml"
-	"github.com/jibe-dev/jibe/providers/aws/ecs"
-	"github.com/jibe-dev/jibe/providers/aws/lambda"
-	"github.com/jibe-dev/jibe/providers/kubernetes"
 	"github.com/jibe-dev/jibe/spec"
 )
-
-// builtin declares the platforms a Jibe built from this repository deploys
-// to, as cmd/jibe wires them.
-var builtin = spec.WithPlatforms(ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities)
 
 // What each declaration supports, and the mode a rollout runs in.
 func TestCapabilities(t *testing.T) {
@@ -28,16 +21,16 @@ func TestCapabilities(t *testing.T) {
 		shifts   bool
 		mode     spec.StrategyKind
 	}{
-		{"ECS rolling", &ecs.Capabilities, spec.StrategyRolling, false, true, false, spec.StrategyRolling},
-		{"ECS canary", &ecs.Capabilities, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
-		{"ECS canary, first deploy", &ecs.Capabilities, spec.StrategyCanary, true, true, true, spec.StrategyRolling},
-		{"ECS blue/green, first deploy", &ecs.Capabilities, spec.StrategyBlueGreen, true, true, true, spec.StrategyRolling},
-		{"ECS rolling, first deploy", &ecs.Capabilities, spec.StrategyRolling, true, true, false, spec.StrategyRolling},
-		{"Kubernetes blue/green", &kubernetes.Capabilities, spec.StrategyBlueGreen, false, true, true, spec.StrategyBlueGreen},
-		{"Kubernetes canary, first deploy", &kubernetes.Capabilities, spec.StrategyCanary, true, true, true, spec.StrategyRolling},
+		{"ECS rolling", &ecsCaps, spec.StrategyRolling, false, true, false, spec.StrategyRolling},
+		{"ECS canary", &ecsCaps, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
+		{"ECS canary, first deploy", &ecsCaps, spec.StrategyCanary, true, true, true, spec.StrategyRolling},
+		{"ECS blue/green, first deploy", &ecsCaps, spec.StrategyBlueGreen, true, true, true, spec.StrategyRolling},
+		{"ECS rolling, first deploy", &ecsCaps, spec.StrategyRolling, true, true, false, spec.StrategyRolling},
+		{"Kubernetes blue/green", &kubeCaps, spec.StrategyBlueGreen, false, true, true, spec.StrategyBlueGreen},
+		{"Kubernetes canary, first deploy", &kubeCaps, spec.StrategyCanary, true, true, true, spec.StrategyRolling},
 		{"Auto Scaling group canary", asg, spec.StrategyCanary, false, false, false, spec.StrategyCanary},
 		{"Auto Scaling group blue/green, first deploy", asg, spec.StrategyBlueGreen, true, true, true, spec.StrategyRolling},
-		{"Lambda canary", &lambda.Capabilities, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
+		{"Lambda canary", &lambdaCaps, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
 		{"undeclared platform", nil, spec.StrategyCanary, true, false, false, spec.StrategyCanary},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -68,7 +61,7 @@ func TestTargetPlatformDeclared(t *testing.T) {
 		{"planned platforms warn", "[web, site, fn]", []spec.Option{builtin}, nil, []string{
 			`app/jibe.yaml:32:9: spec.targets[3].autoScalingGroup: target "vms": this Jibe cannot deploy autoScalingGroup targets yet (the platform is planned): the target is validated, but an agent refuses to deploy it; deploy it with a Jibe release that supports autoScalingGroup`,
 		}},
-		{"undeclared", "[web, site]", []spec.Option{spec.WithPlatforms(ecs.Capabilities)}, []string{
+		{"undeclared", "[web, site]", []spec.Option{spec.WithPlatforms(ecsCaps)}, []string{
 			`app/jibe.yaml:26:9: spec.targets[1].kubernetes: target "site": this Jibe cannot deploy kubernetes targets; remove the target, or run a Jibe release whose platforms include kubernetes`,
 			`app/jibe.yaml:29:9: spec.targets[2].lambda: target "fn": this Jibe cannot deploy lambda targets; remove the target, or run a Jibe release whose platforms include lambda`,
 		}, nil},
