@@ -22,6 +22,8 @@ type group struct {
 	instances            []*instance
 	refreshes            []*refresh // newest first
 	deleting             bool
+	suspendedProcs       map[string]bool
+	policies             map[string]*policy
 }
 
 // ltSpec is a group's launch template reference.
@@ -181,10 +183,11 @@ type xmlGroup struct {
 	HealthCheckGracePeriod           int
 	Instances                        []xmlInstance `xml:"Instances>member"`
 	CreatedTime                      string
-	VPCZoneIdentifier                string   `xml:",omitempty"`
-	TargetGroupARNs                  []string `xml:"TargetGroupARNs>member"`
-	Tags                             []xmlTag `xml:"Tags>member"`
-	Status                           string   `xml:",omitempty"`
+	VPCZoneIdentifier                string       `xml:",omitempty"`
+	TargetGroupARNs                  []string     `xml:"TargetGroupARNs>member"`
+	Tags                             []xmlTag     `xml:"Tags>member"`
+	SuspendedProcesses               []xmlProcess `xml:"SuspendedProcesses>member"`
+	Status                           string       `xml:",omitempty"`
 	NewInstancesProtectedFromScaleIn bool
 }
 
@@ -192,7 +195,8 @@ func (g *group) xml(r *region) xmlGroup {
 	lt := g.lt
 	x := xmlGroup{AutoScalingGroupName: g.name, AutoScalingGroupARN: g.arn, LaunchTemplate: &lt, MinSize: g.min, MaxSize: g.max,
 		DesiredCapacity: g.desired, DefaultCooldown: 300, AvailabilityZones: []string{r.scope.Region + "a"}, HealthCheckType: g.healthCheck,
-		HealthCheckGracePeriod: g.grace, CreatedTime: isoTime(g.created), VPCZoneIdentifier: g.vpcZone, TargetGroupARNs: g.targetGroups, Tags: g.tags}
+		HealthCheckGracePeriod: g.grace, CreatedTime: isoTime(g.created), VPCZoneIdentifier: g.vpcZone, TargetGroupARNs: g.targetGroups, Tags: g.tags,
+		SuspendedProcesses: g.suspendedXML()}
 	if g.deleting {
 		x.Status = "Delete in progress"
 	}
