@@ -216,7 +216,7 @@ func (s *Service) describeGroups(r *region, f protocol.Form, now time.Time) (any
 	names := f.Strings("AutoScalingGroupNames")
 	var found []*group
 	for _, n := range sortedNames(r) {
-		if len(names) == 0 || contains(names, n) {
+		if (len(names) == 0 || contains(names, n)) && r.groups[n].matches(f.List("Filters")) {
 			found = append(found, r.groups[n])
 		}
 	}
@@ -248,4 +248,25 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// matches reports whether the group passes every filter: tag:KEY (the
+// tag's value is one of Values), tag-key and tag-value.
+func (g *group) matches(filters []protocol.Form) bool {
+	for _, f := range filters {
+		name, values := f.String("Name"), f.Strings("Values")
+		ok := false
+		for _, t := range g.tags {
+			switch {
+			case name == "tag:"+t.Key, name == "tag-value":
+				ok = ok || contains(values, t.Value)
+			case name == "tag-key":
+				ok = ok || contains(values, t.Key)
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -31,6 +31,8 @@ type refresh struct {
 	// prev is the group's launch template before a refresh started with
 	// a desired configuration, which a rollback restores; nil otherwise.
 	prev *ltSpec
+	// desired is the DesiredConfiguration's launch template, if given.
+	desired *ltSpec
 }
 
 func (r *refresh) active() bool {
@@ -52,11 +54,16 @@ func (s *Service) startInstanceRefresh(r *region, f protocol.Form, now time.Time
 		old := g.lt
 		prev = &old
 	}
+	var desired *ltSpec
+	if prev != nil {
+		w := want
+		desired = &w
+	}
 	t, err := s.cfg.Templates.Resolve(r.scope, want.ID, want.Name, want.Version)
 	if err != nil {
 		return nil, validation("%v", err)
 	}
-	ref := &refresh{id: s.newID("refresh-"), status: refreshPending, start: now, minHealthy: 90, version: t.Version, total: len(g.live()), prev: prev}
+	ref := &refresh{id: s.newID("refresh-"), status: refreshPending, start: now, minHealthy: 90, version: t.Version, total: len(g.live()), prev: prev, desired: desired}
 	ref.skipMatching, _ = f.Bool("Preferences.SkipMatching")
 	ref.autoRollback, _ = f.Bool("Preferences.AutoRollback")
 	if ref.autoRollback && (prev == nil || isAlias(want.Version)) {
@@ -90,6 +97,8 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 		switch {
 		case in.state == stateTerminating, in.state == statePending:
 			inFlight++
+		case in.version == ref.version && !s.warmedUp(r, ref, in, now):
+			inFlight++ // launched by the refresh, not yet healthy and warm
 		case in.version != ref.version, !ref.skipMatching && in.launched.Before(ref.start):
 			old = append(old, in)
 		}
@@ -133,6 +142,11 @@ type xmlRefresh struct {
 	EndTime              string `xml:",omitempty"`
 	PercentageComplete   int
 	InstancesToUpdate    int
+	DesiredConfiguration *xmlDesired `xml:",omitempty"`
+}
+
+type xmlDesired struct {
+	LaunchTemplate ltSpec
 }
 
 type refreshesResult struct {
@@ -152,6 +166,9 @@ func (s *Service) describeInstanceRefreshes(r *region, f protocol.Form, now time
 		}
 		x := xmlRefresh{InstanceRefreshId: ref.id, AutoScalingGroupName: g.name, Status: ref.status, StatusReason: ref.reason,
 			StartTime: isoTime(ref.start), PercentageComplete: ref.pct, InstancesToUpdate: ref.total * (100 - ref.pct) / 100}
+		if ref.desired != nil {
+			x.DesiredConfiguration = &xmlDesired{LaunchTemplate: *ref.desired}
+		}
 		if !ref.end.IsZero() {
 			x.EndTime = isoTime(ref.end)
 		}
@@ -224,4 +241,10 @@ func (s *Service) replacementFailed(r *region, g *group, in *instance, now time.
 		return
 	}
 	ref.status, ref.end, ref.reason = refreshFailed, now, reason
+}
+
+// warmedUp reports whether an instance the refresh launched serves and
+// has been InService for the refresh's instance warmup.
+func (s *Service) warmedUp(r *region, ref *refresh, in *instance, now time.Time) bool {
+	return s.serving(r, in, now) && now.Sub(in.since) >= time.Duration(ref.warmup)*time.Second
 }
