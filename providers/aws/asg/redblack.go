@@ -71,18 +71,18 @@ func (p *Platform) applyRedBlack(ctx context.Context, d *reconcile.Deployment) e
 	return p.syncPolicies(ctx, nn, policies, false)
 }
 
-// carriedPolicies are the new group's policies: the spec's, and the old
-// group's live policies the spec does not name (carried over).
+// carriedPolicies are the new group's policies: the spec's when it
+// declares any (the spec owns them, as rolling's prune does), else the
+// old group's live policies, carried over.
 func (p *Platform) carriedPolicies(ctx context.Context, d *reconcile.Deployment, old *astypes.AutoScalingGroup) (map[string]policyData, error) {
+	if want := desiredPolicies(d.Target.AutoScalingGroup.ScalingPolicies); want != nil {
+		return want, nil
+	}
 	live, err := p.policies(ctx, aws.ToString(old.AutoScalingGroupName))
 	if err != nil {
 		return nil, err
 	}
-	out := livePolicies(live)
-	for name, pd := range desiredPolicies(d.Target.AutoScalingGroup.ScalingPolicies) {
-		out[name] = pd
-	}
-	return out, nil
+	return livePolicies(live), nil
 }
 
 // healthRedBlack is the new group's health.
