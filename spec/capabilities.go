@@ -105,8 +105,6 @@ func (ps Platforms) Of(p Platform) *Capabilities {
 var PlannedPlatforms = Platforms{
 	{Platform: PlatformLambda, Noun: "a Lambda function", Planned: true,
 		ShiftsTraffic: []StrategyKind{StrategyBlueGreen, StrategyCanary}},
-	{Platform: PlatformAutoScalingGroup, Noun: "an Auto Scaling group", Planned: true,
-		ShiftsTraffic: []StrategyKind{StrategyBlueGreen}},
 }
 
 // WithPlatforms declares the platforms this Jibe deploys to: every target

@@ -6,6 +6,7 @@ import (
 	"testing/fstest"
 
 	"github.com/jibe-dev/jibe/internal/strictyaml"
+	"github.com/jibe-dev/jibe/providers/aws/asg"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
 	"github.com/jibe-dev/jibe/spec"
@@ -13,11 +14,11 @@ import (
 
 // builtin declares the platforms a Jibe built from this repository deploys
 // to, as cmd/jibe wires them.
-var builtin = spec.WithPlatforms(ecs.Capabilities, kubernetes.Capabilities)
+var builtin = spec.WithPlatforms(ecs.Capabilities, kubernetes.Capabilities, asg.Capabilities)
 
 // What each declaration supports, and the mode a rollout runs in.
 func TestCapabilities(t *testing.T) {
-	asg := spec.PlannedPlatforms.Of(spec.PlatformAutoScalingGroup)
+	groups := &asg.Capabilities
 	lambda := spec.PlannedPlatforms.Of(spec.PlatformLambda)
 	for _, tc := range []struct {
 		name     string
@@ -35,8 +36,8 @@ func TestCapabilities(t *testing.T) {
 		{"ECS rolling, first deploy", &ecs.Capabilities, spec.StrategyRolling, true, true, false, spec.StrategyRolling},
 		{"Kubernetes blue/green", &kubernetes.Capabilities, spec.StrategyBlueGreen, false, true, true, spec.StrategyBlueGreen},
 		{"Kubernetes canary, first deploy", &kubernetes.Capabilities, spec.StrategyCanary, true, true, true, spec.StrategyRolling},
-		{"Auto Scaling group canary", asg, spec.StrategyCanary, false, false, false, spec.StrategyCanary},
-		{"Auto Scaling group blue/green, first deploy", asg, spec.StrategyBlueGreen, true, true, true, spec.StrategyRolling},
+		{"Auto Scaling group canary", groups, spec.StrategyCanary, false, false, false, spec.StrategyCanary},
+		{"Auto Scaling group blue/green, first deploy", groups, spec.StrategyBlueGreen, true, true, true, spec.StrategyRolling},
 		{"Lambda canary", lambda, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
 		{"undeclared platform", nil, spec.StrategyCanary, true, false, false, spec.StrategyCanary},
 	} {
@@ -67,10 +68,10 @@ func TestTargetPlatformDeclared(t *testing.T) {
 	}{
 		{"planned platforms warn", "[web, site, fn]", []spec.Option{builtin}, nil, []string{
 			`app/jibe.yaml:29:9: spec.targets[2].lambda: target "fn": this Jibe cannot deploy lambda targets yet (the platform is planned): the target is validated, but an agent refuses to deploy it; deploy it with a Jibe release that supports lambda`,
-			`app/jibe.yaml:32:9: spec.targets[3].autoScalingGroup: target "vms": this Jibe cannot deploy autoScalingGroup targets yet (the platform is planned): the target is validated, but an agent refuses to deploy it; deploy it with a Jibe release that supports autoScalingGroup`,
 		}},
 		{"undeclared", "[web, site]", []spec.Option{spec.WithPlatforms(ecs.Capabilities)}, []string{
 			`app/jibe.yaml:26:9: spec.targets[1].kubernetes: target "site": this Jibe cannot deploy kubernetes targets; remove the target, or run a Jibe release whose platforms include kubernetes`,
+			`app/jibe.yaml:32:9: spec.targets[3].autoScalingGroup: target "vms": this Jibe cannot deploy autoScalingGroup targets; remove the target, or run a Jibe release whose platforms include autoScalingGroup`,
 		}, nil},
 		{"unchecked", "[web, site]", nil, nil, nil},
 		{"ECS canary without traffic, unchecked", "[web]", nil, nil, nil},

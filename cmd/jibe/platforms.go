@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/providers/aws/asg"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -25,6 +26,7 @@ type builtin struct {
 var builtins = []builtin{
 	{ecs.Capabilities, onAWS(ecsPlatform)},
 	{kubernetes.Capabilities, (*wiring).kubernetes},
+	{asg.Capabilities, onAWS(asgPlatform)},
 }
 
 // builtinPlatforms declares the platforms this Jibe deploys to: the one
