@@ -152,13 +152,17 @@ func (p *Platform) promoteRedBlack(ctx context.Context, d *reconcile.Deployment)
 }
 
 // waitDrained returns Waiting until the longest deregistration delay of
-// the target groups has passed since the old group was detached.
+// the target groups (or the strategy's drainTime, if longer) has passed
+// since the old group was detached.
 func (p *Platform) waitDrained(ctx context.Context, d *reconcile.Deployment, old *astypes.AutoScalingGroup) error {
 	at, err := time.Parse(time.RFC3339, tagOf(old, ecs.TagSwitchedAt))
 	if err != nil {
 		return reconcile.Stalled(fmt.Errorf("group %s: tag %s is not a time (%w); remove the tag to switch again", aws.ToString(old.AutoScalingGroupName), ecs.TagSwitchedAt, err))
 	}
 	var delay time.Duration
+	if st := d.Environment; st != nil && st.Strategy != nil && st.Strategy.BlueGreen != nil && st.Strategy.BlueGreen.DrainTime != nil {
+		delay = st.Strategy.BlueGreen.DrainTime.Duration
+	}
 	for _, tg := range d.Target.AutoScalingGroup.TargetGroupArns {
 		dd, err := albtraffic.DeregistrationDelay(ctx, p.c.ELB, tg)
 		if err != nil {
