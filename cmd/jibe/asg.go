@@ -20,7 +20,7 @@ func asgPlatform(cfg *config.Config, log *slog.Logger) reconcile.Platform {
 			if err != nil {
 				return nil, err
 			}
-			return asg.New(asg.NewClients(awsCfg), asg.Options{Logger: log}), nil
+			return asg.New(asg.NewClients(awsCfg), asg.Options{Logger: log, AccountID: cfg.Account(d.Account).AccountID}), nil
 		},
 	}
 }

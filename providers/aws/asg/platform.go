@@ -9,16 +9,19 @@ package asg
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
+	"github.com/jibe-dev/jibe/providers/aws/precheck"
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
@@ -54,6 +57,15 @@ type EC2API interface {
 	DescribeLaunchTemplates(ctx context.Context, in *ec2.DescribeLaunchTemplatesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplatesOutput, error)
 	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
 	DeleteLaunchTemplate(ctx context.Context, in *ec2.DeleteLaunchTemplateInput, optFns ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateOutput, error)
+	precheck.NetworkAPI
+}
+
+// ELBAPI is the part of Elastic Load Balancing v2 the platform calls:
+// target health and deregistration delays (albtraffic's), and the target
+// groups Precheck reads.
+type ELBAPI interface {
+	albtraffic.API
+	precheck.LoadBalancerAPI
 }
 
 // Clients are the AWS clients of one account and region.
@@ -63,17 +75,19 @@ type Clients struct {
 	// EC2 manages the launch templates.
 	EC2 EC2API
 	// ELB reports target health and deregistration delays.
-	ELB albtraffic.API
+	ELB ELBAPI
+	// STS tells Precheck the account, when Options.AccountID is empty.
+	STS precheck.IdentityAPI
 }
 
-// NewClients builds the Auto Scaling, EC2 and ELBv2 clients of cfg. It
+// NewClients builds the Auto Scaling, EC2, ELBv2 and STS clients of cfg. It
 // reads no shared configuration or environment. When cfg.Retryer is nil,
 // ECS's DefaultRetryer is used (it retries throttling).
 func NewClients(cfg aws.Config) *Clients {
 	if cfg.Retryer == nil {
 		cfg.Retryer = ecs.DefaultRetryer
 	}
-	return &Clients{AutoScaling: autoscaling.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg)}
+	return &Clients{AutoScaling: autoscaling.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg)}
 }
 
 // Options configure a Platform. The zero value is usable.
@@ -85,6 +99,9 @@ type Options struct {
 	// RequeueAfter is how soon a Waiting error asks to be retried; 15s
 	// when zero.
 	RequeueAfter time.Duration
+	// AccountID is the twelve-digit account the clients act in, which
+	// Precheck compares references with; asked of STS when empty.
+	AccountID string
 }
 
 // Platform deploys Auto Scaling group targets of one account and region.
@@ -95,11 +112,14 @@ type Platform struct {
 	clock   clock.PassiveClock
 	log     *slog.Logger
 	requeue time.Duration
+
+	accountMu sync.Mutex
+	account   string
 }
 
 // New returns a Platform using c.
 func New(c *Clients, opts Options) *Platform {
-	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter}
+	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter, account: opts.AccountID}
 	if p.clock == nil {
 		p.clock = clock.RealClock{}
 	}
