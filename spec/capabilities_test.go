@@ -36,7 +36,7 @@ func TestCapabilities(t *testing.T) {
 		{"ECS rolling, first deploy", &ecs.Capabilities, spec.StrategyRolling, true, true, false, spec.StrategyRolling},
 		{"Kubernetes blue/green", &kubernetes.Capabilities, spec.StrategyBlueGreen, false, true, true, spec.StrategyBlueGreen},
 		{"Kubernetes canary, first deploy", &kubernetes.Capabilities, spec.StrategyCanary, true, true, true, spec.StrategyRolling},
-		{"Auto Scaling group canary", groups, spec.StrategyCanary, false, false, false, spec.StrategyCanary},
+		{"Auto Scaling group canary", groups, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
 		{"Auto Scaling group blue/green, first deploy", groups, spec.StrategyBlueGreen, true, true, true, spec.StrategyRolling},
 		{"Lambda canary", lambda, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
 		{"undeclared platform", nil, spec.StrategyCanary, true, false, false, spec.StrategyCanary},

@@ -18,13 +18,16 @@ func check(d *reconcile.Deployment) error {
 		return reconcile.Stalled(errNotASG)
 	}
 	if d.Mode == spec.StrategyUnknown {
-		return reconcile.Stalled(fmt.Errorf("environment %s: the deployment has no mode (rolling or blueGreen); set exactly one strategy", d.Env))
+		return reconcile.Stalled(fmt.Errorf("environment %s: the deployment has no mode (rolling, blueGreen or canary); set exactly one strategy", d.Env))
 	}
 	return nil
 }
 
 // redBlack reports whether d runs red/black.
 func redBlack(d *reconcile.Deployment) bool { return d.Mode == spec.StrategyBlueGreen }
+
+// canary reports whether d runs a canary.
+func canary(d *reconcile.Deployment) bool { return d.Mode == spec.StrategyCanary }
 
 // Apply creates a launch template version if the data changed and writes
 // the new version: the active group updated and refreshed (rolling), or
@@ -35,6 +38,9 @@ func (p *Platform) Apply(ctx context.Context, d *reconcile.Deployment) error {
 	}
 	if redBlack(d) {
 		return p.applyRedBlack(ctx, d)
+	}
+	if canary(d) {
+		return p.applyCanary(ctx, d)
 	}
 	return p.applyRolling(ctx, d)
 }
@@ -47,7 +53,7 @@ func (p *Platform) Health(ctx context.Context, d *reconcile.Deployment) (reconci
 	if err := check(d); err != nil {
 		return reconcile.Health{}, err
 	}
-	if redBlack(d) {
+	if redBlack(d) || canary(d) {
 		return p.healthRedBlack(ctx, d)
 	}
 	return p.healthRolling(ctx, d)
@@ -63,6 +69,9 @@ func (p *Platform) ShiftTraffic(ctx context.Context, d *reconcile.Deployment, we
 	if redBlack(d) {
 		return p.shiftRedBlack(ctx, d, float64(weight))
 	}
+	if canary(d) {
+		return p.shiftCanary(ctx, d, weight)
+	}
 	return nil
 }
 
@@ -76,6 +85,9 @@ func (p *Platform) Promote(ctx context.Context, d *reconcile.Deployment) error {
 	if redBlack(d) {
 		return p.promoteRedBlack(ctx, d)
 	}
+	if canary(d) {
+		return p.promoteCanary(ctx, d)
+	}
 	return nil
 }
 
@@ -84,7 +96,7 @@ func (p *Platform) Cleanup(ctx context.Context, d *reconcile.Deployment) error {
 	if err := check(d); err != nil {
 		return err
 	}
-	if redBlack(d) {
+	if redBlack(d) || canary(d) {
 		return p.cleanupRedBlack(ctx, d)
 	}
 	return nil
@@ -100,19 +112,22 @@ func (p *Platform) Rollback(ctx context.Context, d *reconcile.Deployment) error 
 	if redBlack(d) {
 		return p.rollbackRedBlack(ctx, d)
 	}
+	if canary(d) {
+		return p.rollbackCanary(ctx, d)
+	}
 	return p.rollbackRolling(ctx, d)
 }
 
 var _ reconcile.TrafficReturner = (*Platform)(nil)
 
 // ReturnsTraffic reports that ReturnTraffic can undo d without its
-// previous revision: for blueGreen.
+// previous revision: for blueGreen and canary.
 func (p *Platform) ReturnsTraffic(d *reconcile.Deployment) bool {
-	return check(d) == nil && redBlack(d)
+	return check(d) == nil && d.Mode != spec.StrategyRolling
 }
 
-// ReturnTraffic is Rollback, which for blueGreen needs no previous
-// revision.
+// ReturnTraffic is Rollback, which for blueGreen and canary needs no
+// previous revision.
 func (p *Platform) ReturnTraffic(ctx context.Context, d *reconcile.Deployment) error {
 	return p.Rollback(ctx, d)
 }
