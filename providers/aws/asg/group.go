@@ -334,7 +334,8 @@ func (p *Platform) deleteGroup(ctx context.Context, d *reconcile.Deployment, g *
 	return nil
 }
 
-// isGone reports whether err says the group does not exist (any more).
+// isGone reports whether err says the group does not exist (any more):
+// Auto Scaling answers a ValidationError "AutoScalingGroup name not found".
 func isGone(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "not found")
+	return isCode(err, "ValidationError") && strings.Contains(err.Error(), "not found")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -119,18 +120,7 @@ func (p *Platform) syncPolicies(ctx context.Context, group string, want map[stri
 	return nil
 }
 
-func equalPolicy(a, b policyData) bool {
-	return fmt.Sprintf("%+v", flat(a)) == fmt.Sprintf("%+v", flat(b))
-}
-
-// flat dereferences step bounds for comparison.
-func flat(pd policyData) []any {
-	out := []any{pd.Type, pd.TargetValue, pd.PredefinedMetric, pd.ResourceLabel, pd.DisableScaleIn, pd.AdjustmentType}
-	for _, s := range pd.Steps {
-		out = append(out, aws.ToFloat64(s.Lower), s.Lower == nil, aws.ToFloat64(s.Upper), s.Upper == nil, s.Adjustment)
-	}
-	return out
-}
+func equalPolicy(a, b policyData) bool { return reflect.DeepEqual(a, b) }
 
 // putPolicy creates or replaces one policy.
 func (p *Platform) putPolicy(ctx context.Context, group, name string, pd policyData) error {

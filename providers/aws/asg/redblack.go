@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -268,7 +268,7 @@ func (p *Platform) restore(ctx context.Context, d *reconcile.Deployment, old *as
 	}
 	var missing []string
 	for _, tg := range d.Target.AutoScalingGroup.TargetGroupArns {
-		if !strings.Contains(strings.Join(old.TargetGroupARNs, " "), tg) {
+		if !slices.Contains(old.TargetGroupARNs, tg) {
 			missing = append(missing, tg)
 		}
 	}
