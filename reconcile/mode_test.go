@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
+	"github.com/jibe-dev/jibe/providers/aws/lambda"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
@@ -13,7 +14,7 @@ import (
 
 // builtin declares the platforms a Jibe built from this repository deploys
 // to, as cmd/jibe wires them.
-var builtin = spec.WithPlatforms(ecs.Capabilities, kubernetes.Capabilities)
+var builtin = spec.WithPlatforms(ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities)
 
 // rendered is env deploying target web of platform p, declared as this
 // repository's Jibe declares it.

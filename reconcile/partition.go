@@ -167,6 +167,21 @@ func (p *Partitioned) Remove(ctx context.Context, d *Deployment) error {
 
 var _ Remover = (*Partitioned)(nil)
 
+var _ VersionNamer = (*Partitioned)(nil)
+
+// Versions names d's versions on its partition's platform; a platform
+// that is not a VersionNamer names none.
+func (p *Partitioned) Versions(ctx context.Context, d *Deployment) (RolloutVersions, error) {
+	pl, err := p.platform(ctx, d)
+	if err != nil {
+		return RolloutVersions{}, err
+	}
+	if vn, ok := pl.(VersionNamer); ok {
+		return vn.Versions(ctx, d)
+	}
+	return RolloutVersions{}, nil
+}
+
 // Precheck prechecks d on its partition's platform; a platform that is
 // not a Prechecker finds no problems.
 func (p *Partitioned) Precheck(ctx context.Context, d *Deployment) ([]Problem, error) {

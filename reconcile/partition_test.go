@@ -63,3 +63,31 @@ func TestPartitionedPrecheck(t *testing.T) {
 		t.Errorf("build failure: got %v, want %v", err, errBuild)
 	}
 }
+
+// namingPlatform names versions 2 (new) and 1 (stable).
+type namingPlatform struct{ stubPlatform }
+
+func (namingPlatform) Versions(context.Context, *reconcile.Deployment) (reconcile.RolloutVersions, error) {
+	return reconcile.RolloutVersions{New: "2", Stable: "1"}, nil
+}
+
+// Partitioned forwards Versions to the partition's platform when it is a
+// VersionNamer and names nothing otherwise.
+func TestPartitionedVersions(t *testing.T) {
+	part := &reconcile.Partitioned{
+		Key: func(d *reconcile.Deployment) string { return d.Account },
+		Build: func(_ context.Context, d *reconcile.Deployment) (reconcile.Platform, error) {
+			if d.Account == "named" {
+				return namingPlatform{}, nil
+			}
+			return stubPlatform{}, nil
+		},
+	}
+	ctx := context.Background()
+	if v, err := part.Versions(ctx, &reconcile.Deployment{Account: "named"}); err != nil || v != (reconcile.RolloutVersions{New: "2", Stable: "1"}) {
+		t.Errorf("namer: %+v, %v", v, err)
+	}
+	if v, err := part.Versions(ctx, &reconcile.Deployment{Account: "plain"}); err != nil || v != (reconcile.RolloutVersions{}) {
+		t.Errorf("platform that names nothing: %+v, %v", v, err)
+	}
+}

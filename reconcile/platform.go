@@ -152,6 +152,26 @@ type Platform interface {
 	Rollback(ctx context.Context, d *Deployment) error
 }
 
+// VersionNamer is a Platform that names the versions a rollout moves
+// traffic between, so that checks can select the new version's metrics
+// without hard-coding them: ${rollout.newVersion} (also
+// ${rollout.version}) and ${rollout.stableVersion}. Lambda names version
+// numbers (the ExecutedVersion dimension of AWS/Lambda metrics).
+type VersionNamer interface {
+	// Versions returns the deployment's new and stable versions as the
+	// platform names them; an empty name when there is none (yet).
+	Versions(ctx context.Context, d *Deployment) (RolloutVersions, error)
+}
+
+// RolloutVersions are the versions of a rollout, as its platform names
+// them.
+type RolloutVersions struct {
+	// New is the version being rolled out.
+	New string
+	// Stable is the version that served before it.
+	Stable string
+}
+
 // Prechecker is a Platform that can check, before anything is applied,
 // that what a deployment refers to exists: roles, target groups, subnets,
 // images, secrets. Plan previews run it on pull requests, so that a

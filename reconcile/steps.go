@@ -120,7 +120,11 @@ func (x *Executor) verify(ctx context.Context, r *Rollout, step *Step, deps []*D
 			return stepResult{wait: due, reason: checking(c, n)}, nil
 		}
 	}
-	m, err := x.Checks.Measure(ctx, c, checkInput(r, deps))
+	in := checkInput(r, deps)
+	if err := x.nameVersions(ctx, in.Vars, deps); err != nil {
+		return stepResult{}, err
+	}
+	m, err := x.Checks.Measure(ctx, c, in)
 	if err != nil {
 		return stepResult{}, err
 	}
@@ -168,6 +172,28 @@ func thresholdText(c *spec.Check) string {
 		return " (" + c.Prometheus.Threshold.String() + ")"
 	}
 	return ""
+}
+
+// nameVersions fills ${rollout.newVersion} (and its older name
+// ${rollout.version}) and ${rollout.stableVersion} from the first
+// deployment whose platform names its versions (see VersionNamer).
+func (x *Executor) nameVersions(ctx context.Context, vars map[string]string, deps []*Deployment) error {
+	for _, d := range deps {
+		vn, ok := x.platform(d).(VersionNamer)
+		if !ok {
+			continue
+		}
+		v, err := vn.Versions(ctx, d)
+		if err != nil {
+			return fmt.Errorf("name the versions of %s: %w", d.Target.Name, err)
+		}
+		if v == (RolloutVersions{}) {
+			continue
+		}
+		vars["rollout.newVersion"], vars["rollout.version"], vars["rollout.stableVersion"] = v.New, v.New, v.Stable
+		return nil
+	}
+	return nil
 }
 
 // checkInput is what r's checks are measured for: its ${rollout.*}

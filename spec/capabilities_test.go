@@ -8,18 +8,18 @@ import (
 	"github.com/jibe-dev/jibe/internal/strictyaml"
 	"github.com/jibe-dev/jibe/providers/aws/asg"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
+	"github.com/jibe-dev/jibe/providers/aws/lambda"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
 	"github.com/jibe-dev/jibe/spec"
 )
 
 // builtin declares the platforms a Jibe built from this repository deploys
 // to, as cmd/jibe wires them.
-var builtin = spec.WithPlatforms(ecs.Capabilities, kubernetes.Capabilities, asg.Capabilities)
+var builtin = spec.WithPlatforms(ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities, asg.Capabilities)
 
 // What each declaration supports, and the mode a rollout runs in.
 func TestCapabilities(t *testing.T) {
 	groups := &asg.Capabilities
-	lambda := spec.PlannedPlatforms.Of(spec.PlatformLambda)
 	for _, tc := range []struct {
 		name     string
 		c        *spec.Capabilities
@@ -38,7 +38,7 @@ func TestCapabilities(t *testing.T) {
 		{"Kubernetes canary, first deploy", &kubernetes.Capabilities, spec.StrategyCanary, true, true, true, spec.StrategyRolling},
 		{"Auto Scaling group canary", groups, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
 		{"Auto Scaling group blue/green, first deploy", groups, spec.StrategyBlueGreen, true, true, true, spec.StrategyRolling},
-		{"Lambda canary", lambda, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
+		{"Lambda canary", &lambda.Capabilities, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
 		{"undeclared platform", nil, spec.StrategyCanary, true, false, false, spec.StrategyCanary},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,6 +55,15 @@ func TestCapabilities(t *testing.T) {
 	}
 }
 
+// plannedASG makes Auto Scaling groups a planned platform for the test:
+// every platform has a provider today, and the fallback stays tested.
+func plannedASG(t *testing.T) {
+	old := spec.PlannedPlatforms
+	spec.PlannedPlatforms = spec.Platforms{{Platform: spec.PlatformAutoScalingGroup, Noun: "an Auto Scaling group", Planned: true,
+		ShiftsTraffic: []spec.StrategyKind{spec.StrategyBlueGreen}}}
+	t.Cleanup(func() { spec.PlannedPlatforms = old })
+}
+
 // A target's platform must be declared: a planned one validates with a
 // warning, an undeclared one is refused, and without WithPlatforms nothing
 // is checked.
@@ -66,17 +75,21 @@ func TestTargetPlatformDeclared(t *testing.T) {
 		errs     []string
 		warnings []string
 	}{
-		{"planned platforms warn", "[web, site, fn]", []spec.Option{builtin}, nil, []string{
-			`app/jibe.yaml:29:9: spec.targets[2].lambda: target "fn": this Jibe cannot deploy lambda targets yet (the platform is planned): the target is validated, but an agent refuses to deploy it; deploy it with a Jibe release that supports lambda`,
+		{"planned platforms warn", "[web, site, fn]", []spec.Option{spec.WithPlatforms(ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities)}, nil, []string{
+			`app/jibe.yaml:32:9: spec.targets[3].autoScalingGroup: target "vms": this Jibe cannot deploy autoScalingGroup targets yet (the platform is planned): the target is validated, but an agent refuses to deploy it; deploy it with a Jibe release that supports autoScalingGroup`,
 		}},
 		{"undeclared", "[web, site]", []spec.Option{spec.WithPlatforms(ecs.Capabilities)}, []string{
 			`app/jibe.yaml:26:9: spec.targets[1].kubernetes: target "site": this Jibe cannot deploy kubernetes targets; remove the target, or run a Jibe release whose platforms include kubernetes`,
+			`app/jibe.yaml:29:9: spec.targets[2].lambda: target "fn": this Jibe cannot deploy lambda targets; remove the target, or run a Jibe release whose platforms include lambda`,
 			`app/jibe.yaml:32:9: spec.targets[3].autoScalingGroup: target "vms": this Jibe cannot deploy autoScalingGroup targets; remove the target, or run a Jibe release whose platforms include autoScalingGroup`,
 		}, nil},
 		{"unchecked", "[web, site]", nil, nil, nil},
 		{"ECS canary without traffic, unchecked", "[web]", nil, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if strings.HasPrefix(tc.name, "planned") {
+				plannedASG(t)
+			}
 			fsys := fstest.MapFS{}
 			for name, content := range baseFiles {
 				fsys[name] = &fstest.MapFile{Data: []byte(content)}

@@ -70,6 +70,15 @@ type LambdaFunction struct {
 	// FileSystemConfigs mount one EFS access point; the function needs
 	// VpcConfig.
 	FileSystemConfigs []LambdaFileSystemConfig `json:"FileSystemConfigs,omitempty"`
+	// SnapStart snapshots the initialised execution environment of each
+	// published version (Java, Python and .NET runtimes).
+	SnapStart *LambdaSnapStart `json:"SnapStart,omitempty"`
+}
+
+// LambdaSnapStart configures SnapStart.
+type LambdaSnapStart struct {
+	// ApplyOn is PublishedVersions or None (default).
+	ApplyOn string `json:"ApplyOn,omitempty" jsonschema:"enum=PublishedVersions,enum=None"`
 }
 
 // UnknownFieldHint explains fields of get-function-configuration output.

@@ -15,16 +15,17 @@ import (
 //	${artifacts.<name>}          an artifact: image reference, s3://bucket/key or AMI ID
 //	${artifacts.<name>.<part>}   repository, tag, digest (images); bucket, key, version (S3)
 //	${rollout.<name>}            in checks only, resolved while the rollout runs:
-//	                             revision (the Git commit), shortRevision, version
+//	                             revision (the Git commit), shortRevision, newVersion
 //	                             (the platform version being rolled out, e.g. a Lambda
-//	                             version number) and stableVersion
+//	                             version number; also written version) and
+//	                             stableVersion (the version it replaces)
 //
 // $${ writes a literal ${.
 var placeholderRE = regexp.MustCompile(`\$\$\{|\$\{([^{}]*)\}`)
 
 // RuntimePlaceholders are the ${rollout.*} names, resolved by the engine
 // while a rollout runs. They may only appear in checks.
-var RuntimePlaceholders = []string{"rollout.revision", "rollout.shortRevision", "rollout.version", "rollout.stableVersion"}
+var RuntimePlaceholders = []string{"rollout.revision", "rollout.shortRevision", "rollout.newVersion", "rollout.version", "rollout.stableVersion"}
 
 // scope resolves placeholders for one environment.
 type scope struct {

@@ -23,6 +23,7 @@ import (
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/providers/aws/account"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
+	"github.com/jibe-dev/jibe/providers/aws/lambda"
 	"github.com/jibe-dev/jibe/providers/checks"
 	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
@@ -267,9 +268,25 @@ func (w *wiring) kubernetes(ctx context.Context, cfg *config.Config, log *slog.L
 }
 
 // ecsPlatform deploys ECS targets through one ecs.Platform per account and
-// region, each built on first use after its credentials are checked
-// against the account ID.
+// region.
 func ecsPlatform(cfg *config.Config, log *slog.Logger) reconcile.Platform {
+	return perAccount(cfg, func(c aws.Config, accountID string) reconcile.Platform {
+		return ecs.New(ecs.NewClients(c), ecs.Options{Logger: log, AccountID: accountID})
+	})
+}
+
+// lambdaPlatform deploys Lambda targets through one lambda.Platform per
+// account and region.
+func lambdaPlatform(cfg *config.Config, log *slog.Logger) reconcile.Platform {
+	return perAccount(cfg, func(c aws.Config, accountID string) reconcile.Platform {
+		return lambda.New(lambda.NewClients(c), lambda.Options{Logger: log, AccountID: accountID})
+	})
+}
+
+// perAccount routes an AWS platform's deployments to one platform per
+// account and region, each built by build on first use, after the
+// account's credentials are checked against its ID.
+func perAccount(cfg *config.Config, build func(c aws.Config, accountID string) reconcile.Platform) reconcile.Platform {
 	return &reconcile.Partitioned{
 		Key: func(d *reconcile.Deployment) string { return d.Account + "/" + d.Region },
 		Build: func(ctx context.Context, d *reconcile.Deployment) (reconcile.Platform, error) {
@@ -277,7 +294,7 @@ func ecsPlatform(cfg *config.Config, log *slog.Logger) reconcile.Platform {
 			if err != nil {
 				return nil, err
 			}
-			return ecs.New(ecs.NewClients(awsCfg), ecs.Options{Logger: log, AccountID: cfg.Account(d.Account).AccountID}), nil
+			return build(awsCfg, cfg.Account(d.Account).AccountID), nil
 		},
 	}
 }

@@ -12,6 +12,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/jibe-dev/jibe/internal/awsemu"
+	"github.com/jibe-dev/jibe/internal/awsemu/awsemutest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -49,16 +55,24 @@ log: {format: text}
 `
 
 // `jibe agent` serves its API, finds the applications of a folder source,
-// and stops cleanly on cancellation.
+// deploys them (here a Lambda function, to the AWS emulator) and stops
+// cleanly on cancellation.
 func TestAgentCommand(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
+	// Emulated time runs 20 times faster, so that Lambda creates the
+	// function within one of the agent's 5s waits.
+	env := awsemutest.Start(t, awsemu.Options{Speed: 20})
+	t.Setenv("JIBE_TEST_KEY_ID", env.AccessKey)
+	t.Setenv("JIBE_TEST_SECRET", env.SecretKey)
 	// Secrets in force never reach the log, even at debug level.
 	const hookSecret = "agent-command-webhook-secret-value"
 	t.Setenv("JIBE_TEST_WEBHOOK_SECRET", hookSecret)
 	cfg := strings.Replace(dirAgentConfig, `server: {listen: "ADDR"}`,
 		`server: {listen: "ADDR", webhookSecret: {env: JIBE_TEST_WEBHOOK_SECRET}}`, 1)
 	cfg = strings.Replace(cfg, "log: {format: text}", "log: {format: text, level: debug}", 1)
+	cfg = strings.Replace(cfg, "- {name: dev, region: eu-west-1}", "- {name: dev, region: "+env.Region+", endpoint: "+env.URL+
+		", credentials: {accessKeyID: {env: JIBE_TEST_KEY_ID}, secretAccessKey: {env: JIBE_TEST_SECRET}}}", 1)
 	writeFile(t, filepath.Join(dir, "agent.yaml"), strings.Replace(cfg, "ADDR", addr, 1))
 	writeFile(t, filepath.Join(dir, "apps/hello/jibe.yaml"), `apiVersion: jibe.dev/v1alpha1
 kind: Application
@@ -77,12 +91,13 @@ spec:
 	}()
 
 	var apps []struct{ Name, Folder, Error string }
-	deadline := time.Now().Add(20 * time.Second)
-	for len(apps) == 0 || apps[0].Error == "" {
+	var alias *lambda.GetAliasOutput
+	deadline := time.Now().Add(60 * time.Second)
+	for alias == nil {
 		if time.Now().After(deadline) {
 			cancel()
 			<-done
-			t.Fatalf("the agent did not report the application within 20s; apps %+v\n%s", apps, stderr.String())
+			t.Fatalf("the agent did not deploy the function within 60s; apps %+v\n%s", apps, stderr.String())
 		}
 		select {
 		case code := <-done:
@@ -93,9 +108,13 @@ spec:
 			json.NewDecoder(resp.Body).Decode(&apps)
 			resp.Body.Close()
 		}
+		alias, _ = env.Lambda().GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String("hello"), Name: aws.String("live")})
 	}
-	if apps[0].Name != "hello" || !strings.Contains(apps[0].Error, "no lambda platform configured") {
+	if len(apps) != 1 || apps[0].Name != "hello" || apps[0].Error != "" {
 		t.Errorf("applications = %+v", apps)
+	}
+	if v := aws.ToString(alias.FunctionVersion); v != "1" {
+		t.Errorf("alias live at version %s, want 1", v)
 	}
 	cancel()
 	if code := <-done; code != exitOK {

@@ -40,7 +40,14 @@ Point a client at it with an endpoint override and any static credentials:
     aws --endpoint-url http://127.0.0.1:4566 ecs list-clusters
 
 --speed runs emulated time faster than real time (deployments converge,
-targets turn healthy, draining completes sooner).`,
+targets turn healthy, draining completes sooner).
+
+Make an artifact misbehave through the control endpoints, e.g. a Lambda
+version whose invocations half fail, or an image whose tasks never get healthy:
+  curl -X POST http://127.0.0.1:4566/_jibe/lambda/behavior \
+    -d '{"function": "orders", "version": "2", "errorRate": 0.5}'
+  curl -X POST http://127.0.0.1:4566/_jibe/image/behavior \
+    -d '{"image": "registry.example.com/shop/web:1.1.0", "broken": true}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if speed <= 0 {

@@ -53,3 +53,40 @@ aws:
 		t.Errorf("planning wrote to AWS: %+v", w)
 	}
 }
+
+// `jibe plan` shows the bundled Lambda example's function and alias
+// created in an account, and writes nothing.
+func TestPlanCommandLambda(t *testing.T) {
+	env := awsemutest.Start(t, awsemu.Options{Accounts: map[string]string{"AKIASTAGING": "111111111111"}})
+	t.Setenv("JIBE_TEST_KEY_ID", "AKIASTAGING")
+	t.Setenv("JIBE_TEST_SECRET", "secret")
+	cfg := filepath.Join(t.TempDir(), "agent.yaml")
+	writeFile(t, cfg, `apiVersion: jibe.dev/v1alpha1
+kind: AgentConfig
+sources:
+  - name: orders
+    dir: {path: apps}
+    allow: {accounts: [staging, production]}
+aws:
+  accounts:
+    - name: staging
+      accountID: "111111111111"
+      region: eu-west-1
+      endpoint: `+env.URL+`
+      credentials: {accessKeyID: {env: JIBE_TEST_KEY_ID}, secretAccessKey: {env: JIBE_TEST_SECRET}}
+    - {name: production, region: eu-west-1}
+`)
+	env.Emu.ResetRequests()
+	code, out, errOut := jibe(t, "plan", "--config", cfg, "--env", "staging", "--source", "orders", "../../examples/lambda-api")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s%s", code, errOut, out)
+	}
+	for _, want := range []string{"staging (rolling):", "Lambda function orders-api-staging", "Lambda alias orders-api-staging:live", "1. apply api"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	if w := env.Emu.WriteCalls(); len(w) != 0 {
+		t.Errorf("planning wrote to AWS: %+v", w)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/providers/aws/asg"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
+	"github.com/jibe-dev/jibe/providers/aws/lambda"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
@@ -25,6 +26,7 @@ type builtin struct {
 // one line here: its provider's Capabilities and its constructor.
 var builtins = []builtin{
 	{ecs.Capabilities, onAWS(ecsPlatform)},
+	{lambda.Capabilities, onAWS(lambdaPlatform)},
 	{kubernetes.Capabilities, (*wiring).kubernetes},
 	{asg.Capabilities, onAWS(asgPlatform)},
 }

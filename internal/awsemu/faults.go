@@ -26,6 +26,11 @@ const (
 	// 403 for awsQuery services, UnauthorizedOperation 403 for EC2,
 	// AccessDeniedException 400 for JSON services).
 	Deny
+	// Conflict answers with the service's error for a resource that
+	// another operation is changing (ResourceConflictException 409 for
+	// Lambda, ConcurrentModificationException 409 for Application Auto
+	// Scaling, ResourceInUse 400 for the others).
+	Conflict
 )
 
 // String returns the name of the fault kind.
@@ -39,6 +44,8 @@ func (k FaultKind) String() string {
 		return "Latency"
 	case Deny:
 		return "Deny"
+	case Conflict:
+		return "Conflict"
 	default:
 		return "Unknown"
 	}
@@ -89,6 +96,9 @@ func faultError(service, op string, k FaultKind) *protocol.Error {
 	if k == Deny {
 		return denyError(service, op)
 	}
+	if k == Conflict {
+		return conflictError(service)
+	}
 	if k == Throttle {
 		switch service {
 		case "ecs", "application-autoscaling", "servicediscovery":
@@ -124,5 +134,19 @@ func denyError(service, op string) *protocol.Error {
 		return protocol.StatusErrorf(http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation. %s", msg)
 	default:
 		return protocol.Errorf("AccessDeniedException", "%s", msg)
+	}
+}
+
+// conflictError returns the error a service answers when another
+// operation is changing the resource.
+func conflictError(service string) *protocol.Error {
+	const msg = "The operation cannot be performed at this time. An update is in progress for the resource (injected)"
+	switch service {
+	case "lambda":
+		return protocol.StatusErrorf(http.StatusConflict, "ResourceConflictException", msg)
+	case "application-autoscaling":
+		return protocol.StatusErrorf(http.StatusConflict, "ConcurrentModificationException", msg)
+	default:
+		return protocol.Errorf("ResourceInUse", msg)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,7 +84,7 @@ func TestLambdaCreateRoundTripsAndBecomesActive(t *testing.T) {
 		got.Tags["team"] != "core" || aws.ToString(cfg.CodeSha256) == "" || cfg.LastUpdateStatus != lambdatypes.LastUpdateStatusSuccessful {
 		t.Errorf("configuration did not round-trip: %s", jsonOf(t, got))
 	}
-	_, err = c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("api"), Role: aws.String("r"), Runtime: lambdatypes.RuntimeProvidedal2023,
+	_, err = c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("api"), Role: aws.String("arn:aws:iam::111111111111:role/r"), Runtime: lambdatypes.RuntimeProvidedal2023,
 		Handler: aws.String("h"), Code: &lambdatypes.FunctionCode{ZipFile: []byte("x")}})
 	if !errors.As(err, &rc) {
 		t.Errorf("duplicate function: got %v, want ResourceConflictException", err)
@@ -93,7 +95,7 @@ func TestLambdaCreateRoundTripsAndBecomesActive(t *testing.T) {
 		t.Errorf("unknown function: got %v, want ResourceNotFoundException", err)
 	}
 
-	img := need(c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("img"), Role: aws.String("r"), PackageType: lambdatypes.PackageTypeImage,
+	img := need(c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("img"), Role: aws.String("arn:aws:iam::111111111111:role/r"), PackageType: lambdatypes.PackageTypeImage,
 		Code: &lambdatypes.FunctionCode{ImageUri: aws.String("111111111111.dkr.ecr.us-east-1.amazonaws.com/img:1")}})).on(t)
 	if img.PackageType != lambdatypes.PackageTypeImage {
 		t.Errorf("image function package type %s", img.PackageType)
@@ -353,4 +355,152 @@ func lambdaMetric(t *testing.T, ctx context.Context, env *awsemutest.Env, name s
 		sum += aws.ToFloat64(p.Sum)
 	}
 	return sum
+}
+
+func TestLambdaPolicyIsPerQualifier(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c, elb := env.Lambda(), env.ELBv2()
+	createFunction(t, ctx, c, "api")
+	waitActive(t, env, c, "api")
+	need(c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("api")})).on(t)
+	alias := need(c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("api"), Name: aws.String("live"), FunctionVersion: aws.String("1")})).on(t)
+	tg := need(elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("fn"), TargetType: elbtypes.TargetTypeEnumLambda})).on(t).TargetGroups[0]
+	allow := func(q *string) {
+		need(c.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("api"), Qualifier: q, StatementId: aws.String("elb"),
+			Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("elasticloadbalancing.amazonaws.com"), SourceArn: tg.TargetGroupArn})).on(t)
+	}
+	var nf *lambdatypes.ResourceNotFoundException
+
+	// A permission on the unqualified function does not let ELB invoke the alias.
+	allow(nil)
+	_, err := elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn, Targets: []elbtypes.TargetDescription{{Id: alias.AliasArn}}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("registering the alias with a permission on the function only: got %v, want AccessDenied", err)
+	}
+	if _, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("api"), Qualifier: aws.String("live")}); !errors.As(err, &nf) {
+		t.Errorf("GetPolicy of a qualifier without a policy: got %v, want ResourceNotFoundException", err)
+	}
+
+	// The same statement id on the alias is another policy.
+	allow(aws.String("live"))
+	pol := need(c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("api"), Qualifier: aws.String("live")})).on(t)
+	if !containsStr(aws.ToString(pol.Policy), `"Resource":"`+aws.ToString(alias.AliasArn)+`"`) || strings.Count(aws.ToString(pol.Policy), `"Sid"`) != 1 {
+		t.Errorf("alias policy %s", aws.ToString(pol.Policy))
+	}
+	need(elb.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: tg.TargetGroupArn, Targets: []elbtypes.TargetDescription{{Id: alias.AliasArn}}})).on(t)
+
+	need(c.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String("api"), StatementId: aws.String("elb")})).on(t)
+	if _, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("api")}); !errors.As(err, &nf) {
+		t.Errorf("GetPolicy after removing the function's statement: got %v, want ResourceNotFoundException", err)
+	}
+	need(c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("api"), Qualifier: aws.String("live")})).on(t)
+}
+
+func TestLambdaUpdateConfigurationClearsWithEmptyValues(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.Lambda()
+	createFunction(t, ctx, c, "api")
+	waitActive(t, env, c, "api")
+	need(c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("api"),
+		Description: aws.String("orders"), KMSKeyArn: aws.String("arn:aws:kms:us-east-1:111111111111:key/1")})).on(t)
+	waitUpdated(t, env, c, "api")
+	out := need(c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("api"),
+		Description: aws.String(""), KMSKeyArn: aws.String(""), Layers: []string{},
+		VpcConfig: &lambdatypes.VpcConfig{SubnetIds: []string{}, SecurityGroupIds: []string{}}})).on(t)
+	if aws.ToString(out.Description) != "" || aws.ToString(out.KMSKeyArn) != "" || len(out.Layers) != 0 || out.VpcConfig != nil && len(out.VpcConfig.SubnetIds) != 0 {
+		t.Errorf("empty values did not clear: description %q, key %q, layers %v, vpc %+v",
+			aws.ToString(out.Description), aws.ToString(out.KMSKeyArn), out.Layers, out.VpcConfig)
+	}
+}
+
+// The control endpoint of `jibe emulator aws` marks a Lambda version's
+// invocations as failing, as MarkFunctionVersionBroken does.
+func TestControlEndpointMarksAVersionFailing(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.Lambda()
+	createFunction(t, ctx, c, "api")
+	waitActive(t, env, c, "api")
+	need(c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("api")})).on(t)
+	post := func(path, body string) int {
+		resp, err := http.Post(env.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("/_jibe/lambda/behavior", `{"function":"api","version":"1","broken":true}`); code != http.StatusNoContent {
+		t.Fatalf("control: %d", code)
+	}
+	out := need(c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("api"), Qualifier: aws.String("1")})).on(t)
+	if aws.ToString(out.FunctionError) != "Unhandled" {
+		t.Errorf("invocation of the broken version: %+v", out)
+	}
+	if code := post("/_jibe/lambda/behavior", `{"function":"api"}`); code != http.StatusBadRequest {
+		t.Errorf("control without a version: %d, want 400", code)
+	}
+	if code := post("/_jibe/lambda/behavior", `{"function":"api","version":"1","errorRate":2}`); code != http.StatusBadRequest {
+		t.Errorf("control with an error rate of 2: %d, want 400", code)
+	}
+}
+
+// Lambda validates the memory size, the timeout and the role's ARN as AWS
+// does, on create and on update.
+func TestLambdaValidatesMemoryTimeoutAndRole(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.Lambda()
+	base := func() *lambda.CreateFunctionInput {
+		return &lambda.CreateFunctionInput{FunctionName: aws.String("api"), Role: aws.String("arn:aws:iam::111111111111:role/fn"),
+			Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: []byte("v1")}}
+	}
+	for name, change := range map[string]func(*lambda.CreateFunctionInput){
+		"memory below 128":   func(in *lambda.CreateFunctionInput) { in.MemorySize = aws.Int32(64) },
+		"memory above 10240": func(in *lambda.CreateFunctionInput) { in.MemorySize = aws.Int32(20480) },
+		"timeout of 0":       func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(0) },
+		"timeout above 900":  func(in *lambda.CreateFunctionInput) { in.Timeout = aws.Int32(901) },
+		"role not an ARN":    func(in *lambda.CreateFunctionInput) { in.Role = aws.String("fn-role") },
+		"ephemeral too big": func(in *lambda.CreateFunctionInput) {
+			in.EphemeralStorage = &lambdatypes.EphemeralStorage{Size: aws.Int32(20000)}
+		},
+	} {
+		in := base()
+		change(in)
+		_, err := c.CreateFunction(ctx, in)
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" && ae.ErrorCode() != "InvalidParameterValueException" {
+			t.Errorf("%s: got %v, want a validation error", name, err)
+		}
+	}
+	need(c.CreateFunction(ctx, base())).on(t)
+	waitActive(t, env, c, "api")
+	_, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("api"), Timeout: aws.Int32(1000)})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationException" {
+		t.Errorf("update with a timeout of 1000: got %v, want ValidationException", err)
+	}
+}
+
+func TestLambdaLayerVersions(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.Lambda()
+	pub := need(c.PublishLayerVersion(ctx, &lambda.PublishLayerVersionInput{LayerName: aws.String("otel"),
+		Content: &lambdatypes.LayerVersionContentInput{S3Bucket: aws.String("b"), S3Key: aws.String("otel.zip")}})).on(t)
+	if pub.Version != 1 || aws.ToString(pub.LayerVersionArn) != "arn:aws:lambda:us-east-1:111111111111:layer:otel:1" {
+		t.Fatalf("published %+v", pub)
+	}
+	got := need(c.GetLayerVersionByArn(ctx, &lambda.GetLayerVersionByArnInput{Arn: pub.LayerVersionArn})).on(t)
+	if got.Version != 1 {
+		t.Errorf("got %+v", got)
+	}
+	_, err := c.GetLayerVersionByArn(ctx, &lambda.GetLayerVersionByArnInput{Arn: aws.String("arn:aws:lambda:us-east-1:111111111111:layer:otel:2")})
+	var nf *lambdatypes.ResourceNotFoundException
+	if !errors.As(err, &nf) {
+		t.Errorf("unpublished version: got %v, want ResourceNotFoundException", err)
+	}
 }

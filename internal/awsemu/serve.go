@@ -15,6 +15,10 @@ import (
 
 // ServeHTTP serves one AWS API call.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, ControlPrefix) {
+		e.control(w, r)
+		return
+	}
 	body, err := protocol.ReadBody(r)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)

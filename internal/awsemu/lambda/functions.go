@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ type function struct {
 	response    []byte    // Invoke result; nil echoes the payload
 	routing     map[string]float64
 	errAcc      map[string]float64 // per-version error-rate accumulators
+	reserved    *int32             // reserved concurrency; nil when unreserved
 }
 
 // splitName parses a function name, partial ARN or ARN with an optional
@@ -128,6 +130,9 @@ func validateCreate(in *lambda.CreateFunctionInput) error {
 	if aws.ToString(in.Role) == "" {
 		return invalid("The role defined for the function cannot be assumed by Lambda.")
 	}
+	if err := validateSettings(in.Role, in.MemorySize, in.Timeout, in.EphemeralStorage); err != nil {
+		return err
+	}
 	if in.Code == nil {
 		return invalid("Code is required")
 	}
@@ -141,6 +146,32 @@ func validateCreate(in *lambda.CreateFunctionInput) error {
 		return invalid("Runtime and Handler are mandatory parameters for functions created with Zip archives.")
 	}
 	return nil
+}
+
+// roleARN is the form AWS requires of an execution role.
+var roleARN = regexp.MustCompile(`^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`)
+
+// validateSettings checks the role's ARN form, the memory size (128 to
+// 10240 MB), the timeout (1 to 900 s) and /tmp (512 to 10240 MB) as AWS
+// does, with its ValidationException wording.
+func validateSettings(role *string, memory, timeout *int32, tmp *types.EphemeralStorage) error {
+	switch {
+	case role != nil && !roleARN.MatchString(*role):
+		return constraint(*role, "role", "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
+	case memory != nil && (*memory < 128 || *memory > 10240):
+		return constraint(fmt.Sprint(*memory), "memorySize", "Member must have value between 128 and 10240")
+	case timeout != nil && (*timeout < 1 || *timeout > 900):
+		return constraint(fmt.Sprint(*timeout), "timeout", "Member must have value between 1 and 900")
+	case tmp != nil && (aws.ToInt32(tmp.Size) < 512 || aws.ToInt32(tmp.Size) > 10240):
+		return constraint(fmt.Sprint(aws.ToInt32(tmp.Size)), "ephemeralStorage.size", "Member must have value between 512 and 10240")
+	}
+	return nil
+}
+
+// constraint is AWS's ValidationException for a value out of its
+// constraint.
+func constraint(value, field, rule string) error {
+	return protocol.Errorf("ValidationException", "1 validation error detected: Value '%s' at '%s' failed to satisfy constraint: %s", value, field, rule)
 }
 
 func (s *Service) applyDefaults(fn *function, r *region, in *lambda.CreateFunctionInput) {
@@ -252,11 +283,15 @@ func (s *Service) updateFunctionConfiguration(r *region, c *protocol.Call) (any,
 	if err := checkUpdatable(fn, in.RevisionId); err != nil {
 		return nil, err
 	}
+	if err := validateSettings(in.Role, in.MemorySize, in.Timeout, in.EphemeralStorage); err != nil {
+		return nil, err
+	}
 	var next types.FunctionConfiguration
 	if err := protocol.Overlay(&fn.cfg, &in, &next, "Layers", "FunctionName", "RevisionId", "ImageConfig"); err != nil {
 		return nil, err
 	}
 	fn.cfg = next
+	clearEmpty(&fn.cfg, &in)
 	if in.Layers != nil {
 		fn.cfg.Layers = layers(in.Layers)
 	}
@@ -265,6 +300,23 @@ func (s *Service) updateFunctionConfiguration(r *region, c *protocol.Call) (any,
 	}
 	s.beginUpdate(fn, c.Now)
 	return configOutput(fn.cfg), nil
+}
+
+// clearEmpty applies the empty strings of an update, which clear a field
+// in AWS (the overlay keeps the old value of empty fields).
+func clearEmpty(cfg *types.FunctionConfiguration, in *lambda.UpdateFunctionConfigurationInput) {
+	if in.Description != nil {
+		cfg.Description = in.Description
+	}
+	if in.KMSKeyArn != nil && *in.KMSKeyArn == "" {
+		cfg.KMSKeyArn = nil
+	}
+	if vpc := in.VpcConfig; vpc != nil && len(vpc.SubnetIds) == 0 && len(vpc.SecurityGroupIds) == 0 {
+		cfg.VpcConfig = nil
+	}
+	if in.DeadLetterConfig != nil && aws.ToString(in.DeadLetterConfig.TargetArn) == "" {
+		cfg.DeadLetterConfig = nil
+	}
 }
 
 func (s *Service) updateFunctionCode(r *region, c *protocol.Call) (any, error) {
@@ -342,6 +394,9 @@ func (s *Service) getFunction(r *region, c *protocol.Call) (any, error) {
 		return nil, err
 	}
 	out := &lambda.GetFunctionOutput{Configuration: cfg, Tags: fn.tags}
+	if fn.reserved != nil {
+		out.Concurrency = &types.Concurrency{ReservedConcurrentExecutions: fn.reserved}
+	}
 	if fn.imageURI != "" {
 		out.Code = &types.FunctionCodeLocation{RepositoryType: aws.String("ECR"), ImageUri: aws.String(fn.imageURI), ResolvedImageUri: aws.String(fn.imageURI)}
 	} else {

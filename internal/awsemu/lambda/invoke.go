@@ -116,9 +116,7 @@ func (s *Service) addPermission(r *region, c *protocol.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, raw := range fn.policy {
-		var old statement
-		_ = json.Unmarshal(raw, &old)
+	for _, old := range fn.statements(st.Resource) {
 		if old.Sid == st.Sid {
 			return nil, conflict("The statement id (%s) provided already exists. Please provide a new statement id, or remove the existing statement.", st.Sid)
 		}
@@ -126,6 +124,30 @@ func (s *Service) addPermission(r *region, c *protocol.Call) (any, error) {
 	b, _ := json.Marshal(st)
 	fn.policy = append(fn.policy, b)
 	return &protocol.RESTResponse{Status: http.StatusCreated, Body: &lambda.AddPermissionOutput{Statement: aws.String(string(b))}}, nil
+}
+
+// qualified returns the ARN a qualifier's policy applies to: the
+// function's ARN, with ":qualifier" unless q is empty.
+func (fn *function) qualified(q string) string {
+	if q == "" {
+		return fn.arn
+	}
+	return fn.arn + ":" + q
+}
+
+// statements returns the statements of the policy of one ARN (the
+// function's, or a version's or alias's): as in AWS, each qualifier has
+// its own resource policy.
+func (fn *function) statements(resource string) []statement {
+	var out []statement
+	for _, raw := range fn.policy {
+		var st statement
+		_ = json.Unmarshal(raw, &st)
+		if st.Resource == resource {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 func newStatement(fn *function, q string, in *lambda.AddPermissionInput) (statement, error) {
@@ -149,38 +171,40 @@ func newStatement(fn *function, q string, in *lambda.AddPermissionInput) (statem
 	return st, nil
 }
 
-// policyDocument renders the function's resource policy.
-func (fn *function) policyDocument() string {
+// policyDocument renders the resource policy of one ARN.
+func (fn *function) policyDocument(resource string) string {
 	doc := struct {
 		Version   string
 		Id        string
-		Statement []json.RawMessage
-	}{"2012-10-17", "default", fn.policy}
+		Statement []statement
+	}{"2012-10-17", "default", fn.statements(resource)}
 	b, _ := json.Marshal(doc)
 	return string(b)
 }
 
+// getPolicy returns the policy of the function or, with a Qualifier, of
+// that version or alias; ResourceNotFoundException when it has none.
 func (s *Service) getPolicy(r *region, c *protocol.Call) (any, error) {
-	fn, _, err := r.funcFromPath(c)
+	fn, q, err := r.funcFromPath(c)
 	if err != nil {
 		return nil, err
 	}
-	if len(fn.policy) == 0 {
+	if len(fn.statements(fn.qualified(q))) == 0 {
 		return nil, notFound("The resource you requested does not exist.")
 	}
-	return &lambda.GetPolicyOutput{Policy: aws.String(fn.policyDocument()), RevisionId: fn.cfg.RevisionId}, nil
+	return &lambda.GetPolicyOutput{Policy: aws.String(fn.policyDocument(fn.qualified(q))), RevisionId: fn.cfg.RevisionId}, nil
 }
 
 func (s *Service) removePermission(r *region, c *protocol.Call) (any, error) {
-	fn, _, err := r.funcFromPath(c)
+	fn, q, err := r.funcFromPath(c)
 	if err != nil {
 		return nil, err
 	}
-	sid := c.Params["StatementId"]
+	sid, resource := c.Params["StatementId"], fn.qualified(q)
 	for i, raw := range fn.policy {
 		var st statement
 		_ = json.Unmarshal(raw, &st)
-		if st.Sid == sid {
+		if st.Sid == sid && st.Resource == resource {
 			fn.policy = append(fn.policy[:i], fn.policy[i+1:]...)
 			return &protocol.RESTResponse{Status: http.StatusNoContent, Body: []byte{}}, nil
 		}
@@ -188,16 +212,16 @@ func (s *Service) removePermission(r *region, c *protocol.Call) (any, error) {
 	return nil, notFound("Statement %s is not found in resource policy.", sid)
 }
 
-// AllowsInvoke reports whether a function's resource policy lets principal
-// (e.g. "elasticloadbalancing.amazonaws.com") invoke it from sourceArn.
+// AllowsInvoke reports whether the resource policy of functionArn (the
+// function's, or with a qualifier the version's or alias's: AWS checks
+// the policy of the ARN invoked) lets principal (e.g.
+// "elasticloadbalancing.amazonaws.com") invoke it from sourceArn.
 func (s *Service) AllowsInvoke(scope protocol.Scope, functionArn, principal, sourceArn string) bool {
-	fn, _, err := s.region(scope).find(functionArn)
+	fn, q, err := s.region(scope).find(functionArn)
 	if err != nil {
 		return false
 	}
-	for _, raw := range fn.policy {
-		var st statement
-		_ = json.Unmarshal(raw, &st)
+	for _, st := range fn.statements(fn.qualified(q)) {
 		src := st.Condition["ArnLike"]["AWS:SourceArn"]
 		if st.Principal["Service"] == principal && (src == "" || src == sourceArn) {
 			return true

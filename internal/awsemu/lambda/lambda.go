@@ -66,12 +66,13 @@ func (s *Service) Codec() protocol.Codec { return s.codec }
 type region struct {
 	scope     protocol.Scope
 	functions map[string]*function
+	layers    map[string]int // latest version of each layer
 }
 
 func (s *Service) region(scope protocol.Scope) *region {
 	r, ok := s.regions[scope]
 	if !ok {
-		r = &region{scope: scope, functions: map[string]*function{}}
+		r = &region{scope: scope, functions: map[string]*function{}, layers: map[string]int{}}
 		s.regions[scope] = r
 	}
 	return r
@@ -105,6 +106,11 @@ var routes = []route{
 	newRoute("POST /2015-03-31/functions/{FunctionName}/policy", "AddPermission", (*Service).addPermission),
 	newRoute("GET /2015-03-31/functions/{FunctionName}/policy", "GetPolicy", (*Service).getPolicy),
 	newRoute("DELETE /2015-03-31/functions/{FunctionName}/policy/{StatementId}", "RemovePermission", (*Service).removePermission),
+	newRoute("PUT /2017-10-31/functions/{FunctionName}/concurrency", "PutFunctionConcurrency", (*Service).putConcurrency),
+	newRoute("DELETE /2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency", (*Service).deleteConcurrency),
+	newRoute("GET /2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency", (*Service).getConcurrency),
+	newRoute("POST /2018-10-31/layers/{LayerName}/versions", "PublishLayerVersion", (*Service).publishLayerVersion),
+	newRoute("GET /2018-10-31/layers", "GetLayerVersionByArn", (*Service).getLayerVersionByArn),
 	newRoute("GET /2017-03-31/tags/{Resource}", "ListTags", (*Service).listTags),
 	newRoute("POST /2017-03-31/tags/{Resource}", "TagResource", (*Service).tagResource),
 	newRoute("DELETE /2017-03-31/tags/{Resource}", "UntagResource", (*Service).untagResource),

@@ -121,3 +121,17 @@ func leaf(v any) string {
 	}
 	return ""
 }
+
+// Recode converts between shapes with the same JSON field names: the spec
+// files use the AWS APIs' names, SDK structs have no tags, and
+// encoding/json matches names case-insensitively.
+func Recode(from, to any) error {
+	b, err := json.Marshal(from)
+	if err != nil {
+		return fmt.Errorf("encode %T: %w", from, err)
+	}
+	if err := json.Unmarshal(b, to); err != nil {
+		return fmt.Errorf("decode %T into %T: %w", from, to, err)
+	}
+	return nil
+}

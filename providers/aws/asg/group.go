@@ -11,13 +11,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 
-	"github.com/jibe-dev/jibe/providers/aws/ecs"
+	"github.com/jibe-dev/jibe/providers/aws/awstag"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
 
-// Tags Jibe puts on groups besides ecs.TagApp, ecs.TagEnvironment,
-// ecs.TagRevision and ecs.TagSwitchedAt (the time a red/black rollout
+// Tags Jibe puts on groups besides awstag.App, awstag.Environment,
+// awstag.Revision and ecs.TagSwitchedAt (the time a red/black rollout
 // detached the group from its target groups).
 const (
 	// TagGroup names the target's group (autoScalingGroup.name) on every
@@ -38,8 +38,8 @@ var retiredProcesses = []string{"AlarmNotification", "ScheduledActions", "AZReba
 func (p *Platform) groups(ctx context.Context, d *reconcile.Deployment) ([]astypes.AutoScalingGroup, error) {
 	in := &autoscaling.DescribeAutoScalingGroupsInput{Filters: []astypes.Filter{
 		{Name: aws.String("tag:" + TagGroup), Values: []string{d.Target.AutoScalingGroup.Name}},
-		{Name: aws.String("tag:" + ecs.TagApp), Values: []string{d.App}},
-		{Name: aws.String("tag:" + ecs.TagEnvironment), Values: []string{d.Env}}}}
+		{Name: aws.String("tag:" + awstag.App), Values: []string{d.App}},
+		{Name: aws.String("tag:" + awstag.Environment), Values: []string{d.Env}}}}
 	var out []astypes.AutoScalingGroup
 	pages := autoscaling.NewDescribeAutoScalingGroupsPaginator(p.c.AutoScaling, in)
 	for pages.HasMorePages() {
@@ -153,7 +153,7 @@ func userTags(g *astypes.AutoScalingGroup) map[string]string {
 // groupTags returns the tags of a group of d at revision: the spec's and
 // Jibe's, all propagated to instances.
 func groupTags(d *reconcile.Deployment, name string) []astypes.Tag {
-	all := map[string]string{TagGroup: d.Target.AutoScalingGroup.Name, ecs.TagApp: d.App, ecs.TagEnvironment: d.Env, ecs.TagRevision: d.Revision}
+	all := map[string]string{TagGroup: d.Target.AutoScalingGroup.Name, awstag.App: d.App, awstag.Environment: d.Env, awstag.Revision: d.Revision}
 	maps.Copy(all, d.Target.AutoScalingGroup.Tags)
 	return tagList(name, all)
 }

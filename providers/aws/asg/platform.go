@@ -9,7 +9,6 @@ package asg
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -19,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"k8s.io/utils/clock"
 
+	"github.com/jibe-dev/jibe/providers/aws/account"
 	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
-	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/providers/aws/precheck"
 	"github.com/jibe-dev/jibe/reconcile"
 )
@@ -85,7 +84,7 @@ type Clients struct {
 // ECS's DefaultRetryer is used (it retries throttling).
 func NewClients(cfg aws.Config) *Clients {
 	if cfg.Retryer == nil {
-		cfg.Retryer = ecs.DefaultRetryer
+		cfg.Retryer = account.Retryer
 	}
 	return &Clients{AutoScaling: autoscaling.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg)}
 }
@@ -113,13 +112,12 @@ type Platform struct {
 	log     *slog.Logger
 	requeue time.Duration
 
-	accountMu sync.Mutex
-	account   string
+	account *precheck.Account
 }
 
 // New returns a Platform using c.
 func New(c *Clients, opts Options) *Platform {
-	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter, account: opts.AccountID}
+	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter, account: precheck.NewAccount(c.STS, opts.AccountID, hints)}
 	if p.clock == nil {
 		p.clock = clock.RealClock{}
 	}

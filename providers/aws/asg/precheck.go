@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/jibe-dev/jibe/providers/aws/precheck"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -28,27 +27,17 @@ func (p *Platform) Precheck(ctx context.Context, d *reconcile.Deployment) ([]rec
 	if err := check(d); err != nil {
 		return nil, err
 	}
-	account, err := p.accountID(ctx)
-	if err != nil {
-		return nil, err
+	var refs *precheck.Refs
+	problems, err := p.account.Target(ctx, precheck.Clients{ELB: p.c.ELB, EC2: p.c.EC2}, d.Region, d.Target.Name,
+		func(sc precheck.Scope) *precheck.Refs { refs = collectRefs(d, sc); return refs })
+	if err != nil || len(problems) > 0 {
+		return problems, err
 	}
-	sc := precheck.Scope{Account: account, Region: d.Region}
-	refs := collectRefs(d, sc)
-	problems, err := precheck.Check(ctx, precheck.Clients{ELB: p.c.ELB, EC2: p.c.EC2}, sc, refs)
-	if err != nil {
-		return nil, err
+	typed, err := p.instanceTargetGroups(ctx, refs.TargetGroups)
+	for i := range typed {
+		typed[i].Target = d.Target.Name
 	}
-	if len(problems) == 0 {
-		typed, err := p.instanceTargetGroups(ctx, refs.TargetGroups)
-		if err != nil {
-			return nil, err
-		}
-		problems = append(problems, typed...)
-	}
-	for i := range problems {
-		problems[i].Target = d.Target.Name
-	}
-	return problems, nil
+	return typed, err
 }
 
 // collectRefs lists the references of d that sc can see.
@@ -93,20 +82,4 @@ func (p *Platform) instanceTargetGroups(ctx context.Context, refs []precheck.Ref
 		}
 	}
 	return problems, nil
-}
-
-// accountID returns the account the platform acts in: Options.AccountID,
-// else what STS answers (once).
-func (p *Platform) accountID(ctx context.Context) (string, error) {
-	p.accountMu.Lock()
-	defer p.accountMu.Unlock()
-	if p.account != "" {
-		return p.account, nil
-	}
-	out, err := p.c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return "", classify(fmt.Errorf("get caller identity: %w", err))
-	}
-	p.account = aws.ToString(out.Account)
-	return p.account, nil
 }

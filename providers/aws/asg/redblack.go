@@ -12,6 +12,7 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 
 	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
+	"github.com/jibe-dev/jibe/providers/aws/awstag"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/reconcile"
 )
@@ -93,7 +94,7 @@ func (p *Platform) healthRedBlack(ctx context.Context, d *reconcile.Deployment) 
 	}
 	next := named(gs, nextName(d))
 	if next == nil {
-		if g := active(gs, ""); g != nil && tagOf(g, ecs.TagRevision) == d.Revision {
+		if g := active(gs, ""); g != nil && tagOf(g, awstag.Revision) == d.Revision {
 			return p.healthRolling(ctx, d) // a first deploy, created in place
 		}
 		return reconcile.Health{State: reconcile.HealthProgressing, Reason: fmt.Sprintf("group %s does not exist yet", nextName(d))}, nil

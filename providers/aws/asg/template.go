@@ -16,7 +16,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/jibe-dev/jibe/providers/aws/awserr"
-	"github.com/jibe-dev/jibe/providers/aws/ecs"
+	"github.com/jibe-dev/jibe/providers/aws/awstag"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -185,7 +185,7 @@ func (p *Platform) ensureTemplate(ctx context.Context, d *reconcile.Deployment) 
 	if id == "" {
 		out, err := p.c.EC2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String(name), VersionDescription: desc,
 			LaunchTemplateData: requestData(d.Target), TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeLaunchTemplate,
-				Tags: []ec2types.Tag{{Key: aws.String(ecs.TagApp), Value: aws.String(d.App)}, {Key: aws.String(ecs.TagEnvironment), Value: aws.String(d.Env)}}}}})
+				Tags: []ec2types.Tag{{Key: aws.String(awstag.App), Value: aws.String(d.App)}, {Key: aws.String(awstag.Environment), Value: aws.String(d.Env)}}}}})
 		if err != nil {
 			return ltRef{}, classify(fmt.Errorf("create launch template %s: %w", name, err))
 		}

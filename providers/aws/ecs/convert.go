@@ -1,22 +1,23 @@
 package ecs
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/jibe-dev/jibe/providers/aws/apidiff"
+	"github.com/jibe-dev/jibe/providers/aws/awstag"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
 
 // The tags Jibe puts on what it applies.
 const (
-	TagApp         = "jibe.dev/app"
-	TagEnvironment = "jibe.dev/environment"
-	TagRevision    = "jibe.dev/revision"
+	TagApp         = awstag.App
+	TagEnvironment = awstag.Environment
+	TagRevision    = awstag.Revision
 	// TagSwitchedAt records when a blue/green switch sent all traffic to a
 	// service (RFC 3339), so that Promote knows when draining is over.
 	TagSwitchedAt = "jibe.dev/switched-at"
@@ -24,20 +25,6 @@ const (
 
 // ownTags are the tags Jibe manages, left out of diffs.
 var ownTags = map[string]bool{TagApp: true, TagEnvironment: true, TagRevision: true, TagSwitchedAt: true}
-
-// recode converts between shapes with the same JSON field names (the spec
-// files use the ECS API's names; SDK structs have no tags, and
-// encoding/json matches names case-insensitively).
-func recode(from, to any) error {
-	b, err := json.Marshal(from)
-	if err != nil {
-		return fmt.Errorf("encode %T: %w", from, err)
-	}
-	if err := json.Unmarshal(b, to); err != nil {
-		return fmt.Errorf("decode %T into %T: %w", from, to, err)
-	}
-	return nil
-}
 
 // jibeTags returns the tags Jibe adds to the deployment's resources.
 func jibeTags(d *reconcile.Deployment) []ecstypes.Tag {
@@ -63,7 +50,7 @@ func withJibeTags(d *reconcile.Deployment, own []spec.Tag) []ecstypes.Tag {
 // RegisterTaskDefinition call that registers it, tagged by Jibe.
 func registerInput(d *reconcile.Deployment, td *spec.ECSTaskDefinition) (*awsecs.RegisterTaskDefinitionInput, error) {
 	in := &awsecs.RegisterTaskDefinitionInput{}
-	if err := recode(td, in); err != nil {
+	if err := apidiff.Recode(td, in); err != nil {
 		return nil, reconcile.Stalled(fmt.Errorf("task definition %s: %w", td.Family, err))
 	}
 	in.Tags = withJibeTags(d, td.Tags)
@@ -74,7 +61,7 @@ func registerInput(d *reconcile.Deployment, td *spec.ECSTaskDefinition) (*awsecs
 // creates it as name running taskDef with desired tasks.
 func createInput(d *reconcile.Deployment, svc *spec.ECSService, name, taskDef string, desired int32) (*awsecs.CreateServiceInput, error) {
 	in := &awsecs.CreateServiceInput{}
-	if err := recode(svc, in); err != nil {
+	if err := apidiff.Recode(svc, in); err != nil {
 		return nil, reconcile.Stalled(fmt.Errorf("service %s: %w", svc.ServiceName, err))
 	}
 	in.ServiceName, in.TaskDefinition, in.DesiredCount = aws.String(name), aws.String(taskDef), aws.Int32(desired)
@@ -91,7 +78,7 @@ func createInput(d *reconcile.Deployment, svc *spec.ECSService, name, taskDef st
 // count, so that the update never fights the autoscaler.
 func updateInput(svc *spec.ECSService, name, taskDef string, desired *int32) (*awsecs.UpdateServiceInput, error) {
 	in := &awsecs.UpdateServiceInput{}
-	if err := recode(svc, in); err != nil {
+	if err := apidiff.Recode(svc, in); err != nil {
 		return nil, reconcile.Stalled(fmt.Errorf("service %s: %w", svc.ServiceName, err))
 	}
 	in.Service, in.TaskDefinition, in.DesiredCount = aws.String(name), aws.String(taskDef), desired

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/jibe-dev/jibe/providers/aws/apidiff"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -67,7 +68,7 @@ func TestEveryTaskDefinitionFieldRoundTripsThroughTheSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back spec.ECSTaskDefinition
-	if err := recode(in, &back); err != nil {
+	if err := apidiff.Recode(in, &back); err != nil {
 		t.Fatal(err)
 	}
 	back.Tags = userTags(back.Tags)
@@ -86,7 +87,7 @@ func TestEveryServiceFieldRoundTripsThroughTheSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	var back spec.ECSService
-	if err := recode(in, &back); err != nil {
+	if err := apidiff.Recode(in, &back); err != nil {
 		t.Fatal(err)
 	}
 	back.Tags = userTags(back.Tags)
@@ -99,7 +100,7 @@ func TestEveryServiceFieldRoundTripsThroughTheSDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fromUpdate spec.ECSService
-	if err := recode(up, &fromUpdate); err != nil {
+	if err := apidiff.Recode(up, &fromUpdate); err != nil {
 		t.Fatal(err)
 	}
 	want := svc

@@ -39,18 +39,6 @@ func TestThrottlingIsRetriedWithoutFailingTheRollout(t *testing.T) {
 	assertOnlyStable(t, r, "shop/web:v2")
 }
 
-func TestDefaultRetryerRetriesThrottling(t *testing.T) {
-	rt := DefaultRetryer()
-	if rt.MaxAttempts() != retryMaxAttempts {
-		t.Errorf("max attempts %d", rt.MaxAttempts())
-	}
-	for _, code := range []string{"ThrottlingException", "Throttling", "TooManyRequestsException"} {
-		if !rt.IsErrorRetryable(&smithy.GenericAPIError{Code: code}) {
-			t.Errorf("%s is not retried", code)
-		}
-	}
-}
-
 func TestWrongInputStalls(t *testing.T) {
 	r := newRig(t)
 	d := r.deployment("rev1", "shop/web:v1", nil)

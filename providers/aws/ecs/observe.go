@@ -10,6 +10,7 @@ import (
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
+	"github.com/jibe-dev/jibe/providers/aws/apidiff"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -106,10 +107,10 @@ func (p *Platform) taskDef(ctx context.Context, arn string) (*spec.ECSTaskDefini
 		return nil, classify(fmt.Errorf("describe task definition %s: %w", arn, err))
 	}
 	td := &spec.ECSTaskDefinition{}
-	if err := recode(out.TaskDefinition, td); err != nil {
+	if err := apidiff.Recode(out.TaskDefinition, td); err != nil {
 		return nil, err
 	}
-	if err := recode(out.Tags, &td.Tags); err != nil {
+	if err := apidiff.Recode(out.Tags, &td.Tags); err != nil {
 		return nil, err
 	}
 	p.tds.put(arn, td)
@@ -119,7 +120,7 @@ func (p *Platform) taskDef(ctx context.Context, arn string) (*spec.ECSTaskDefini
 // serviceSpec returns a live service in the spec's shape.
 func serviceSpec(s *ecstypes.Service) (*spec.ECSService, error) {
 	out := &spec.ECSService{}
-	if err := recode(s, out); err != nil {
+	if err := apidiff.Recode(s, out); err != nil {
 		return nil, err
 	}
 	return out, nil

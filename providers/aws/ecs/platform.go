@@ -8,11 +8,9 @@ package ecs
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	aas "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
@@ -24,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"k8s.io/utils/clock"
 
+	"github.com/jibe-dev/jibe/providers/aws/account"
 	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
 	"github.com/jibe-dev/jibe/providers/aws/precheck"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -85,23 +84,14 @@ type Clients struct {
 	STS     precheck.IdentityAPI
 }
 
-// Retry limits of the clients NewClients builds: throttling is retried
-// with backoff long enough to ride out a burst, so it never fails a
-// rollout on its own.
-const (
-	retryMaxAttempts = 10
-	retryMaxBackoff  = 20 * time.Second
-)
-
 // NewClients builds the ECS, ELBv2 and Application Auto Scaling clients of
 // cfg, and the IAM, EC2, ECR, Secrets Manager, SSM and STS clients
 // Precheck reads with. It reads no shared configuration or environment: cfg carries the
 // region, credentials and (for tests) BaseEndpoint. When cfg.Retryer is
-// nil, the SDK's standard retryer is used with up to retryMaxAttempts
-// attempts, which retries throttling errors.
+// nil, account.Retryer is used, which retries throttling errors.
 func NewClients(cfg aws.Config) *Clients {
 	if cfg.Retryer == nil {
-		cfg.Retryer = DefaultRetryer
+		cfg.Retryer = account.Retryer
 	}
 	return &Clients{
 		ECS:     awsecs.NewFromConfig(cfg),
@@ -114,16 +104,6 @@ func NewClients(cfg aws.Config) *Clients {
 		SSM:     ssm.NewFromConfig(cfg),
 		STS:     sts.NewFromConfig(cfg),
 	}
-}
-
-// DefaultRetryer is the retryer NewClients uses when the configuration has
-// none: the standard retryer (which retries throttling and 5xx errors)
-// with more attempts and a longer backoff ceiling.
-func DefaultRetryer() aws.Retryer {
-	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = retryMaxAttempts
-		o.MaxBackoff = retryMaxBackoff
-	})
 }
 
 // Options configure a Platform. The zero value is usable.
@@ -151,13 +131,13 @@ type Platform struct {
 	requeue time.Duration
 	tds     taskDefCache
 
-	accountMu sync.Mutex
-	account   string
+	// account is the account the clients act in, for prechecks.
+	account *precheck.Account
 }
 
 // New returns a Platform using c.
 func New(c *Clients, opts Options) *Platform {
-	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter, account: opts.AccountID}
+	p := &Platform{c: c, clock: opts.Clock, log: opts.Logger, requeue: opts.RequeueAfter, account: precheck.NewAccount(c.STS, opts.AccountID, hints)}
 	if p.clock == nil {
 		p.clock = clock.RealClock{}
 	}

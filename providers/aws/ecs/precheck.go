@@ -2,10 +2,6 @@ package ecs
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/jibe-dev/jibe/providers/aws/precheck"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -28,34 +24,6 @@ func (p *Platform) Precheck(ctx context.Context, d *reconcile.Deployment) ([]rec
 	if err := check(d); err != nil {
 		return nil, err
 	}
-	account, err := p.accountID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sc := precheck.Scope{Account: account, Region: d.Region}
 	c := precheck.Clients{IAM: p.c.IAM, ECR: p.c.ECR, Secrets: p.c.Secrets, SSM: p.c.SSM, ELB: p.c.ELB, EC2: p.c.EC2}
-	problems, err := precheck.Check(ctx, c, sc, collectRefs(d, sc))
-	if err != nil {
-		return nil, err
-	}
-	for i := range problems {
-		problems[i].Target = d.Target.Name
-	}
-	return problems, nil
-}
-
-// accountID returns the account the platform acts in: Options.AccountID,
-// else what STS answers (once).
-func (p *Platform) accountID(ctx context.Context) (string, error) {
-	p.accountMu.Lock()
-	defer p.accountMu.Unlock()
-	if p.account != "" {
-		return p.account, nil
-	}
-	out, err := p.c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
-	if err != nil {
-		return "", classify(fmt.Errorf("get caller identity: %w", err))
-	}
-	p.account = aws.ToString(out.Account)
-	return p.account, nil
+	return p.account.Target(ctx, c, d.Region, d.Target.Name, func(sc precheck.Scope) *precheck.Refs { return collectRefs(d, sc) })
 }

@@ -20,16 +20,21 @@ import (
 // maxGetParameters is how many names one GetParameters call takes.
 const maxGetParameters = 10
 
-// checkRoles gets each role by name (IAM has no batch read).
+// checkRoles gets each role by name (IAM has no batch read), and checks
+// the trust policies of those in rs.Trusts.
 func (c Clients) checkRoles(ctx context.Context, sc Scope, rs *Refs) ([]reconcile.Problem, error) {
+	docs := map[string]string{}
 	answers, err := eachID(ids(rs.Roles), func(arn string) (answer, error) {
-		_, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(roleName(arn))})
+		out, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(roleName(arn))})
+		if err == nil && out.Role != nil {
+			docs[arn] = aws.ToString(out.Role.AssumeRolePolicyDocument)
+		}
 		return roleKind.answer(err)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return roleKind.problems(sc, rs.Roles, answers), nil
+	return append(roleKind.problems(sc, rs.Roles, answers), trustProblems(rs.Trusts, docs)...), nil
 }
 
 // checkImages describes the images of each repository in one call.

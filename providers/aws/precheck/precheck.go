@@ -1,6 +1,7 @@
 // Package precheck checks, before anything is deployed, that the AWS
 // resources a deployment refers to exist and that the agent's role may
-// read them: IAM roles, ECR images, Secrets Manager secrets, SSM
+// read them: IAM roles (and whom they trust), ECR images, S3 objects,
+// Lambda layer versions, Secrets Manager secrets, SSM
 // parameters, load balancer target groups, listeners and rules, subnets
 // and security groups. Platforms collect their references into Refs;
 // Check looks them up in batches where the APIs allow.
@@ -70,6 +71,8 @@ type Clients struct {
 	SSM     ParameterAPI
 	ELB     LoadBalancerAPI
 	EC2     NetworkAPI
+	S3      ObjectAPI
+	Layers  LayerAPI
 }
 
 // Check looks up every reference of rs: roles (in sc's account), ECR
@@ -104,6 +107,8 @@ var lookups = []func(c Clients, ctx context.Context, sc Scope, rs *Refs) ([]reco
 	Clients.checkListeners,
 	Clients.checkSubnets,
 	Clients.checkSecurityGroups,
+	Clients.checkObjects,
+	Clients.checkLayers,
 }
 
 // answer is what a lookup says about one reference.

@@ -34,6 +34,9 @@ type Refs struct {
 	Images       []ImageRef
 	Secrets      []Ref
 	Parameters   []Ref
+	Objects      []ObjectRef
+	Layers       []Ref
+	Trusts       []TrustRef
 }
 
 // Scope is the account and region a platform sees.

@@ -1,0 +1,14 @@
+// Package awstag names the tags Jibe puts on the AWS resources it applies,
+// the same keys on every platform, so that live state tells which
+// application, environment and revision a resource belongs to.
+package awstag
+
+// The tags every AWS platform puts on what it applies.
+const (
+	// App is the application's name.
+	App = "jibe.dev/app"
+	// Environment is the environment's name.
+	Environment = "jibe.dev/environment"
+	// Revision is the Git commit the resource was applied from.
+	Revision = "jibe.dev/revision"
+)
