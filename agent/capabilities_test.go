@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"github.com/jibe-dev/jibe/providers/aws/asg"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/providers/aws/lambda"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
@@ -9,4 +10,4 @@ import (
 
 // builtin declares the platforms a Jibe built from this repository deploys
 // to, as cmd/jibe wires them.
-var builtin = spec.Platforms{ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities}
+var builtin = spec.Platforms{ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities, asg.Capabilities}

@@ -18,6 +18,11 @@ type AutoScalingGroupTarget struct {
 	Subnets []string `json:"subnets" jsonschema:"required,minItems=1"`
 	// TargetGroupArns are the load balancer target groups instances join.
 	TargetGroupArns []string `json:"targetGroupArns,omitempty"`
+	// Traffic is the listener (or rule) and target group pair a canary
+	// shifts weights on: the new group runs in the canary target group
+	// until promotion. The stable target group must be one of
+	// targetGroupArns. Needed for the canary strategy only.
+	Traffic *ALBTraffic `json:"traffic,omitempty"`
 	// HealthCheckType is EC2 or ELB; default ELB when target groups are set.
 	HealthCheckType string `json:"healthCheckType,omitempty" jsonschema:"enum=EC2,enum=ELB"`
 	// HealthCheckGracePeriod is the time after launch before health checks

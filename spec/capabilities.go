@@ -97,15 +97,12 @@ func (ps Platforms) Of(p Platform) *Capabilities {
 }
 
 // PlannedPlatforms are the declarations of the platforms whose providers do
-// not exist yet, marked Planned. Validation falls back to them for targets
-// of a platform that WithPlatforms did not declare, so that their rules
-// (an Auto Scaling group cannot run a canary) are kept and checked, with a
-// warning that this Jibe cannot deploy them. A provider's own declaration
-// replaces its planned one.
-var PlannedPlatforms = Platforms{
-	{Platform: PlatformAutoScalingGroup, Noun: "an Auto Scaling group", Planned: true,
-		ShiftsTraffic: []StrategyKind{StrategyBlueGreen}},
-}
+// not exist yet, marked Planned; none today, as every platform has its
+// provider. Validation falls back to them for targets of a platform that
+// WithPlatforms did not declare, so that their rules are kept and checked,
+// with a warning that this Jibe cannot deploy them. A provider's own
+// declaration replaces its planned one.
+var PlannedPlatforms = Platforms{}
 
 // WithPlatforms declares the platforms this Jibe deploys to: every target
 // must be of one of them (or of a planned platform, with a warning), with

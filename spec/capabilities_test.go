@@ -11,7 +11,6 @@ import (
 
 // What each declaration supports, and the mode a rollout runs in.
 func TestCapabilities(t *testing.T) {
-	asg := spec.PlannedPlatforms.Of(spec.PlatformAutoScalingGroup)
 	for _, tc := range []struct {
 		name     string
 		c        *spec.Capabilities
@@ -28,8 +27,8 @@ func TestCapabilities(t *testing.T) {
 		{"ECS rolling, first deploy", &ecsCaps, spec.StrategyRolling, true, true, false, spec.StrategyRolling},
 		{"Kubernetes blue/green", &kubeCaps, spec.StrategyBlueGreen, false, true, true, spec.StrategyBlueGreen},
 		{"Kubernetes canary, first deploy", &kubeCaps, spec.StrategyCanary, true, true, true, spec.StrategyRolling},
-		{"Auto Scaling group canary", asg, spec.StrategyCanary, false, false, false, spec.StrategyCanary},
-		{"Auto Scaling group blue/green, first deploy", asg, spec.StrategyBlueGreen, true, true, true, spec.StrategyRolling},
+		{"Auto Scaling group canary", &asgCaps, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
+		{"Auto Scaling group blue/green, first deploy", &asgCaps, spec.StrategyBlueGreen, true, true, true, spec.StrategyRolling},
 		{"Lambda canary", &lambdaCaps, spec.StrategyCanary, false, true, true, spec.StrategyCanary},
 		{"undeclared platform", nil, spec.StrategyCanary, true, false, false, spec.StrategyCanary},
 	} {
@@ -47,6 +46,15 @@ func TestCapabilities(t *testing.T) {
 	}
 }
 
+// plannedASG makes Auto Scaling groups a planned platform for the test:
+// every platform has a provider today, and the fallback stays tested.
+func plannedASG(t *testing.T) {
+	old := spec.PlannedPlatforms
+	spec.PlannedPlatforms = spec.Platforms{{Platform: spec.PlatformAutoScalingGroup, Noun: "an Auto Scaling group", Planned: true,
+		ShiftsTraffic: []spec.StrategyKind{spec.StrategyBlueGreen}}}
+	t.Cleanup(func() { spec.PlannedPlatforms = old })
+}
+
 // A target's platform must be declared: a planned one validates with a
 // warning, an undeclared one is refused, and without WithPlatforms nothing
 // is checked.
@@ -58,17 +66,21 @@ func TestTargetPlatformDeclared(t *testing.T) {
 		errs     []string
 		warnings []string
 	}{
-		{"planned platforms warn", "[web, site, fn]", []spec.Option{builtin}, nil, []string{
+		{"planned platforms warn", "[web, site, fn]", []spec.Option{spec.WithPlatforms(ecsCaps, lambdaCaps, kubeCaps)}, nil, []string{
 			`app/jibe.yaml:32:9: spec.targets[3].autoScalingGroup: target "vms": this Jibe cannot deploy autoScalingGroup targets yet (the platform is planned): the target is validated, but an agent refuses to deploy it; deploy it with a Jibe release that supports autoScalingGroup`,
 		}},
 		{"undeclared", "[web, site]", []spec.Option{spec.WithPlatforms(ecsCaps)}, []string{
 			`app/jibe.yaml:26:9: spec.targets[1].kubernetes: target "site": this Jibe cannot deploy kubernetes targets; remove the target, or run a Jibe release whose platforms include kubernetes`,
 			`app/jibe.yaml:29:9: spec.targets[2].lambda: target "fn": this Jibe cannot deploy lambda targets; remove the target, or run a Jibe release whose platforms include lambda`,
+			`app/jibe.yaml:32:9: spec.targets[3].autoScalingGroup: target "vms": this Jibe cannot deploy autoScalingGroup targets; remove the target, or run a Jibe release whose platforms include autoScalingGroup`,
 		}, nil},
 		{"unchecked", "[web, site]", nil, nil, nil},
 		{"ECS canary without traffic, unchecked", "[web]", nil, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if strings.HasPrefix(tc.name, "planned") {
+				plannedASG(t)
+			}
 			fsys := fstest.MapFS{}
 			for name, content := range baseFiles {
 				fsys[name] = &fstest.MapFile{Data: []byte(content)}

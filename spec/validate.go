@@ -152,14 +152,7 @@ func isAllDigits(s string) bool {
 }
 
 func (v *validator) ecsTarget(field string, e *ECSTarget) {
-	if tr := e.Traffic; tr != nil {
-		if (tr.ListenerArn == "") == (tr.ListenerRuleArn == "") {
-			v.errorf(field+".traffic", "set exactly one of listenerArn and listenerRuleArn")
-		}
-		if tr.StableTargetGroupArn != "" && tr.StableTargetGroupArn == tr.CanaryTargetGroupArn {
-			v.errorf(field+".traffic.canaryTargetGroupArn", "the canary target group must differ from the stable one")
-		}
-	}
+	v.traffic(field+".traffic", e.Traffic)
 	if as := e.AutoScaling; as != nil {
 		if as.MinCapacity > as.MaxCapacity {
 			v.errorf(field+".autoScaling.minCapacity", "minCapacity %d is above maxCapacity %d", as.MinCapacity, as.MaxCapacity)
@@ -215,6 +208,20 @@ func (v *validator) autoScalingGroup(field string, g *AutoScalingGroupTarget) {
 		v.errorf(field+".healthCheckType", "healthCheckType ELB needs targetGroupArns")
 	}
 	v.policies(field+".scalingPolicies", g.ScalingPolicies)
+	v.traffic(field+".traffic", g.Traffic)
+}
+
+// traffic checks a listener and target group pair.
+func (v *validator) traffic(field string, tr *ALBTraffic) {
+	if tr == nil {
+		return
+	}
+	if (tr.ListenerArn == "") == (tr.ListenerRuleArn == "") {
+		v.errorf(field, "set exactly one of listenerArn and listenerRuleArn")
+	}
+	if tr.StableTargetGroupArn != "" && tr.StableTargetGroupArn == tr.CanaryTargetGroupArn {
+		v.errorf(field+".canaryTargetGroupArn", "the canary target group must differ from the stable one")
+	}
 }
 
 func (v *validator) environments(envs []Environment, targets map[string]*Target) {

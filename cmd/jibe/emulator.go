@@ -43,7 +43,8 @@ Point a client at it with an endpoint override and any static credentials:
 targets turn healthy, draining completes sooner).
 
 Make an artifact misbehave through the control endpoints, e.g. a Lambda
-version whose invocations half fail, or an image whose tasks never get healthy:
+version whose invocations half fail, or an image (container image or AMI) whose
+tasks or instances never get healthy:
   curl -X POST http://127.0.0.1:4566/_jibe/lambda/behavior \
     -d '{"function": "orders", "version": "2", "errorRate": 0.5}'
   curl -X POST http://127.0.0.1:4566/_jibe/image/behavior \

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -240,10 +241,12 @@ func TestEmulatorAWS(t *testing.T) {
 	}
 }
 
-// A target of a planned platform (Auto Scaling groups today) is validated
-// and warned about: this Jibe cannot deploy it yet. The exit status stays
-// 0; GitHub annotations mark it as a warning.
+// A target of a planned platform (here Auto Scaling groups, made planned
+// for the test: every platform has a provider today) is validated and
+// warned about: this Jibe cannot deploy it yet. The exit status stays 0;
+// GitHub annotations mark it as a warning.
 func TestValidateWarnsOfPlannedPlatforms(t *testing.T) {
+	plannedASG(t)
 	dir := t.TempDir()
 	app := `apiVersion: jibe.dev/v1alpha1
 kind: Application
@@ -275,4 +278,14 @@ spec:
 	if !strings.HasPrefix(out, "::warning file="+escapeProperty(dir+"/jibe.yaml")+",line=9,col=9,title=jibe validate::spec.targets[0].autoScalingGroup: target \"web\"") {
 		t.Errorf("github annotations:\n%s", out)
 	}
+}
+
+// plannedASG makes Auto Scaling groups a planned platform for the test:
+// out of the built-in platforms, declared in spec.PlannedPlatforms.
+func plannedASG(t *testing.T) {
+	oldBuiltins, oldPlanned := builtins, spec.PlannedPlatforms
+	builtins = slices.DeleteFunc(slices.Clone(builtins), func(b builtin) bool { return b.caps.Platform == spec.PlatformAutoScalingGroup })
+	spec.PlannedPlatforms = spec.Platforms{{Platform: spec.PlatformAutoScalingGroup, Noun: "an Auto Scaling group", Planned: true,
+		ShiftsTraffic: []spec.StrategyKind{spec.StrategyBlueGreen}}}
+	t.Cleanup(func() { builtins, spec.PlannedPlatforms = oldBuiltins, oldPlanned })
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/providers/aws/asg"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/providers/aws/lambda"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
@@ -27,6 +28,7 @@ var builtins = []builtin{
 	{ecs.Capabilities, onAWS(ecsPlatform)},
 	{lambda.Capabilities, onAWS(lambdaPlatform)},
 	{kubernetes.Capabilities, (*wiring).kubernetes},
+	{asg.Capabilities, onAWS(asgPlatform)},
 }
 
 // builtinPlatforms declares the platforms this Jibe deploys to: the one

@@ -149,3 +149,95 @@ func TestAutoScalingReplacesInstancesOfBrokenImage(t *testing.T) {
 		t.Errorf("%d groups after force delete", n)
 	}
 }
+
+// What red/black and refresh rollbacks rely on, with AWS's refusals:
+// detaching a group's target groups drains its instances, suspended
+// processes stop launches, scaling policies are stored per group, and a
+// refresh rolls back only when started with a desired configuration.
+func TestAutoScalingDetachSuspendPoliciesAndRefreshRollback(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	ec, as, elb := env.EC2(), env.AutoScaling(), env.ELBv2()
+	w := newWeb(t, ctx, elb)
+	tg := need(elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("asg"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
+		VpcId: aws.String("vpc-1"), HealthCheckIntervalSeconds: aws.Int32(5), HealthyThresholdCount: aws.Int32(2)})).on(t).TargetGroups[0].TargetGroupArn
+	need(elb.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(w.listener), DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg}}})).on(t)
+	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-1")}})).on(t).LaunchTemplate
+	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(2), MaxSize: aws.Int32(4),
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("1")}, TargetGroupARNs: []string{*tg},
+		Tags: []astypes.Tag{{ResourceId: aws.String("web"), Key: aws.String("jibe.dev/group"), Value: aws.String("web")}}})).on(t)
+	env.Emu.Advance(time.Minute)
+	if ids := healthyTargets(t, ctx, elb, *tg); len(ids) != 2 {
+		t.Fatalf("healthy targets %v", ids)
+	}
+	byTag := need(as.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{Filters: []astypes.Filter{{Name: aws.String("tag:jibe.dev/group"), Values: []string{"web"}}}})).on(t)
+	none := need(as.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{Filters: []astypes.Filter{{Name: aws.String("tag:jibe.dev/group"), Values: []string{"api"}}}})).on(t)
+	if len(byTag.AutoScalingGroups) != 1 || len(none.AutoScalingGroups) != 0 {
+		t.Errorf("tag filters: %d and %d groups, want 1 and 0", len(byTag.AutoScalingGroups), len(none.AutoScalingGroups))
+	}
+
+	_, err := as.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String("web"), ScalingProcesses: []string{"Launching"}})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationError" {
+		t.Errorf("an unknown process: got %v, want ValidationError", err)
+	}
+	need(as.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: aws.String("web"), ScalingProcesses: []string{"Launch"}})).on(t)
+	need(as.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("web"), DesiredCapacity: aws.Int32(3)})).on(t)
+	env.Emu.Advance(time.Minute)
+	g := need(as.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"web"}})).on(t).AutoScalingGroups[0]
+	if len(g.Instances) != 2 || len(g.SuspendedProcesses) != 1 || aws.ToString(g.SuspendedProcesses[0].ProcessName) != "Launch" {
+		t.Errorf("with Launch suspended: %d instances, suspended %+v", len(g.Instances), g.SuspendedProcesses)
+	}
+	need(as.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: aws.String("web")})).on(t)
+	need(as.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{AutoScalingGroupName: aws.String("web"), DesiredCapacity: aws.Int32(2)})).on(t)
+
+	need(as.PutScalingPolicy(ctx, &autoscaling.PutScalingPolicyInput{AutoScalingGroupName: aws.String("web"), PolicyName: aws.String("cpu"), PolicyType: aws.String("TargetTrackingScaling"),
+		TargetTrackingConfiguration: &astypes.TargetTrackingConfiguration{TargetValue: aws.Float64(40),
+			PredefinedMetricSpecification: &astypes.PredefinedMetricSpecification{PredefinedMetricType: astypes.MetricTypeASGAverageCPUUtilization}}})).on(t)
+	ps := need(as.DescribePolicies(ctx, &autoscaling.DescribePoliciesInput{AutoScalingGroupName: aws.String("web")})).on(t).ScalingPolicies
+	if len(ps) != 1 || aws.ToFloat64(ps[0].TargetTrackingConfiguration.TargetValue) != 40 || ps[0].TargetTrackingConfiguration.PredefinedMetricSpecification.PredefinedMetricType != astypes.MetricTypeASGAverageCPUUtilization {
+		t.Errorf("policies %s", jsonOf(t, ps))
+	}
+
+	need(ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: lt.LaunchTemplateId, SourceVersion: aws.String("1"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-2")}})).on(t)
+	need(as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web")})).on(t)
+	_, err = as.RollbackInstanceRefresh(ctx, &autoscaling.RollbackInstanceRefreshInput{AutoScalingGroupName: aws.String("web")})
+	var irreversible *astypes.IrreversibleInstanceRefreshFault
+	if !errors.As(err, &irreversible) {
+		t.Errorf("rollback of a refresh without desired configuration: got %v, want IrreversibleInstanceRefreshFault", err)
+	}
+	need(as.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String("web")})).on(t)
+	need(as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web"),
+		DesiredConfiguration: &astypes.DesiredConfiguration{LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("2")}}})).on(t)
+	env.Emu.Advance(40 * time.Second)
+	need(as.RollbackInstanceRefresh(ctx, &autoscaling.RollbackInstanceRefreshInput{AutoScalingGroupName: aws.String("web")})).on(t)
+	var ref astypes.InstanceRefresh
+	for i := 0; i < 120 && ref.Status != astypes.InstanceRefreshStatusRollbackSuccessful; i++ {
+		env.Emu.Advance(5 * time.Second)
+		ref = need(as.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String("web")})).on(t).InstanceRefreshes[0]
+	}
+	g = need(as.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"web"}})).on(t).AutoScalingGroups[0]
+	if ref.Status != astypes.InstanceRefreshStatusRollbackSuccessful || aws.ToString(g.LaunchTemplate.Version) != "1" {
+		t.Fatalf("rollback: status %s, group on version %s: %s", ref.Status, aws.ToString(g.LaunchTemplate.Version), jsonOf(t, g.Instances))
+	}
+	for _, in := range g.Instances {
+		if aws.ToString(in.LaunchTemplate.Version) != "1" {
+			t.Errorf("instance %s on version %s after the rollback", aws.ToString(in.InstanceId), aws.ToString(in.LaunchTemplate.Version))
+		}
+	}
+
+	need(as.DetachLoadBalancerTargetGroups(ctx, &autoscaling.DetachLoadBalancerTargetGroupsInput{AutoScalingGroupName: aws.String("web"), TargetGroupARNs: []string{*tg}})).on(t)
+	th := need(elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: tg})).on(t).TargetHealthDescriptions
+	for _, d := range th {
+		if d.TargetHealth.State != elbtypes.TargetHealthStateEnumDraining {
+			t.Errorf("target %s is %s after detach, want draining", aws.ToString(d.Target.Id), d.TargetHealth.State)
+		}
+	}
+	need(as.AttachLoadBalancerTargetGroups(ctx, &autoscaling.AttachLoadBalancerTargetGroupsInput{AutoScalingGroupName: aws.String("web"), TargetGroupARNs: []string{*tg}})).on(t)
+	env.Emu.Advance(time.Minute)
+	if ids := healthyTargets(t, ctx, elb, *tg); len(ids) != 2 {
+		t.Errorf("healthy targets after re-attach: %v", ids)
+	}
+}

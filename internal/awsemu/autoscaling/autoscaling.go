@@ -87,14 +87,24 @@ func (s *Service) region(scope protocol.Scope) *region {
 type handler func(s *Service, r *region, f protocol.Form, now time.Time) (any, error)
 
 var handlers = map[string]handler{
-	"CreateAutoScalingGroup":    (*Service).createGroup,
-	"DescribeAutoScalingGroups": (*Service).describeGroups,
-	"UpdateAutoScalingGroup":    (*Service).updateGroup,
-	"SetDesiredCapacity":        (*Service).setDesiredCapacity,
-	"DeleteAutoScalingGroup":    (*Service).deleteGroup,
-	"StartInstanceRefresh":      (*Service).startInstanceRefresh,
-	"DescribeInstanceRefreshes": (*Service).describeInstanceRefreshes,
-	"CancelInstanceRefresh":     (*Service).cancelInstanceRefresh,
+	"CreateAutoScalingGroup":         (*Service).createGroup,
+	"DescribeAutoScalingGroups":      (*Service).describeGroups,
+	"UpdateAutoScalingGroup":         (*Service).updateGroup,
+	"SetDesiredCapacity":             (*Service).setDesiredCapacity,
+	"DeleteAutoScalingGroup":         (*Service).deleteGroup,
+	"StartInstanceRefresh":           (*Service).startInstanceRefresh,
+	"DescribeInstanceRefreshes":      (*Service).describeInstanceRefreshes,
+	"CancelInstanceRefresh":          (*Service).cancelInstanceRefresh,
+	"RollbackInstanceRefresh":        (*Service).rollbackInstanceRefresh,
+	"AttachLoadBalancerTargetGroups": (*Service).attachTargetGroups,
+	"DetachLoadBalancerTargetGroups": (*Service).detachTargetGroups,
+	"SuspendProcesses":               (*Service).suspendProcesses,
+	"ResumeProcesses":                (*Service).resumeProcesses,
+	"CreateOrUpdateTags":             (*Service).createOrUpdateTags,
+	"DeleteTags":                     (*Service).deleteTags,
+	"PutScalingPolicy":               (*Service).putScalingPolicy,
+	"DescribePolicies":               (*Service).describePolicies,
+	"DeletePolicy":                   (*Service).deletePolicy,
 }
 
 // Handle serves one Auto Scaling call.

@@ -22,6 +22,8 @@ type group struct {
 	instances            []*instance
 	refreshes            []*refresh // newest first
 	deleting             bool
+	suspendedProcs       map[string]bool
+	policies             map[string]*policy
 }
 
 // ltSpec is a group's launch template reference.
@@ -181,10 +183,11 @@ type xmlGroup struct {
 	HealthCheckGracePeriod           int
 	Instances                        []xmlInstance `xml:"Instances>member"`
 	CreatedTime                      string
-	VPCZoneIdentifier                string   `xml:",omitempty"`
-	TargetGroupARNs                  []string `xml:"TargetGroupARNs>member"`
-	Tags                             []xmlTag `xml:"Tags>member"`
-	Status                           string   `xml:",omitempty"`
+	VPCZoneIdentifier                string       `xml:",omitempty"`
+	TargetGroupARNs                  []string     `xml:"TargetGroupARNs>member"`
+	Tags                             []xmlTag     `xml:"Tags>member"`
+	SuspendedProcesses               []xmlProcess `xml:"SuspendedProcesses>member"`
+	Status                           string       `xml:",omitempty"`
 	NewInstancesProtectedFromScaleIn bool
 }
 
@@ -192,7 +195,8 @@ func (g *group) xml(r *region) xmlGroup {
 	lt := g.lt
 	x := xmlGroup{AutoScalingGroupName: g.name, AutoScalingGroupARN: g.arn, LaunchTemplate: &lt, MinSize: g.min, MaxSize: g.max,
 		DesiredCapacity: g.desired, DefaultCooldown: 300, AvailabilityZones: []string{r.scope.Region + "a"}, HealthCheckType: g.healthCheck,
-		HealthCheckGracePeriod: g.grace, CreatedTime: isoTime(g.created), VPCZoneIdentifier: g.vpcZone, TargetGroupARNs: g.targetGroups, Tags: g.tags}
+		HealthCheckGracePeriod: g.grace, CreatedTime: isoTime(g.created), VPCZoneIdentifier: g.vpcZone, TargetGroupARNs: g.targetGroups, Tags: g.tags,
+		SuspendedProcesses: g.suspendedXML()}
 	if g.deleting {
 		x.Status = "Delete in progress"
 	}
@@ -212,7 +216,7 @@ func (s *Service) describeGroups(r *region, f protocol.Form, now time.Time) (any
 	names := f.Strings("AutoScalingGroupNames")
 	var found []*group
 	for _, n := range sortedNames(r) {
-		if len(names) == 0 || contains(names, n) {
+		if (len(names) == 0 || contains(names, n)) && r.groups[n].matches(f.List("Filters")) {
 			found = append(found, r.groups[n])
 		}
 	}
@@ -244,4 +248,25 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// matches reports whether the group passes every filter: tag:KEY (the
+// tag's value is one of Values), tag-key and tag-value.
+func (g *group) matches(filters []protocol.Form) bool {
+	for _, f := range filters {
+		name, values := f.String("Name"), f.Strings("Values")
+		ok := false
+		for _, t := range g.tags {
+			switch {
+			case name == "tag:"+t.Key, name == "tag-value":
+				ok = ok || contains(values, t.Value)
+			case name == "tag-key":
+				ok = ok || contains(values, t.Key)
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

@@ -69,10 +69,10 @@ func removeTerminated(list []*instance) []*instance {
 // scale-in terminates instances on the oldest template version first.
 func (s *Service) converge(r *region, g *group, now time.Time) {
 	live := g.live()
-	for i := len(live); i < g.desired; i++ {
+	for i := len(live); i < g.desired && !g.suspended("Launch"); i++ {
 		s.launch(r, g, now)
 	}
-	for len(live) > g.desired {
+	for len(live) > g.desired && !g.suspended("Terminate") {
 		oldest := 0
 		for i, in := range live {
 			if in.version < live[oldest].version {
@@ -106,15 +106,18 @@ func (s *Service) stepInstance(r *region, g *group, in *instance, now time.Time)
 		if now.Sub(in.since) >= launchTime {
 			in.state, in.since = stateInService, now
 			for _, tg := range g.targetGroups {
-				if s.cfg.Targets.RegisterTarget(r.scope, tg, in.id, 0, in.behavior, now) == nil {
-					in.registered = append(in.registered, tg)
+				if !g.suspended("AddToLoadBalancer") {
+					s.register(r, in, tg, now)
 				}
 			}
 		}
 	case stateInService:
-		if s.unhealthy(r, g, in, now) {
+		if !g.suspended("HealthCheck") && s.unhealthy(r, g, in, now) {
 			in.health = "Unhealthy"
-			s.terminate(r, in, now)
+			s.replacementFailed(r, g, in, now)
+			if !g.suspended("ReplaceUnhealthy") {
+				s.terminate(r, in, now)
+			}
 		}
 	case stateTerminating:
 		if s.drained(r, in, now) && now.Sub(in.since) >= terminateTime {

@@ -1,6 +1,7 @@
 package autoscaling
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/jibe-dev/jibe/internal/awsemu/protocol"
@@ -12,6 +13,9 @@ const (
 	refreshInProgress = "InProgress"
 	refreshSuccessful = "Successful"
 	refreshCancelled  = "Cancelled"
+	refreshFailed     = "Failed"
+	rollbackProgress  = "RollbackInProgress"
+	rollbackSucceeded = "RollbackSuccessful"
 )
 
 // refresh is one instance refresh.
@@ -21,9 +25,19 @@ type refresh struct {
 	minHealthy, warmup int
 	version            int // template version instances are refreshed to
 	total, pct         int
+	// skipMatching leaves instances already on the desired version;
+	// without it every instance launched before the refresh is replaced.
+	skipMatching, autoRollback bool
+	// prev is the group's launch template before a refresh started with
+	// a desired configuration, which a rollback restores; nil otherwise.
+	prev *ltSpec
+	// desired is the DesiredConfiguration's launch template, if given.
+	desired *ltSpec
 }
 
-func (r *refresh) active() bool { return r.status == refreshPending || r.status == refreshInProgress }
+func (r *refresh) active() bool {
+	return r.status == refreshPending || r.status == refreshInProgress || r.status == rollbackProgress
+}
 
 func (s *Service) startInstanceRefresh(r *region, f protocol.Form, now time.Time) (any, error) {
 	g, err := s.findGroup(r, f.String("AutoScalingGroupName"))
@@ -33,11 +47,29 @@ func (s *Service) startInstanceRefresh(r *region, f protocol.Form, now time.Time
 	if len(g.refreshes) > 0 && g.refreshes[0].active() {
 		return nil, protocol.Errorf("InstanceRefreshInProgress", "An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.")
 	}
-	t, err := s.cfg.Templates.Resolve(r.scope, g.lt.ID, g.lt.Name, g.lt.Version)
+	want, prev := g.lt, (*ltSpec)(nil)
+	if f.Has("DesiredConfiguration.LaunchTemplate") {
+		lt := f.Sub("DesiredConfiguration.LaunchTemplate")
+		want = ltSpec{ID: lt.String("LaunchTemplateId"), Name: lt.String("LaunchTemplateName"), Version: lt.String("Version")}
+		old := g.lt
+		prev = &old
+	}
+	var desired *ltSpec
+	if prev != nil {
+		w := want
+		desired = &w
+	}
+	t, err := s.cfg.Templates.Resolve(r.scope, want.ID, want.Name, want.Version)
 	if err != nil {
 		return nil, validation("%v", err)
 	}
-	ref := &refresh{id: s.newID("refresh-"), status: refreshPending, start: now, minHealthy: 90, version: t.Version, total: len(g.live())}
+	ref := &refresh{id: s.newID("refresh-"), status: refreshPending, start: now, minHealthy: 90, version: t.Version, total: len(g.live()), prev: prev, desired: desired}
+	ref.skipMatching, _ = f.Bool("Preferences.SkipMatching")
+	ref.autoRollback, _ = f.Bool("Preferences.AutoRollback")
+	if ref.autoRollback && (prev == nil || isAlias(want.Version)) {
+		return nil, validation("AutoRollback needs a DesiredConfiguration with a launch template version number, not $Latest or $Default")
+	}
+	g.lt = want
 	if v, ok := f.Int("Preferences.MinHealthyPercentage"); ok {
 		ref.minHealthy = v
 	}
@@ -56,14 +88,18 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 		return
 	}
 	ref := g.refreshes[0]
-	ref.status = refreshInProgress
+	if ref.status == refreshPending {
+		ref.status = refreshInProgress
+	}
 	var old []*instance
 	serving, inFlight := 0, 0
 	for _, in := range g.instances {
 		switch {
 		case in.state == stateTerminating, in.state == statePending:
 			inFlight++
-		case in.version != ref.version:
+		case in.version == ref.version && !s.warmedUp(r, ref, in, now):
+			inFlight++ // launched by the refresh, not yet healthy and warm
+		case in.version != ref.version, !ref.skipMatching && in.launched.Before(ref.start):
 			old = append(old, in)
 		}
 		if s.serving(r, in, now) {
@@ -72,8 +108,11 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 	}
 	s.progress(ref, len(old))
 	if len(old) == 0 && inFlight == 0 {
-		ref.status, ref.end, ref.pct = refreshSuccessful, now, 100
-		ref.reason = ""
+		done := refreshSuccessful
+		if ref.status == rollbackProgress {
+			done = rollbackSucceeded
+		}
+		ref.status, ref.end, ref.pct = done, now, 100
 		return
 	}
 	allowed := max(1, serving-ceilPercent(g.desired, ref.minHealthy))
@@ -103,6 +142,11 @@ type xmlRefresh struct {
 	EndTime              string `xml:",omitempty"`
 	PercentageComplete   int
 	InstancesToUpdate    int
+	DesiredConfiguration *xmlDesired `xml:",omitempty"`
+}
+
+type xmlDesired struct {
+	LaunchTemplate ltSpec
 }
 
 type refreshesResult struct {
@@ -122,6 +166,9 @@ func (s *Service) describeInstanceRefreshes(r *region, f protocol.Form, now time
 		}
 		x := xmlRefresh{InstanceRefreshId: ref.id, AutoScalingGroupName: g.name, Status: ref.status, StatusReason: ref.reason,
 			StartTime: isoTime(ref.start), PercentageComplete: ref.pct, InstancesToUpdate: ref.total * (100 - ref.pct) / 100}
+		if ref.desired != nil {
+			x.DesiredConfiguration = &xmlDesired{LaunchTemplate: *ref.desired}
+		}
 		if !ref.end.IsZero() {
 			x.EndTime = isoTime(ref.end)
 		}
@@ -141,4 +188,63 @@ func (s *Service) cancelInstanceRefresh(r *region, f protocol.Form, now time.Tim
 	ref := g.refreshes[0]
 	ref.status, ref.end = refreshCancelled, now
 	return &struct{ InstanceRefreshId string }{ref.id}, nil
+}
+
+// isAlias reports whether a launch template version is $Latest or
+// $Default (or unset, which means $Default).
+func isAlias(v string) bool { return v == "" || v == "$Latest" || v == "$Default" }
+
+// rollbackInstanceRefresh rolls an active refresh back: the group's
+// previous launch template is restored and instances launched from the
+// new one are replaced. As on AWS, only a refresh started with a desired
+// configuration naming a version number can be rolled back.
+func (s *Service) rollbackInstanceRefresh(r *region, f protocol.Form, now time.Time) (any, error) {
+	g, err := s.findGroup(r, f.String("AutoScalingGroupName"))
+	if err != nil {
+		return nil, err
+	}
+	if len(g.refreshes) == 0 || !g.refreshes[0].active() || g.refreshes[0].status == rollbackProgress {
+		return nil, protocol.Errorf("ActiveInstanceRefreshNotFound", "No in progress or pending Instance Refresh found for Auto Scaling group %s", g.name)
+	}
+	ref := g.refreshes[0]
+	if err := s.rollback(r, g, ref, "Rollback requested by the user"); err != nil {
+		return nil, err
+	}
+	return &struct{ InstanceRefreshId string }{ref.id}, nil
+}
+
+// rollback turns ref into a rollback to the group's previous template.
+func (s *Service) rollback(r *region, g *group, ref *refresh, reason string) error {
+	if ref.prev == nil || isAlias(ref.prev.Version) {
+		return protocol.Errorf("IrreversibleInstanceRefresh", "The instance refresh %s cannot be rolled back: it was started without a desired configuration, or the previous launch template version is $Latest or $Default", ref.id)
+	}
+	t, err := s.cfg.Templates.Resolve(r.scope, ref.prev.ID, ref.prev.Name, ref.prev.Version)
+	if err != nil {
+		return validation("%v", err)
+	}
+	g.lt, ref.version, ref.status, ref.reason, ref.skipMatching = *ref.prev, t.Version, rollbackProgress, reason, true
+	return nil
+}
+
+// replacementFailed fails the group's active refresh (or rolls it back,
+// with AutoRollback) when an instance it launched fails its health check.
+func (s *Service) replacementFailed(r *region, g *group, in *instance, now time.Time) {
+	if len(g.refreshes) == 0 {
+		return
+	}
+	ref := g.refreshes[0]
+	if ref.status != refreshInProgress || in.version != ref.version {
+		return
+	}
+	reason := fmt.Sprintf("Instance refresh failed: instance %s launched by it failed its health checks", in.id)
+	if ref.autoRollback && s.rollback(r, g, ref, reason) == nil {
+		return
+	}
+	ref.status, ref.end, ref.reason = refreshFailed, now, reason
+}
+
+// warmedUp reports whether an instance the refresh launched serves and
+// has been InService for the refresh's instance warmup.
+func (s *Service) warmedUp(r *region, ref *refresh, in *instance, now time.Time) bool {
+	return s.serving(r, in, now) && now.Sub(in.since) >= time.Duration(ref.warmup)*time.Second
 }
