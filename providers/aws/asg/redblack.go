@@ -13,7 +13,6 @@ import (
 
 	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
 	"github.com/jibe-dev/jibe/providers/aws/awstag"
-	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
@@ -112,7 +111,7 @@ func (p *Platform) shiftRedBlack(ctx context.Context, d *reconcile.Deployment, w
 	}
 	nn := nextName(d)
 	next, old := named(gs, nn), active(gs, nn)
-	if next == nil || old == nil || tagOf(old, ecs.TagSwitchedAt) != "" {
+	if next == nil || old == nil || tagOf(old, awstag.SwitchedAt) != "" {
 		return nil // a first deploy, or switched already
 	}
 	h, err := p.groupHealth(ctx, next)
@@ -129,7 +128,7 @@ func (p *Platform) shiftRedBlack(ctx context.Context, d *reconcile.Deployment, w
 		return err
 	}
 	p.logger(d, "shift").Info("detached the old group from its target groups", "group", aws.ToString(old.AutoScalingGroupName))
-	return p.setTag(ctx, old, ecs.TagSwitchedAt, p.clock.Now().UTC().Format(time.RFC3339))
+	return p.setTag(ctx, old, awstag.SwitchedAt, p.clock.Now().UTC().Format(time.RFC3339))
 }
 
 // promoteRedBlack switches if not done, waits out the target groups'
@@ -156,9 +155,9 @@ func (p *Platform) promoteRedBlack(ctx context.Context, d *reconcile.Deployment)
 // the target groups (or the strategy's drainTime, if longer) has passed
 // since the old group was detached.
 func (p *Platform) waitDrained(ctx context.Context, d *reconcile.Deployment, old *astypes.AutoScalingGroup) error {
-	at, err := time.Parse(time.RFC3339, tagOf(old, ecs.TagSwitchedAt))
+	at, err := time.Parse(time.RFC3339, tagOf(old, awstag.SwitchedAt))
 	if err != nil {
-		return reconcile.Stalled(fmt.Errorf("group %s: tag %s is not a time (%w); remove the tag to switch again", aws.ToString(old.AutoScalingGroupName), ecs.TagSwitchedAt, err))
+		return reconcile.Stalled(fmt.Errorf("group %s: tag %s is not a time (%w); remove the tag to switch again", aws.ToString(old.AutoScalingGroupName), awstag.SwitchedAt, err))
 	}
 	var delay time.Duration
 	if st := d.Environment; st != nil && st.Strategy != nil && st.Strategy.BlueGreen != nil && st.Strategy.BlueGreen.DrainTime != nil {
@@ -276,7 +275,7 @@ func (p *Platform) restore(ctx context.Context, d *reconcile.Deployment, old *as
 	if err := p.attach(ctx, old, missing); err != nil {
 		return err
 	}
-	if err := p.deleteTags(ctx, old, ecs.TagSwitchedAt); err != nil {
+	if err := p.deleteTags(ctx, old, awstag.SwitchedAt); err != nil {
 		return err
 	}
 	if changed || len(missing) > 0 {

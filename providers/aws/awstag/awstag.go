@@ -11,4 +11,7 @@ const (
 	Environment = "jibe.dev/environment"
 	// Revision is the Git commit the resource was applied from.
 	Revision = "jibe.dev/revision"
+	// SwitchedAt records when a blue/green switch sent all traffic to the
+	// new version (RFC 3339), so that Promote knows when draining is over.
+	SwitchedAt = "jibe.dev/switched-at"
 )

@@ -18,9 +18,7 @@ const (
 	TagApp         = awstag.App
 	TagEnvironment = awstag.Environment
 	TagRevision    = awstag.Revision
-	// TagSwitchedAt records when a blue/green switch sent all traffic to a
-	// service (RFC 3339), so that Promote knows when draining is over.
-	TagSwitchedAt = "jibe.dev/switched-at"
+	TagSwitchedAt  = awstag.SwitchedAt
 )
 
 // ownTags are the tags Jibe manages, left out of diffs.
