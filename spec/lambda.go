@@ -12,6 +12,13 @@ type LambdaTarget struct {
 	// TargetGroupArn registers the alias in an ALB target group of type
 	// lambda, granting ELB permission to invoke it.
 	TargetGroupArn string `json:"targetGroupArn,omitempty"`
+	// ProvisionedConcurrency keeps this many execution environments
+	// initialised on each new version (PutProvisionedConcurrencyConfig on
+	// the version): Jibe waits until they are ready before the version gets
+	// any traffic, and removes them from versions no alias uses any more.
+	// At most the function's reserved concurrency, and what the account
+	// leaves unreserved. None when omitted.
+	ProvisionedConcurrency *int32 `json:"provisionedConcurrency,omitempty" jsonschema:"minimum=1"`
 }
 
 // LambdaFunction is the content of a Lambda target's function file.

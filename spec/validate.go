@@ -122,6 +122,9 @@ func (v *validator) target(field string, t *Target) {
 		if !aliasRE.MatchString(t.Lambda.Alias) || isAllDigits(t.Lambda.Alias) {
 			v.errorf(field+".lambda.alias", "%q is not a valid alias name: start with a letter, then letters, digits, '_' or '-'", t.Lambda.Alias)
 		}
+		if n := t.Lambda.ProvisionedConcurrency; n != nil && *n < 1 {
+			v.errorf(field+".lambda.provisionedConcurrency", "%d is not a number of execution environments: give 1 or more, or leave it out for none", *n)
+		}
 	case PlatformKubernetes:
 		if w := t.Kubernetes.Workload; w != "" && !workloadRE.MatchString(w) {
 			v.errorf(field+".kubernetes.workload", "%q is not Kind/name, such as Deployment/web", w)

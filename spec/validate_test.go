@@ -180,6 +180,7 @@ var ruleCases = []struct {
 	{"bad approver team and permission", []patch{{"jibe.yaml", "reviews: 1", "reviews: 1\n        from: {teams: [sre], permission: owner}"}}},
 	{"bad rollback policy", []patch{{"jibe.yaml", "      approval:\n", "      rollback: sometimes\n      approval:\n"}}},
 	{"invalid lambda alias", []patch{{"jibe.yaml", "function: function.yaml\n", "function: function.yaml\n        alias: \"42\"\n"}}},
+	{"zero provisioned concurrency", []patch{{"jibe.yaml", "function: function.yaml\n", "function: function.yaml\n        provisionedConcurrency: 0\n"}}},
 	{"invalid workload reference", []patch{{"jibe.yaml", "manifests: k8s\n", "manifests: k8s\n        workload: web\n"}}},
 	{"Auto Scaling group sizes", []patch{{"jibe.yaml", "minSize: 1\n        maxSize: 3", "minSize: 4\n        maxSize: 3\n        desiredCapacity: 9\n        healthCheckType: ELB"}}},
 	{"autoscaling bounds and desiredCount", []patch{{"jibe.yaml", "        traffic:\n", "        autoScaling:\n          minCapacity: 5\n          maxCapacity: 2\n          policies:\n            - name: cpu\n              targetTracking: {targetValue: 50}\n            - name: cpu\n              stepScaling: {adjustmentType: ChangeInCapacity, steps: [{adjustment: 1}]}\n              targetTracking: {targetValue: 1, predefinedMetric: ALBRequestCountPerTarget}\n          scheduledActions:\n            - {name: night, schedule: every night, minCapacity: 3, maxCapacity: 1}\n        traffic:\n"}}},
