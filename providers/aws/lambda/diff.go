@@ -154,7 +154,8 @@ func descriptionField(fn *spec.LambdaFunction, latest *types.FunctionConfigurati
 }
 
 // desiredCode names the file's package: its CodeSha256 when Lambda
-// already has it (in $LATEST or a version), else its location.
+// already has it (in $LATEST or a version) or when Jibe zipped it from the
+// application's folder, else its location.
 func desiredCode(d deployment, l *live, vs []types.FunctionConfiguration) string {
 	id := codeID(d.fn.Code)
 	if l.tags[TagCode] == id {
@@ -162,6 +163,9 @@ func desiredCode(d deployment, l *live, vs []types.FunctionConfiguration) string
 	}
 	if v := newest(vs, func(v *types.FunctionConfiguration) bool { _, c := describedAs(v); return c == id }); v != nil {
 		return "CodeSha256 " + aws.ToString(v.CodeSha256)
+	}
+	if d.fn.Code.Folder != "" {
+		return "CodeSha256 " + zipSha256(d.fn.Code.ZipFile) + " (zip of " + d.fn.Code.Folder + ")"
 	}
 	return codeLocation(d.fn.Code) + " (new package)"
 }
