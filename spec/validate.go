@@ -298,6 +298,7 @@ func (v *validator) strategy(field string, s *Strategy, targets []*Target) {
 		v.strategyFits(field, kind, t)
 	}
 	if kind == StrategyCanary {
+		v.linear(field+".canary", s.Canary)
 		v.canary(field+".canary.steps", s.Canary.Steps)
 	}
 }
@@ -311,6 +312,27 @@ func (v *validator) strategyFits(field string, kind StrategyKind, t *Target) {
 	}
 	if err := c.check(t, kind); err != nil {
 		v.errorf(field+"."+kind.String(), "target %q %v", t.Name, err)
+	}
+}
+
+// linear checks a canary's linear shorthand, and that the canary has
+// steps or linear, not both.
+func (v *validator) linear(field string, c *Canary) {
+	l := c.Linear
+	switch {
+	case l == nil && len(c.Steps) == 0:
+		v.errorf(field, "set steps, or linear: {stepWeight: 10, interval: 1m}")
+		return
+	case l == nil:
+		return
+	case !c.expanded && len(c.Steps) > 0:
+		v.errorf(field+".linear", "set steps or linear, not both: linear stands for setWeight and pause steps")
+	}
+	if l.StepWeight < 1 || l.StepWeight > 99 {
+		v.errorf(field+".linear.stepWeight", "%v is not a step weight: give 1 to 99 (percent added at each step)", l.StepWeight)
+	}
+	if l.Interval.Duration <= 0 {
+		v.errorf(field+".linear.interval", "the interval between steps must be above zero, such as 1m")
 	}
 }
 
