@@ -92,6 +92,9 @@ func defaultEnvironment(e *Environment) {
 		bg.RollbackWindow = &Duration{DefaultRollbackWindow}
 	}
 	if c := e.Strategy.Canary; c != nil {
+		if c.Linear != nil && len(c.Steps) == 0 {
+			c.Steps, c.expanded = c.Linear.Steps(), true
+		}
 		for i := range c.Steps {
 			defaultCanaryStep(&c.Steps[i])
 		}

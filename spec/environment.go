@@ -1,6 +1,9 @@
 package spec
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Environment is one stage of the promotion, such as staging or production.
 type Environment struct {
@@ -169,10 +172,45 @@ type BlueGreen struct {
 	RollbackWindow *Duration `json:"rollbackWindow,omitempty"`
 }
 
-// Canary configures a canary rollout.
+// Canary configures a canary rollout: steps, or the linear shorthand.
 type Canary struct {
-	// Steps run in order. After the last step the canary is promoted to 100%.
-	Steps []CanaryStep `json:"steps" jsonschema:"required,minItems=1"`
+	// Steps run in order. After the last step the canary is promoted to
+	// 100%. Set steps or linear.
+	Steps []CanaryStep `json:"steps,omitempty"`
+	// Linear shifts traffic by the same share at each interval: it stands
+	// for the steps setWeight stepWeight, pause interval, setWeight
+	// 2×stepWeight, pause interval... up to the last weight below 100, then
+	// promotion. Not with steps.
+	Linear *Linear `json:"linear,omitempty"`
+
+	// expanded is set when Steps were expanded from Linear.
+	expanded bool
+}
+
+// Linear is the shorthand of a canary that adds stepWeight percent of
+// traffic every interval.
+type Linear struct {
+	// StepWeight is the share added at each step, from 1 to 99.
+	StepWeight Percent `json:"stepWeight" jsonschema:"required"`
+	// Interval is the pause after each step, above zero.
+	Interval Duration `json:"interval" jsonschema:"required"`
+}
+
+// Steps returns the canary steps l stands for: setWeight k×stepWeight and
+// a pause of interval, for every k whose weight is below 100; none when l
+// is not valid (validation reports it).
+func (l Linear) Steps() []CanaryStep {
+	if l.StepWeight < 1 || l.StepWeight > 99 || l.Interval.Duration <= 0 {
+		return nil
+	}
+	var steps []CanaryStep
+	for k := 1; ; k++ {
+		w := Percent(math.Round(float64(l.StepWeight)*float64(k)*100) / 100)
+		if w >= 100 {
+			return steps
+		}
+		steps = append(steps, CanaryStep{SetWeight: &w}, CanaryStep{Pause: &Pause{Duration: l.Interval}})
+	}
 }
 
 // CanaryStep is one step of a canary. Exactly one field is set.

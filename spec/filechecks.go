@@ -105,8 +105,8 @@ func (l *loader) checkFunction(doc *strictyaml.Document, fn *LambdaFunction) {
 			add("Runtime", "an Image function takes no Runtime or Handler; set ImageConfig instead")
 		}
 	} else {
-		if fn.Code.S3Bucket == "" || fn.Code.S3Key == "" {
-			add("Code", "a Zip function needs Code.S3Bucket and Code.S3Key, usually ${artifacts.<name>.bucket} and ${artifacts.<name>.key}")
+		if (fn.Code.S3Bucket == "" || fn.Code.S3Key == "") && fn.Code.Folder == "" {
+			add("Code", "a Zip function needs Code.S3Bucket and Code.S3Key, usually ${artifacts.<name>.bucket} and ${artifacts.<name>.key}, or Code.Folder, a folder of the application to zip")
 		}
 		if fn.Runtime == "" || fn.Handler == "" {
 			add("Runtime", "a Zip function needs Runtime and Handler")

@@ -12,6 +12,13 @@ type LambdaTarget struct {
 	// TargetGroupArn registers the alias in an ALB target group of type
 	// lambda, granting ELB permission to invoke it.
 	TargetGroupArn string `json:"targetGroupArn,omitempty"`
+	// ProvisionedConcurrency keeps this many execution environments
+	// initialised on each new version (PutProvisionedConcurrencyConfig on
+	// the version): Jibe waits until they are ready before the version gets
+	// any traffic, and removes them from versions no alias uses any more.
+	// At most the function's reserved concurrency, and what the account
+	// leaves unreserved. None when omitted.
+	ProvisionedConcurrency *int32 `json:"provisionedConcurrency,omitempty" jsonschema:"minimum=1"`
 }
 
 // LambdaFunction is the content of a Lambda target's function file.
@@ -33,7 +40,8 @@ type LambdaFunction struct {
 	// file.function (Python, Node.js, Ruby), package.Class::method (Java),
 	// Assembly::Namespace.Class::Method (.NET); anything for provided.*.
 	Handler string `json:"Handler,omitempty"`
-	// Code locates the package: S3Bucket and S3Key for Zip, ImageUri for Image.
+	// Code locates the package: S3Bucket and S3Key (or Folder) for Zip,
+	// ImageUri for Image.
 	Code LambdaCode `json:"Code" jsonschema:"required"`
 	// ImageConfig overrides the image's entry point, command and working
 	// directory.
@@ -99,6 +107,16 @@ type LambdaCode struct {
 	// ImageUri is an ECR image for an Image package, usually
 	// ${artifacts.<name>}.
 	ImageUri string `json:"ImageUri,omitempty"`
+	// Folder zips a folder of the application (a path relative to the
+	// application's folder, e.g. src) as the Zip package, uploaded
+	// directly (ZipFile): files in path order, with fixed times and modes
+	// (0755 for executables, else 0644), so that the same files make the
+	// same CodeSha256 and no new version. At most 50 MB zipped (larger:
+	// S3Bucket and S3Key); not with S3Bucket, S3Key or ImageUri.
+	Folder string `json:"Folder,omitempty"`
+	// ZipFile is the zip of Folder, built when the spec is loaded; never
+	// written in a file.
+	ZipFile []byte `json:"-"`
 }
 
 // LambdaImageConfig overrides image settings.

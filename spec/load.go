@@ -160,6 +160,9 @@ type loader struct {
 	// kfiles are the application's files as kustomize reads them, once
 	// a target needs them.
 	kfiles *kustomizeFiles
+	// zips are the zips of folders Lambda functions name (Code.Folder),
+	// built once per load.
+	zips map[string]zipResult
 	// warns are the warnings found; clock dates them (see WithClock).
 	warns strictyaml.ErrorList
 	clock clock.PassiveClock

@@ -122,6 +122,9 @@ func (v *validator) target(field string, t *Target) {
 		if !aliasRE.MatchString(t.Lambda.Alias) || isAllDigits(t.Lambda.Alias) {
 			v.errorf(field+".lambda.alias", "%q is not a valid alias name: start with a letter, then letters, digits, '_' or '-'", t.Lambda.Alias)
 		}
+		if n := t.Lambda.ProvisionedConcurrency; n != nil && *n < 1 {
+			v.errorf(field+".lambda.provisionedConcurrency", "%d is not a number of execution environments: give 1 or more, or leave it out for none", *n)
+		}
 	case PlatformKubernetes:
 		if w := t.Kubernetes.Workload; w != "" && !workloadRE.MatchString(w) {
 			v.errorf(field+".kubernetes.workload", "%q is not Kind/name, such as Deployment/web", w)
@@ -302,6 +305,7 @@ func (v *validator) strategy(field string, s *Strategy, targets []*Target) {
 		v.strategyFits(field, kind, t)
 	}
 	if kind == StrategyCanary {
+		v.linear(field+".canary", s.Canary)
 		v.canary(field+".canary.steps", s.Canary.Steps)
 	}
 }
@@ -315,6 +319,27 @@ func (v *validator) strategyFits(field string, kind StrategyKind, t *Target) {
 	}
 	if err := c.check(t, kind); err != nil {
 		v.errorf(field+"."+kind.String(), "target %q %v", t.Name, err)
+	}
+}
+
+// linear checks a canary's linear shorthand, and that the canary has
+// steps or linear, not both.
+func (v *validator) linear(field string, c *Canary) {
+	l := c.Linear
+	switch {
+	case l == nil && len(c.Steps) == 0:
+		v.errorf(field, "set steps, or linear: {stepWeight: 10, interval: 1m}")
+		return
+	case l == nil:
+		return
+	case !c.expanded && len(c.Steps) > 0:
+		v.errorf(field+".linear", "set steps or linear, not both: linear stands for setWeight and pause steps")
+	}
+	if l.StepWeight < 1 || l.StepWeight > 99 {
+		v.errorf(field+".linear.stepWeight", "%v is not a step weight: give 1 to 99 (percent added at each step)", l.StepWeight)
+	}
+	if l.Interval.Duration <= 0 {
+		v.errorf(field+".linear.interval", "the interval between steps must be above zero, such as 1m")
 	}
 }
 

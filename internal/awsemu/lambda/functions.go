@@ -36,8 +36,9 @@ type function struct {
 	updateEnd   time.Time // when LastUpdateStatus becomes Successful
 	response    []byte    // Invoke result; nil echoes the payload
 	routing     map[string]float64
-	errAcc      map[string]float64 // per-version error-rate accumulators
-	reserved    *int32             // reserved concurrency; nil when unreserved
+	errAcc      map[string]float64      // per-version error-rate accumulators
+	reserved    *int32                  // reserved concurrency; nil when unreserved
+	provisioned map[string]*provisioned // provisioned concurrency by qualifier
 }
 
 // splitName parses a function name, partial ARN or ARN with an optional
@@ -424,6 +425,7 @@ func (s *Service) deleteFunction(r *region, c *protocol.Call) (any, error) {
 	}
 	n, _ := strconv.Atoi(q)
 	fn.versions[n-1] = nil
+	delete(fn.provisioned, q) // Lambda deletes a version's configuration with it
 	return &protocol.RESTResponse{Status: http.StatusNoContent, Body: []byte{}}, nil
 }
 

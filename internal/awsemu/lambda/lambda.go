@@ -1,7 +1,8 @@
 // Package lambda emulates AWS Lambda (restJson1): functions with their full
 // configuration, the Pending → Active and InProgress → Successful state
 // machines over emulated time, RevisionId preconditions, versions,
-// weighted aliases, Invoke with a configurable result, resource policies
+// weighted aliases, provisioned concurrency (IN_PROGRESS → READY over
+// emulated time), Invoke with a configurable result, resource policies
 // and tags.
 package lambda
 
@@ -109,6 +110,10 @@ var routes = []route{
 	newRoute("PUT /2017-10-31/functions/{FunctionName}/concurrency", "PutFunctionConcurrency", (*Service).putConcurrency),
 	newRoute("DELETE /2017-10-31/functions/{FunctionName}/concurrency", "DeleteFunctionConcurrency", (*Service).deleteConcurrency),
 	newRoute("GET /2019-09-30/functions/{FunctionName}/concurrency", "GetFunctionConcurrency", (*Service).getConcurrency),
+	newRoute("PUT /2019-09-30/functions/{FunctionName}/provisioned-concurrency", "PutProvisionedConcurrencyConfig", (*Service).putProvisioned),
+	newRoute("GET /2019-09-30/functions/{FunctionName}/provisioned-concurrency", "GetProvisionedConcurrencyConfig", (*Service).getProvisioned),
+	newRoute("GET /2019-09-30/functions/{FunctionName}/provisioned-concurrency", "ListProvisionedConcurrencyConfigs", (*Service).listProvisioned),
+	newRoute("DELETE /2019-09-30/functions/{FunctionName}/provisioned-concurrency", "DeleteProvisionedConcurrencyConfig", (*Service).deleteProvisioned),
 	newRoute("POST /2018-10-31/layers/{LayerName}/versions", "PublishLayerVersion", (*Service).publishLayerVersion),
 	newRoute("GET /2018-10-31/layers", "GetLayerVersionByArn", (*Service).getLayerVersionByArn),
 	newRoute("GET /2017-03-31/tags/{Resource}", "ListTags", (*Service).listTags),
@@ -125,6 +130,9 @@ func (s *Service) Route(c *protocol.Call) bool {
 	for _, rt := range routes {
 		if params, ok := rt.Match(c.HTTP.Method, c.HTTP.URL.EscapedPath()); ok {
 			c.Operation, c.Params = rt.Operation, params
+			if c.Operation == "GetProvisionedConcurrencyConfig" && c.HTTP.URL.Query().Get("List") == "ALL" {
+				c.Operation = "ListProvisionedConcurrencyConfigs" // the same path, told apart by the query
+			}
 			return true
 		}
 	}

@@ -18,7 +18,9 @@ import (
 // update Successful) its configuration, each with the RevisionId read;
 // then publishes one version (its description carries the revision and
 // the package), unless a published version already has the file's code
-// and configuration. It sets reserved concurrency and tags, creates the
+// and configuration. It sets reserved concurrency, tags and the version's
+// provisioned concurrency (waiting until it is ready when the alias is
+// about to send the version traffic here), creates the
 // alias on a first deploy and, for rolling deployments, moves it to the
 // new version at once; canary and blue/green leave the alias to
 // ShiftTraffic. With a target group it grants Elastic Load Balancing
@@ -40,7 +42,7 @@ func (p *Platform) Apply(ctx context.Context, rd *reconcile.Deployment) error {
 	if err != nil {
 		return err
 	}
-	for _, step := range []func(context.Context, deployment, *live, string) error{p.syncConcurrency, p.syncTags, p.ensureAlias, p.ensureTarget} {
+	for _, step := range []func(context.Context, deployment, *live, string) error{p.syncConcurrency, p.syncTags, p.syncProvisioned, p.ensureAlias, p.ensureTarget} {
 		if err := step(ctx, d, l, v); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"maps"
 	"slices"
@@ -29,17 +30,29 @@ const (
 // ownTags are the tags Jibe manages, left out of diffs.
 var ownTags = map[string]bool{TagApp: true, TagEnvironment: true, TagRevision: true, TagCode: true}
 
-// codeLocation names a package: the image URI, or s3://bucket/key with
-// ?versionId= when a version is given.
+// codeLocation names a package: the image URI, zip:<CodeSha256> for a
+// folder of the application zipped (so the same files are the same
+// package wherever they live), or s3://bucket/key with ?versionId= when a
+// version is given.
 func codeLocation(c spec.LambdaCode) string {
 	if c.ImageUri != "" {
 		return c.ImageUri
+	}
+	if c.Folder != "" {
+		return "zip:" + zipSha256(c.ZipFile)
 	}
 	loc := "s3://" + c.S3Bucket + "/" + c.S3Key
 	if c.S3ObjectVersion != "" {
 		loc += "?versionId=" + c.S3ObjectVersion
 	}
 	return loc
+}
+
+// zipSha256 is a zip's CodeSha256 as Lambda computes it: the base64 of
+// its SHA-256.
+func zipSha256(zip []byte) string {
+	sum := sha256.Sum256(zip)
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // codeID is a short digest of a package's location, recorded in TagCode
@@ -206,6 +219,9 @@ func createInput(d deployment) (*awslambda.CreateFunctionInput, error) {
 	}
 	in.Tags = desiredTags(d)
 	in.Publish = false
+	if d.fn.Code.Folder != "" {
+		in.Code = &types.FunctionCode{ZipFile: d.fn.Code.ZipFile}
+	}
 	return in, nil
 }
 
@@ -248,9 +264,12 @@ func updateInput(d deployment, revisionID *string) (*awslambda.UpdateFunctionCon
 func codeInput(d deployment, revisionID *string) *awslambda.UpdateFunctionCodeInput {
 	c := d.fn.Code
 	in := &awslambda.UpdateFunctionCodeInput{FunctionName: aws.String(d.fn.FunctionName), RevisionId: revisionID}
-	if c.ImageUri != "" {
+	switch {
+	case c.ImageUri != "":
 		in.ImageUri = aws.String(c.ImageUri)
-	} else {
+	case c.Folder != "":
+		in.ZipFile = c.ZipFile
+	default:
 		in.S3Bucket, in.S3Key = aws.String(c.S3Bucket), aws.String(c.S3Key)
 		if c.S3ObjectVersion != "" {
 			in.S3ObjectVersion = aws.String(c.S3ObjectVersion)

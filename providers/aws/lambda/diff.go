@@ -32,7 +32,39 @@ func (p *Platform) Diff(ctx context.Context, rd *reconcile.Deployment) ([]reconc
 	if err != nil {
 		return nil, err
 	}
-	return diffLive(d, l, vs)
+	changes, err := diffLive(d, l, vs)
+	if err != nil || len(changes) > 0 {
+		return changes, err // a new version or alias move gets the target's provisioned concurrency in Apply
+	}
+	return p.provisionedChange(ctx, d, vs)
+}
+
+// provisionedChange is the change of provisioned concurrency on the
+// version that already has the file's code and configuration, when the
+// target asks for another number (or none).
+func (p *Platform) provisionedChange(ctx context.Context, d deployment, vs []types.FunctionConfiguration) ([]reconcile.Change, error) {
+	v := newVersion(d, vs)
+	if v == nil {
+		return nil, nil
+	}
+	n := aws.ToString(v.Version)
+	c, err := p.getProvisioned(ctx, d, n)
+	if err != nil {
+		return nil, err
+	}
+	var have string
+	if c != nil {
+		have = fmt.Sprint(aws.ToInt32(c.RequestedProvisionedConcurrentExecutions))
+	}
+	want := ""
+	if d.provisioned() > 0 {
+		want = fmt.Sprint(d.provisioned())
+	}
+	if have == want {
+		return nil, nil
+	}
+	return []reconcile.Change{{Target: d.Target.Name, Resource: "Lambda provisioned concurrency " + d.name() + ":" + n, Action: reconcile.ActionUpdate,
+		Fields: []reconcile.FieldChange{{Path: "ProvisionedConcurrentExecutions", Live: have, Desired: want}}}}, nil
 }
 
 // createChanges are the changes of a function that does not exist yet.
@@ -122,7 +154,8 @@ func descriptionField(fn *spec.LambdaFunction, latest *types.FunctionConfigurati
 }
 
 // desiredCode names the file's package: its CodeSha256 when Lambda
-// already has it (in $LATEST or a version), else its location.
+// already has it (in $LATEST or a version) or when Jibe zipped it from the
+// application's folder, else its location.
 func desiredCode(d deployment, l *live, vs []types.FunctionConfiguration) string {
 	id := codeID(d.fn.Code)
 	if l.tags[TagCode] == id {
@@ -130,6 +163,9 @@ func desiredCode(d deployment, l *live, vs []types.FunctionConfiguration) string
 	}
 	if v := newest(vs, func(v *types.FunctionConfiguration) bool { _, c := describedAs(v); return c == id }); v != nil {
 		return "CodeSha256 " + aws.ToString(v.CodeSha256)
+	}
+	if d.fn.Code.Folder != "" {
+		return "CodeSha256 " + zipSha256(d.fn.Code.ZipFile) + " (zip of " + d.fn.Code.Folder + ")"
 	}
 	return codeLocation(d.fn.Code) + " (new package)"
 }

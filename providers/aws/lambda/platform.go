@@ -54,6 +54,10 @@ type API interface {
 	TagResource(ctx context.Context, in *awslambda.TagResourceInput, optFns ...func(*awslambda.Options)) (*awslambda.TagResourceOutput, error)
 	UntagResource(ctx context.Context, in *awslambda.UntagResourceInput, optFns ...func(*awslambda.Options)) (*awslambda.UntagResourceOutput, error)
 	AddPermission(ctx context.Context, in *awslambda.AddPermissionInput, optFns ...func(*awslambda.Options)) (*awslambda.AddPermissionOutput, error)
+	PutProvisionedConcurrencyConfig(ctx context.Context, in *awslambda.PutProvisionedConcurrencyConfigInput, optFns ...func(*awslambda.Options)) (*awslambda.PutProvisionedConcurrencyConfigOutput, error)
+	GetProvisionedConcurrencyConfig(ctx context.Context, in *awslambda.GetProvisionedConcurrencyConfigInput, optFns ...func(*awslambda.Options)) (*awslambda.GetProvisionedConcurrencyConfigOutput, error)
+	DeleteProvisionedConcurrencyConfig(ctx context.Context, in *awslambda.DeleteProvisionedConcurrencyConfigInput, optFns ...func(*awslambda.Options)) (*awslambda.DeleteProvisionedConcurrencyConfigOutput, error)
+	ListProvisionedConcurrencyConfigs(ctx context.Context, in *awslambda.ListProvisionedConcurrencyConfigsInput, optFns ...func(*awslambda.Options)) (*awslambda.ListProvisionedConcurrencyConfigsOutput, error)
 	GetPolicy(ctx context.Context, in *awslambda.GetPolicyInput, optFns ...func(*awslambda.Options)) (*awslambda.GetPolicyOutput, error)
 	precheck.LayerAPI
 }

@@ -65,8 +65,10 @@ func (r *rollout) primary() string {
 }
 
 // Health reports the new version's health: its State and LastUpdateStatus
-// (Failed is failed, with Lambda's reason); for rolling deployments also
-// that the alias points at it.
+// (Failed is failed, with Lambda's reason), its provisioned concurrency
+// when the target asks for some (progressing until READY, failed with
+// Lambda's reason); for rolling deployments also that the alias points
+// at it.
 func (p *Platform) Health(ctx context.Context, rd *reconcile.Deployment) (reconcile.Health, error) {
 	r, err := p.readRollout(ctx, rd)
 	if err != nil {
@@ -77,6 +79,9 @@ func (p *Platform) Health(ctx context.Context, rd *reconcile.Deployment) (reconc
 	}
 	if h := versionHealth(r.next); h.State != reconcile.HealthHealthy {
 		return h, nil
+	}
+	if h, err := p.checkProvisioned(ctx, r.d, r.nextVersion()); err != nil || h.State != reconcile.HealthHealthy {
+		return h, err
 	}
 	if mode(rd) == spec.StrategyRolling && r.primary() != r.nextVersion() {
 		return reconcile.Health{State: reconcile.HealthProgressing, Reason: fmt.Sprintf("alias %s still points at version %s", r.d.alias, r.primary())}, nil
@@ -110,7 +115,7 @@ func (p *Platform) ShiftTraffic(ctx context.Context, rd *reconcile.Deployment, w
 	if err != nil {
 		return err
 	}
-	if err := p.ready(r); err != nil {
+	if err := p.ready(ctx, r); err != nil {
 		return err
 	}
 	next, stable := r.nextVersion(), r.primary()
@@ -121,45 +126,64 @@ func (p *Platform) ShiftTraffic(ctx context.Context, rd *reconcile.Deployment, w
 }
 
 // ready returns Waiting unless the new version is published and healthy
-// and the alias exists.
-func (p *Platform) ready(r *rollout) error {
+// (its provisioned concurrency ready) and the alias exists; Stalled when
+// the version's provisioned concurrency failed.
+func (p *Platform) ready(ctx context.Context, r *rollout) error {
 	if r.next == nil || r.alias == nil {
 		return reconcile.Waiting(p.requeue, "function %s: the new version or alias %s does not exist yet", r.d.name(), r.d.alias)
 	}
 	if h := versionHealth(r.next); h.State != reconcile.HealthHealthy {
 		return reconcile.Waiting(p.requeue, "function %s: %s", r.d.name(), h.Reason)
 	}
+	h, err := p.checkProvisioned(ctx, r.d, r.nextVersion())
+	switch {
+	case err != nil:
+		return err
+	case h.State == reconcile.HealthFailed:
+		return reconcile.Stalled(fmt.Errorf("function %s: %s", r.d.name(), h.Reason))
+	case h.State != reconcile.HealthHealthy:
+		return reconcile.Waiting(p.requeue, "function %s: %s", r.d.name(), h.Reason)
+	}
 	return nil
 }
 
-// Promote points the alias at the new version with no extra weights, then
-// deletes published versions beyond the newest KeepVersions, never one an
-// alias points to.
+// Promote points the alias at the new version with no extra weights,
+// removes the provisioned concurrency of versions no alias uses any more,
+// then deletes published versions beyond the newest KeepVersions, never
+// one an alias points to.
 func (p *Platform) Promote(ctx context.Context, rd *reconcile.Deployment) error {
 	r, err := p.readRollout(ctx, rd)
 	if err != nil {
 		return err
 	}
-	if err := p.ready(r); err != nil {
+	if err := p.ready(ctx, r); err != nil {
 		return err
 	}
 	if err := p.route(ctx, r.d, r.alias, r.nextVersion(), "", 0); err != nil {
 		return err
 	}
+	if err := p.releaseProvisioned(ctx, r.d); err != nil {
+		return err
+	}
 	return p.pruneVersions(ctx, r)
 }
 
-// Cleanup has nothing to do: Lambda keeps no old version running, and
-// Promote deleted the versions beyond the ones kept.
-func (p *Platform) Cleanup(_ context.Context, rd *reconcile.Deployment) error {
-	_, err := target(rd)
-	return err
+// Cleanup removes the provisioned concurrency of versions no alias uses
+// (Promote did, unless it was interrupted): Lambda keeps no old version
+// running, and Promote deleted the versions beyond the ones kept.
+func (p *Platform) Cleanup(ctx context.Context, rd *reconcile.Deployment) error {
+	d, err := target(rd)
+	if err != nil {
+		return err
+	}
+	return p.releaseProvisioned(ctx, d)
 }
 
 // Rollback returns all of the alias's traffic to the version that served
 // before, at once: for canary and blue/green the alias's version (its
 // extra weight removed), or when the alias already points at the new
-// version, the version published for the previous revision.
+// version, the version published for the previous revision. Then the
+// provisioned concurrency of versions no alias uses is removed.
 func (p *Platform) Rollback(ctx context.Context, rd *reconcile.Deployment) error {
 	r, err := p.readRollout(ctx, rd)
 	if err != nil || r.alias == nil {
@@ -174,7 +198,10 @@ func (p *Platform) Rollback(ctx context.Context, rd *reconcile.Deployment) error
 		back = aws.ToString(prev.Version)
 	}
 	p.logger(rd, "rollback").Info("returning the alias to the previous version", "alias", r.d.alias, "version", back)
-	return p.route(ctx, r.d, r.alias, back, "", 0)
+	if err := p.route(ctx, r.d, r.alias, back, "", 0); err != nil {
+		return err
+	}
+	return p.releaseProvisioned(ctx, r.d)
 }
 
 // previousVersion returns the newest version published for the previous

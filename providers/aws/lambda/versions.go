@@ -16,16 +16,9 @@ func (p *Platform) pruneVersions(ctx context.Context, r *rollout) error {
 	if len(r.vs) <= p.keep {
 		return nil
 	}
-	as, err := p.aliases(ctx, r.d)
+	used, err := p.aliasedVersions(ctx, r.d)
 	if err != nil {
 		return err
-	}
-	used := map[string]bool{}
-	for _, a := range as {
-		used[aws.ToString(a.FunctionVersion)] = true
-		for v := range weights(&a) {
-			used[v] = true
-		}
 	}
 	for _, v := range r.vs[:len(r.vs)-p.keep] {
 		n := aws.ToString(v.Version)
@@ -42,4 +35,21 @@ func (p *Platform) pruneVersions(ctx context.Context, r *rollout) error {
 		p.logger(r.d.Deployment, "promote").Info("deleted old version", "function", r.d.name(), "version", n)
 	}
 	return nil
+}
+
+// aliasedVersions returns the versions an alias of d's function points
+// to, as its version or with a weight.
+func (p *Platform) aliasedVersions(ctx context.Context, d deployment) (map[string]bool, error) {
+	as, err := p.aliases(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, a := range as {
+		used[aws.ToString(a.FunctionVersion)] = true
+		for v := range weights(&a) {
+			used[v] = true
+		}
+	}
+	return used, nil
 }
