@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jibe-dev/jibe/providers/aws/asg"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/providers/aws/lambda"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
@@ -14,7 +15,7 @@ import (
 
 // builtin declares the platforms a Jibe built from this repository deploys
 // to, as cmd/jibe wires them.
-var builtin = spec.WithPlatforms(ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities)
+var builtin = spec.WithPlatforms(ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities, asg.Capabilities)
 
 // rendered is env deploying target web of platform p, declared as this
 // repository's Jibe declares it.
@@ -31,7 +32,7 @@ func rendered(env *spec.Environment, p spec.Platform) *spec.Rendered {
 		t.Lambda = &spec.LambdaTarget{}
 	}
 	return &spec.Rendered{Environment: env, Targets: []*spec.RenderedTarget{{Target: t}},
-		Platforms: spec.Platforms{ecs.Capabilities, kubernetes.Capabilities}}
+		Platforms: spec.Platforms{ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities, asg.Capabilities}}
 }
 
 // The plan carries the mode its steps run in, from the strategy and what
@@ -63,7 +64,7 @@ func TestPlanMode(t *testing.T) {
 			spec.StrategyRolling, true, "apply wait-healthy promote"},
 		{"blue/green update", blueGreen, spec.PlatformKubernetes, []reconcile.Action{reconcile.ActionReplace},
 			spec.StrategyBlueGreen, false, "apply wait-healthy shift-traffic promote cleanup"},
-		{"planned platform, first deploy", blueGreen, spec.PlatformAutoScalingGroup, []reconcile.Action{reconcile.ActionCreate},
+		{"Auto Scaling group blue/green, first deploy", blueGreen, spec.PlatformAutoScalingGroup, []reconcile.Action{reconcile.ActionCreate},
 			spec.StrategyRolling, true, "apply wait-healthy promote"},
 		{"in sync", canary, spec.PlatformECS, nil, spec.StrategyCanary, false, ""},
 		{"undeclared platform", canary, spec.PlatformUnknown, []reconcile.Action{reconcile.ActionCreate},
