@@ -28,10 +28,6 @@ type Capabilities struct {
 	// which the platform supports, e.g. "needs ecs.traffic (...) for
 	// canary"; nil when it can. Optional.
 	Requires func(t *Target, kind StrategyKind) error
-	// Planned marks the declaration of a platform whose provider does not
-	// exist yet: its targets are validated, with a warning that this Jibe
-	// cannot deploy them.
-	Planned bool
 }
 
 // Supports reports whether the platform can roll out with kind.
@@ -96,29 +92,11 @@ func (ps Platforms) Of(p Platform) *Capabilities {
 	return nil
 }
 
-// PlannedPlatforms are the declarations of the platforms whose providers do
-// not exist yet, marked Planned; none today, as every platform has its
-// provider. Validation falls back to them for targets of a platform that
-// WithPlatforms did not declare, so that their rules are kept and checked,
-// with a warning that this Jibe cannot deploy them. A provider's own
-// declaration replaces its planned one.
-var PlannedPlatforms = Platforms{}
-
 // WithPlatforms declares the platforms this Jibe deploys to: every target
-// must be of one of them (or of a planned platform, with a warning), with
-// a strategy its platform supports and what that strategy requires. The
+// must be of one of them, with a strategy its platform supports and what that strategy requires. The
 // loaded App's renderings carry the declarations for planning. Without
 // this option no target is checked against a platform: only tests of the
 // spec alone leave it out.
 func WithPlatforms(ps ...Capabilities) Option {
 	return func(l *loader) { l.platforms, l.checked = slices.Clip(Platforms(ps)), true }
-}
-
-// capabilities returns the declaration validation uses for platform p:
-// the declared one, else the planned one, else nil.
-func capabilitiesOf(declared Platforms, p Platform) *Capabilities {
-	if c := declared.Of(p); c != nil {
-		return c
-	}
-	return PlannedPlatforms.Of(p)
 }

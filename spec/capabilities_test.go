@@ -46,18 +46,8 @@ func TestCapabilities(t *testing.T) {
 	}
 }
 
-// plannedASG makes Auto Scaling groups a planned platform for the test:
-// every platform has a provider today, and the fallback stays tested.
-func plannedASG(t *testing.T) {
-	old := spec.PlannedPlatforms
-	spec.PlannedPlatforms = spec.Platforms{{Platform: spec.PlatformAutoScalingGroup, Noun: "an Auto Scaling group", Planned: true,
-		ShiftsTraffic: []spec.StrategyKind{spec.StrategyBlueGreen}}}
-	t.Cleanup(func() { spec.PlannedPlatforms = old })
-}
-
-// A target's platform must be declared: a planned one validates with a
-// warning, an undeclared one is refused, and without WithPlatforms nothing
-// is checked.
+// A target's platform must be declared: an undeclared one is refused, and
+// without WithPlatforms nothing is checked.
 func TestTargetPlatformDeclared(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -66,9 +56,6 @@ func TestTargetPlatformDeclared(t *testing.T) {
 		errs     []string
 		warnings []string
 	}{
-		{"planned platforms warn", "[web, site, fn]", []spec.Option{spec.WithPlatforms(ecsCaps, lambdaCaps, kubeCaps)}, nil, []string{
-			`app/jibe.yaml:32:9: spec.targets[3].autoScalingGroup: target "vms": this Jibe cannot deploy autoScalingGroup targets yet (the platform is planned): the target is validated, but an agent refuses to deploy it; deploy it with a Jibe release that supports autoScalingGroup`,
-		}},
 		{"undeclared", "[web, site]", []spec.Option{spec.WithPlatforms(ecsCaps)}, []string{
 			`app/jibe.yaml:26:9: spec.targets[1].kubernetes: target "site": this Jibe cannot deploy kubernetes targets; remove the target, or run a Jibe release whose platforms include kubernetes`,
 			`app/jibe.yaml:29:9: spec.targets[2].lambda: target "fn": this Jibe cannot deploy lambda targets; remove the target, or run a Jibe release whose platforms include lambda`,
@@ -78,9 +65,6 @@ func TestTargetPlatformDeclared(t *testing.T) {
 		{"ECS canary without traffic, unchecked", "[web]", nil, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if strings.HasPrefix(tc.name, "planned") {
-				plannedASG(t)
-			}
 			fsys := fstest.MapFS{}
 			for name, content := range baseFiles {
 				fsys[name] = &fstest.MapFile{Data: []byte(content)}

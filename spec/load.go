@@ -25,9 +25,8 @@ type App struct {
 	// Dir is the application's folder as given to Load.
 	Dir string
 	// Warnings are what loading found that does not make the spec
-	// invalid but needs attention, such as a deprecated Lambda runtime or a
-	// target of a planned platform this Jibe cannot deploy yet, each at its
-	// file, line, column and field. They do not fail the load.
+	// invalid but needs attention, such as a deprecated Lambda runtime,
+	// each at its file, line, column and field. They do not fail the load.
 	Warnings strictyaml.ErrorList
 
 	renders []*Rendered
@@ -52,7 +51,7 @@ type Rendered struct {
 func (r *Rendered) Capabilities(target string) *Capabilities {
 	for _, t := range r.Targets {
 		if t.Name == target {
-			return capabilitiesOf(r.Platforms, t.Platform())
+			return r.Platforms.Of(t.Platform())
 		}
 	}
 	return nil

@@ -23,8 +23,7 @@ var (
 type validator struct {
 	doc  *strictyaml.Document
 	errs strictyaml.ErrorList
-	// warns are problems that do not make the spec invalid: targets of
-	// a planned platform.
+	// warns are problems that do not make the spec invalid.
 	warns strictyaml.ErrorList
 	// platforms are the declared platforms; unchecked when checked is
 	// false (see WithPlatforms).
@@ -136,17 +135,14 @@ func (v *validator) target(field string, t *Target) {
 }
 
 // declared checks that this Jibe can deploy t's platform: an error when
-// no platform of its kind is declared, a warning when it is only planned.
+// no platform of its kind is declared.
 func (v *validator) declared(field string, t *Target) {
 	p := t.Platform()
 	if !v.checked || p == PlatformUnknown {
 		return
 	}
-	switch c := capabilitiesOf(v.platforms, p); {
-	case c == nil:
+	if v.platforms.Of(p) == nil {
 		v.errorf(field+"."+p.String(), "target %q: this Jibe cannot deploy %s targets; remove the target, or run a Jibe release whose platforms include %s", t.Name, p, p)
-	case c.Planned:
-		v.warns = append(v.warns, v.doc.Errorf(field+"."+p.String(), "target %q: this Jibe cannot deploy %s targets yet (the platform is planned): the target is validated, but an agent refuses to deploy it; deploy it with a Jibe release that supports %s", t.Name, p, p))
 	}
 }
 
@@ -313,7 +309,7 @@ func (v *validator) strategy(field string, s *Strategy, targets []*Target) {
 // strategyFits checks, by the declaration of its platform, that a target
 // can be deployed with the strategy.
 func (v *validator) strategyFits(field string, kind StrategyKind, t *Target) {
-	c := capabilitiesOf(v.platforms, t.Platform())
+	c := v.platforms.Of(t.Platform())
 	if !v.checked || c == nil {
 		return // unchecked, or reported by declared
 	}

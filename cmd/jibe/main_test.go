@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -239,53 +238,4 @@ func TestEmulatorAWS(t *testing.T) {
 	if code := <-done; code != exitOK {
 		t.Errorf("exit %d after stop", code)
 	}
-}
-
-// A target of a planned platform (here Auto Scaling groups, made planned
-// for the test: every platform has a provider today) is validated and
-// warned about: this Jibe cannot deploy it yet. The exit status stays 0;
-// GitHub annotations mark it as a warning.
-func TestValidateWarnsOfPlannedPlatforms(t *testing.T) {
-	plannedASG(t)
-	dir := t.TempDir()
-	app := `apiVersion: jibe.dev/v1alpha1
-kind: Application
-metadata:
-  name: vms
-spec:
-  targets:
-    - name: web
-      autoScalingGroup:
-        name: web
-        launchTemplate: {imageId: ami-0123456789abcdef0, instanceType: t3.small}
-        minSize: 1
-        maxSize: 3
-        subnets: [subnet-1]
-  environments:
-    - name: staging
-      aws:
-        account: staging
-`
-	if err := os.WriteFile(filepath.Join(dir, "jibe.yaml"), []byte(app), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	code, out, errOut := jibe(t, "validate", dir)
-	want := dir + `/jibe.yaml:9:9: warning: spec.targets[0].autoScalingGroup: target "web": this Jibe cannot deploy autoScalingGroup targets yet (the platform is planned)`
-	if code != exitOK || !strings.HasPrefix(out, want) || !strings.Contains(out, "\nok "+dir+" (application vms)\n") {
-		t.Errorf("exit %d\n%s%s\nwant a line starting %s", code, out, errOut, want)
-	}
-	_, out, _ = jibe(t, "validate", "-o", "github", dir)
-	if !strings.HasPrefix(out, "::warning file="+escapeProperty(dir+"/jibe.yaml")+",line=9,col=9,title=jibe validate::spec.targets[0].autoScalingGroup: target \"web\"") {
-		t.Errorf("github annotations:\n%s", out)
-	}
-}
-
-// plannedASG makes Auto Scaling groups a planned platform for the test:
-// out of the built-in platforms, declared in spec.PlannedPlatforms.
-func plannedASG(t *testing.T) {
-	oldBuiltins, oldPlanned := builtins, spec.PlannedPlatforms
-	builtins = slices.DeleteFunc(slices.Clone(builtins), func(b builtin) bool { return b.caps.Platform == spec.PlatformAutoScalingGroup })
-	spec.PlannedPlatforms = spec.Platforms{{Platform: spec.PlatformAutoScalingGroup, Noun: "an Auto Scaling group", Planned: true,
-		ShiftsTraffic: []spec.StrategyKind{spec.StrategyBlueGreen}}}
-	t.Cleanup(func() { builtins, spec.PlannedPlatforms = oldBuiltins, oldPlanned })
 }
