@@ -13,9 +13,12 @@ import (
 	"github.com/jibe-dev/jibe/spec"
 )
 
-// builtin declares the platforms a Jibe built from this repository deploys
+// platforms are the platforms a Jibe built from this repository deploys
 // to, as cmd/jibe wires them.
-var builtin = spec.WithPlatforms(ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities, asg.Capabilities)
+var platforms = spec.Platforms{ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities, asg.Capabilities}
+
+// builtin loads specs against platforms.
+var builtin = spec.WithPlatforms(platforms...)
 
 // rendered is env deploying target web of platform p, declared as this
 // repository's Jibe declares it.
@@ -32,7 +35,7 @@ func rendered(env *spec.Environment, p spec.Platform) *spec.Rendered {
 		t.Lambda = &spec.LambdaTarget{}
 	}
 	return &spec.Rendered{Environment: env, Targets: []*spec.RenderedTarget{{Target: t}},
-		Platforms: spec.Platforms{ecs.Capabilities, lambda.Capabilities, kubernetes.Capabilities, asg.Capabilities}}
+		Platforms: platforms}
 }
 
 // The plan carries the mode its steps run in, from the strategy and what
