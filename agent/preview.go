@@ -191,7 +191,10 @@ func (a *Agent) previewApp(ctx context.Context, source string, rev *sources.Revi
 		return s.fail("invalid spec: "), nil
 	}
 	s.app = app.Metadata.Name
-	p, deps, err := plan(ctx, a.config(), source, app, a.opts.Platforms, head)
+	p, deps, failed, err := plan(ctx, a.config(), source, app, a.opts.Platforms, head)
+	if err == nil && len(failed) > 0 {
+		err = failed[0].Err
+	}
 	if reconcile.PolicyOf(err) == reconcile.PolicyStall {
 		s.problems = []string{stalledMessage(err)}
 		return s.fail("cannot deploy: "), nil

@@ -164,12 +164,12 @@ func TestPlanCommandErrors(t *testing.T) {
 	}{
 		{[]string{"plan", "../../examples/lambda-api"}, exitUsage, "--config is required"},
 		{[]string{"plan", "--config", cfg, "../../spec/testdata/invalid/many-errors"}, exitProblems, ""},
-		{[]string{"plan", "--config", cfg, "--env", "qa", "../../examples/lambda-api"}, exitUsage, "has no environment [qa]"},
-		{[]string{"plan", "--config", cfg, "--source", "local", "../../examples/lambda-api"}, exitUsage, `source local may not deploy to AWS account "staging"`},
+		{[]string{"plan", "--config", cfg, "--env", "qa", "../../examples/lambda-api"}, exitUsage, "has no environment qa (it has staging, production)"},
+		{[]string{"plan", "--config", cfg, "--source", "local", "../../examples/lambda-api"}, exitProblems, `staging: could not be planned: environment staging, target api: source local may not deploy to AWS account "staging"`},
 	}
 	for _, tt := range tests {
-		code, _, errOut := jibe(t, tt.args...)
-		if code != tt.code || !strings.Contains(errOut, tt.want) {
+		code, out, errOut := jibe(t, tt.args...)
+		if code != tt.code || !strings.Contains(errOut+out, tt.want) {
 			t.Errorf("jibe %v: exit %d, stderr %q; want exit %d with %q", tt.args, code, errOut, tt.code, tt.want)
 		}
 	}

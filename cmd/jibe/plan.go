@@ -12,6 +12,7 @@ import (
 
 	"github.com/jibe-dev/jibe/agent"
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
 )
 
@@ -66,14 +67,51 @@ func runPlan(cmd *cobra.Command, cfgPath, dir, source, revision, format string, 
 		defer w.kube.Close()
 	}
 	p, err := agent.Plan(cmd.Context(), cfg, source, app, platforms, revision, envs...)
-	if err != nil {
+	var partial *agent.PlanError
+	if err != nil && !errors.As(err, &partial) {
 		return err
 	}
 	if format == "json" {
-		enc := json.NewEncoder(cmd.OutOrStdout())
-		enc.SetIndent("", "  ")
-		return enc.Encode(p)
+		return writePlanJSON(cmd.OutOrStdout(), p, partial)
 	}
 	p.Format(cmd.OutOrStdout())
+	if partial == nil {
+		return nil
+	}
+	for _, f := range partial.Envs {
+		fmt.Fprintf(cmd.OutOrStdout(), "\n%s: could not be planned: %v\n", f.Env, f.Err)
+	}
+	return problemsError{n: len(partial.Envs)}
+}
+
+// planJSON is `jibe plan -o json`'s output: the plan, and the environments
+// that could not be planned.
+type planJSON struct {
+	*reconcile.Plan
+	Errors []planEnvError `json:"errors,omitempty"`
+}
+
+type planEnvError struct {
+	Environment string `json:"environment"`
+	Error       string `json:"error"`
+}
+
+// writePlanJSON writes p and the environments of partial, failing (after
+// writing) when some environment could not be planned.
+func writePlanJSON(w io.Writer, p *reconcile.Plan, partial *agent.PlanError) error {
+	out := planJSON{Plan: p}
+	if partial != nil {
+		for _, f := range partial.Envs {
+			out.Errors = append(out.Errors, planEnvError{Environment: f.Env, Error: f.Err.Error()})
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	if len(out.Errors) > 0 {
+		return problemsError{n: len(out.Errors)}
+	}
 	return nil
 }

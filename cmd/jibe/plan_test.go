@@ -90,3 +90,67 @@ aws:
 		t.Errorf("planning wrote to AWS: %+v", w)
 	}
 }
+
+// An environment that cannot be planned (here: outside the source's
+// tenancy) is named with its reason, the others are still planned, and
+// the exit code says something failed.
+func TestPlanCommandShowsEveryEnvironmentItCouldPlan(t *testing.T) {
+	env := awsemutest.Start(t, awsemu.Options{Accounts: map[string]string{"AKIASTAGING": "111111111111"}})
+	t.Setenv("JIBE_TEST_KEY_ID", "AKIASTAGING")
+	t.Setenv("JIBE_TEST_SECRET", "secret")
+	staging := env.As("AKIASTAGING", "secret", "eu-west-1")
+	if _, err := staging.ECS().CreateCluster(t.Context(), &ecs.CreateClusterInput{ClusterName: aws.String("staging")}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "agent.yaml")
+	writeFile(t, cfg, `apiVersion: jibe.dev/v1alpha1
+kind: AgentConfig
+sources:
+  - name: payments
+    dir: {path: apps}
+    allow: {accounts: [staging]}
+aws:
+  accounts:
+    - name: staging
+      accountID: "111111111111"
+      region: eu-west-1
+      endpoint: `+env.URL+`
+      credentials: {accessKeyID: {env: JIBE_TEST_KEY_ID}, secretAccessKey: {env: JIBE_TEST_SECRET}}
+    - {name: production, region: eu-west-1}
+`)
+	code, out, _ := jibe(t, "plan", "--config", cfg, "--source", "payments", "../../examples/ecs-web")
+	if code == exitOK {
+		t.Errorf("exit 0 although production could not be planned:\n%s", out)
+	}
+	for _, want := range []string{"staging (rolling):", "+ create", "production: could not be planned: ", "production"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+
+	code, out, _ = jibe(t, "plan", "--config", cfg, "--source", "payments", "-o", "json", "../../examples/ecs-web")
+	if code == exitOK || !strings.Contains(out, `"environment": "production"`) || !strings.Contains(out, `"name": "staging"`) {
+		t.Errorf("exit %d, JSON plan without both the staging plan and production's error:\n%s", code, out)
+	}
+}
+
+// A mistyped --source is refused, naming the configured sources, rather
+// than planning without tenancy checks.
+func TestPlanCommandRefusesAnUnknownSource(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "agent.yaml")
+	writeFile(t, cfg, `apiVersion: jibe.dev/v1alpha1
+kind: AgentConfig
+sources:
+  - name: payments
+    dir: {path: apps}
+    allow: {accounts: [staging]}
+aws:
+  accounts:
+    - {name: staging, region: eu-west-1}
+    - {name: production, region: eu-west-1}
+`)
+	code, out, errOut := jibe(t, "plan", "--config", cfg, "--source", "paymnets", "../../examples/ecs-web")
+	if code == exitOK || !strings.Contains(errOut+out, `no source "paymnets" (it has payments)`) {
+		t.Errorf("exit %d; want the unknown source refused:\n%s%s", code, errOut, out)
+	}
+}
