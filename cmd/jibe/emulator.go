@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,7 +37,7 @@ protocol, so the AWS CLI, the SDKs and Jibe itself can deploy to it without an
 account. State lives in memory and is lost when the command stops.
 
 Point a client at it with an endpoint override and any static credentials:
-  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-west-1 \
+  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 \
     aws --endpoint-url http://127.0.0.1:4566 ecs list-clusters
 
 --speed runs emulated time faster than real time (deployments converge,
@@ -58,8 +59,12 @@ tasks or instances never get healthy:
 			if debug {
 				opts.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "AWS emulator listening on http://%s (time x%g); Ctrl-C stops it\n", listen, speed)
-			err := awsemu.ListenAndServe(cmd.Context(), listen, opts)
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("cannot listen on %s (%w): stop what uses the port, or choose another address with --listen", listen, err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "AWS emulator listening on http://%s (time x%g); Ctrl-C stops it\n", ln.Addr(), speed)
+			err = awsemu.Serve(cmd.Context(), ln, opts)
 			if errors.Is(err, context.Canceled) {
 				return nil
 			}

@@ -239,3 +239,17 @@ func TestEmulatorAWS(t *testing.T) {
 		t.Errorf("exit %d after stop", code)
 	}
 }
+
+// A busy port is reported, with what to do, before the emulator announces
+// itself as listening.
+func TestEmulatorAWSReportsABusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	code, _, errOut := jibe(t, "emulator", "aws", "--listen", ln.Addr().String())
+	if code == exitOK || strings.Contains(errOut, "listening on") || !strings.Contains(errOut, "cannot listen on "+ln.Addr().String()) || !strings.Contains(errOut, "--listen") {
+		t.Errorf("exit %d, stderr %q; want the busy port reported before any announcement", code, errOut)
+	}
+}

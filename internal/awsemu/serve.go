@@ -204,9 +204,19 @@ func (e *Emulator) Close() error {
 // shuts it down gracefully. It always returns a non-nil error; after a
 // cancellation it is ctx.Err().
 func ListenAndServe(ctx context.Context, addr string, opts Options) error {
-	srv := &http.Server{Addr: addr, Handler: New(opts), ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("aws emulator: %w", err)
+	}
+	return Serve(ctx, ln, opts)
+}
+
+// Serve serves a new emulator on ln until ctx is cancelled. Listening
+// first lets a caller report a busy port before announcing the emulator.
+func Serve(ctx context.Context, ln net.Listener, opts Options) error {
+	srv := &http.Server{Handler: New(opts), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("aws emulator: %w", err)

@@ -267,7 +267,7 @@ and rolls every push to main out; production changes wait for an approved pull r
   git -c user.name=you -c user.email=you@example.com commit -am "Revert checkout to 1.1.0" && git push
 
   curl -s http://%s/api/v1/applications      # what the agent runs
-  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=x AWS_REGION=%s \
+  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=x AWS_REGION=%s AWS_DEFAULT_REGION=%[4]s \
     aws --endpoint-url %s ecs describe-services --cluster staging --services checkout`,
 		e.RepoURL(true), e.agentAddr, e.Accounts[0].AccessKey, region, e.AWSURL)
 }
