@@ -4,14 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	stdlog "log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/jibe-dev/jibe/config"
+	"k8s.io/klog/v2"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -205,4 +212,45 @@ func TestAgentNeverEchoesPastedSecrets(t *testing.T) {
 			t.Errorf("%s: jibe validate: exit %d, output:\n%s%s", tt.name, code, out, errOut)
 		}
 	}
+}
+
+// In JSON mode every line the agent writes is JSON, including what
+// client-go (klog) and the standard log package print.
+func TestLibraryLogsAreJSON(t *testing.T) {
+	var buf syncBuffer
+	routeLibraryLogs(newLogger(config.Log{Format: "json", Level: "info"}, &buf))
+	t.Cleanup(func() { klog.ClearLogger(); slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil))) })
+	klog.InfoS("Caches are synced", "controller", "test")
+	klog.ErrorS(errors.New("boom"), "Unhandled Error")
+	klog.Warningf("W1205 style line %d", 1)
+	stdlog.Print("a standard log line")
+	klog.Flush()
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("want 4 lines, got %d:\n%s", len(lines), buf.String())
+	}
+	for _, l := range lines {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(l), &v); err != nil || v["msg"] == nil {
+			t.Errorf("not a JSON log line: %q (%v)", l, err)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer that goroutines may write concurrently.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
