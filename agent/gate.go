@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/sources"
 	"github.com/jibe-dev/jibe/spec"
@@ -32,6 +33,17 @@ func (g reviewGate) Approved(ctx context.Context, app reconcile.AppID, env, revi
 			"environment %s needs approval, but source %s of %s names no GitHub repository to read reviews from: set git.repository on the source", env, app.Source, app.Name))
 	}
 	return g.a.opts.Approvals.Evaluate(ctx, st.owner, st.repo, revision, rule)
+}
+
+// reviewSource returns src when approvals are read from reviews on its
+// GitHub repository (the review gate), so that a source naming none is
+// refused before its rollout waits on an approval it can never get; nil
+// with another gate.
+func (a *Agent) reviewSource(src *config.Source) *config.Source {
+	if _, ok := a.executor.Gate.(reviewGate); ok {
+		return src
+	}
+	return nil
 }
 
 // Hint acts on a pull request event from a webhook: a review re-evaluates

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -352,5 +353,27 @@ func TestE2EPrometheusAnalysisOfAKubernetesCanary(t *testing.T) {
 	}
 	if len(prom.Queries()) == 0 {
 		t.Error("Prometheus was never queried")
+	}
+}
+
+// An approval rule on an agent that cannot read reviews (no GitHub
+// configured) is refused when production's turn comes, with a failure
+// that says what to configure, instead of a rollout shown as running that
+// waits for ever at its gate. Staging, which needs no approval, deploys.
+func TestE2EApprovalWithoutGitHubIsRefusedAtOnce(t *testing.T) {
+	e := newE2E(t)
+	v1 := e.push(e.gateFiles("registry.example.com/shop/web:1.0.0", ""))
+	e.settle("v1 in staging", e.final("staging", v1))
+	e.drain()
+
+	want := "environment production needs approval from pull-request reviews, but the agent configuration has no github section"
+	if s := e.statuses(v1)["jibe/shop/production"]; s.State != "failure" || !strings.Contains(s.Description, want) {
+		t.Errorf("production status = %s %q; want a failure saying %q", s.State, s.Description, want)
+	}
+	if apps := e.agent.Applications(); len(apps) != 1 || !strings.Contains(apps[0].Error, want) {
+		t.Errorf("applications = %+v; want the error to say %q", apps, want)
+	}
+	if _, err := e.journal.Current(shopApp, "production"); !errors.Is(err, reconcile.ErrNoRollout) {
+		t.Errorf("production rollout = %v; want none started", err)
 	}
 }

@@ -44,6 +44,10 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 		}
 		deps := deployments(cfg, rev.Source, app, r, rev.Commit)
 		a.setPrevious(st, l, id, env.Name, rev.Commit, deps)
+		if problems := placeEnv(cfg, a.reviewSource(src), env, a.executor.Gate != nil); len(problems) > 0 {
+			a.refused(st, reconcile.EventTenancyRefused, rev.Commit, env.Name, "refused: "+problems[0].Error())
+			return reconcile.Stalled(problems[0])
+		}
 		if err := checkTenancy(src, deps); err != nil {
 			a.refused(st, reconcile.EventTenancyRefused, rev.Commit, env.Name, "refused: "+unwrapStalled(err).Error())
 			return err

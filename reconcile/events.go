@@ -20,7 +20,9 @@ const (
 	// names the first problem's file, line and field.
 	EventSpecInvalid
 	// EventTenancyRefused: an environment deploys where its source may
-	// not (account, cluster, namespace, check host).
+	// not (account, cluster, namespace, check host), or where the agent
+	// configuration cannot place it (an account or cluster it does not
+	// configure, an approval rule with no GitHub to read reviews from).
 	EventTenancyRefused
 	// EventDuplicateName: another folder of the source gives the same
 	// application name; Event.Folder names this one.
