@@ -42,7 +42,7 @@ type result struct {
 }
 
 func newValidateCommand() *cobra.Command {
-	var format string
+	var format, cfgPath, source string
 	cmd := &cobra.Command{
 		Use:   "validate PATH...",
 		Short: "Check application specs and agent configurations",
@@ -60,18 +60,28 @@ Lambda runtime) as
 --format json prints a JSON document; --format github prints GitHub Actions
 annotations.
 
+With --config FILE, applications are also checked against that agent
+configuration: the AWS accounts and clusters they name must be configured, and
+an approval rule needs GitHub configured; --source NAME adds the source's
+tenancy (the accounts, clusters and namespaces it may deploy to).
+
 Exit status: 0 when everything is valid, warnings or not, 1 when there are
 problems, 2 when the command line is wrong or a PATH cannot be read.`,
 		Example: `  jibe validate examples/ecs-web
   jibe validate --format json apps/
-  jibe validate /etc/jibe/agent.yaml`,
+  jibe validate /etc/jibe/agent.yaml
+  jibe validate --config /etc/jibe/agent.yaml --source payments apps/checkout`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			write, ok := formats[format]
 			if !ok {
 				return fmt.Errorf("unknown --format %q; use text, json or github", format)
 			}
-			results, err := validatePaths(args)
+			place, err := loadPlacement(cfgPath, source)
+			if err != nil {
+				return err
+			}
+			results, err := validatePaths(args, place)
 			if err != nil {
 				return err
 			}
@@ -85,12 +95,14 @@ problems, 2 when the command line is wrong or a PATH cannot be read.`,
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "o", "text", "output format: text, json or github")
+	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "also check the applications against this agent configuration (accounts, clusters, approvals)")
+	cmd.Flags().StringVar(&source, "source", "", "with --config, also check this source's tenancy")
 	return cmd
 }
 
 // validatePaths validates every application and configuration found under
 // paths, in order.
-func validatePaths(paths []string) ([]result, error) {
+func validatePaths(paths []string, place *placement) ([]result, error) {
 	var results []result
 	for _, p := range paths {
 		found, err := discover(p)
@@ -98,7 +110,7 @@ func validatePaths(paths []string) ([]result, error) {
 			return nil, err
 		}
 		for _, f := range found {
-			results = append(results, validateOne(f))
+			results = append(results, place.check(validateOne(f)))
 		}
 	}
 	return results, nil

@@ -105,3 +105,31 @@ Code: {S3Bucket: b, S3Key: k.zip}
 		t.Errorf("warning = %+v", w)
 	}
 }
+
+// `jibe validate --config` checks applications against the agent
+// configuration: accounts it does not configure, approvals with no GitHub
+// to read reviews from, and with --source that source's tenancy.
+func TestValidateAgainstTheAgentConfiguration(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "agent.yaml")
+	writeFile(t, cfg, `apiVersion: jibe.dev/v1alpha1
+kind: AgentConfig
+sources:
+  - name: payments
+    dir: {path: apps}
+    allow: {accounts: [staging]}
+aws:
+  accounts:
+    - {name: staging, region: eu-west-1}
+`)
+	code, out, errOut := jibe(t, "validate", "--config", cfg, "../../examples/ecs-web")
+	if code != exitProblems || !strings.Contains(out, `AWS account "production" is not configured: add it under aws.accounts`) || !strings.Contains(out, "environment production needs approval from pull-request reviews") {
+		t.Errorf("exit %d, output:\n%s%s\nwant the unconfigured production account reported", code, out, errOut)
+	}
+	code, out, _ = jibe(t, "validate", "--config", cfg, "--source", "nope", "../../examples/ecs-web")
+	if code != exitProblems || !strings.Contains(out, `no source "nope" (it has payments)`) {
+		t.Errorf("exit %d, output:\n%s\nwant the unknown source reported", code, out)
+	}
+	if code, _, errOut := jibe(t, "validate", "--source", "payments", "../../examples/ecs-web"); code != exitUsage || !strings.Contains(errOut, "--source needs --config") {
+		t.Errorf("exit %d, stderr %q; want --source without --config refused", code, errOut)
+	}
+}
