@@ -165,7 +165,7 @@ func decodeFile[T any](l *loader, doc *strictyaml.Document, sc *scope, field, na
 	file := l.display(rel)
 	root, perr := strictyaml.Parse(file, data)
 	if perr != nil {
-		if strings.Contains(perr.Message, "did not find expected") && strings.Contains(string(data), "${") {
+		if strings.Contains(perr.Message, "opened on this line is not closed") && strings.Contains(string(data), "${") {
 			perr.Message += `; a placeholder inside [...] or {...} must be quoted, as in ["${vars.subnet}"]`
 		}
 		l.errs = append(l.errs, perr)
@@ -279,7 +279,7 @@ func (l *loader) manifestFile(sc *scope, rel string) []Manifest {
 		var doc yaml.Node
 		if err := dec.Decode(&doc); err != nil {
 			if !errors.Is(err, io.EOF) {
-				l.errs = append(l.errs, &strictyaml.Error{File: file, Message: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")})
+				l.errs = append(l.errs, strictyaml.SyntaxError(file, data, err))
 			}
 			return out
 		}

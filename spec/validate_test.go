@@ -230,6 +230,9 @@ var ruleCases = []struct {
 	{"kustomization with a bad placeholder", []patch{{"k8s/kustomization.yaml", "", "resources: [deploy.yaml]\nnamespace: ${vars.namespace}\n"}}},
 	{"blue/green without Service", []patch{{"jibe.yaml", "        canary:\n          steps:\n            - setWeight: 10\n            - pause: {duration: 1m}\n            - setWeight: 50\n", "        blueGreen: {}\n"}, {"jibe.yaml", "targets: [web, site, fn]", "targets: [site]"}}},
 	{"invalid YAML", []patch{{"taskdef.yaml", "family: web\n", "family: web\n  cpu: : 1\n"}}},
+	{"bad indentation at end of file", []patch{{"function.yaml", "  S3Key: ${artifacts.code.key}\n", "  S3Key: ${artifacts.code.key}\n Timeout: 3\n"}}},
+	{"tab indentation", []patch{{"service.yaml", "    subnets: [subnet-1]", "\tsubnets: [subnet-1]"}}},
+	{"unclosed flow sequence in a manifest", []patch{{"k8s/deploy.yaml", "        - name: site\n", "        - name: site\n          args: [a, b\n"}}},
 	{"two documents", []patch{{"service.yaml", "serviceName: web\n", "serviceName: web\n---\n"}}},
 	{"flow sequence with unquoted placeholder", []patch{{"service.yaml", "subnets: [subnet-1]", "subnets: [${vars.cluster}]"}}},
 }
