@@ -25,6 +25,7 @@ func (l *loader) render(app *Application, doc *strictyaml.Document, i int) *Rend
 	envField := strictyaml.JoinIndex("spec.environments", i)
 	l.expandChecks(doc, sc, envField, &env)
 	r := &Rendered{Environment: &env, Platforms: l.platforms}
+	l.envDocs = nil
 	for j := range targets {
 		t := &targets[j]
 		if len(env.Targets) > 0 && !slices.Contains(env.Targets, t.Name) {
@@ -34,6 +35,7 @@ func (l *loader) render(app *Application, doc *strictyaml.Document, i int) *Rend
 		l.expandStrings(doc, sc, field, reflect.ValueOf(t).Elem())
 		r.Targets = append(r.Targets, l.renderTarget(doc, sc, field, t, &env))
 	}
+	l.checkManifestDocs()
 	return r
 }
 
@@ -120,13 +122,15 @@ func (l *loader) renderTarget(doc *strictyaml.Document, sc *scope, field string,
 		}
 	case PlatformKubernetes:
 		n := len(l.errs)
-		rt.Manifests = l.manifests(doc, sc, field+".kubernetes.manifests", t.Kubernetes.Manifests)
+		docs := l.manifests(doc, sc, field+".kubernetes.manifests", t.Kubernetes.Manifests)
+		rt.Manifests = manifestsOf(docs)
 		if !l.checkManifestCount(doc, field+".kubernetes.manifests", rt.Manifests) {
-			rt.Manifests = nil
+			rt.Manifests, docs = nil, nil
 		}
 		if len(l.errs) == n {
 			l.checkManifests(doc, field+".kubernetes", t.Kubernetes, env, rt.Manifests)
 		}
+		l.envDocs = append(l.envDocs, docs...)
 	case PlatformAutoScalingGroup:
 		if ud := t.AutoScalingGroup.LaunchTemplate.UserData; ud != "" {
 			rt.UserData = l.readText(doc, sc, field+".autoScalingGroup.launchTemplate.userData", ud)
@@ -224,7 +228,7 @@ func (l *loader) readText(doc *strictyaml.Document, sc *scope, field, name strin
 }
 
 // manifests reads every YAML or JSON file under the folder named at field.
-func (l *loader) manifests(doc *strictyaml.Document, sc *scope, field, name string) []Manifest {
+func (l *loader) manifests(doc *strictyaml.Document, sc *scope, field, name string) []ManifestDoc {
 	rel, err := cleanRel(name)
 	if err != nil {
 		l.errs = append(l.errs, doc.Errorf(field, "%v", err))
@@ -233,7 +237,7 @@ func (l *loader) manifests(doc *strictyaml.Document, sc *scope, field, name stri
 	if k := l.kustomization(rel); k != "" {
 		return l.kustomize(doc, sc, field, rel)
 	}
-	var out []Manifest
+	var out []ManifestDoc
 	err = fs.WalkDir(l.fsys, rel, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -262,7 +266,7 @@ func isManifestFile(p string) bool {
 }
 
 // manifestFile decodes every document of one manifest file.
-func (l *loader) manifestFile(sc *scope, rel string) []Manifest {
+func (l *loader) manifestFile(sc *scope, rel string) []ManifestDoc {
 	file := l.display(rel)
 	if isKustomization(rel) {
 		l.errs = append(l.errs, &strictyaml.Error{File: file, Message: "a kustomization below the manifests folder is not built; point manifests at its folder to build it with kustomize"})
@@ -274,7 +278,7 @@ func (l *loader) manifestFile(sc *scope, rel string) []Manifest {
 		return nil
 	}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	var out []Manifest
+	var out []ManifestDoc
 	for {
 		var doc yaml.Node
 		if err := dec.Decode(&doc); err != nil {
@@ -289,9 +293,9 @@ func (l *loader) manifestFile(sc *scope, rel string) []Manifest {
 	}
 }
 
-func (l *loader) manifest(file string, sc *scope, doc *yaml.Node) (Manifest, bool) {
+func (l *loader) manifest(file string, sc *scope, doc *yaml.Node) (ManifestDoc, bool) {
 	if len(doc.Content) == 0 || isNullNode(doc.Content[0]) {
-		return Manifest{}, false
+		return ManifestDoc{}, false
 	}
 	l.expandNodes(file, sc, doc, "")
 	n := doc.Content[0]
@@ -299,7 +303,7 @@ func (l *loader) manifest(file string, sc *scope, doc *yaml.Node) (Manifest, boo
 	var obj map[string]any
 	if err := n.Decode(&obj); err != nil {
 		l.errs = append(l.errs, &strictyaml.Error{File: file, Pos: pos, Message: "a Kubernetes manifest must be a mapping: " + strings.TrimPrefix(err.Error(), "yaml: ")})
-		return Manifest{}, false
+		return ManifestDoc{}, false
 	}
 	for _, f := range []string{"apiVersion", "kind"} {
 		if s, _ := obj[f].(string); s == "" {
@@ -309,7 +313,7 @@ func (l *loader) manifest(file string, sc *scope, doc *yaml.Node) (Manifest, boo
 	if manifestName(obj) == "" {
 		l.errs = append(l.errs, &strictyaml.Error{File: file, Pos: pos, Field: "metadata.name", Message: "missing required field metadata.name of a Kubernetes object"})
 	}
-	return Manifest{File: file, Line: n.Line, Object: obj}, true
+	return ManifestDoc{Manifest: Manifest{File: file, Line: n.Line, Object: obj}, Node: n}, true
 }
 
 func isNullNode(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
