@@ -7,15 +7,46 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/scheme"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
 
 	"github.com/jibe-dev/jibe/internal/strictyaml"
 )
 
-// builtinGroup reports whether group is one of Kubernetes' built-in API
-// groups, as client-go's scheme knows them.
+// GatewayAPIVersion is the Gateway API release whose types the checks
+// follow: that of the sigs.k8s.io/gateway-api module Jibe is built with.
+const GatewayAPIVersion = "v1.5"
+
+// gatewayGroup is the Gateway API's group, whose routes Jibe shifts.
+const gatewayGroup = "gateway.networking.k8s.io"
+
+// scheme knows the built-in API types (client-go's scheme) and the
+// Gateway API's standard types, which canaries use.
+var scheme = newScheme()
+
+func newScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, gatewayv1.Install, gatewayv1beta1.Install} {
+		if err := add(s); err != nil {
+			panic(err) // the generated registrations do not fail
+		}
+	}
+	return s
+}
+
+// builtinGroup reports whether the checks know the types of group: one
+// of Kubernetes' built-in API groups, or the Gateway API's.
 func builtinGroup(group string) bool {
-	return scheme.Scheme.IsGroupRegistered(group)
+	return scheme.IsGroupRegistered(group)
+}
+
+// apiName names the API that defines group's types, for messages.
+func apiName(group string) string {
+	if group == gatewayGroup {
+		return "Gateway API " + GatewayAPIVersion
+	}
+	return "Kubernetes " + KubernetesVersion
 }
 
 // lifecycle is what the generated API types say of their versions.
@@ -31,7 +62,7 @@ type deprecation interface {
 
 // checkBuiltin checks an object of a built-in group against its type.
 func checkBuiltin(o *objReport, gvk schema.GroupVersionKind) {
-	obj, err := scheme.Scheme.New(gvk)
+	obj, err := scheme.New(gvk)
 	if err != nil {
 		unservedBuiltin(o, gvk)
 		return
@@ -88,17 +119,17 @@ func replacement(r, gvk schema.GroupVersionKind) string {
 // or a kind the group does not have.
 func unservedBuiltin(o *objReport, gvk schema.GroupVersionKind) {
 	if versions := servedVersions(gvk.GroupKind()); len(versions) > 0 {
-		o.errorf(valueNode(o.doc.Node, "apiVersion"), "apiVersion", "%s does not serve %s in Kubernetes %s; use apiVersion %s",
-			gvk.GroupVersion(), gvk.Kind, KubernetesVersion, strings.Join(versions, " or "))
+		o.errorf(valueNode(o.doc.Node, "apiVersion"), "apiVersion", "%s does not serve %s in %s; use apiVersion %s",
+			gvk.GroupVersion(), gvk.Kind, apiName(gvk.Group), strings.Join(versions, " or "))
 		return
 	}
 	kinds := groupKinds(gvk.GroupVersion())
-	msg := fmt.Sprintf("%s has no kind %q in Kubernetes %s", gvk.GroupVersion(), gvk.Kind, KubernetesVersion)
+	msg := fmt.Sprintf("%s has no kind %q in %s", gvk.GroupVersion(), gvk.Kind, apiName(gvk.Group))
 	switch s := strictyaml.Suggest(gvk.Kind, kinds); {
 	case s != "":
 		msg += fmt.Sprintf("; did you mean %q?", s)
 	case len(kinds) == 0:
-		msg = fmt.Sprintf("Kubernetes %s has no API version %s; check apiVersion against the kind's documentation", KubernetesVersion, gvk.GroupVersion())
+		msg = fmt.Sprintf("%s has no API version %s; check apiVersion against the kind's documentation", apiName(gvk.Group), gvk.GroupVersion())
 		o.errorf(valueNode(o.doc.Node, "apiVersion"), "apiVersion", "%s", msg)
 		return
 	default:
@@ -111,8 +142,8 @@ func unservedBuiltin(o *objReport, gvk schema.GroupVersionKind) {
 // (stable before beta before alpha), leaving out removed ones.
 func servedVersions(gk schema.GroupKind) []string {
 	var out []string
-	for _, gv := range scheme.Scheme.VersionsForGroupKind(gk) {
-		obj, err := scheme.Scheme.New(gv.WithKind(gk.Kind))
+	for _, gv := range scheme.VersionsForGroupKind(gk) {
+		obj, err := scheme.New(gv.WithKind(gk.Kind))
 		if err != nil {
 			continue
 		}
@@ -142,7 +173,7 @@ func versionRank(gv string) int {
 // and options.
 func groupKinds(gv schema.GroupVersion) []string {
 	var out []string
-	for kind := range scheme.Scheme.KnownTypes(gv) {
+	for kind := range scheme.KnownTypes(gv) {
 		if !strings.HasSuffix(kind, "List") && !strings.HasSuffix(kind, "Options") && kind != "WatchEvent" && kind != "Status" {
 			out = append(out, kind)
 		}

@@ -146,7 +146,7 @@ func (c crdIndex) check(o *objReport, gvk schema.GroupVersionKind) {
 		return
 	}
 	root := o.doc.Node
-	typedWalker{o: o, what: "metadata"}.value(valueNode(root, "metadata"), reflectTypeOf[metav1.ObjectMeta](), "metadata")
+	typedWalker{o: o, what: gvk.GroupVersion().String() + " " + gvk.Kind}.value(valueNode(root, "metadata"), reflectTypeOf[metav1.ObjectMeta](), "metadata")
 	if v.schema == nil {
 		return
 	}
@@ -168,6 +168,11 @@ func validateSchema(o *objReport, s *oaspec.Schema) {
 			msg = strings.TrimPrefix(strings.TrimPrefix(msg, ve.Name), " in body ")
 		}
 		path := strings.TrimPrefix(name, ".")
+		if msg == "is required" {
+			parent, field := splitLast(path)
+			o.errorf(resolvePath(o.doc.Node, parent), path, "missing required field %q", field)
+			continue
+		}
 		if path == "metadata" || strings.HasPrefix(path, "metadata.") {
 			continue // checked as ObjectMeta
 		}
@@ -278,4 +283,12 @@ func step(n *yaml.Node, path string) (*yaml.Node, string, bool) {
 		return nil, "", false
 	}
 	return n.Content[best+1], path[len(n.Content[best].Value):], true
+}
+
+// splitLast splits a.b.c into a.b and c.
+func splitLast(path string) (string, string) {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i], path[i+1:]
+	}
+	return "", path
 }

@@ -2,8 +2,9 @@
 // built-in kinds strictly against the API types of the Kubernetes version
 // Jibe supports (client-go's scheme: unknown fields, values of the wrong
 // type, apiVersion and kind combinations that version does not serve),
-// and custom resources against the OpenAPI v3 schema of a
-// CustomResourceDefinition in the same application. Kinds that are neither
+// the Gateway API's standard kinds likewise, and custom resources against
+// the OpenAPI v3 schema of a CustomResourceDefinition in the same
+// application. Kinds that are neither
 // are warnings: only the cluster knows them.
 //
 // It lives apart from package spec, which must not link client-go (spec
@@ -117,7 +118,7 @@ func checkObject(o *objReport, crds crdIndex) {
 	case crds.definesGroup(gv.Group):
 		checkUnknownCRKind(o, gvk, crds)
 	default:
-		o.warnf(valueNode(root, "kind"), "kind", "%s %s is not a built-in kind of Kubernetes %s and no CustomResourceDefinition in the application defines it, "+
+		o.warnf(valueNode(root, "kind"), "kind", "%s %s is not a built-in kind of Kubernetes %s (nor of the Gateway API) and no CustomResourceDefinition in the application defines it, "+
 			"so it is not checked before deploying; the cluster must serve it (install its CRD first, or add the CRD to the application)", apiVersion, kind, KubernetesVersion)
 	}
 }
