@@ -118,6 +118,7 @@ func (l *loader) renderTarget(doc *strictyaml.Document, sc *scope, field string,
 		rt.Function, fn = decodeFile[LambdaFunction](l, doc, sc, field+".lambda.function", t.Lambda.Function)
 		if rt.Function != nil {
 			l.checkFunction(fn, rt.Function)
+			l.checkSnapStartConcurrency(fn, t.Lambda, rt.Function)
 			l.zipCode(fn, rt.Function)
 		}
 	case PlatformKubernetes:
