@@ -98,6 +98,7 @@ var cases = []struct {
 	{"list where a mapping belongs", map[string]string{"deploy.yaml": strings.Replace(deployment, "selector: {matchLabels: {app: site}}", "selector: [app]", 1)}},
 	{"version that does not serve the kind", map[string]string{"deploy.yaml": strings.Replace(deployment, "apps/v1", "apps/v9", 1)}},
 	{"removed version", map[string]string{"deploy.yaml": strings.Replace(deployment, "apps/v1", "apps/v1beta1", 1)}},
+	{"deprecated version", map[string]string{"vac.yaml": "apiVersion: storage.k8s.io/v1beta1\nkind: VolumeAttributesClass\nmetadata: {name: fast}\ndriverName: ebs.csi.aws.com\nparameters: {iops: \"4000\"}\n"}},
 	{"kind typo", map[string]string{"deploy.yaml": strings.Replace(deployment, "kind: Deployment", "kind: Deploymnet", 1)}},
 	{"not an API version", map[string]string{"deploy.yaml": strings.Replace(deployment, "apps/v1", "apps/v1/x", 1)}},
 	{"secret data not base64", map[string]string{"secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {password: not base64!}\nstringData: {user: admin}\n"}},
