@@ -5,17 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	oaerrors "k8s.io/kube-openapi/pkg/validation/errors"
 	oaspec "k8s.io/kube-openapi/pkg/validation/spec"
 	"k8s.io/kube-openapi/pkg/validation/strfmt"
 	"k8s.io/kube-openapi/pkg/validation/validate"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/jibe-dev/jibe/internal/strictyaml"
 	"github.com/jibe-dev/jibe/spec"
@@ -146,7 +146,7 @@ func (c crdIndex) check(o *objReport, gvk schema.GroupVersionKind) {
 		return
 	}
 	root := o.doc.Node
-	typedWalker{o: o, what: gvk.GroupVersion().String() + " " + gvk.Kind}.value(valueNode(root, "metadata"), reflectTypeOf[metav1.ObjectMeta](), "metadata")
+	typedWalker{o: o, what: gvk.GroupVersion().String() + " " + gvk.Kind}.value(valueNode(root, "metadata"), reflect.TypeFor[metav1.ObjectMeta](), "metadata")
 	if v.schema == nil {
 		return
 	}

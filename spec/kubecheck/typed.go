@@ -278,6 +278,3 @@ func addFields(f *structFields, t reflect.Type) {
 		}
 	}
 }
-
-// reflectTypeOf returns the type T.
-func reflectTypeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
