@@ -53,6 +53,11 @@ type Options struct {
 	// validation refuses what no platform can deploy and planning asks
 	// them. cmd/jibe wires the built-in list.
 	Capabilities spec.Platforms
+	// ManifestCheck, when set, checks every environment's Kubernetes
+	// objects when a revision loads (cmd/jibe passes kubecheck.Check), so
+	// that objects the cluster would refuse stall the revision before its
+	// rollout starts.
+	ManifestCheck spec.ManifestCheck
 	// Checks measures verify steps.
 	Checks reconcile.Checker
 	// Approvals opens approval gates from pull-request reviews on the

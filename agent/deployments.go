@@ -137,7 +137,16 @@ func appName(folder string) string {
 }
 
 // specOptions are how the agent loads specs: within the configured limits,
-// against the platforms it declares.
+// against the platforms it declares, with its manifest check.
 func (a *Agent) specOptions() []spec.Option {
-	return []spec.Option{spec.WithLimits(a.config().Limits.Spec()), spec.WithPlatforms(a.opts.Capabilities...)}
+	return a.loadOptions(a.config().Limits.Spec())
+}
+
+// loadOptions are the spec options of a load under limits.
+func (a *Agent) loadOptions(limits spec.Limits) []spec.Option {
+	opts := []spec.Option{spec.WithLimits(limits), spec.WithPlatforms(a.opts.Capabilities...)}
+	if a.opts.ManifestCheck != nil {
+		opts = append(opts, spec.WithManifestCheck(a.opts.ManifestCheck))
+	}
+	return opts
 }

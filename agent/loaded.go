@@ -56,7 +56,7 @@ func (a *Agent) load(st *appState, rev *sources.Revision) (*loadedRevision, erro
 // in jibe_spec_loads_total.
 func (a *Agent) loadSpec(st *appState, rev *sources.Revision, limits spec.Limits) (*spec.App, error) {
 	a.metrics.loads.WithLabelValues(st.source, a.nameOf(st)).Inc()
-	return spec.LoadFS(rev.Files, rev.App, spec.WithLimits(limits), spec.WithPlatforms(a.opts.Capabilities...))
+	return spec.LoadFS(rev.Files, rev.App, a.loadOptions(limits)...)
 }
 
 // nameOf is the application's name, or its folder's until its spec has

@@ -18,8 +18,8 @@ func (l *loader) checkECS(tdDoc, svcDoc *strictyaml.Document, t *ECSTarget, td *
 	if fargate && td.NetworkMode != "awsvpc" {
 		add(tdDoc, "networkMode", "Fargate tasks need networkMode awsvpc (got %q)", td.NetworkMode)
 	}
-	if fargate && (td.CPU == "" || td.Memory == "") {
-		add(tdDoc, "cpu", "Fargate tasks need task-level cpu and memory, such as cpu: \"256\" and memory: \"512\"")
+	if fargate {
+		l.checkFargate(tdDoc, svcDoc, td, svc)
 	}
 	if td.NetworkMode == "awsvpc" && svc.NetworkConfiguration == nil {
 		add(svcDoc, "networkConfiguration", "the task definition uses networkMode awsvpc, so the service needs networkConfiguration.awsvpcConfiguration with subnets")

@@ -49,7 +49,7 @@ func kustomizeOptions() *krusty.Options {
 // kustomize builds the kustomization in folder rel with placeholders
 // resolved for environment sc. The build reads the application's files
 // from memory, after every path its kustomizations name has been checked.
-func (l *loader) kustomize(doc *strictyaml.Document, sc *scope, field, rel string) []Manifest {
+func (l *loader) kustomize(doc *strictyaml.Document, sc *scope, field, rel string) []ManifestDoc {
 	fsys, ok := l.kustomizeFS(sc)
 	if !ok {
 		return nil
@@ -207,16 +207,21 @@ func isKustomization(p string) bool {
 }
 
 // renderedManifests decodes the documents of a rendered stream.
-func (l *loader) renderedManifests(file string, data []byte) []Manifest {
-	var out []Manifest
+func (l *loader) renderedManifests(file string, data []byte) []ManifestDoc {
+	var out []ManifestDoc
 	for i, docText := range strings.Split(string(data), "\n---\n") {
+		var node yaml.Node
 		var obj map[string]any
-		if err := yaml.Unmarshal([]byte(docText), &obj); err != nil {
+		err := yaml.Unmarshal([]byte(docText), &node)
+		if err == nil && len(node.Content) > 0 {
+			err = node.Content[0].Decode(&obj)
+		}
+		if err != nil {
 			l.errs = append(l.errs, &strictyaml.Error{File: file, Message: fmt.Sprintf("document %d: %v", i+1, err)})
 			continue
 		}
 		if obj != nil {
-			out = append(out, Manifest{File: file, Line: 0, Object: obj})
+			out = append(out, ManifestDoc{Manifest: Manifest{File: file, Line: 0, Object: obj}, Node: node.Content[0]})
 		}
 	}
 	return out

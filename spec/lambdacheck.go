@@ -170,7 +170,9 @@ func (l *loader) checkLambda(doc *strictyaml.Document, fn *LambdaFunction) {
 	if fn.PackageType != "Image" && fn.Runtime != "" && c.runtime(fn.Runtime) && fn.Handler != "" {
 		c.handler(fn.Runtime, fn.Handler)
 	}
+	c.naming(fn)
 	c.ranges(fn)
+	c.snapStart(fn)
 	c.arns(fn)
 	c.logging(fn.LoggingConfig)
 	c.fileSystems(fn)

@@ -165,6 +165,10 @@ type loader struct {
 	// warns are the warnings found; clock dates them (see WithClock).
 	warns strictyaml.ErrorList
 	clock clock.PassiveClock
+	// manifestCheck checks each environment's Kubernetes objects, envDocs
+	// (see WithManifestCheck).
+	manifestCheck ManifestCheck
+	envDocs       []ManifestDoc
 }
 
 // display returns the name of a file of the application for messages.

@@ -25,6 +25,7 @@ func (l *loader) render(app *Application, doc *strictyaml.Document, i int) *Rend
 	envField := strictyaml.JoinIndex("spec.environments", i)
 	l.expandChecks(doc, sc, envField, &env)
 	r := &Rendered{Environment: &env, Platforms: l.platforms}
+	l.envDocs = nil
 	for j := range targets {
 		t := &targets[j]
 		if len(env.Targets) > 0 && !slices.Contains(env.Targets, t.Name) {
@@ -34,6 +35,7 @@ func (l *loader) render(app *Application, doc *strictyaml.Document, i int) *Rend
 		l.expandStrings(doc, sc, field, reflect.ValueOf(t).Elem())
 		r.Targets = append(r.Targets, l.renderTarget(doc, sc, field, t, &env))
 	}
+	l.checkManifestDocs()
 	return r
 }
 
@@ -116,17 +118,20 @@ func (l *loader) renderTarget(doc *strictyaml.Document, sc *scope, field string,
 		rt.Function, fn = decodeFile[LambdaFunction](l, doc, sc, field+".lambda.function", t.Lambda.Function)
 		if rt.Function != nil {
 			l.checkFunction(fn, rt.Function)
+			l.checkSnapStartConcurrency(fn, t.Lambda, rt.Function)
 			l.zipCode(fn, rt.Function)
 		}
 	case PlatformKubernetes:
 		n := len(l.errs)
-		rt.Manifests = l.manifests(doc, sc, field+".kubernetes.manifests", t.Kubernetes.Manifests)
+		docs := l.manifests(doc, sc, field+".kubernetes.manifests", t.Kubernetes.Manifests)
+		rt.Manifests = manifestsOf(docs)
 		if !l.checkManifestCount(doc, field+".kubernetes.manifests", rt.Manifests) {
-			rt.Manifests = nil
+			rt.Manifests, docs = nil, nil
 		}
 		if len(l.errs) == n {
 			l.checkManifests(doc, field+".kubernetes", t.Kubernetes, env, rt.Manifests)
 		}
+		l.envDocs = append(l.envDocs, docs...)
 	case PlatformAutoScalingGroup:
 		if ud := t.AutoScalingGroup.LaunchTemplate.UserData; ud != "" {
 			rt.UserData = l.readText(doc, sc, field+".autoScalingGroup.launchTemplate.userData", ud)
@@ -165,7 +170,7 @@ func decodeFile[T any](l *loader, doc *strictyaml.Document, sc *scope, field, na
 	file := l.display(rel)
 	root, perr := strictyaml.Parse(file, data)
 	if perr != nil {
-		if strings.Contains(perr.Message, "did not find expected") && strings.Contains(string(data), "${") {
+		if strings.Contains(perr.Message, "opened on this line is not closed") && strings.Contains(string(data), "${") {
 			perr.Message += `; a placeholder inside [...] or {...} must be quoted, as in ["${vars.subnet}"]`
 		}
 		l.errs = append(l.errs, perr)
@@ -224,7 +229,7 @@ func (l *loader) readText(doc *strictyaml.Document, sc *scope, field, name strin
 }
 
 // manifests reads every YAML or JSON file under the folder named at field.
-func (l *loader) manifests(doc *strictyaml.Document, sc *scope, field, name string) []Manifest {
+func (l *loader) manifests(doc *strictyaml.Document, sc *scope, field, name string) []ManifestDoc {
 	rel, err := cleanRel(name)
 	if err != nil {
 		l.errs = append(l.errs, doc.Errorf(field, "%v", err))
@@ -233,7 +238,7 @@ func (l *loader) manifests(doc *strictyaml.Document, sc *scope, field, name stri
 	if k := l.kustomization(rel); k != "" {
 		return l.kustomize(doc, sc, field, rel)
 	}
-	var out []Manifest
+	var out []ManifestDoc
 	err = fs.WalkDir(l.fsys, rel, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -262,7 +267,7 @@ func isManifestFile(p string) bool {
 }
 
 // manifestFile decodes every document of one manifest file.
-func (l *loader) manifestFile(sc *scope, rel string) []Manifest {
+func (l *loader) manifestFile(sc *scope, rel string) []ManifestDoc {
 	file := l.display(rel)
 	if isKustomization(rel) {
 		l.errs = append(l.errs, &strictyaml.Error{File: file, Message: "a kustomization below the manifests folder is not built; point manifests at its folder to build it with kustomize"})
@@ -274,12 +279,12 @@ func (l *loader) manifestFile(sc *scope, rel string) []Manifest {
 		return nil
 	}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	var out []Manifest
+	var out []ManifestDoc
 	for {
 		var doc yaml.Node
 		if err := dec.Decode(&doc); err != nil {
 			if !errors.Is(err, io.EOF) {
-				l.errs = append(l.errs, &strictyaml.Error{File: file, Message: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")})
+				l.errs = append(l.errs, strictyaml.SyntaxError(file, data, err))
 			}
 			return out
 		}
@@ -289,9 +294,9 @@ func (l *loader) manifestFile(sc *scope, rel string) []Manifest {
 	}
 }
 
-func (l *loader) manifest(file string, sc *scope, doc *yaml.Node) (Manifest, bool) {
+func (l *loader) manifest(file string, sc *scope, doc *yaml.Node) (ManifestDoc, bool) {
 	if len(doc.Content) == 0 || isNullNode(doc.Content[0]) {
-		return Manifest{}, false
+		return ManifestDoc{}, false
 	}
 	l.expandNodes(file, sc, doc, "")
 	n := doc.Content[0]
@@ -299,7 +304,7 @@ func (l *loader) manifest(file string, sc *scope, doc *yaml.Node) (Manifest, boo
 	var obj map[string]any
 	if err := n.Decode(&obj); err != nil {
 		l.errs = append(l.errs, &strictyaml.Error{File: file, Pos: pos, Message: "a Kubernetes manifest must be a mapping: " + strings.TrimPrefix(err.Error(), "yaml: ")})
-		return Manifest{}, false
+		return ManifestDoc{}, false
 	}
 	for _, f := range []string{"apiVersion", "kind"} {
 		if s, _ := obj[f].(string); s == "" {
@@ -309,7 +314,7 @@ func (l *loader) manifest(file string, sc *scope, doc *yaml.Node) (Manifest, boo
 	if manifestName(obj) == "" {
 		l.errs = append(l.errs, &strictyaml.Error{File: file, Pos: pos, Field: "metadata.name", Message: "missing required field metadata.name of a Kubernetes object"})
 	}
-	return Manifest{File: file, Line: n.Line, Object: obj}, true
+	return ManifestDoc{Manifest: Manifest{File: file, Line: n.Line, Object: obj}, Node: n}, true
 }
 
 func isNullNode(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }

@@ -32,6 +32,7 @@ import (
 	"github.com/jibe-dev/jibe/providers/slack"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/sources"
+	"github.com/jibe-dev/jibe/spec/kubecheck"
 )
 
 // shutdownGrace bounds how long a stopping agent waits for in-flight steps
@@ -124,7 +125,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 		AWS: func(ctx context.Context, account, region string) (aws.Config, error) {
 			return accountConfig(ctx, cfg, account, region)
 		}})
-	opts := agent.Options{Config: cfg, Journal: journal, Platforms: w.platforms(ctx, cfg, log), Capabilities: builtinPlatforms(), Checks: measure,
+	opts := agent.Options{Config: cfg, Journal: journal, Platforms: w.platforms(ctx, cfg, log), Capabilities: builtinPlatforms(), ManifestCheck: kubecheck.Check, Checks: measure,
 		Sources: srcs, History: w.git, Applications: w.git, Logger: log}
 	if cfg.Notifications != nil && len(cfg.Notifications.Slack) > 0 {
 		if w.notifier, err = slack.New(cfg.Notifications.Slack, slack.Options{Logger: log, Link: appLink(cfg)}); err != nil {

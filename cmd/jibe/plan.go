@@ -14,6 +14,7 @@ import (
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
+	"github.com/jibe-dev/jibe/spec/kubecheck"
 )
 
 func newPlanCommand() *cobra.Command {
@@ -56,7 +57,7 @@ func runPlan(cmd *cobra.Command, cfgPath, dir, source, revision, format string, 
 	if err != nil {
 		return fmt.Errorf("the agent configuration is invalid:\n%w", err)
 	}
-	app, err := spec.Load(dir, spec.WithLimits(cfg.Limits.Spec()), spec.WithPlatforms(builtinPlatforms()...))
+	app, err := spec.Load(dir, spec.WithLimits(cfg.Limits.Spec()), spec.WithPlatforms(builtinPlatforms()...), spec.WithManifestCheck(kubecheck.Check))
 	if err != nil {
 		fmt.Fprintln(cmd.OutOrStdout(), err)
 		return problemsError{n: 1}

@@ -18,6 +18,7 @@ import (
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/internal/strictyaml"
 	"github.com/jibe-dev/jibe/spec"
+	"github.com/jibe-dev/jibe/spec/kubecheck"
 )
 
 // The kinds of file validate checks.
@@ -47,7 +48,9 @@ func newValidateCommand() *cobra.Command {
 		Use:   "validate PATH...",
 		Short: "Check application specs and agent configurations",
 		Long: `Check application specs and agent configurations, and every file they name,
-for every environment, without contacting any cloud or cluster.
+for every environment, without contacting any cloud or cluster. Kubernetes
+manifests are checked against the API of Kubernetes ` + kubecheck.KubernetesVersion + ` (custom resources
+against a CustomResourceDefinition of the application, when it has one).
 
 Each PATH is an application folder (holding jibe.yaml), a jibe.yaml file, an
 agent configuration file (kind: AgentConfig), or a folder searched for them.
@@ -203,7 +206,7 @@ func validateOne(f found) result {
 		_, err = config.Load(f.path)
 	} else {
 		var app *spec.App
-		app, err = spec.Load(f.path, spec.WithPlatforms(builtinPlatforms()...))
+		app, err = spec.Load(f.path, spec.WithPlatforms(builtinPlatforms()...), spec.WithManifestCheck(kubecheck.Check))
 		r.Warnings = warnings(app, err)
 		if app != nil {
 			r.Name = app.Metadata.Name

@@ -131,5 +131,91 @@ aws:
 	}
 	if code, _, errOut := jibe(t, "validate", "--source", "payments", "../../examples/ecs-web"); code != exitUsage || !strings.Contains(errOut, "--source needs --config") {
 		t.Errorf("exit %d, stderr %q; want --source without --config refused", code, errOut)
+
+	}
+}
+
+// writeApp writes an application's files under a new folder.
+func writeApp(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "app")
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, p, content)
+	}
+	return dir
+}
+
+// The mistakes of issue 18, as a new user makes them: each is a problem
+// at its file, line and column.
+func TestValidateCatchesWhatDeployRefuses(t *testing.T) {
+	dir := writeApp(t, map[string]string{
+		"jibe.yaml": `apiVersion: jibe.dev/v1alpha1
+kind: Application
+metadata: {name: mistakes}
+spec:
+  targets:
+    - {name: site, kubernetes: {manifests: k8s}}
+    - {name: fn, lambda: {function: function.yaml}}
+    - {name: web, ecs: {taskDefinition: taskdef.yaml, service: service.yaml}}
+  environments: [{name: dev, aws: {account: dev}, kubernetes: {cluster: dev}}]
+`,
+		"k8s/deploy.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: site
+spec:
+  replicaz: 2
+  selector: {matchLabels: {app: site}}
+  template:
+    metadata: {labels: {app: site}}
+    spec:
+      containers:
+        - name: site
+          image: nginx:1.27
+          ports:
+            - containerPort: "eighty"
+`,
+		"k8s/other.yaml": `apiVersion: apps/v9
+kind: Deployment
+metadata: {name: other}
+`,
+		"function.yaml": `FunctionName: fn
+Role: arn:aws:iam::123456789012:role/fn
+Runtime: pyhton3.12
+Handler: app.handler
+Code: {S3Bucket: b, S3Key: k.zip}
+`,
+		"taskdef.yaml": `family: web
+networkMode: awsvpc
+requiresCompatibilities: [FARGATE]
+cpu: "512"
+memory: "99"
+containerDefinitions:
+  - {name: web, image: "nginx:1.27", portMappings: [{containerPort: 80}]}
+`,
+		"service.yaml": `serviceName: web
+cluster: main
+launchType: FARGATE
+networkConfiguration: {awsvpcConfiguration: {subnets: [subnet-1]}}
+`,
+	})
+	code, out, errOut := jibe(t, "validate", dir)
+	if code != exitProblems {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitProblems, out, errOut)
+	}
+	for _, want := range []string{
+		dir + `/k8s/deploy.yaml:6:3: spec.replicaz: unknown field "replicaz" in apps/v1 Deployment; did you mean "replicas"?`,
+		dir + `/k8s/deploy.yaml:15:30: spec.template.spec.containers[0].ports[0].containerPort: expected an integer, got "eighty"`,
+		dir + `/k8s/other.yaml:1:13: apiVersion: apps/v9 does not serve Deployment in Kubernetes 1.35; use apiVersion apps/v1`,
+		dir + `/function.yaml:3:10: Runtime: "pyhton3.12" is not a Lambda runtime; did you mean python3.12?`,
+		dir + `/taskdef.yaml:5:9: memory: memory 99 MiB does not fit Fargate's cpu 512`,
+	} {
+		if !strings.Contains(out, filepath.FromSlash(want)) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
 	}
 }

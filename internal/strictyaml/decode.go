@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,32 +79,19 @@ func Parse(file string, data []byte) (*yaml.Node, *Error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Message: "file is empty; expected a YAML document"}
 		}
-		return nil, syntaxError(file, err)
+		return nil, SyntaxError(file, data, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, &Error{File: file, Pos: Pos{Line: extra.Line, Column: extra.Column},
 			Message: "file holds more than one YAML document; keep one document per file"}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, syntaxError(file, err)
+		return nil, SyntaxError(file, data, err)
 	}
 	if len(root.Content) == 0 {
 		return nil, &Error{File: file, Message: "file is empty; expected a YAML document"}
 	}
 	return root.Content[0], nil
-}
-
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// syntaxError turns a YAML parser error into an Error with the line the
-// parser names.
-func syntaxError(file string, err error) *Error {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Pos: Pos{Line: line}, Message: "invalid YAML: " + m[2]}
-	}
-	return &Error{File: file, Message: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }
 
 // Options tune a decode.
