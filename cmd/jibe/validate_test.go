@@ -131,7 +131,6 @@ aws:
 	}
 	if code, _, errOut := jibe(t, "validate", "--source", "payments", "../../examples/ecs-web"); code != exitUsage || !strings.Contains(errOut, "--source needs --config") {
 		t.Errorf("exit %d, stderr %q; want --source without --config refused", code, errOut)
-
 	}
 }
 
