@@ -59,6 +59,7 @@ type API interface {
 	DeleteProvisionedConcurrencyConfig(ctx context.Context, in *awslambda.DeleteProvisionedConcurrencyConfigInput, optFns ...func(*awslambda.Options)) (*awslambda.DeleteProvisionedConcurrencyConfigOutput, error)
 	ListProvisionedConcurrencyConfigs(ctx context.Context, in *awslambda.ListProvisionedConcurrencyConfigsInput, optFns ...func(*awslambda.Options)) (*awslambda.ListProvisionedConcurrencyConfigsOutput, error)
 	GetPolicy(ctx context.Context, in *awslambda.GetPolicyInput, optFns ...func(*awslambda.Options)) (*awslambda.GetPolicyOutput, error)
+	ListEventSourceMappings(ctx context.Context, in *awslambda.ListEventSourceMappingsInput, optFns ...func(*awslambda.Options)) (*awslambda.ListEventSourceMappingsOutput, error)
 	precheck.LayerAPI
 }
 
