@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"k8s.io/utils/clock"
 
@@ -83,6 +85,8 @@ type Clients struct {
 	ECR precheck.ImageAPI
 	S3  precheck.ObjectAPI
 	STS precheck.IdentityAPI
+	SQS precheck.QueueAPI
+	SNS precheck.TopicAPI
 }
 
 // NewClients builds the clients of cfg (no shared configuration or
@@ -101,6 +105,8 @@ func NewClients(cfg aws.Config) *Clients {
 		ECR:    ecr.NewFromConfig(cfg),
 		S3:     s3.NewFromConfig(cfg, pathStyle(cfg)),
 		STS:    sts.NewFromConfig(cfg),
+		SQS:    sqs.NewFromConfig(cfg),
+		SNS:    sns.NewFromConfig(cfg),
 	}
 }
 
