@@ -162,6 +162,8 @@ type loader struct {
 	// zips are the zips of folders Lambda functions name (Code.Folder),
 	// built once per load.
 	zips map[string]zipResult
+	// zipLimits bound those zips; Lambda's when zero.
+	zipLimits zipLimits
 	// warns are the warnings found; clock dates them (see WithClock).
 	warns strictyaml.ErrorList
 	clock clock.PassiveClock

@@ -20,6 +20,11 @@ func newDemoCommand() *cobra.Command {
 the GitHub emulator, a Git server holding acme/shop (the application of
 examples/demo) and the real agent, configured as ` + "`jibe agent`" + ` would be.
 
+dana first adds quote, a Lambda function zipped from its folder and
+answering /api/quote behind production's load balancer, then releases it
+through a Lambda canary: 20% of the alias on the new version, analysed by
+that version's own CloudWatch error rate, then the alias moves to it.
+
 dana ships checkout 1.1.0 through a pull request: the agent previews the plan,
 staging rolls out and is verified over HTTP, production waits for a review
 from acme/sre, then runs a canary that CloudWatch analysis promotes. Release

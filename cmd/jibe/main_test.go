@@ -43,6 +43,7 @@ func TestValidateExamples(t *testing.T) {
 		"ok ../../examples/lambda-api (application orders-api)",
 		"ok ../../examples/k8s-guestbook (application guestbook)",
 		"ok ../../examples/demo/checkout (application checkout)",
+		"ok ../../examples/demo/quote (application quote)",
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("missing %q in:\n%s", want, out)

@@ -34,6 +34,8 @@ import (
 	"github.com/jibe-dev/jibe/internal/awsemu/s3"
 	"github.com/jibe-dev/jibe/internal/awsemu/secretsmanager"
 	"github.com/jibe-dev/jibe/internal/awsemu/servicediscovery"
+	"github.com/jibe-dev/jibe/internal/awsemu/sns"
+	"github.com/jibe-dev/jibe/internal/awsemu/sqs"
 	"github.com/jibe-dev/jibe/internal/awsemu/ssm"
 	"github.com/jibe-dev/jibe/internal/awsemu/sts"
 )
@@ -108,6 +110,8 @@ type backends struct {
 	eks            *eks.Service
 	secrets        *secretsmanager.Service
 	ssm            *ssm.Service
+	sqs            *sqs.Service
+	sns            *sns.Service
 }
 
 // Emulator is an http.Handler serving the emulated AWS APIs. It is safe for
@@ -192,6 +196,7 @@ func newBackends(clk clock.Clock, arts *artifact.Set, keys *sts.Keyring) backend
 	b.sts, b.s3 = sts.New(keys), s3.New(clk)
 	b.ecr, b.iam, b.eks = ecr.New(), iam.New(), eks.New()
 	b.secrets, b.ssm = secretsmanager.New(), ssm.New()
+	b.sqs, b.sns = sqs.New(), sns.New()
 	return b
 }
 
@@ -210,6 +215,7 @@ func (b *backends) routes() []route {
 		{svc: b.ecr, targetPrefix: "AmazonEC2ContainerRegistry_V20150921."},
 		{svc: b.secrets, targetPrefix: "secretsmanager."},
 		{svc: b.ssm, targetPrefix: "AmazonSSM."},
+		{svc: b.sqs, targetPrefix: "AmazonSQS."}, {svc: b.sns},
 		{svc: b.cloudwatch, rpcName: "GraniteServiceVersion20100801"},
 		{svc: b.elbv2}, {svc: b.sts}, {svc: b.lambda}, {svc: b.s3},
 		{svc: b.ec2}, {svc: b.autoScaling}, {svc: b.iam}, {svc: b.eks},

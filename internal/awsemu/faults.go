@@ -23,8 +23,9 @@ const (
 	Latency
 	// Deny answers with the service's access-denied error, as AWS does
 	// when the caller's policies do not allow the operation (AccessDenied
-	// 403 for awsQuery services, UnauthorizedOperation 403 for EC2,
-	// AccessDeniedException 400 for JSON services).
+	// 403 for awsQuery services, AuthorizationError 403 for SNS,
+	// UnauthorizedOperation 403 for EC2, AccessDeniedException 400 for JSON
+	// services, which SQS clients read as AccessDenied).
 	Deny
 	// Conflict answers with the service's error for a resource that
 	// another operation is changing (ResourceConflictException 409 for
@@ -132,6 +133,12 @@ func denyError(service, op string) *protocol.Error {
 		return protocol.StatusErrorf(http.StatusForbidden, "AccessDenied", "%s", msg)
 	case "ec2":
 		return protocol.StatusErrorf(http.StatusForbidden, "UnauthorizedOperation", "You are not authorized to perform this operation. %s", msg)
+	case "sns":
+		return protocol.StatusErrorf(http.StatusForbidden, "AuthorizationError", "%s", msg)
+	case "sqs":
+		e := protocol.Errorf("AccessDeniedException", "%s", msg)
+		e.Header = http.Header{"X-Amzn-Query-Error": {"AccessDenied;Sender"}}
+		return e
 	default:
 		return protocol.Errorf("AccessDeniedException", "%s", msg)
 	}

@@ -124,7 +124,7 @@ func play(ctx context.Context, env *Env, out *printer) error {
 	if err != nil {
 		return err
 	}
-	err = (&runner{out: out, poll: pollInterval, sync: obs.once}).run(ctx, s.steps())
+	err = (&runner{out: out, poll: pollInterval, sync: obs.once}).run(ctx, append(s.quoteSteps(), s.steps()...))
 	obs.once()
 	return err
 }
@@ -147,13 +147,14 @@ func stateDir(opts Options) (string, func(), error) {
 	return dir, func() { _ = os.RemoveAll(dir) }, nil
 }
 
-// sendTraffic sends requests through every listener each interval until
-// ctx is done.
+// sendTraffic sends requests through every listener each interval (and
+// to quote's path) until ctx is done.
 func (e *Env) sendTraffic(ctx context.Context, interval time.Duration) {
 	every(ctx, interval, func() {
 		for _, a := range e.Accounts {
 			_, _ = e.AWS.SendTraffic(a.Listener, trafficPerSecond)
 		}
+		e.sendQuoteTraffic()
 	})
 }
 

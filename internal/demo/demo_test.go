@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	demoapp "github.com/jibe-dev/jibe/examples/demo"
 	"github.com/jibe-dev/jibe/spec"
 )
 
@@ -204,5 +205,45 @@ func TestSlackMessage(t *testing.T) {
 	}
 	if got := strings.Join(s.Messages(), "; "); got != "checkout rolled back; *checkout* | production" {
 		t.Errorf("messages = %q", got)
+	}
+}
+
+// quote, the demo's Lambda application, loads with the canary the story
+// relies on, its function zipped from src/, and the release line the
+// story edits.
+func TestQuoteApplication(t *testing.T) {
+	files := map[string]string{}
+	err := fs.WalkDir(demoapp.Files, quoteName, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(demoapp.Files, p)
+		files[p] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(files[quoteSource], quoteVersion) {
+		t.Errorf("%s has no line %s", quoteSource, quoteVersion)
+	}
+	fsys := fstest.MapFS{}
+	for p, c := range files {
+		fsys[strings.TrimPrefix(p, quoteName+"/")] = &fstest.MapFile{Data: []byte(c)}
+	}
+	app, err := spec.LoadFS(fsys, quoteName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod := environment(app, "production")
+	if prod == nil || prod.Strategy.Kind() != spec.StrategyCanary || prod.Strategy.Canary.Steps[0].SetWeight == nil {
+		t.Fatalf("production: %+v, want a canary starting with setWeight", prod)
+	}
+	env, err := app.Render("production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fn := env.Targets[0].Function; fn == nil || len(fn.Code.ZipFile) == 0 || env.Targets[0].Lambda.TargetGroupArn == "" {
+		t.Errorf("target: %+v, want a function zipped from src behind a target group", env.Targets[0])
 	}
 }

@@ -234,7 +234,9 @@ func (s *story) push(ctx context.Context, name, login string, c gitserver.Commit
 	if err != nil {
 		return err
 	}
-	s.spec = c.Files[specPath]
+	if spec, ok := c.Files[specPath]; ok {
+		s.spec = spec
+	}
 	s.track(name, sha)
 	s.out.printf("  %s pushes %s to main: %q", login, reconcile.ShortRevision(sha), c.Message)
 	return s.env.GitHub.Push(ctx, repoName, githubemu.Push{Branch: gitserver.DefaultBranch, After: sha, Pusher: login,

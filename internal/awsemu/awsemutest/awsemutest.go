@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/middleware"
@@ -161,6 +163,16 @@ func (e *Env) SecretsManager(optFns ...func(*secretsmanager.Options)) *secretsma
 // SSM returns a Systems Manager client (Parameter Store is emulated).
 func (e *Env) SSM(optFns ...func(*ssm.Options)) *ssm.Client {
 	return ssm.New(ssm.Options{Region: e.Region, BaseEndpoint: aws.String(e.URL), Credentials: e.creds(), Retryer: Retryer(3)()}, optFns...)
+}
+
+// SQS returns an Amazon SQS client (awsJson1.0).
+func (e *Env) SQS(optFns ...func(*sqs.Options)) *sqs.Client {
+	return sqs.New(sqs.Options{Region: e.Region, BaseEndpoint: aws.String(e.URL), Credentials: e.creds(), Retryer: Retryer(3)()}, optFns...)
+}
+
+// SNS returns an Amazon SNS client (awsQuery).
+func (e *Env) SNS(optFns ...func(*sns.Options)) *sns.Client {
+	return sns.New(sns.Options{Region: e.Region, BaseEndpoint: aws.String(e.URL), Credentials: e.creds(), Retryer: Retryer(3)()}, optFns...)
 }
 
 // CloudMap returns an AWS Cloud Map (servicediscovery) client. It turns

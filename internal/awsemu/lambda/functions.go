@@ -423,6 +423,9 @@ func (s *Service) deleteFunction(r *region, c *protocol.Call) (any, error) {
 			return nil, conflict("Unable to delete version because the following aliases reference it: [%s]", aws.ToString(a.Name))
 		}
 	}
+	if ids := r.mappingsOnVersion(fn, q); len(ids) > 0 {
+		return nil, conflict("Unable to delete version because the following event source mappings reference it: [%s]", strings.Join(ids, ", "))
+	}
 	n, _ := strconv.Atoi(q)
 	fn.versions[n-1] = nil
 	delete(fn.provisioned, q) // Lambda deletes a version's configuration with it

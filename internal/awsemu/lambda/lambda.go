@@ -2,8 +2,8 @@
 // configuration, the Pending → Active and InProgress → Successful state
 // machines over emulated time, RevisionId preconditions, versions,
 // weighted aliases, provisioned concurrency (IN_PROGRESS → READY over
-// emulated time), Invoke with a configurable result, resource policies
-// and tags.
+// emulated time), Invoke with a configurable result, resource policies,
+// tags and event source mappings (Creating → Enabled over emulated time).
 package lambda
 
 import (
@@ -67,13 +67,14 @@ func (s *Service) Codec() protocol.Codec { return s.codec }
 type region struct {
 	scope     protocol.Scope
 	functions map[string]*function
-	layers    map[string]int // latest version of each layer
+	layers    map[string]int      // latest version of each layer
+	mappings  map[string]*mapping // event source mappings by UUID
 }
 
 func (s *Service) region(scope protocol.Scope) *region {
 	r, ok := s.regions[scope]
 	if !ok {
-		r = &region{scope: scope, functions: map[string]*function{}, layers: map[string]int{}}
+		r = &region{scope: scope, functions: map[string]*function{}, layers: map[string]int{}, mappings: map[string]*mapping{}}
 		s.regions[scope] = r
 	}
 	return r
@@ -114,6 +115,11 @@ var routes = []route{
 	newRoute("GET /2019-09-30/functions/{FunctionName}/provisioned-concurrency", "GetProvisionedConcurrencyConfig", (*Service).getProvisioned),
 	newRoute("GET /2019-09-30/functions/{FunctionName}/provisioned-concurrency", "ListProvisionedConcurrencyConfigs", (*Service).listProvisioned),
 	newRoute("DELETE /2019-09-30/functions/{FunctionName}/provisioned-concurrency", "DeleteProvisionedConcurrencyConfig", (*Service).deleteProvisioned),
+	newRoute("POST /2015-03-31/event-source-mappings", "CreateEventSourceMapping", (*Service).createEventSourceMapping),
+	newRoute("GET /2015-03-31/event-source-mappings", "ListEventSourceMappings", (*Service).listEventSourceMappings),
+	newRoute("GET /2015-03-31/event-source-mappings/{UUID}", "GetEventSourceMapping", (*Service).getEventSourceMapping),
+	newRoute("PUT /2015-03-31/event-source-mappings/{UUID}", "UpdateEventSourceMapping", (*Service).updateEventSourceMapping),
+	newRoute("DELETE /2015-03-31/event-source-mappings/{UUID}", "DeleteEventSourceMapping", (*Service).deleteEventSourceMapping),
 	newRoute("POST /2018-10-31/layers/{LayerName}/versions", "PublishLayerVersion", (*Service).publishLayerVersion),
 	newRoute("GET /2018-10-31/layers", "GetLayerVersionByArn", (*Service).getLayerVersionByArn),
 	newRoute("GET /2017-03-31/tags/{Resource}", "ListTags", (*Service).listTags),
@@ -149,7 +155,8 @@ func (s *Service) Handle(c *protocol.Call) (any, error) {
 	return nil, protocol.StatusErrorf(http.StatusNotFound, "UnknownOperationException", "unknown operation %s", c.Operation)
 }
 
-// Step finishes function creations and updates that are due.
+// Step finishes function creations and updates, and event source
+// mapping transitions, that are due.
 func (s *Service) Step(now time.Time) {
 	for _, r := range s.regions {
 		names := make([]string, 0, len(r.functions))
@@ -160,6 +167,7 @@ func (s *Service) Step(now time.Time) {
 		for _, n := range names {
 			s.settle(r.functions[n], now)
 		}
+		r.settleMappings(now)
 	}
 }
 

@@ -9,11 +9,14 @@ import (
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
 )
 
-// JSON11 is the awsJson1.1 codec (ECS, Application Auto Scaling, Cloud Map).
+// JSON11 is the awsJson1.1 codec (ECS, Application Auto Scaling, Cloud
+// Map), and the awsJson1.0 one (SQS) built by NewJSON10.
 type JSON11 struct {
 	proto smithyhttp.ClientProtocol
 	// legacy services encode outputs with MarshalShape.
 	legacy, camel bool
+	// contentType is application/x-amz-json-1.1 unless NewJSON10 built it.
+	contentType string
 }
 
 // NewLegacyJSON11 returns an awsJson1.1 codec for services whose SDK uses
@@ -29,6 +32,22 @@ func NewJSON11(svc *smithy.ServiceSchema) *JSON11 {
 	return &JSON11{proto: awsjson.New11(svc)}
 }
 
+// NewJSON10 returns an awsJson1.0 codec for the service schema of an SDK
+// client (e.g. sqs/schemas.AmazonSQS). Requests are told apart by
+// X-Amz-Target as in awsJson1.1; the services of both protocols dispatch
+// alike (KindJSON11).
+func NewJSON10(svc *smithy.ServiceSchema) *JSON11 {
+	return &JSON11{proto: awsjson.New10(svc), contentType: "application/x-amz-json-1.0"}
+}
+
+// mediaType is the Content-Type of j's responses.
+func (j *JSON11) mediaType() string {
+	if j.contentType == "" {
+		return "application/x-amz-json-1.1"
+	}
+	return j.contentType
+}
+
 // WriteResult writes out, normally an SDK output struct, as the body.
 func (j *JSON11) WriteResult(w http.ResponseWriter, c *Call, out any) {
 	setRequestID(w, c)
@@ -40,7 +59,7 @@ func (j *JSON11) WriteResult(w http.ResponseWriter, c *Call, out any) {
 		}
 		out = b
 	}
-	writeJSONBody(c.context(), w, j.proto, "application/x-amz-json-1.1", http.StatusOK, out)
+	writeJSONBody(c.context(), w, j.proto, j.mediaType(), http.StatusOK, out)
 }
 
 // WriteError writes {"__type": code, "message": ...}.
@@ -48,7 +67,7 @@ func (j *JSON11) WriteError(w http.ResponseWriter, c *Call, e *Error) {
 	setRequestID(w, c)
 	writeErrorHeaders(w, e)
 	b, _ := json.Marshal(jsonError{Type: e.Code, Message: e.Message})
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("Content-Type", j.mediaType())
 	w.WriteHeader(e.HTTPStatus())
 	_, _ = w.Write(b)
 }

@@ -80,7 +80,7 @@ var codes = map[string]Class{
 
 	// AccessDenied: grant the agent's role the permission.
 	"AccessDenied": AccessDenied, "AccessDeniedException": AccessDenied,
-	"UnauthorizedOperation": AccessDenied,
+	"UnauthorizedOperation": AccessDenied, "AuthorizationError": AccessDenied,
 
 	// InvalidInput: fix the request.
 	"InvalidParameterException": InvalidInput, "ClientException": InvalidInput,

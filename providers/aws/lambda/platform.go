@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"k8s.io/utils/clock"
 
@@ -59,6 +61,7 @@ type API interface {
 	DeleteProvisionedConcurrencyConfig(ctx context.Context, in *awslambda.DeleteProvisionedConcurrencyConfigInput, optFns ...func(*awslambda.Options)) (*awslambda.DeleteProvisionedConcurrencyConfigOutput, error)
 	ListProvisionedConcurrencyConfigs(ctx context.Context, in *awslambda.ListProvisionedConcurrencyConfigsInput, optFns ...func(*awslambda.Options)) (*awslambda.ListProvisionedConcurrencyConfigsOutput, error)
 	GetPolicy(ctx context.Context, in *awslambda.GetPolicyInput, optFns ...func(*awslambda.Options)) (*awslambda.GetPolicyOutput, error)
+	ListEventSourceMappings(ctx context.Context, in *awslambda.ListEventSourceMappingsInput, optFns ...func(*awslambda.Options)) (*awslambda.ListEventSourceMappingsOutput, error)
 	precheck.LayerAPI
 }
 
@@ -82,6 +85,8 @@ type Clients struct {
 	ECR precheck.ImageAPI
 	S3  precheck.ObjectAPI
 	STS precheck.IdentityAPI
+	SQS precheck.QueueAPI
+	SNS precheck.TopicAPI
 }
 
 // NewClients builds the clients of cfg (no shared configuration or
@@ -100,6 +105,8 @@ func NewClients(cfg aws.Config) *Clients {
 		ECR:    ecr.NewFromConfig(cfg),
 		S3:     s3.NewFromConfig(cfg, pathStyle(cfg)),
 		STS:    sts.NewFromConfig(cfg),
+		SQS:    sqs.NewFromConfig(cfg),
+		SNS:    sns.NewFromConfig(cfg),
 	}
 }
 

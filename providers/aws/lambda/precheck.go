@@ -14,14 +14,15 @@ import (
 // that it trusts lambda.amazonaws.com), the S3 package of a Zip function,
 // the image of an Image function (in this account's ECR), the layer
 // versions of this account and region, the VPC's subnets and security
-// groups and the ALB target group. It makes no write
-// call and never reads the package's content.
+// groups, the dead-letter SQS queue or SNS topic (of this account and
+// region) and the ALB target group. It makes no write call and never
+// reads the package's content.
 func (p *Platform) Precheck(ctx context.Context, rd *reconcile.Deployment) ([]reconcile.Problem, error) {
 	d, err := target(rd)
 	if err != nil {
 		return nil, err
 	}
-	c := precheck.Clients{IAM: p.c.IAM, ECR: p.c.ECR, ELB: p.c.ELB, EC2: p.c.EC2, S3: p.c.S3, Layers: p.c.Lambda}
+	c := precheck.Clients{IAM: p.c.IAM, ECR: p.c.ECR, ELB: p.c.ELB, EC2: p.c.EC2, S3: p.c.S3, Layers: p.c.Lambda, SQS: p.c.SQS, SNS: p.c.SNS}
 	return p.account.Target(ctx, c, d.Region, d.Target.Name, func(sc precheck.Scope) *precheck.Refs { return collectRefs(d, sc) })
 }
 
@@ -54,6 +55,9 @@ func collectRefs(d deployment, sc precheck.Scope) *precheck.Refs {
 		if a, ok := precheck.ParseARN(l); ok && a.Service == "lambda" && a.Account == sc.Account && a.Region == sc.Region {
 			rs.Layers = append(rs.Layers, precheck.Ref{Field: fmt.Sprintf("function.Layers[%d]", i), ID: l})
 		}
+	}
+	if dl := fn.DeadLetterConfig; dl != nil {
+		sc.AddDeadLetter(rs, "function.DeadLetterConfig.TargetArn", dl.TargetArn)
 	}
 	sc.AddELB(&rs.TargetGroups, "lambda.targetGroupArn", d.Target.Lambda.TargetGroupArn)
 	return rs

@@ -10,6 +10,7 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -87,6 +88,32 @@ func TestPrecheckFindsMissingReferencesAndAnUntrustingRole(t *testing.T) {
 	for i, p := range problems {
 		if !strings.HasPrefix(p.String(), want[i]) {
 			t.Errorf("problem %d = %q, want it to start with %q", i, p, want[i])
+		}
+	}
+}
+
+func TestPrecheckFindsAMissingDeadLetterTarget(t *testing.T) {
+	r := newRig(t, Options{})
+	if _, err := r.env.SQS().CreateQueue(r.ctx, &sqs.CreateQueueInput{QueueName: aws.String("orders-dlq")}); err != nil {
+		t.Fatal(err)
+	}
+	fn := r.references(func() *spec.LambdaFunction { return function("orders-1.zip") }, lambdaTrust)
+	for target, want := range map[string]string{
+		"arn:aws:sqs:us-east-1:111111111111:orders-dlq":  "",
+		"arn:aws:sqs:us-east-1:111111111111:gone":        "api: function.DeadLetterConfig.TargetArn: SQS queue arn:aws:sqs:us-east-1:111111111111:gone does not exist in account 111111111111, region us-east-1: create it or fix the ARN",
+		"arn:aws:sns:us-east-1:111111111111:orders-fail": "api: function.DeadLetterConfig.TargetArn: SNS topic arn:aws:sns:us-east-1:111111111111:orders-fail does not exist in account 111111111111, region us-east-1: create it or fix the ARN",
+	} {
+		fn.DeadLetterConfig = &spec.LambdaDeadLetterConfig{TargetArn: target}
+		problems, err := r.p.Precheck(r.ctx, r.deployment("rev1", fn, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range problems {
+			got = append(got, p.String())
+		}
+		if strings.Join(got, "\n") != want {
+			t.Errorf("dead letter %s: problems\n%s\nwant\n%s", target, strings.Join(got, "\n"), want)
 		}
 	}
 }

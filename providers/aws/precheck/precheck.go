@@ -2,8 +2,8 @@
 // resources a deployment refers to exist and that the agent's role may
 // read them: IAM roles (and whom they trust), ECR images, S3 objects,
 // Lambda layer versions, Secrets Manager secrets, SSM
-// parameters, load balancer target groups, listeners and rules, subnets
-// and security groups. Platforms collect their references into Refs;
+// parameters, load balancer target groups, listeners and rules, subnets,
+// security groups, SQS queues and SNS topics (dead-letter targets). Platforms collect their references into Refs;
 // Check looks them up in batches where the APIs allow.
 package precheck
 
@@ -73,11 +73,13 @@ type Clients struct {
 	EC2     NetworkAPI
 	S3      ObjectAPI
 	Layers  LayerAPI
+	SQS     QueueAPI
+	SNS     TopicAPI
 }
 
 // Check looks up every reference of rs: roles (in sc's account), ECR
-// images, secrets, parameters, target groups, listeners, rules, subnets
-// and security groups (in sc's account and region). It makes no write
+// images, secrets, parameters, target groups, listeners, rules, subnets,
+// security groups, queues and topics (in sc's account and region). It makes no write
 // call and reads no secret value.
 //
 // It returns one problem per reference that is missing or that the
@@ -109,6 +111,8 @@ var lookups = []func(c Clients, ctx context.Context, sc Scope, rs *Refs) ([]reco
 	Clients.checkSecurityGroups,
 	Clients.checkObjects,
 	Clients.checkLayers,
+	Clients.checkQueues,
+	Clients.checkTopics,
 }
 
 // answer is what a lookup says about one reference.

@@ -37,6 +37,9 @@ type Refs struct {
 	Objects      []ObjectRef
 	Layers       []Ref
 	Trusts       []TrustRef
+	// Queues and Topics are SQS queue and SNS topic ARNs.
+	Queues []Ref
+	Topics []Ref
 }
 
 // Scope is the account and region a platform sees.
