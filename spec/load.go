@@ -162,6 +162,9 @@ type loader struct {
 	// zips are the zips of folders Lambda functions name (Code.Folder),
 	// built once per load.
 	zips map[string]zipResult
+	// named are the files the environment being rendered names outside
+	// Kubernetes targets (see namedFiles): never manifests.
+	named map[string]bool
 	// warns are the warnings found; clock dates them (see WithClock).
 	warns strictyaml.ErrorList
 	clock clock.PassiveClock
