@@ -20,6 +20,7 @@ var _ interface {
 	reconcile.Platform
 	reconcile.Remover
 	reconcile.TrafficReturner
+	reconcile.Watcher
 } = (*Platform)(nil)
 
 // Platform deploys Kubernetes targets with server-side apply. It is safe
@@ -38,6 +39,9 @@ type Platform struct {
 
 	mu       sync.Mutex
 	clusters map[string]*cluster
+
+	// watch tells the applications whose health may have changed.
+	watch watchers
 }
 
 // New returns a platform for the clusters in configs, by the names that
@@ -67,6 +71,8 @@ func (p *Platform) cluster(d *reconcile.Deployment) (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	name := d.Cluster
+	cl.cache.changed = func(namespace, app string) { p.watch.changed(name, namespace, app) }
 	p.clusters[d.Cluster] = cl
 	return cl, nil
 }
@@ -230,14 +236,16 @@ func (p *Platform) Health(ctx context.Context, d *reconcile.Deployment) (reconci
 			return reconcile.Health{}, err
 		}
 	}
+	p.watch.add(d, objs)
 	return s.health(ctx, objs)
 }
 
-// health reads objs and aggregates their health.
+// health reads objs from the live cache, which has seen Jibe's own
+// writes, and aggregates their health.
 func (s *session) health(ctx context.Context, objs []object) (reconcile.Health, error) {
 	hs := make([]reconcile.Health, 0, len(objs))
 	for _, o := range objs {
-		live, err := s.cl.get(ctx, o.ref())
+		live, err := s.cl.cached(ctx, o.ref())
 		if err != nil {
 			return reconcile.Health{}, err
 		}
