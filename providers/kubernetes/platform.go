@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
 	"github.com/jibe-dev/jibe/reconcile"
@@ -116,17 +118,41 @@ func (p *Platform) open(d *reconcile.Deployment) (*session, error) {
 		w: writeOpts{force: p.ForceConflicts || d.Force, allow: d.Tenancy}}, nil
 }
 
-// openWrite is open for a call that writes: discovery is read again
-// first, so that every object's scope, and so its admission by the
-// deployment's tenancy, is the cluster's current answer rather than the
-// one cached when the plan was made.
+// openWrite is open for a call that writes: when the deployment has
+// kinds that are not built into Kubernetes (served by CRDs or aggregated
+// APIs, whose scope can change), discovery is read again first, so that
+// every object's scope, and so its admission by the deployment's tenancy,
+// is the cluster's current answer rather than the one cached when the
+// plan was made. The scope of a built-in kind never changes: reading
+// discovery again for it would cost requests and tell nothing new.
 func (p *Platform) openWrite(d *reconcile.Deployment) (*session, error) {
 	cl, err := p.cluster(d)
 	if err != nil {
 		return nil, err
 	}
-	cl.mapper.Reset()
+	if !builtinKinds(d.Target) || !builtinKinds(d.Previous) {
+		cl.mapper.Reset()
+	}
 	return p.open(d)
+}
+
+// builtinKinds reports whether every manifest of t (none when nil) is of
+// a group built into Kubernetes.
+func builtinKinds(t *spec.RenderedTarget) bool {
+	if t == nil {
+		return true
+	}
+	for _, m := range t.Manifests {
+		apiVersion, _ := m.Object["apiVersion"].(string)
+		group, _, found := strings.Cut(apiVersion, "/")
+		if !found {
+			group = ""
+		}
+		if !scheme.Scheme.IsGroupRegistered(group) {
+			return false
+		}
+	}
+	return true
 }
 
 // apply applies objs in order (see cluster.applyAll).
