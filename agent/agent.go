@@ -108,6 +108,12 @@ type Agent struct {
 	waiting map[string]string
 
 	metrics *metrics
+	// wakes re-queue waits on platforms that report changes.
+	wakes wakeups
+	// logged is the reason of each waiting rollout's last logged wait, by
+	// rollout ID: a wait is logged at info when its reason changes.
+	logMu  sync.Mutex
+	logged map[string]string
 }
 
 // appState is what the agent knows of one application.
@@ -146,7 +152,7 @@ func New(opts Options) *Agent {
 		opts.Logger = slog.Default()
 	}
 	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byID: map[reconcile.AppID]*appState{},
-		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, metrics: newMetrics()}
+		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, logged: map[string]string{}, metrics: newMetrics()}
 	a.cfg.Store(opts.Config)
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
 		backoff.NewPerItem[string](reconcile.RetryBackoff),
@@ -157,6 +163,7 @@ func New(opts Options) *Agent {
 		a.executor.Gate = reviewGate{a}
 	}
 	a.subscribeOwn()
+	a.watchPlatforms()
 	return a
 }
 
@@ -334,7 +341,11 @@ func (a *Agent) processNext(ctx context.Context) bool {
 	if strings.HasPrefix(key, pullPrefix) {
 		err = a.preview(ctx, key)
 	} else {
+		a.wakes.begin(key)
 		err = a.reconcile(ctx, key)
+		if a.wakes.end(key, err) {
+			defer a.queue.Add(key) // a change came meanwhile: again once done
+		}
 	}
 	a.setError(key, err)
 	source, app, folder := a.describeKey(key)

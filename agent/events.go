@@ -55,6 +55,8 @@ func (a *Agent) logEvent(e reconcile.Event) {
 	attrs := []any{"source", e.App.Source, "app", e.App.Name, "env", e.Env,
 		"revision", reconcile.ShortRevision(e.Revision), "step", stepName(e.Step), "message", e.Message}
 	switch {
+	case e.Rollout != nil && !a.newWait(e):
+		a.log.Debug("rollout "+e.Kind.String(), attrs...)
 	case e.Rollout != nil:
 		a.log.Info("rollout "+e.Kind.String(), attrs...)
 	case e.Kind.Refused():
@@ -62,6 +64,22 @@ func (a *Agent) logEvent(e reconcile.Event) {
 	default:
 		a.log.Info("plan previewed", append(attrs, "event", e.Kind.String())...)
 	}
+}
+
+// newWait reports whether e is worth a line at info: any event but a wait
+// whose reason its rollout's last event already gave.
+func (a *Agent) newWait(e reconcile.Event) bool {
+	a.logMu.Lock()
+	defer a.logMu.Unlock()
+	if e.Kind != reconcile.EventWaiting {
+		delete(a.logged, e.Rollout.ID)
+		return true
+	}
+	if a.logged[e.Rollout.ID] == e.Message {
+		return false
+	}
+	a.logged[e.Rollout.ID] = e.Message
+	return true
 }
 
 func stepName(s *reconcile.Step) string {

@@ -44,3 +44,38 @@ func TestRefusalIsAnEvent(t *testing.T) {
 		t.Errorf("a refusal is counted as a rollout event:\n%s", m)
 	}
 }
+
+// A rollout that waits logs its wait at info when the reason changes, not
+// each time the wait is evaluated again: one line per reason, and again
+// after the rollout moved on.
+func TestWaitsAreLoggedWhenTheirReasonChanges(t *testing.T) {
+	logs := &logbuf.Buffer{}
+	h := newHarnessWith(t, agentConfig, func(_ *harness, o *Options) { o.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
+	r := &reconcile.Rollout{ID: "shop/shop/staging/abc", Source: "shop", App: "shop", Env: "staging", Revision: "abc"}
+	step := &reconcile.Step{Kind: reconcile.StepWaitHealthy, Target: "web"}
+	wait := func(msg string) { h.agent.events.Emit(reconcile.RolloutEvent(reconcile.EventWaiting, r, step, msg)) }
+	for range 5 {
+		wait("waiting for web to become healthy: 0 of 2 replicas available")
+	}
+	for range 5 {
+		wait("waiting for web to become healthy: 1 of 2 replicas available")
+	}
+	h.agent.events.Emit(reconcile.RolloutEvent(reconcile.EventStepDone, r, step, "web is healthy"))
+	wait("waiting for web to become healthy: 1 of 2 replicas available")
+
+	var got []string
+	for line := range strings.Lines(logs.String()) {
+		if _, msg, ok := strings.Cut(line, "message="); ok {
+			got = append(got, strings.TrimSpace(msg))
+		}
+	}
+	want := []string{
+		`"waiting for web to become healthy: 0 of 2 replicas available"`,
+		`"waiting for web to become healthy: 1 of 2 replicas available"`,
+		`"web is healthy"`,
+		`"waiting for web to become healthy: 1 of 2 replicas available"`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("logged:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

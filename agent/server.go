@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/jibe-dev/jibe/internal/apimetrics"
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
@@ -159,6 +160,8 @@ func newMetrics() *metrics {
 	}
 	m.registry.MustRegister(m.reconciles, m.events, m.drift, m.loads,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	// What the agent costs each Kubernetes API server and AWS account.
+	m.registry.MustRegister(apimetrics.Collectors()...)
 	return m
 }
 

@@ -38,6 +38,10 @@ type WaitingError struct {
 	Reason string
 	// RequeueAfter is when to check again.
 	RequeueAfter time.Duration
+	// OnChange says that the wait ends with a change on a platform (a
+	// health wait), not with time: when the platform reports changes
+	// (Watcher), the wait is evaluated again as soon as it reports one.
+	OnChange bool
 }
 
 // Error returns the reason.

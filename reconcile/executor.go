@@ -50,11 +50,9 @@ type Verdict struct {
 	Reason string
 }
 
-// Poll intervals while a step waits.
-const (
-	healthPoll   = 5 * time.Second
-	approvalPoll = time.Minute
-)
+// approvalPoll is how often an approval is read again while it is
+// missing (a review webhook re-queues it at once).
+const approvalPoll = time.Minute
 
 // Executor carries rollouts out step by step. A step that must wait (for
 // health, a pause, an approval, the next measurement of a check) does not
@@ -77,6 +75,9 @@ type Executor struct {
 	// notifications, metrics, logs): a Stream's Emit. It must not block.
 	// Optional.
 	Emit func(Event)
+
+	// pace spaces health re-checks on platforms that report no changes.
+	pace pacer
 }
 
 func (x *Executor) now() time.Time {
@@ -101,6 +102,9 @@ type stepResult struct {
 	failed bool
 	// done, when set, says how a finished step ended, e.g. who approved.
 	done string
+	// health, when set, is the platform whose health the step waits for:
+	// the wait ends with a change there rather than after a time.
+	health Platform
 }
 
 // Advance runs r's steps from its next one, with deps (one per target of
@@ -135,6 +139,9 @@ func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) 
 				return r, err
 			}
 			return x.fail(ctx, r, deps, res.reason)
+		case res.health != nil:
+			x.emit(EventWaiting, r, step, "%s", res.reason)
+			return r, x.healthWait(res.health, r, res.reason)
 		case res.wait > 0:
 			x.emit(EventWaiting, r, step, "%s", res.reason)
 			return r, &WaitingError{Reason: res.reason, RequeueAfter: res.wait}
@@ -180,6 +187,7 @@ func (x *Executor) record(r *Rollout, step *Step, stepErr error) (*Rollout, erro
 }
 
 func (x *Executor) finish(r *Rollout, state RolloutState, reason string, kind EventKind) (*Rollout, error) {
+	x.pace.forget(r.ID)
 	done, err := x.Journal.Finish(r.ID, state, reason)
 	if err != nil {
 		return r, fmt.Errorf("journaling the end of %s: %w", r.ID, err)

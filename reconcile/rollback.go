@@ -241,7 +241,7 @@ func (x *Executor) rollback(ctx context.Context, r *Rollout, deps []*Deployment)
 			return r, err
 		}
 	}
-	if err := x.restoredHealth(ctx, us); err != nil {
+	if err := x.restoredHealth(ctx, r, us); err != nil {
 		return x.rollbackError(r, us, err)
 	}
 	return x.endRollback(r, us)
@@ -285,17 +285,18 @@ func (x *Executor) undoOne(ctx context.Context, u undo) error {
 // progresses, even once the controller has observed the rollback's
 // generation: the restored pod template's ReplicaSet already exists, and
 // the controller keeps a timed-out condition until it sees progress.
-func (x *Executor) restoredHealth(ctx context.Context, us []undo) error {
+func (x *Executor) restoredHealth(ctx context.Context, r *Rollout, us []undo) error {
 	for _, u := range us {
 		if u.kind != undoRestore {
 			continue
 		}
-		h, err := x.platform(u.d).Health(ctx, restored(u.d))
+		p := x.platform(u.d)
+		h, err := p.Health(ctx, restored(u.d))
 		switch {
 		case err != nil:
 			return fmt.Errorf("%s: reading its health: %w", u.d.Target.Name, err)
 		case h.State != HealthHealthy:
-			return Waiting(healthPoll, "waiting for %s to be healthy again: %s", u.d.Target.Name, h.Reason)
+			return x.healthWait(p, r, fmt.Sprintf("waiting for %s to be healthy again: %s", u.d.Target.Name, h.Reason))
 		}
 	}
 	return nil

@@ -87,7 +87,7 @@ func health(ctx context.Context, p Platform, d *Deployment) (stepResult, error) 
 	case HealthFailed:
 		return stepResult{failed: true, reason: fmt.Sprintf("%s did not become healthy: %s", d.Target.Name, h.Reason)}, nil
 	}
-	return stepResult{wait: healthPoll, reason: fmt.Sprintf("waiting for %s to become healthy: %s", d.Target.Name, h.Reason)}, nil
+	return stepResult{health: p, reason: fmt.Sprintf("waiting for %s to become healthy: %s", d.Target.Name, h.Reason)}, nil
 }
 
 func (x *Executor) awaitApproval(ctx context.Context, r *Rollout, step *Step) (stepResult, error) {

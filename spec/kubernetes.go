@@ -6,6 +6,8 @@ type KubernetesTarget struct {
 	// folder, holding plain manifests (*.yaml, *.yml, *.json, searched
 	// recursively) or a kustomization (kustomization.yaml at its root, built
 	// with kustomize; its bases must be inside the application's folder).
+	// It may be the application's folder itself (.): jibe.yaml and the files
+	// other targets name are never read as manifests.
 	// Placeholders are resolved in every file before it is read.
 	Manifests string `json:"manifests" jsonschema:"required"`
 	// Namespace is the default namespace of namespaced objects that name

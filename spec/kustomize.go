@@ -71,7 +71,7 @@ func runKustomize(fsys filesys.FileSystem, rel string) (out []byte, err error) {
 			err = fmt.Errorf("kustomize stopped on an internal error (%v); simplify the kustomization", r)
 		}
 	}()
-	res, err := krusty.MakeKustomizer(kustomizeOptions()).Run(fsys, "/"+rel)
+	res, err := krusty.MakeKustomizer(kustomizeOptions()).Run(fsys, path.Join("/", rel))
 	if err != nil {
 		return nil, err
 	}

@@ -164,6 +164,9 @@ type loader struct {
 	zips map[string]zipResult
 	// zipLimits bound those zips; Lambda's when zero.
 	zipLimits zipLimits
+	// named are the files the environment being rendered names outside
+	// Kubernetes targets (see namedFiles): never manifests.
+	named map[string]bool
 	// warns are the warnings found; clock dates them (see WithClock).
 	warns strictyaml.ErrorList
 	clock clock.PassiveClock

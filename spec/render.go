@@ -26,6 +26,7 @@ func (l *loader) render(app *Application, doc *strictyaml.Document, i int) *Rend
 	l.expandChecks(doc, sc, envField, &env)
 	r := &Rendered{Environment: &env, Platforms: l.platforms}
 	l.envDocs = nil
+	l.named = l.namedFiles(sc, app.Spec.Targets)
 	for j := range targets {
 		t := &targets[j]
 		if len(env.Targets) > 0 && !slices.Contains(env.Targets, t.Name) {
@@ -246,7 +247,7 @@ func (l *loader) manifests(doc *strictyaml.Document, sc *scope, field, name stri
 		if skipFolder(d, p) {
 			return fs.SkipDir
 		}
-		if d.IsDir() || !isManifestFile(p) {
+		if d.IsDir() || !isManifestFile(p) || l.named[p] {
 			return nil
 		}
 		out = append(out, l.manifestFile(sc, p)...)

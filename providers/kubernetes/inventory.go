@@ -34,7 +34,9 @@ type inventory struct {
 	// Retained are objects kept after a promotion for a rollback window (a
 	// blue/green deployment's previous workload), deleted by Cleanup.
 	Retained []objectRef
-	// Revision is the last revision applied.
+	// Revision is the last revision that changed what the inventory holds
+	// (its objects, retained objects or owner): a revision applying the
+	// same objects writes no inventory.
 	Revision string
 	// Source is the source of the application that owns the inventory;
 	// empty in inventories written before sources were recorded, which

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -40,6 +41,11 @@ type liveCache struct {
 	mu      sync.Mutex // guards entries; held while an informer starts
 	entries map[cacheKey]*cacheEntry
 
+	// changed is told the namespace and jibe.dev/app label of every object
+	// an informer sees added, updated or deleted; nil for none. Set before
+	// the first informer starts.
+	changed func(namespace, app string)
+
 	wmu sync.Mutex // guards written
 	// written holds the resourceVersion of Jibe's last write of each object
 	// the cache has not confirmed yet ("" for a delete).
@@ -62,6 +68,23 @@ type cacheEntry struct {
 
 func newLiveCache(base context.Context, dyn dynamic.Interface) *liveCache {
 	return &liveCache{dyn: dyn, base: base, entries: map[cacheKey]*cacheEntry{}, written: map[string]string{}}
+}
+
+// handler passes the informers' events on to c.changed.
+func (c *liveCache) handler() cache.ResourceEventHandler {
+	note := func(obj any) {
+		if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = d.Obj
+		}
+		if m, err := meta.Accessor(obj); err == nil && c.changed != nil {
+			c.changed(m.GetNamespace(), m.GetLabels()[LabelApp])
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    note,
+		UpdateFunc: func(_, obj any) { note(obj) },
+		DeleteFunc: note,
+	}
 }
 
 // noteWrite records that Jibe wrote (or, with rv "", deleted) an object.
@@ -171,6 +194,7 @@ func (c *liveCache) lookup(ctx context.Context, key cacheKey) *cacheEntry {
 func (c *liveCache) start(ctx context.Context, key cacheKey) (e *cacheEntry, keep bool) {
 	tweak := func(o *metav1.ListOptions) { o.LabelSelector = LabelApp }
 	inf := dynamicinformer.NewFilteredDynamicInformer(c.dyn, key.gvr, key.namespace, 0, cache.Indexers{}, tweak).Informer()
+	_, _ = inf.AddEventHandler(c.handler())
 	var forbidden atomic.Bool
 	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
 		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {

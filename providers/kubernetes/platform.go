@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 
 	"github.com/jibe-dev/jibe/reconcile"
@@ -20,6 +22,7 @@ var _ interface {
 	reconcile.Platform
 	reconcile.Remover
 	reconcile.TrafficReturner
+	reconcile.Watcher
 } = (*Platform)(nil)
 
 // Platform deploys Kubernetes targets with server-side apply. It is safe
@@ -38,6 +41,9 @@ type Platform struct {
 
 	mu       sync.Mutex
 	clusters map[string]*cluster
+
+	// watch tells the applications whose health may have changed.
+	watch watchers
 }
 
 // New returns a platform for the clusters in configs, by the names that
@@ -67,6 +73,8 @@ func (p *Platform) cluster(d *reconcile.Deployment) (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	name := d.Cluster
+	cl.cache.changed = func(namespace, app string) { p.watch.changed(name, namespace, app) }
 	p.clusters[d.Cluster] = cl
 	return cl, nil
 }
@@ -110,17 +118,41 @@ func (p *Platform) open(d *reconcile.Deployment) (*session, error) {
 		w: writeOpts{force: p.ForceConflicts || d.Force, allow: d.Tenancy}}, nil
 }
 
-// openWrite is open for a call that writes: discovery is read again
-// first, so that every object's scope, and so its admission by the
-// deployment's tenancy, is the cluster's current answer rather than the
-// one cached when the plan was made.
+// openWrite is open for a call that writes: when the deployment has
+// kinds that are not built into Kubernetes (served by CRDs or aggregated
+// APIs, whose scope can change), discovery is read again first, so that
+// every object's scope, and so its admission by the deployment's tenancy,
+// is the cluster's current answer rather than the one cached when the
+// plan was made. The scope of a built-in kind never changes: reading
+// discovery again for it would cost requests and tell nothing new.
 func (p *Platform) openWrite(d *reconcile.Deployment) (*session, error) {
 	cl, err := p.cluster(d)
 	if err != nil {
 		return nil, err
 	}
-	cl.mapper.Reset()
+	if !builtinKinds(d.Target) || !builtinKinds(d.Previous) {
+		cl.mapper.Reset()
+	}
 	return p.open(d)
+}
+
+// builtinKinds reports whether every manifest of t (none when nil) is of
+// a group built into Kubernetes.
+func builtinKinds(t *spec.RenderedTarget) bool {
+	if t == nil {
+		return true
+	}
+	for _, m := range t.Manifests {
+		apiVersion, _ := m.Object["apiVersion"].(string)
+		group, _, found := strings.Cut(apiVersion, "/")
+		if !found {
+			group = ""
+		}
+		if !scheme.Scheme.IsGroupRegistered(group) {
+			return false
+		}
+	}
+	return true
 }
 
 // apply applies objs in order (see cluster.applyAll).
@@ -230,14 +262,16 @@ func (p *Platform) Health(ctx context.Context, d *reconcile.Deployment) (reconci
 			return reconcile.Health{}, err
 		}
 	}
+	p.watch.add(d, objs)
 	return s.health(ctx, objs)
 }
 
-// health reads objs and aggregates their health.
+// health reads objs from the live cache, which has seen Jibe's own
+// writes, and aggregates their health.
 func (s *session) health(ctx context.Context, objs []object) (reconcile.Health, error) {
 	hs := make([]reconcile.Health, 0, len(objs))
 	for _, o := range objs {
-		live, err := s.cl.get(ctx, o.ref())
+		live, err := s.cl.cached(ctx, o.ref())
 		if err != nil {
 			return reconcile.Health{}, err
 		}

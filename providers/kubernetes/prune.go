@@ -17,7 +17,8 @@ func (s *session) inventoryRef() objectRef {
 }
 
 // inventory reads the inventory, from the live cache when cached is set
-// (Diff) or else from the API server; a missing one is empty.
+// (which has seen Jibe's own writes: Diff, and the writes of a rollout)
+// or else from the API server; a missing one is empty.
 func (s *session) inventory(ctx context.Context, cached bool) (inventory, error) {
 	var u *unstructured.Unstructured
 	var err error
@@ -39,15 +40,32 @@ func (s *session) inventory(ctx context.Context, cached bool) (inventory, error)
 	return inv, nil
 }
 
+// owner is the source an inventory written by the session records: the
+// deployment's, or inv's own when the deployment has none.
+func (s *session) owner(inv inventory) string {
+	if s.d.Source != "" {
+		return s.d.Source
+	}
+	return inv.Source
+}
+
+// updateInventory stores inv unless it holds what was, as read before, already
+// holds (the same objects, retained objects and owner): a revision that
+// changes no object's identity costs no inventory write.
+func (s *session) updateInventory(ctx context.Context, was, inv inventory) error {
+	if s.owner(inv) == was.Source && slices.Equal(inv.Objects, was.Objects) && slices.Equal(inv.Retained, was.Retained) {
+		return nil
+	}
+	return s.writeInventory(ctx, inv)
+}
+
 // writeInventory stores inv, owned by the deployment's source; an empty
 // inventory is deleted.
 func (s *session) writeInventory(ctx context.Context, inv inventory) error {
 	if len(inv.Objects) == 0 && len(inv.Retained) == 0 {
 		return s.cl.deleteOne(ctx, s.inventoryRef(), s.w)
 	}
-	if s.d.Source != "" {
-		inv.Source = s.d.Source
-	}
+	inv.Source = s.owner(inv)
 	u, err := inv.configMap(s.d.Namespace, s.inventoryRef().Name, s.lay.stamp)
 	if err != nil {
 		return err
@@ -62,14 +80,15 @@ func (s *session) writeInventory(ctx context.Context, inv inventory) error {
 // inventory is written even when an apply fails, so that what was written
 // is never forgotten.
 func (s *session) applyRecorded(ctx context.Context, objs []object) error {
-	inv, err := s.inventory(ctx, false)
+	was, err := s.inventory(ctx, true)
 	if err != nil {
 		return err
 	}
 	applyErr := s.apply(ctx, objs)
-	inv.Objects = union(inv.Objects, refsOf(objs))
+	inv := was
+	inv.Objects = union(was.Objects, refsOf(objs))
 	inv.Revision = s.d.Revision
-	if err := s.writeInventory(ctx, inv); err != nil && applyErr == nil {
+	if err := s.updateInventory(ctx, was, inv); err != nil && applyErr == nil {
 		return err
 	}
 	return applyErr
@@ -80,16 +99,17 @@ func (s *session) applyRecorded(ctx context.Context, objs []object) error {
 // revision, as final plus the objects that could not be deleted, so that a
 // later prune retries them (kustomize-controller's inventory Merge).
 func (s *session) prune(ctx context.Context, final []object, retain []objectRef, revision string) error {
-	inv, err := s.inventory(ctx, false)
+	was, err := s.inventory(ctx, true)
 	if err != nil {
 		return err
 	}
 	keep := refsOf(final)
-	survivors, errs := s.deleteAll(ctx, minus(minus(inv.Objects, keep), retain), len(keep) > 0)
+	survivors, errs := s.deleteAll(ctx, minus(minus(was.Objects, keep), retain), len(keep) > 0)
+	inv := was
 	inv.Objects = union(survivors, keep)
-	inv.Retained = minus(union(inv.Retained, retain), keep)
+	inv.Retained = minus(union(was.Retained, retain), keep)
 	inv.Revision = revision
-	if err := s.writeInventory(ctx, inv); err != nil {
+	if err := s.updateInventory(ctx, was, inv); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

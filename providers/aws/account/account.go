@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/internal/apimetrics"
 	"github.com/jibe-dev/jibe/providers/aws/awserr"
 	"github.com/jibe-dev/jibe/reconcile"
 )
@@ -25,7 +26,8 @@ const sessionName = "jibe"
 // default region when empty). With static credentials it does not read the
 // environment at all; otherwise it uses the SDK's default chain
 // (environment, shared files, instance or pod role). a's role is assumed
-// for every call, and a's endpoint, when set, serves every service.
+// for every call, and a's endpoint, when set, serves every service. Every
+// call of a client built from it is counted (apimetrics.AWSCalls).
 func Config(ctx context.Context, a config.AWSAccount, region string) (aws.Config, error) {
 	if region == "" {
 		region = a.Region
@@ -37,6 +39,7 @@ func Config(ctx context.Context, a config.AWSAccount, region string) (aws.Config
 	if a.Endpoint != "" {
 		cfg.BaseEndpoint = aws.String(a.Endpoint)
 	}
+	cfg.APIOptions = append(cfg.APIOptions, apimetrics.AWSCalls(a.Name, cfg.Region))
 	if a.RoleARN != "" {
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), a.RoleARN,
 			func(o *stscreds.AssumeRoleOptions) {
