@@ -24,6 +24,8 @@ type group struct {
 	deleting             bool
 	suspendedProcs       map[string]bool
 	policies             map[string]*policy
+	activities           []activity // newest first
+	launchAfter          time.Time  // no launch before, after a failed one
 }
 
 // ltSpec is a group's launch template reference.

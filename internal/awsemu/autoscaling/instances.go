@@ -69,7 +69,7 @@ func removeTerminated(list []*instance) []*instance {
 // scale-in terminates instances on the oldest template version first.
 func (s *Service) converge(r *region, g *group, now time.Time) {
 	live := g.live()
-	for i := len(live); i < g.desired && !g.suspended("Launch"); i++ {
+	for i := len(live); i < g.desired && !g.suspended("Launch") && !now.Before(g.launchAfter); i++ {
 		s.launch(r, g, now)
 	}
 	for len(live) > g.desired && !g.suspended("Terminate") {
@@ -84,10 +84,15 @@ func (s *Service) converge(r *region, g *group, now time.Time) {
 	}
 }
 
-// launch starts a Pending instance from the group's template.
+// launch starts a Pending instance from the group's template; an image
+// that cannot launch fails the launch (a failed scaling activity).
 func (s *Service) launch(r *region, g *group, now time.Time) {
 	t, err := s.cfg.Templates.Resolve(r.scope, g.lt.ID, g.lt.Name, g.lt.Version)
 	if err != nil {
+		return
+	}
+	if err := s.launchable(r, t.Data.ImageId, now); err != nil {
+		s.launchFailed(g, err, now)
 		return
 	}
 	in := &instance{id: s.newID("i-"), typ: t.Data.InstanceType, state: statePending, health: "Healthy", ltID: t.ID, ltName: t.Name,

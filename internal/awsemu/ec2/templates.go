@@ -121,6 +121,35 @@ func (t *template) versionXML(v *version) xmlVersion {
 
 type createResult struct {
 	LaunchTemplate xmlTemplate `xml:"launchTemplate"`
+	Warning        *warning    `xml:"warning,omitempty"`
+}
+
+// warning is the validation warning EC2 returns, instead of failing, when
+// a template's data names what cannot launch (an AMI that is malformed or
+// does not exist in the region).
+type warning struct {
+	Errors []warningItem `xml:"errorSet>item"`
+}
+
+type warningItem struct {
+	Code    string `xml:"code"`
+	Message string `xml:"message"`
+}
+
+// validate returns the warning for d, nil when its image can launch.
+func (r *region) validate(d Data) *warning {
+	if d.ImageId == "" {
+		return nil
+	}
+	var err *protocol.Error
+	if !amiID.MatchString(d.ImageId) {
+		err = malformedAMI(d.ImageId)
+	} else if _, ok := r.images[d.ImageId]; !ok {
+		err = amiNotFound([]string{d.ImageId})
+	} else {
+		return nil
+	}
+	return &warning{Errors: []warningItem{{Code: err.Code, Message: err.Message}}}
 }
 
 func (s *Service) createLaunchTemplate(r *region, f protocol.Form, c *protocol.Call) (any, error) {
@@ -141,11 +170,12 @@ func (s *Service) createLaunchTemplate(r *region, f protocol.Form, c *protocol.C
 		}
 	}
 	r.templates[t.id] = t
-	return &createResult{LaunchTemplate: t.xml()}, nil
+	return &createResult{LaunchTemplate: t.xml(), Warning: r.validate(v.data)}, nil
 }
 
 type createVersionResult struct {
 	Version xmlVersion `xml:"launchTemplateVersion"`
+	Warning *warning   `xml:"warning,omitempty"`
 }
 
 func (s *Service) createLaunchTemplateVersion(r *region, f protocol.Form, c *protocol.Call) (any, error) {
@@ -164,7 +194,7 @@ func (s *Service) createLaunchTemplateVersion(r *region, f protocol.Form, c *pro
 	data.overlay(f.Sub("LaunchTemplateData"))
 	v := &version{number: len(t.versions) + 1, description: f.String("VersionDescription"), created: c.Now, data: data}
 	t.versions = append(t.versions, v)
-	return &createVersionResult{Version: t.versionXML(v)}, nil
+	return &createVersionResult{Version: t.versionXML(v), Warning: r.validate(data)}, nil
 }
 
 type describeResult struct {

@@ -27,7 +27,7 @@ func TestPrecheckSubnetsSecurityGroupsAndInstanceTargetGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := r.deployment("rev1", "ami-1", nil)
+	d := r.deployment("rev1", "ami-00000001", nil)
 	g := d.Target.AutoScalingGroup
 	g.Subnets, g.LaunchTemplate.SecurityGroupIDs = []string{aws.ToString(sn.Subnet.SubnetId)}, []string{aws.ToString(sg.GroupId)}
 	r.env.Emu.ResetRequests()
@@ -64,9 +64,9 @@ func TestPrecheckSubnetsSecurityGroupsAndInstanceTargetGroups(t *testing.T) {
 // groups and launch template and leaves another application's group.
 func TestRemoveDeletesWhatJibeCreatedOnly(t *testing.T) {
 	r := newRig(t)
-	d := r.deployment("rev1", "ami-1", nil)
+	d := r.deployment("rev1", "ami-00000001", nil)
 	r.rollout(d)
-	other := r.deployment("rev1", "ami-1", nil)
+	other := r.deployment("rev1", "ami-00000001", nil)
 	other.App = "other"
 	other.Target.AutoScalingGroup.Name = "other"
 	r.rollout(other)

@@ -42,6 +42,7 @@ func newRig(t testing.TB) *rig {
 		Credentials: credentials.NewStaticCredentialsProvider(env.AccessKey, env.SecretKey, ""), Retryer: awsemutest.Retryer(10)}
 	r.p = New(NewClients(cfg), Options{Clock: env.Emu, RequeueAfter: 5 * time.Second})
 	r.newLoadBalancer()
+	env.AddImages(t, "ami-00000001", "ami-00000002", "ami-00000bad")
 	env.Emu.ResetRequests()
 	return r
 }
