@@ -2,8 +2,9 @@
 // resources a deployment refers to exist and that the agent's role may
 // read them: IAM roles (and whom they trust), ECR images, S3 objects,
 // Lambda layer versions, Secrets Manager secrets, SSM
-// parameters, load balancer target groups, listeners and rules, subnets
-// and security groups. Platforms collect their references into Refs;
+// parameters, load balancer target groups, listeners and rules, subnets,
+// security groups, AMIs (available) and EC2 instance profiles (holding a
+// role EC2 may assume). Platforms collect their references into Refs;
 // Check looks them up in batches where the APIs allow.
 package precheck
 
@@ -73,6 +74,10 @@ type Clients struct {
 	EC2     NetworkAPI
 	S3      ObjectAPI
 	Layers  LayerAPI
+	// AMIs describes machine images (EC2).
+	AMIs MachineImageAPI
+	// Profiles gets instance profiles (IAM).
+	Profiles InstanceProfileAPI
 }
 
 // Check looks up every reference of rs: roles (in sc's account), ECR
@@ -109,6 +114,8 @@ var lookups = []func(c Clients, ctx context.Context, sc Scope, rs *Refs) ([]reco
 	Clients.checkSecurityGroups,
 	Clients.checkObjects,
 	Clients.checkLayers,
+	Clients.checkMachineImages,
+	Clients.checkInstanceProfiles,
 }
 
 // answer is what a lookup says about one reference.

@@ -37,6 +37,11 @@ type Refs struct {
 	Objects      []ObjectRef
 	Layers       []Ref
 	Trusts       []TrustRef
+	// MachineImages are AMI IDs (of the region).
+	MachineImages []Ref
+	// InstanceProfiles are instance profile names or ARNs (of the
+	// account).
+	InstanceProfiles []Ref
 }
 
 // Scope is the account and region a platform sees.
