@@ -15,7 +15,7 @@ const launchRetry = 10 * time.Second
 // group.activities.
 type activity struct {
 	id, description, cause, status, message string
-	start, end                               time.Time
+	start, end                              time.Time
 }
 
 // maxActivities is how many activities a group keeps.
@@ -55,7 +55,7 @@ func (s *Service) launchFailed(g *group, err error, now time.Time) {
 	}
 	g.launchAfter = now.Add(launchRetry)
 	s.record(g, activity{description: "Launching a new EC2 instance.  Status Reason: " + msg + ". Launching EC2 instance failed.",
-		cause: fmt.Sprintf("At %s an instance was started in response to a difference between desired and actual capacity.", isoTime(now)),
+		cause:  fmt.Sprintf("At %s an instance was started in response to a difference between desired and actual capacity.", isoTime(now)),
 		status: "Failed", message: msg + ". Launching EC2 instance failed.", start: now, end: now})
 }
 
