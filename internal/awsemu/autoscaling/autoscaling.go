@@ -115,6 +115,13 @@ var handlers = map[string]handler{
 	"DescribePolicies":               (*Service).describePolicies,
 	"DeletePolicy":                   (*Service).deletePolicy,
 	"DescribeScalingActivities":      (*Service).describeScalingActivities,
+	"PutLifecycleHook":               (*Service).putLifecycleHook,
+	"DescribeLifecycleHooks":         (*Service).describeLifecycleHooks,
+	"DeleteLifecycleHook":            (*Service).deleteLifecycleHook,
+	"CompleteLifecycleAction":        (*Service).completeLifecycleAction,
+	"PutScheduledUpdateGroupAction":  (*Service).putScheduledAction,
+	"DescribeScheduledActions":       (*Service).describeScheduledActions,
+	"DeleteScheduledAction":          (*Service).deleteScheduledAction,
 }
 
 // Handle serves one Auto Scaling call.

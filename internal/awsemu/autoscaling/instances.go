@@ -23,6 +23,10 @@ type instance struct {
 	version                int
 	since, launched        time.Time
 	behavior               artifact.Behavior
+	// hookDeadline and hookResult: when a Pending:Wait instance's
+	// heartbeat times out, and what happens then.
+	hookDeadline time.Time
+	hookResult   string
 	registered             []string // target groups
 }
 
@@ -30,7 +34,7 @@ type instance struct {
 func (g *group) live() []*instance {
 	var out []*instance
 	for _, in := range g.instances {
-		if in.state == statePending || in.state == stateInService {
+		if in.state == statePending || in.state == statePendingWait || in.state == stateInService {
 			out = append(out, in)
 		}
 	}
@@ -108,13 +112,12 @@ func (s *Service) launch(r *region, g *group, now time.Time) {
 func (s *Service) stepInstance(r *region, g *group, in *instance, now time.Time) {
 	switch in.state {
 	case statePending:
-		if now.Sub(in.since) >= launchTime {
-			in.state, in.since = stateInService, now
-			for _, tg := range g.targetGroups {
-				if !g.suspended("AddToLoadBalancer") {
-					s.register(r, in, tg, now)
-				}
-			}
+		if now.Sub(in.since) >= launchTime && !g.wait(in, now) {
+			s.inService(r, g, in, now)
+		}
+	case statePendingWait:
+		if !now.Before(in.hookDeadline) {
+			s.endWait(r, g, in, in.hookResult, now)
 		}
 	case stateInService:
 		if !g.suspended("HealthCheck") && s.unhealthy(r, g, in, now) {
@@ -127,6 +130,17 @@ func (s *Service) stepInstance(r *region, g *group, in *instance, now time.Time)
 	case stateTerminating:
 		if s.drained(r, in, now) && now.Sub(in.since) >= terminateTime {
 			in.state = stateTerminated
+		}
+	}
+}
+
+// inService puts a launched instance in service and registers it in the
+// group's target groups.
+func (s *Service) inService(r *region, g *group, in *instance, now time.Time) {
+	in.state, in.since = stateInService, now
+	for _, tg := range g.targetGroups {
+		if !g.suspended("AddToLoadBalancer") {
+			s.register(r, in, tg, now)
 		}
 	}
 }

@@ -95,7 +95,7 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 	serving, inFlight := 0, 0
 	for _, in := range g.instances {
 		switch {
-		case in.state == stateTerminating, in.state == statePending:
+		case in.state == stateTerminating, in.state == statePending, in.state == statePendingWait:
 			inFlight++
 		case in.version == ref.version && !s.warmedUp(r, ref, in, now):
 			inFlight++ // launched by the refresh, not yet healthy and warm
