@@ -27,7 +27,7 @@ type instance struct {
 	// heartbeat times out, and what happens then.
 	hookDeadline time.Time
 	hookResult   string
-	registered             []string // target groups
+	registered   []string // target groups
 }
 
 // live returns the instances not being terminated.
