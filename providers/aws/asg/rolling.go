@@ -32,16 +32,16 @@ func (p *Platform) applyRolling(ctx context.Context, d *reconcile.Deployment) er
 	g := active(gs, "")
 	want := d.Target.AutoScalingGroup
 	if g == nil {
-		if err := p.createGroup(ctx, d, want.Name, lt, initialCapacity(want)); err != nil {
+		if err := p.createGroup(ctx, d, want.Name, lt, initialCapacity(want), desiredHooks(want.LifecycleHooks)); err != nil {
 			return err
 		}
-		return p.syncPolicies(ctx, want.Name, desiredPolicies(want.ScalingPolicies), want.ScalingPolicies != nil)
+		return p.syncOwned(ctx, want.Name, want)
 	}
 	refresh := groupVersion(g) != lt.versionString()
 	if err := p.updateGroup(ctx, d, g, ltRef{}); err != nil {
 		return err
 	}
-	if err := p.syncPolicies(ctx, aws.ToString(g.AutoScalingGroupName), desiredPolicies(want.ScalingPolicies), want.ScalingPolicies != nil); err != nil {
+	if err := p.syncOwned(ctx, aws.ToString(g.AutoScalingGroupName), want); err != nil {
 		return err
 	}
 	if !refresh {
