@@ -25,7 +25,7 @@ func canary5xx(lb, canaryTG string) *spec.Check {
 	}
 	return &spec.Check{Name: "canary 5xx rate", CloudWatch: &spec.CloudWatchCheck{Expression: "100 * errors / requests",
 		Metrics: map[string]spec.Metric{"errors": metric("HTTPCode_Target_5XX_Count"), "requests": metric("RequestCount")},
-		Window: &spec.Duration{Duration: time.Minute}, Threshold: spec.Threshold{Max: ptr(5.0)}}}
+		Window:  &spec.Duration{Duration: time.Minute}, Threshold: spec.Threshold{Max: ptr(5.0)}}}
 }
 
 // dimension is the CloudWatch dimension of an ELB ARN: what follows the
