@@ -113,8 +113,12 @@ func (p *Platform) healthRolling(ctx context.Context, d *reconcile.Deployment) (
 		if gh.State == reconcile.HealthFailed {
 			return gh, nil
 		}
+		status := string(ref.Status)
+		if r := aws.ToString(ref.StatusReason); r != "" {
+			status += " (" + r + ")" // e.g. waiting at a checkpoint
+		}
 		return reconcile.Health{State: reconcile.HealthProgressing, Reason: fmt.Sprintf("instance refresh %s of %s %s, %d%% complete, %d instances to update; %s",
-			aws.ToString(ref.InstanceRefreshId), name, ref.Status, aws.ToInt32(ref.PercentageComplete), aws.ToInt32(ref.InstancesToUpdate), gh.Reason)}, nil
+			aws.ToString(ref.InstanceRefreshId), name, status, aws.ToInt32(ref.PercentageComplete), aws.ToInt32(ref.InstancesToUpdate), gh.Reason)}, nil
 	case astypes.InstanceRefreshStatusSuccessful:
 		return gh, nil
 	}
