@@ -35,7 +35,8 @@ func dimension(arn, marker string) string { return arn[strings.LastIndex(arn, ma
 
 // TestCanaryAnalysisCatchesAnErroringAMIAndRollsBack: instances of an
 // AMI that pass their health checks but answer half of their requests
-// with a 5xx get 20 % of the traffic; the canary analysis (the canary
+// with a 5xx get 20 % of the traffic (Versions names the canary and
+// stable groups for ${rollout.newVersion} and ${rollout.stableVersion}); the canary analysis (the canary
 // target group's 5xx rate in CloudWatch) fails, Rollback returns all
 // traffic to the stable group and deletes the canary group, and the
 // stable target group serves every request without a 5xx throughout.
@@ -47,6 +48,9 @@ func TestCanaryAnalysisCatchesAnErroringAMIAndRollsBack(t *testing.T) {
 	r.until("apply", func() error { return r.p.Apply(r.ctx, d2) })
 	if h, _ := r.waitHealth(d2); h.State != reconcile.HealthHealthy {
 		t.Fatalf("an erroring AMI passes its health checks: %s: %s", h.State, h.Reason)
+	}
+	if v, err := r.p.Versions(r.ctx, d2); err != nil || v.New != "web-rev2" || v.Stable != "web" {
+		t.Errorf("versions for ${rollout.newVersion}/${rollout.stableVersion}: %v %+v, want the groups web-rev2 and web", err, v)
 	}
 	r.until("shift", func() error { return r.p.ShiftTraffic(r.ctx, d2, 20) })
 	stable, canary := 0, 0
