@@ -54,6 +54,7 @@ func newASGE2E(t *testing.T) *asgE2E {
 	}
 	x.emu.AddTeamMember("acme", "sre", "sam", githubemu.TeamMember)
 	x.loadBalancer(env.ELBv2())
+	env.AddImages(t, "ami-0000000000000aaa1", "ami-0000000000000bbb2")
 	return x
 }
 

@@ -33,6 +33,21 @@ type AutoScalingGroupTarget struct {
 	// InstanceRefresh tunes how instances are replaced by a rolling
 	// strategy.
 	InstanceRefresh *InstanceRefresh `json:"instanceRefresh,omitempty"`
+	// TerminationPolicies decide which instances a scale-in terminates
+	// first, in order: Default, AllocationStrategy,
+	// OldestLaunchTemplate, OldestLaunchConfiguration,
+	// ClosestToNextInstanceHour, NewestInstance or OldestInstance.
+	TerminationPolicies []string `json:"terminationPolicies,omitempty" jsonschema:"enum=Default,enum=AllocationStrategy,enum=OldestLaunchTemplate,enum=OldestLaunchConfiguration,enum=ClosestToNextInstanceHour,enum=NewestInstance,enum=OldestInstance"`
+	// ScheduledActions change the group's sizes on a schedule. When the
+	// spec declares any, it owns them (others are deleted); red/black
+	// copies them to the new group, or the old group's when the spec
+	// declares none.
+	ScheduledActions []GroupScheduledAction `json:"scheduledActions,omitempty"`
+	// LifecycleHooks hold instances in Pending:Wait (launching) or
+	// Terminating:Wait until they are completed or time out. Declared
+	// ones are owned as scheduled actions are, and a red/black group is
+	// created with them, so its first instances wait too.
+	LifecycleHooks []LifecycleHook `json:"lifecycleHooks,omitempty"`
 	// Tags are added to the group and propagated to instances.
 	Tags map[string]string `json:"tags,omitempty"`
 }
@@ -52,6 +67,92 @@ type LaunchTemplate struct {
 	IAMInstanceProfile string `json:"iamInstanceProfile,omitempty"`
 	// KeyName is an EC2 key pair.
 	KeyName string `json:"keyName,omitempty"`
+	// BlockDeviceMappings are the instances' volumes, by device name.
+	BlockDeviceMappings []BlockDevice `json:"blockDeviceMappings,omitempty"`
+	// MetadataOptions configure the instance metadata service (IMDS).
+	MetadataOptions *MetadataOptions `json:"metadataOptions,omitempty"`
+}
+
+// BlockDevice is one volume of a launch template.
+type BlockDevice struct {
+	// DeviceName is e.g. /dev/xvda.
+	DeviceName string `json:"deviceName" jsonschema:"required"`
+	// EBS is the volume.
+	EBS *EBSVolume `json:"ebs,omitempty"`
+}
+
+// EBSVolume is an EBS volume of a block device.
+type EBSVolume struct {
+	// VolumeSize is the size in GiB.
+	VolumeSize int32 `json:"volumeSize,omitempty" jsonschema:"minimum=1,maximum=65536"`
+	// VolumeType is gp2, gp3, io1, io2, st1, sc1 or standard.
+	VolumeType string `json:"volumeType,omitempty" jsonschema:"enum=gp2,enum=gp3,enum=io1,enum=io2,enum=st1,enum=sc1,enum=standard"`
+	// IOPS is the provisioned IOPS (gp3, io1, io2).
+	IOPS int32 `json:"iops,omitempty" jsonschema:"minimum=0"`
+	// Throughput is the throughput in MiB/s (gp3).
+	Throughput int32 `json:"throughput,omitempty" jsonschema:"minimum=0"`
+	// Encrypted encrypts the volume.
+	Encrypted bool `json:"encrypted,omitempty"`
+	// KMSKeyID is the key that encrypts the volume.
+	KMSKeyID string `json:"kmsKeyId,omitempty"`
+	// DeleteOnTermination deletes the volume with the instance (EC2's
+	// default: true).
+	DeleteOnTermination *bool `json:"deleteOnTermination,omitempty"`
+}
+
+// MetadataOptions configure the instance metadata service.
+type MetadataOptions struct {
+	// HTTPTokens is required (IMDSv2 only) or optional.
+	HTTPTokens string `json:"httpTokens,omitempty" jsonschema:"enum=required,enum=optional"`
+	// HTTPEndpoint is enabled or disabled.
+	HTTPEndpoint string `json:"httpEndpoint,omitempty" jsonschema:"enum=enabled,enum=disabled"`
+	// HTTPPutResponseHopLimit is how many hops the metadata token may
+	// travel (2 lets containers on the instance reach it).
+	HTTPPutResponseHopLimit int32 `json:"httpPutResponseHopLimit,omitempty" jsonschema:"minimum=1,maximum=64"`
+}
+
+// GroupScheduledAction changes an Auto Scaling group's sizes once or on
+// a recurring schedule.
+type GroupScheduledAction struct {
+	// Name is the action's name, unique within the group.
+	Name string `json:"name" jsonschema:"required"`
+	// Recurrence is a cron expression of five fields (minute hour
+	// day-of-month month day-of-week), e.g. "0 8 * * 1-5".
+	Recurrence string `json:"recurrence,omitempty"`
+	// StartTime is when the action runs once (without recurrence) or
+	// starts recurring, in RFC 3339.
+	StartTime string `json:"startTime,omitempty"`
+	// EndTime is when a recurring action stops, in RFC 3339.
+	EndTime string `json:"endTime,omitempty"`
+	// TimeZone is an IANA time zone for the recurrence; default UTC.
+	TimeZone string `json:"timeZone,omitempty"`
+	// MinSize is the new minimum, if set.
+	MinSize *int32 `json:"minSize,omitempty" jsonschema:"minimum=0"`
+	// MaxSize is the new maximum, if set.
+	MaxSize *int32 `json:"maxSize,omitempty" jsonschema:"minimum=0"`
+	// DesiredCapacity is the new desired capacity, if set.
+	DesiredCapacity *int32 `json:"desiredCapacity,omitempty" jsonschema:"minimum=0"`
+}
+
+// LifecycleHook pauses instances at launch or termination.
+type LifecycleHook struct {
+	// Name is the hook's name, unique within the group.
+	Name string `json:"name" jsonschema:"required"`
+	// Transition is launching or terminating.
+	Transition string `json:"transition" jsonschema:"required,enum=launching,enum=terminating"`
+	// HeartbeatTimeout is how long an instance waits before the default
+	// result applies: 30s to 2h. Default 1h.
+	HeartbeatTimeout *Duration `json:"heartbeatTimeout,omitempty"`
+	// DefaultResult is CONTINUE or ABANDON (an abandoned launching
+	// instance is terminated). Default ABANDON.
+	DefaultResult string `json:"defaultResult,omitempty" jsonschema:"enum=CONTINUE,enum=ABANDON"`
+	// NotificationTargetARN is an SQS queue or SNS topic told of each
+	// waiting instance.
+	NotificationTargetARN string `json:"notificationTargetArn,omitempty"`
+	// RoleARN lets Auto Scaling publish to the notification target.
+	RoleARN string `json:"roleArn,omitempty"`
+	// NotificationMetadata is passed along with each notification.
+	NotificationMetadata string `json:"notificationMetadata,omitempty"`
 }
 
 // InstanceRefresh tunes the replacement of instances.

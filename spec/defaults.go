@@ -78,6 +78,7 @@ func defaultAutoScalingGroup(g *AutoScalingGroupTarget) {
 	if g.InstanceRefresh == nil {
 		g.InstanceRefresh = &InstanceRefresh{}
 	}
+	defaultLifecycleHooks(g.LifecycleHooks)
 	if g.InstanceRefresh.MinHealthyPercentage == nil {
 		g.InstanceRefresh.MinHealthyPercentage = ptr(DefaultMinHealthyPercentage)
 	}
@@ -261,4 +262,16 @@ func (l Limits) WithDefaults() Limits {
 		l.BytesPerApplication = DefaultBytesPerApplication
 	}
 	return l
+}
+
+// defaultLifecycleHooks sets AWS's defaults: a 1h heartbeat, ABANDON.
+func defaultLifecycleHooks(hooks []LifecycleHook) {
+	for i := range hooks {
+		if hooks[i].HeartbeatTimeout == nil {
+			hooks[i].HeartbeatTimeout = &Duration{time.Hour}
+		}
+		if hooks[i].DefaultResult == "" {
+			hooks[i].DefaultResult = "ABANDON"
+		}
+	}
 }

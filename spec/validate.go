@@ -208,6 +208,7 @@ func (v *validator) autoScalingGroup(field string, g *AutoScalingGroupTarget) {
 	}
 	v.policies(field+".scalingPolicies", g.ScalingPolicies)
 	v.traffic(field+".traffic", g.Traffic)
+	v.groupExtras(field, g)
 }
 
 // traffic checks a listener and target group pair.

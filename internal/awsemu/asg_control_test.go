@@ -21,7 +21,8 @@ import (
 func TestControlEndpointBreaksAnAMI(t *testing.T) {
 	ctx := context.Background()
 	env := start(t)
-	resp, err := http.Post(env.URL+awsemu.ControlPrefix+"image/behavior", "application/json", strings.NewReader(`{"image": "ami-0bad", "broken": true}`))
+	env.AddImages(t, "ami-00000bad")
+	resp, err := http.Post(env.URL+awsemu.ControlPrefix+"image/behavior", "application/json", strings.NewReader(`{"image": "ami-00000bad", "broken": true}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func TestControlEndpointBreaksAnAMI(t *testing.T) {
 		t.Fatalf("control endpoint: %s", resp.Status)
 	}
 	lt := need(env.EC2().CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("bad"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-0bad")}})).on(t).LaunchTemplate
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000bad")}})).on(t).LaunchTemplate
 	as := env.AutoScaling()
 	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("bad"), MinSize: aws.Int32(1), MaxSize: aws.Int32(1),
 		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("1")}, HealthCheckGracePeriod: aws.Int32(30)})).on(t)

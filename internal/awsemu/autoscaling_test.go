@@ -19,9 +19,10 @@ import (
 func TestEC2LaunchTemplateVersions(t *testing.T) {
 	ctx := context.Background()
 	env := start(t)
+	env.AddImages(t, "ami-00000001", "ami-00000002", "ami-00000bad")
 	c := env.EC2()
 	lt := need(c.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"), VersionDescription: aws.String("first"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-1"), InstanceType: ec2types.InstanceTypeT3Micro,
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001"), InstanceType: ec2types.InstanceTypeT3Micro,
 			SecurityGroupIds: []string{"sg-1", "sg-2"}, UserData: aws.String("IyEvYmluL3No"),
 			IamInstanceProfile: &ec2types.LaunchTemplateIamInstanceProfileSpecificationRequest{Name: aws.String("web")},
 			MetadataOptions:    &ec2types.LaunchTemplateInstanceMetadataOptionsRequest{HttpTokens: ec2types.LaunchTemplateHttpTokensStateRequired},
@@ -31,9 +32,9 @@ func TestEC2LaunchTemplateVersions(t *testing.T) {
 		t.Fatalf("template %s", jsonOf(t, lt))
 	}
 	v2 := need(c.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: lt.LaunchTemplateId, SourceVersion: aws.String("1"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-2")}})).on(t).LaunchTemplateVersion
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000002")}})).on(t).LaunchTemplateVersion
 	d := v2.LaunchTemplateData
-	if aws.ToInt64(v2.VersionNumber) != 2 || aws.ToString(d.ImageId) != "ami-2" || d.InstanceType != ec2types.InstanceTypeT3Micro || len(d.SecurityGroupIds) != 2 ||
+	if aws.ToInt64(v2.VersionNumber) != 2 || aws.ToString(d.ImageId) != "ami-00000002" || d.InstanceType != ec2types.InstanceTypeT3Micro || len(d.SecurityGroupIds) != 2 ||
 		aws.ToString(d.IamInstanceProfile.Name) != "web" || d.MetadataOptions.HttpTokens != ec2types.LaunchTemplateHttpTokensStateRequired ||
 		len(d.TagSpecifications) != 1 || aws.ToString(d.TagSpecifications[0].Tags[0].Value) != "web" {
 		t.Errorf("version 2 did not inherit version 1: %s", jsonOf(t, v2))
@@ -57,6 +58,7 @@ func TestEC2LaunchTemplateVersions(t *testing.T) {
 func TestAutoScalingGroupConvergesAndRefreshesBehindTargetGroup(t *testing.T) {
 	ctx := context.Background()
 	env := start(t)
+	env.AddImages(t, "ami-00000001", "ami-00000002", "ami-00000bad")
 	ec, as, elb := env.EC2(), env.AutoScaling(), env.ELBv2()
 	w := newWeb(t, ctx, elb)
 	tg := need(elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("asg"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
@@ -65,7 +67,7 @@ func TestAutoScalingGroupConvergesAndRefreshesBehindTargetGroup(t *testing.T) {
 		Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("10")}}})).on(t)
 	need(elb.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(w.listener), DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg}}})).on(t)
 	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-1"), InstanceType: ec2types.InstanceTypeT3Micro}})).on(t).LaunchTemplate
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001"), InstanceType: ec2types.InstanceTypeT3Micro}})).on(t).LaunchTemplate
 
 	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(4), MaxSize: aws.Int32(6),
 		LaunchTemplate:  &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("$Latest")},
@@ -89,7 +91,7 @@ func TestAutoScalingGroupConvergesAndRefreshesBehindTargetGroup(t *testing.T) {
 	}
 
 	need(ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: lt.LaunchTemplateId, SourceVersion: aws.String("1"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-2")}})).on(t)
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000002")}})).on(t)
 	ref := need(as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web"),
 		Preferences: &astypes.RefreshPreferences{MinHealthyPercentage: aws.Int32(75)}})).on(t)
 	_, err = as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web")})
@@ -123,10 +125,11 @@ func TestAutoScalingGroupConvergesAndRefreshesBehindTargetGroup(t *testing.T) {
 func TestAutoScalingReplacesInstancesOfBrokenImage(t *testing.T) {
 	ctx := context.Background()
 	env := start(t)
+	env.AddImages(t, "ami-00000001", "ami-00000002", "ami-00000bad")
 	ec, as := env.EC2(), env.AutoScaling()
-	env.Emu.MarkImageBroken("ami-bad")
+	env.Emu.MarkImageBroken("ami-00000bad")
 	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("bad"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-bad")}})).on(t).LaunchTemplate
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000bad")}})).on(t).LaunchTemplate
 	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("bad"), MinSize: aws.Int32(1), MaxSize: aws.Int32(1),
 		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateName: lt.LaunchTemplateName}, HealthCheckGracePeriod: aws.Int32(30)})).on(t)
 	seen, terminating := map[string]bool{}, 0
@@ -157,13 +160,14 @@ func TestAutoScalingReplacesInstancesOfBrokenImage(t *testing.T) {
 func TestAutoScalingDetachSuspendPoliciesAndRefreshRollback(t *testing.T) {
 	ctx := context.Background()
 	env := start(t)
+	env.AddImages(t, "ami-00000001", "ami-00000002", "ami-00000bad")
 	ec, as, elb := env.EC2(), env.AutoScaling(), env.ELBv2()
 	w := newWeb(t, ctx, elb)
 	tg := need(elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("asg"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
 		VpcId: aws.String("vpc-1"), HealthCheckIntervalSeconds: aws.Int32(5), HealthyThresholdCount: aws.Int32(2)})).on(t).TargetGroups[0].TargetGroupArn
 	need(elb.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(w.listener), DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg}}})).on(t)
 	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-1")}})).on(t).LaunchTemplate
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001")}})).on(t).LaunchTemplate
 	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(2), MaxSize: aws.Int32(4),
 		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("1")}, TargetGroupARNs: []string{*tg},
 		Tags: []astypes.Tag{{ResourceId: aws.String("web"), Key: aws.String("jibe.dev/group"), Value: aws.String("web")}}})).on(t)
@@ -201,7 +205,7 @@ func TestAutoScalingDetachSuspendPoliciesAndRefreshRollback(t *testing.T) {
 	}
 
 	need(ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: lt.LaunchTemplateId, SourceVersion: aws.String("1"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-2")}})).on(t)
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000002")}})).on(t)
 	need(as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web")})).on(t)
 	_, err = as.RollbackInstanceRefresh(ctx, &autoscaling.RollbackInstanceRefreshInput{AutoScalingGroupName: aws.String("web")})
 	var irreversible *astypes.IrreversibleInstanceRefreshFault

@@ -229,9 +229,10 @@ func TestCloudMapInstancesAndHousekeeping(t *testing.T) {
 func TestAutoScalingCapacityChangesAndCancel(t *testing.T) {
 	ctx := context.Background()
 	env := start(t)
+	env.AddImages(t, "ami-00000001")
 	ec, as := env.EC2(), env.AutoScaling()
 	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-1")}})).on(t).LaunchTemplate
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001")}})).on(t).LaunchTemplate
 	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(1), MaxSize: aws.Int32(5),
 		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId}})).on(t)
 	need(as.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(2)})).on(t)

@@ -190,7 +190,7 @@ func newBackends(clk clock.Clock, arts *artifact.Set, keys *sts.Keyring) backend
 	b.cloudMap = servicediscovery.New()
 	b.ecs = ecs.New(ecs.Config{Targets: b.elbv2, Artifacts: arts, Registry: b.cloudMap, Alarms: b.cloudwatch})
 	b.ec2 = ec2.New()
-	b.autoScaling = autoscaling.New(autoscaling.Config{Templates: b.ec2, Targets: b.elbv2, Artifacts: arts})
+	b.autoScaling = autoscaling.New(autoscaling.Config{Templates: b.ec2, Targets: b.elbv2, Artifacts: arts, Images: b.ec2})
 	b.appAutoScaling = appautoscaling.New(appautoscaling.Config{Metrics: b.cloudwatch,
 		Scalables: map[aastypes.ServiceNamespace]appautoscaling.Scalable{aastypes.ServiceNamespaceEcs: b.ecs}})
 	b.sts, b.s3 = sts.New(keys), s3.New(clk)
@@ -293,6 +293,23 @@ func (e *Emulator) MarkImageBroken(image string) {
 	e.mu.Lock()
 	e.artifacts.MarkImageBroken(image)
 	e.mu.Unlock()
+}
+
+// Image is a machine image AddImage seeds.
+type Image = ec2.Image
+
+// AddImage seeds a machine image (an AMI baked elsewhere) with its ID in
+// an account and region, available unless img.State says otherwise.
+// Auto Scaling launches instances only of AMIs that exist and are
+// available there, as EC2 does; RegisterImage makes one with a new ID.
+// It fails for an ID not of the form ami-<8 to 17 hex digits>.
+func (e *Emulator) AddImage(account, region string, img Image) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if img.Created.IsZero() {
+		img.Created = e.clock.Now()
+	}
+	return e.b.ec2.AddImage(protocol.Scope{Account: account, Region: region}, img)
 }
 
 // SetImageErrorRate makes ECS tasks running the container image (and

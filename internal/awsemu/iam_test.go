@@ -62,3 +62,44 @@ func TestIAMRolesAndPolicies(t *testing.T) {
 		t.Errorf("deleted role: got %v", err)
 	}
 }
+
+// TestIAMInstanceProfiles: a profile holds one role, GetInstanceProfile
+// returns it with its trust policy, unknown profiles are NoSuchEntity,
+// and neither the role nor the profile can be deleted while joined.
+func TestIAMInstanceProfiles(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.IAM()
+	const ec2Trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	need(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("web"), AssumeRolePolicyDocument: aws.String(ec2Trust)})).on(t)
+	p := need(c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("web")})).on(t).InstanceProfile
+	if aws.ToString(p.Arn) != "arn:aws:iam::111111111111:instance-profile/web" || len(p.Roles) != 0 {
+		t.Fatalf("profile %+v", p)
+	}
+	need(c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("web")})).on(t)
+	_, err := c.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("web")})
+	var limit *iamtypes.LimitExceededException
+	if !errors.As(err, &limit) {
+		t.Errorf("a second role: %v, want LimitExceeded", err)
+	}
+	got := need(c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web")})).on(t).InstanceProfile
+	if len(got.Roles) != 1 || aws.ToString(got.Roles[0].RoleName) != "web" {
+		t.Fatalf("roles %+v", got.Roles)
+	}
+	if doc, _ := url.QueryUnescape(aws.ToString(got.Roles[0].AssumeRolePolicyDocument)); doc != ec2Trust {
+		t.Errorf("trust policy %s", doc)
+	}
+	var conflict *iamtypes.DeleteConflictException
+	if _, err := c.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("web")}); !errors.As(err, &conflict) {
+		t.Errorf("delete a role in a profile: %v", err)
+	}
+	if _, err := c.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String("web")}); !errors.As(err, &conflict) {
+		t.Errorf("delete a profile with a role: %v", err)
+	}
+	need(c.RemoveRoleFromInstanceProfile(ctx, &iam.RemoveRoleFromInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("web")})).on(t)
+	need(c.DeleteInstanceProfile(ctx, &iam.DeleteInstanceProfileInput{InstanceProfileName: aws.String("web")})).on(t)
+	var missing *iamtypes.NoSuchEntityException
+	if _, err := c.GetInstanceProfile(ctx, &iam.GetInstanceProfileInput{InstanceProfileName: aws.String("web")}); !errors.As(err, &missing) {
+		t.Errorf("deleted profile: %v", err)
+	}
+}

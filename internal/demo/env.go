@@ -115,6 +115,9 @@ func (e *Env) startAWS(ctx context.Context) error {
 	if err := e.setupQuote(ctx); err != nil {
 		return err
 	}
+	if err := e.Accounts[0].setupFleet(ctx, e.AWS, url); err != nil {
+		return err
+	}
 	return pushImages(ctx, e.Accounts[0].clients(url).ECR(), "1.0.0", "1.1.0", "1.2.0")
 }
 

@@ -60,7 +60,7 @@ func newStory(env *Env, obs *observer, out *printer) (*story, error) {
 // steps returns the story.
 func (s *story) steps() []Step {
 	e := s.env
-	return []Step{
+	return append([]Step{
 		{Title: "dana adds checkout 1.0.0 to acme/shop: the agent deploys it to staging, then production",
 			Do: s.bootstrap,
 			Expect: []Expectation{
@@ -120,7 +120,7 @@ func (s *story) steps() []Step {
 				e.slackSeen("of the rollback", func() int { return s.slack }, "rolled back", "rollback", "rolledBack"),
 				s.serving("production", "1.1.0"),
 			}},
-	}
+	}, s.fleetSteps()...)
 }
 
 // status expects a status on the commit the story names name, once it
@@ -145,6 +145,7 @@ func (s *story) status(name, statusContext string, state githubemu.StatusState, 
 var commitLabels = map[string]string{
 	"bootstrap": "first commit", "gate": "gating commit",
 	"pr1": "head of PR #1", "merge1": "merge of PR #1", "pr2": "head of PR #2", "merge2": "merge of PR #2",
+	"fleet1": "commit adding fleet", "fleet2": "AMI bump of fleet",
 }
 
 // serving expects the environment's stable service to run version with

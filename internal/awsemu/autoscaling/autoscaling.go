@@ -36,6 +36,12 @@ type Targets interface {
 	TargetState(scope protocol.Scope, arn, id string, port int32, now time.Time) ecs.TargetState
 }
 
+// Images tells whether instances of a machine image can launch (EC2):
+// its state, or the error RunInstances answers for it.
+type Images interface {
+	ImageState(scope protocol.Scope, id string, now time.Time) (string, error)
+}
+
 // Artifacts tells how machine images behave.
 type Artifacts interface {
 	Image(image string) artifact.Behavior
@@ -46,6 +52,9 @@ type Config struct {
 	Templates Templates
 	Targets   Targets
 	Artifacts Artifacts
+	// Images, when set, refuses launches of AMIs that do not exist or are
+	// not available: the launch fails as a scaling activity.
+	Images Images
 }
 
 // Service is the emulated EC2 Auto Scaling.
@@ -105,6 +114,14 @@ var handlers = map[string]handler{
 	"PutScalingPolicy":               (*Service).putScalingPolicy,
 	"DescribePolicies":               (*Service).describePolicies,
 	"DeletePolicy":                   (*Service).deletePolicy,
+	"DescribeScalingActivities":      (*Service).describeScalingActivities,
+	"PutLifecycleHook":               (*Service).putLifecycleHook,
+	"DescribeLifecycleHooks":         (*Service).describeLifecycleHooks,
+	"DeleteLifecycleHook":            (*Service).deleteLifecycleHook,
+	"CompleteLifecycleAction":        (*Service).completeLifecycleAction,
+	"PutScheduledUpdateGroupAction":  (*Service).putScheduledAction,
+	"DescribeScheduledActions":       (*Service).describeScheduledActions,
+	"DeleteScheduledAction":          (*Service).deleteScheduledAction,
 }
 
 // Handle serves one Auto Scaling call.

@@ -24,6 +24,11 @@ type group struct {
 	deleting             bool
 	suspendedProcs       map[string]bool
 	policies             map[string]*policy
+	activities           []activity // newest first
+	launchAfter          time.Time  // no launch before, after a failed one
+	hooks                map[string]*hook
+	actions              map[string]*scheduled
+	terminationPolicies  []string
 }
 
 // ltSpec is a group's launch template reference.
@@ -59,6 +64,9 @@ func (s *Service) createGroup(r *region, f protocol.Form, now time.Time) (any, e
 		return nil, validation("%v", err)
 	}
 	if err := g.apply(f, true); err != nil {
+		return nil, err
+	}
+	if err := createHooks(g, f); err != nil {
 		return nil, err
 	}
 	for _, t := range f.List("Tags") {
@@ -103,6 +111,9 @@ func (g *group) apply(f protocol.Form, create bool) error {
 	}
 	if tgs := f.Strings("TargetGroupARNs"); len(tgs) > 0 {
 		g.targetGroups = tgs
+	}
+	if tps := f.Strings("TerminationPolicies"); len(tps) > 0 {
+		g.terminationPolicies = tps
 	}
 	return nil
 }
@@ -188,6 +199,7 @@ type xmlGroup struct {
 	Tags                             []xmlTag     `xml:"Tags>member"`
 	SuspendedProcesses               []xmlProcess `xml:"SuspendedProcesses>member"`
 	Status                           string       `xml:",omitempty"`
+	TerminationPolicies              []string     `xml:"TerminationPolicies>member"`
 	NewInstancesProtectedFromScaleIn bool
 }
 
@@ -196,7 +208,10 @@ func (g *group) xml(r *region) xmlGroup {
 	x := xmlGroup{AutoScalingGroupName: g.name, AutoScalingGroupARN: g.arn, LaunchTemplate: &lt, MinSize: g.min, MaxSize: g.max,
 		DesiredCapacity: g.desired, DefaultCooldown: 300, AvailabilityZones: []string{r.scope.Region + "a"}, HealthCheckType: g.healthCheck,
 		HealthCheckGracePeriod: g.grace, CreatedTime: isoTime(g.created), VPCZoneIdentifier: g.vpcZone, TargetGroupARNs: g.targetGroups, Tags: g.tags,
-		SuspendedProcesses: g.suspendedXML()}
+		SuspendedProcesses: g.suspendedXML(), TerminationPolicies: g.terminationPolicies}
+	if len(x.TerminationPolicies) == 0 {
+		x.TerminationPolicies = []string{"Default"}
+	}
 	if g.deleting {
 		x.Status = "Delete in progress"
 	}

@@ -23,14 +23,18 @@ type instance struct {
 	version                int
 	since, launched        time.Time
 	behavior               artifact.Behavior
-	registered             []string // target groups
+	// hookDeadline and hookResult: when a Pending:Wait instance's
+	// heartbeat times out, and what happens then.
+	hookDeadline time.Time
+	hookResult   string
+	registered   []string // target groups
 }
 
 // live returns the instances not being terminated.
 func (g *group) live() []*instance {
 	var out []*instance
 	for _, in := range g.instances {
-		if in.state == statePending || in.state == stateInService {
+		if in.state == statePending || in.state == statePendingWait || in.state == stateInService {
 			out = append(out, in)
 		}
 	}
@@ -69,7 +73,7 @@ func removeTerminated(list []*instance) []*instance {
 // scale-in terminates instances on the oldest template version first.
 func (s *Service) converge(r *region, g *group, now time.Time) {
 	live := g.live()
-	for i := len(live); i < g.desired && !g.suspended("Launch"); i++ {
+	for i := len(live); i < g.desired && !g.suspended("Launch") && !now.Before(g.launchAfter); i++ {
 		s.launch(r, g, now)
 	}
 	for len(live) > g.desired && !g.suspended("Terminate") {
@@ -84,10 +88,15 @@ func (s *Service) converge(r *region, g *group, now time.Time) {
 	}
 }
 
-// launch starts a Pending instance from the group's template.
+// launch starts a Pending instance from the group's template; an image
+// that cannot launch fails the launch (a failed scaling activity).
 func (s *Service) launch(r *region, g *group, now time.Time) {
 	t, err := s.cfg.Templates.Resolve(r.scope, g.lt.ID, g.lt.Name, g.lt.Version)
 	if err != nil {
+		return
+	}
+	if err := s.launchable(r, t.Data.ImageId, now); err != nil {
+		s.launchFailed(g, err, now)
 		return
 	}
 	in := &instance{id: s.newID("i-"), typ: t.Data.InstanceType, state: statePending, health: "Healthy", ltID: t.ID, ltName: t.Name,
@@ -103,13 +112,12 @@ func (s *Service) launch(r *region, g *group, now time.Time) {
 func (s *Service) stepInstance(r *region, g *group, in *instance, now time.Time) {
 	switch in.state {
 	case statePending:
-		if now.Sub(in.since) >= launchTime {
-			in.state, in.since = stateInService, now
-			for _, tg := range g.targetGroups {
-				if !g.suspended("AddToLoadBalancer") {
-					s.register(r, in, tg, now)
-				}
-			}
+		if now.Sub(in.since) >= launchTime && !g.wait(in, now) {
+			s.inService(r, g, in, now)
+		}
+	case statePendingWait:
+		if !now.Before(in.hookDeadline) {
+			s.endWait(r, g, in, in.hookResult, now)
 		}
 	case stateInService:
 		if !g.suspended("HealthCheck") && s.unhealthy(r, g, in, now) {
@@ -122,6 +130,17 @@ func (s *Service) stepInstance(r *region, g *group, in *instance, now time.Time)
 	case stateTerminating:
 		if s.drained(r, in, now) && now.Sub(in.since) >= terminateTime {
 			in.state = stateTerminated
+		}
+	}
+}
+
+// inService puts a launched instance in service and registers it in the
+// group's target groups.
+func (s *Service) inService(r *region, g *group, in *instance, now time.Time) {
+	in.state, in.since = stateInService, now
+	for _, tg := range g.targetGroups {
+		if !g.suspended("AddToLoadBalancer") {
+			s.register(r, in, tg, now)
 		}
 	}
 }

@@ -33,6 +33,14 @@ type refresh struct {
 	prev *ltSpec
 	// desired is the DesiredConfiguration's launch template, if given.
 	desired *ltSpec
+	// checkpoints are the CheckpointPercentages, reached in order: the
+	// refresh replaces no more than the next one allows, then waits
+	// CheckpointDelay seconds (default 3600) once its replacements are
+	// healthy and warm, before going on. next is the next checkpoint's
+	// index and pausedUntil the end of the current wait.
+	checkpoints []int
+	delay, next int
+	pausedUntil time.Time
 }
 
 func (r *refresh) active() bool {
@@ -76,6 +84,9 @@ func (s *Service) startInstanceRefresh(r *region, f protocol.Form, now time.Time
 	if v, ok := f.Int("Preferences.InstanceWarmup"); ok {
 		ref.warmup = v
 	}
+	if err := ref.readCheckpoints(f); err != nil {
+		return nil, err
+	}
 	g.refreshes = append([]*refresh{ref}, g.refreshes...)
 	return &struct{ InstanceRefreshId string }{ref.id}, nil
 }
@@ -95,7 +106,7 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 	serving, inFlight := 0, 0
 	for _, in := range g.instances {
 		switch {
-		case in.state == stateTerminating, in.state == statePending:
+		case in.state == stateTerminating, in.state == statePending, in.state == statePendingWait:
 			inFlight++
 		case in.version == ref.version && !s.warmedUp(r, ref, in, now):
 			inFlight++ // launched by the refresh, not yet healthy and warm
@@ -107,6 +118,9 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 		}
 	}
 	s.progress(ref, len(old))
+	if ref.atCheckpoint(len(old), inFlight, now) {
+		return
+	}
 	if len(old) == 0 && inFlight == 0 {
 		done := refreshSuccessful
 		if ref.status == rollbackProgress {
@@ -116,10 +130,12 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 		return
 	}
 	allowed := max(1, serving-ceilPercent(g.desired, ref.minHealthy))
+	done := ref.total - len(old)
 	for _, in := range old {
-		if inFlight >= allowed {
+		if inFlight >= allowed || done >= ref.checkpointTarget() {
 			return
 		}
+		done++
 		s.terminate(r, in, now)
 		inFlight++
 	}
@@ -143,6 +159,7 @@ type xmlRefresh struct {
 	PercentageComplete   int
 	InstancesToUpdate    int
 	DesiredConfiguration *xmlDesired `xml:",omitempty"`
+	Preferences          *xmlPreferences
 }
 
 type xmlDesired struct {
@@ -165,7 +182,7 @@ func (s *Service) describeInstanceRefreshes(r *region, f protocol.Form, now time
 			continue
 		}
 		x := xmlRefresh{InstanceRefreshId: ref.id, AutoScalingGroupName: g.name, Status: ref.status, StatusReason: ref.reason,
-			StartTime: isoTime(ref.start), PercentageComplete: ref.pct, InstancesToUpdate: ref.total * (100 - ref.pct) / 100}
+			StartTime: isoTime(ref.start), PercentageComplete: ref.pct, InstancesToUpdate: ref.total * (100 - ref.pct) / 100, Preferences: ref.preferences()}
 		if ref.desired != nil {
 			x.DesiredConfiguration = &xmlDesired{LaunchTemplate: *ref.desired}
 		}
@@ -223,6 +240,7 @@ func (s *Service) rollback(r *region, g *group, ref *refresh, reason string) err
 		return validation("%v", err)
 	}
 	g.lt, ref.version, ref.status, ref.reason, ref.skipMatching = *ref.prev, t.Version, rollbackProgress, reason, true
+	ref.next, ref.pausedUntil = len(ref.checkpoints), time.Time{} // a rollback does not stop at checkpoints
 	return nil
 }
 

@@ -211,3 +211,14 @@ func (e *Env) AdvanceEachAttempt(step time.Duration) func(*middleware.Stack) err
 // WaiterDelay is the real delay between waiter polls in tests: the
 // smallest the SDK accepts, since emulated time moves per attempt instead.
 const WaiterDelay = time.Millisecond
+
+// AddImages seeds available machine images of those IDs in Account and
+// the environment's region: Auto Scaling launches only AMIs that exist.
+func (e *Env) AddImages(tb testing.TB, ids ...string) {
+	tb.Helper()
+	for _, id := range ids {
+		if err := e.Emu.AddImage(Account, e.Region, awsemu.Image{ID: id, Name: id}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}

@@ -1,8 +1,9 @@
 // Package ec2 emulates the EC2 launch template API (ec2query): templates
 // and their numbered versions with $Default/$Latest aliases. EC2 Auto
-// Scaling resolves its groups' templates here. Subnets and security
-// groups exist as bare identities (no routing, no rules), for callers
-// that check references.
+// Scaling resolves its groups' templates and their images here. Subnets
+// and security groups exist as bare identities (no routing, no rules),
+// for callers that check references; machine images have a name and a
+// state (pending, available, failed).
 package ec2
 
 import (
@@ -42,6 +43,7 @@ type region struct {
 	templates map[string]*template // by id
 	subnets   map[string]*subnet   // by id
 	groups    map[string]*securityGroup
+	images    map[string]*Image
 }
 
 // template is one launch template and its versions.
@@ -63,7 +65,7 @@ type version struct {
 func (s *Service) region(scope protocol.Scope) *region {
 	r, ok := s.regions[scope]
 	if !ok {
-		r = &region{scope: scope, templates: map[string]*template{}, subnets: map[string]*subnet{}, groups: map[string]*securityGroup{}}
+		r = &region{scope: scope, templates: map[string]*template{}, subnets: map[string]*subnet{}, groups: map[string]*securityGroup{}, images: map[string]*Image{}}
 		s.regions[scope] = r
 	}
 	return r
@@ -84,6 +86,9 @@ var handlers = map[string]handler{
 	"CreateSecurityGroup":            (*Service).createSecurityGroup,
 	"DescribeSecurityGroups":         (*Service).describeSecurityGroups,
 	"DeleteSecurityGroup":            (*Service).deleteSecurityGroup,
+	"RegisterImage":                  (*Service).registerImage,
+	"DescribeImages":                 (*Service).describeImages,
+	"DeregisterImage":                (*Service).deregisterImage,
 }
 
 // Handle serves one EC2 call.

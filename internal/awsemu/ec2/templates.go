@@ -17,6 +17,7 @@ type Data struct {
 	IamInstanceProfile *profile    `xml:"iamInstanceProfile,omitempty"`
 	Monitoring         *monitoring `xml:"monitoring,omitempty"`
 	MetadataOptions    *metadata   `xml:"metadataOptions,omitempty"`
+	BlockDevices       []device    `xml:"blockDeviceMappingSet>item,omitempty"`
 	TagSpecifications  []tagSpec   `xml:"tagSpecificationSet>item,omitempty"`
 }
 
@@ -33,6 +34,53 @@ type metadata struct {
 	HttpTokens              string `xml:"httpTokens,omitempty"`
 	HttpEndpoint            string `xml:"httpEndpoint,omitempty"`
 	HttpPutResponseHopLimit *int   `xml:"httpPutResponseHopLimit,omitempty"`
+}
+
+// device is a block device mapping of a template.
+type device struct {
+	DeviceName string `xml:"deviceName"`
+	Ebs        *ebs   `xml:"ebs,omitempty"`
+}
+
+type ebs struct {
+	VolumeSize          *int   `xml:"volumeSize,omitempty"`
+	VolumeType          string `xml:"volumeType,omitempty"`
+	Iops                *int   `xml:"iops,omitempty"`
+	Throughput          *int   `xml:"throughput,omitempty"`
+	Encrypted           *bool  `xml:"encrypted,omitempty"`
+	KmsKeyId            string `xml:"kmsKeyId,omitempty"`
+	DeleteOnTermination *bool  `xml:"deleteOnTermination,omitempty"`
+	SnapshotId          string `xml:"snapshotId,omitempty"`
+}
+
+// devices reads BlockDeviceMapping.N parameters.
+func devices(f protocol.Form) []device {
+	var out []device
+	for _, m := range f.FlatList("BlockDeviceMapping") {
+		d := device{DeviceName: m.String("DeviceName")}
+		if m.Has("Ebs") {
+			e := m.Sub("Ebs")
+			d.Ebs = &ebs{VolumeType: e.String("VolumeType"), KmsKeyId: e.String("KmsKeyId"), SnapshotId: e.String("SnapshotId"),
+				VolumeSize: optInt(e, "VolumeSize"), Iops: optInt(e, "Iops"), Throughput: optInt(e, "Throughput"),
+				Encrypted: optBool(e, "Encrypted"), DeleteOnTermination: optBool(e, "DeleteOnTermination")}
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func optInt(f protocol.Form, name string) *int {
+	if v, ok := f.Int(name); ok {
+		return &v
+	}
+	return nil
+}
+
+func optBool(f protocol.Form, name string) *bool {
+	if v, ok := f.Bool(name); ok {
+		return &v
+	}
+	return nil
 }
 
 type tag struct {
@@ -73,6 +121,9 @@ func (d *Data) overlay(f protocol.Form) {
 	}
 	if specs := tagSpecs(f, "TagSpecification"); len(specs) > 0 {
 		d.TagSpecifications = specs
+	}
+	if ds := devices(f); len(ds) > 0 {
+		d.BlockDevices = ds
 	}
 }
 
@@ -121,6 +172,35 @@ func (t *template) versionXML(v *version) xmlVersion {
 
 type createResult struct {
 	LaunchTemplate xmlTemplate `xml:"launchTemplate"`
+	Warning        *warning    `xml:"warning,omitempty"`
+}
+
+// warning is the validation warning EC2 returns, instead of failing, when
+// a template's data names what cannot launch (an AMI that is malformed or
+// does not exist in the region).
+type warning struct {
+	Errors []warningItem `xml:"errorSet>item"`
+}
+
+type warningItem struct {
+	Code    string `xml:"code"`
+	Message string `xml:"message"`
+}
+
+// validate returns the warning for d, nil when its image can launch.
+func (r *region) validate(d Data) *warning {
+	if d.ImageId == "" {
+		return nil
+	}
+	var err *protocol.Error
+	if !amiID.MatchString(d.ImageId) {
+		err = malformedAMI(d.ImageId)
+	} else if _, ok := r.images[d.ImageId]; !ok {
+		err = amiNotFound([]string{d.ImageId})
+	} else {
+		return nil
+	}
+	return &warning{Errors: []warningItem{{Code: err.Code, Message: err.Message}}}
 }
 
 func (s *Service) createLaunchTemplate(r *region, f protocol.Form, c *protocol.Call) (any, error) {
@@ -141,11 +221,12 @@ func (s *Service) createLaunchTemplate(r *region, f protocol.Form, c *protocol.C
 		}
 	}
 	r.templates[t.id] = t
-	return &createResult{LaunchTemplate: t.xml()}, nil
+	return &createResult{LaunchTemplate: t.xml(), Warning: r.validate(v.data)}, nil
 }
 
 type createVersionResult struct {
 	Version xmlVersion `xml:"launchTemplateVersion"`
+	Warning *warning   `xml:"warning,omitempty"`
 }
 
 func (s *Service) createLaunchTemplateVersion(r *region, f protocol.Form, c *protocol.Call) (any, error) {
@@ -164,7 +245,7 @@ func (s *Service) createLaunchTemplateVersion(r *region, f protocol.Form, c *pro
 	data.overlay(f.Sub("LaunchTemplateData"))
 	v := &version{number: len(t.versions) + 1, description: f.String("VersionDescription"), created: c.Now, data: data}
 	t.versions = append(t.versions, v)
-	return &createVersionResult{Version: t.versionXML(v)}, nil
+	return &createVersionResult{Version: t.versionXML(v), Warning: r.validate(data)}, nil
 }
 
 type describeResult struct {

@@ -1,6 +1,6 @@
 // Package iam emulates the role and policy parts of AWS IAM (awsQuery):
-// roles with trust policies, inline and attached managed policies, and
-// tags. IAM is global, so state is partitioned by account only. Policy
+// roles with trust policies, inline and attached managed policies, tags,
+// and EC2 instance profiles holding a role. IAM is global, so state is partitioned by account only. Policy
 // documents are returned URL-encoded, as IAM does.
 package iam
 
@@ -42,6 +42,7 @@ type account struct {
 	id       string
 	roles    map[string]*role
 	policies map[string]*policy // by ARN
+	profiles map[string]*instanceProfile
 }
 
 type role struct {
@@ -66,7 +67,7 @@ type xmlTag struct {
 func (s *Service) account(id string) *account {
 	a, ok := s.accounts[id]
 	if !ok {
-		a = &account{id: id, roles: map[string]*role{}, policies: map[string]*policy{}}
+		a = &account{id: id, roles: map[string]*role{}, policies: map[string]*policy{}, profiles: map[string]*instanceProfile{}}
 		s.accounts[id] = a
 	}
 	return a
@@ -92,6 +93,12 @@ var handlers = map[string]handler{
 	"CreatePolicy":             (*Service).createPolicy,
 	"GetPolicy":                (*Service).getPolicy,
 	"DeletePolicy":             (*Service).deletePolicy,
+
+	"CreateInstanceProfile":         (*Service).createInstanceProfile,
+	"GetInstanceProfile":            (*Service).getInstanceProfile,
+	"AddRoleToInstanceProfile":      (*Service).addRoleToInstanceProfile,
+	"RemoveRoleFromInstanceProfile": (*Service).removeRoleFromInstanceProfile,
+	"DeleteInstanceProfile":         (*Service).deleteInstanceProfile,
 }
 
 // Handle serves one IAM call.

@@ -103,6 +103,9 @@ func (s *Service) deleteRole(a *account, f protocol.Form, now time.Time) (any, e
 	if len(r.inline) > 0 || len(r.attached) > 0 {
 		return nil, protocol.StatusErrorf(409, "DeleteConflict", "Cannot delete entity, must delete policies first.")
 	}
+	if a.inProfile(r.name) {
+		return nil, protocol.StatusErrorf(409, "DeleteConflict", "Cannot delete entity, must remove roles from instance profile first.")
+	}
 	delete(a.roles, r.name)
 	return nil, nil
 }

@@ -31,7 +31,7 @@ func canaryRig(t *testing.T) (*rig, *reconcile.Deployment) {
 		t.Fatal(err)
 	}
 	strategy := &spec.Strategy{Canary: &spec.Canary{Steps: []spec.CanaryStep{{SetWeight: ptr(spec.Percent(20))}}}}
-	d1 := r.deployment("rev1", "ami-1", strategy)
+	d1 := r.deployment("rev1", "ami-00000001", strategy)
 	d1.Target.AutoScalingGroup.Traffic = &spec.ALBTraffic{ListenerArn: r.listener, StableTargetGroupArn: r.tg, CanaryTargetGroupArn: canary}
 	d1.Mode = spec.StrategyRolling
 	r.rollout(d1)
@@ -51,7 +51,7 @@ func (r *rig) canaryOf(d1 *reconcile.Deployment, revision, ami string) *reconcil
 func TestCanaryWeighsThenCompletesAsRedBlack(t *testing.T) {
 	r, d1 := canaryRig(t)
 	tr := d1.Target.AutoScalingGroup.Traffic
-	d2 := r.canaryOf(d1, "rev2", "ami-2")
+	d2 := r.canaryOf(d1, "rev2", "ami-00000002")
 	r.sending = true
 	r.until("apply", func() error { return r.p.Apply(r.ctx, d2) })
 	if g := r.live("web-rev2"); g == nil || len(g.TargetGroupARNs) != 1 || g.TargetGroupARNs[0] != tr.CanaryTargetGroupArn {
@@ -95,8 +95,8 @@ func TestCanaryWeighsThenCompletesAsRedBlack(t *testing.T) {
 func TestCanaryOfBrokenAMIGetsNoTrafficAndRollsBack(t *testing.T) {
 	r, d1 := canaryRig(t)
 	tr := d1.Target.AutoScalingGroup.Traffic
-	r.env.Emu.MarkImageBroken("ami-bad")
-	d2 := r.canaryOf(d1, "rev2", "ami-bad")
+	r.env.Emu.MarkImageBroken("ami-00000bad")
+	d2 := r.canaryOf(d1, "rev2", "ami-00000bad")
 	r.sending = true
 	r.until("apply", func() error { return r.p.Apply(r.ctx, d2) })
 	if err := r.p.ShiftTraffic(r.ctx, d2, 20); reconcile.PolicyOf(err) != reconcile.PolicyRequeue {

@@ -54,6 +54,26 @@ func (p *Platform) Diff(ctx context.Context, d *reconcile.Deployment) ([]reconci
 	return append(out, *c), nil
 }
 
+// liveExtras reads the scheduled actions and lifecycle hooks of a group
+// into have, for the kinds the spec declares (and so owns).
+func (p *Platform) liveExtras(ctx context.Context, name string, want groupData, have *groupData) error {
+	if want.ScheduledActions != nil {
+		live, err := p.actions(ctx, name)
+		if err != nil {
+			return err
+		}
+		have.ScheduledActions = comparableActions(liveActions(live))
+	}
+	if want.LifecycleHooks != nil {
+		live, err := p.hooks(ctx, name)
+		if err != nil {
+			return err
+		}
+		have.LifecycleHooks = liveHooks(live)
+	}
+	return nil
+}
+
 // diffGroup returns the change of the group's settings, nil when none.
 func (p *Platform) diffGroup(ctx context.Context, d *reconcile.Deployment, g *astypes.AutoScalingGroup) (*reconcile.Change, error) {
 	name := aws.ToString(g.AutoScalingGroupName)
@@ -62,7 +82,11 @@ func (p *Platform) diffGroup(ctx context.Context, d *reconcile.Deployment, g *as
 	if err != nil {
 		return nil, err
 	}
-	fields, err := apidiff.Fields("", liveGroup(g, policies, want), want)
+	have := liveGroup(g, policies, want)
+	if err := p.liveExtras(ctx, name, want, &have); err != nil {
+		return nil, err
+	}
+	fields, err := apidiff.Fields("", have, want)
 	if err != nil {
 		return nil, fmt.Errorf("diff group %s: %w", name, err)
 	}

@@ -102,13 +102,17 @@ type groupData struct {
 	HealthCheckGracePeriod int32                 `json:"healthCheckGracePeriod"`
 	Tags                   map[string]string     `json:"tags"`
 	ScalingPolicies        map[string]policyData `json:"scalingPolicies,omitempty"`
+	TerminationPolicies    []string              `json:"terminationPolicies,omitempty"`
+	ScheduledActions       map[string]actionData `json:"scheduledActions,omitempty"`
+	LifecycleHooks         map[string]hookData   `json:"lifecycleHooks,omitempty"`
 }
 
 // desiredGroup returns the settings the target declares. Desired capacity
 // is only compared when the spec sets it and no scaling policy owns it.
 func desiredGroup(g *spec.AutoScalingGroupTarget) groupData {
 	out := groupData{MinSize: g.MinSize, MaxSize: g.MaxSize, Subnets: sorted(g.Subnets), TargetGroupArns: sorted(g.TargetGroupArns),
-		HealthCheckType: g.HealthCheckType, HealthCheckGracePeriod: graceSeconds(g), Tags: g.Tags, ScalingPolicies: desiredPolicies(g.ScalingPolicies)}
+		HealthCheckType: g.HealthCheckType, HealthCheckGracePeriod: graceSeconds(g), Tags: g.Tags, ScalingPolicies: desiredPolicies(g.ScalingPolicies),
+		TerminationPolicies: g.TerminationPolicies, ScheduledActions: comparableActions(desiredActions(g.ScheduledActions)), LifecycleHooks: desiredHooks(g.LifecycleHooks)}
 	if len(g.ScalingPolicies) == 0 {
 		out.DesiredCapacity = g.DesiredCapacity
 	}
@@ -135,6 +139,21 @@ func liveGroup(g *astypes.AutoScalingGroup, policies []astypes.ScalingPolicy, wa
 	}
 	if want.ScalingPolicies != nil {
 		out.ScalingPolicies = livePolicies(policies)
+	}
+	if want.TerminationPolicies != nil {
+		out.TerminationPolicies = g.TerminationPolicies
+	}
+	return out
+}
+
+// comparableActions is actions without what AWS fills in.
+func comparableActions(as map[string]actionData) map[string]actionData {
+	if as == nil {
+		return nil
+	}
+	out := map[string]actionData{}
+	for name, a := range as {
+		out[name] = a.comparable()
 	}
 	return out
 }
@@ -168,10 +187,12 @@ func tagList(group string, tags map[string]string) []astypes.Tag {
 }
 
 // createGroup creates a group of d named name from the template version,
-// with desired instances.
-func (p *Platform) createGroup(ctx context.Context, d *reconcile.Deployment, name string, lt ltRef, desired int32) error {
+// with desired instances and the lifecycle hooks, which its first
+// instances wait on.
+func (p *Platform) createGroup(ctx context.Context, d *reconcile.Deployment, name string, lt ltRef, desired int32, hooks map[string]hookData) error {
 	g := d.Target.AutoScalingGroup
 	in := &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name), MinSize: aws.Int32(g.MinSize), MaxSize: aws.Int32(g.MaxSize),
+		TerminationPolicies: g.TerminationPolicies, LifecycleHookSpecificationList: hookSpecs(hooks),
 		DesiredCapacity: aws.Int32(desired), VPCZoneIdentifier: aws.String(strings.Join(g.Subnets, ",")), TargetGroupARNs: g.TargetGroupArns,
 		HealthCheckType: aws.String(g.HealthCheckType), HealthCheckGracePeriod: aws.Int32(graceSeconds(g)), Tags: groupTags(d, name),
 		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt.id), Version: aws.String(lt.versionString())}}
@@ -212,6 +233,7 @@ func (p *Platform) updateGroup(ctx context.Context, d *reconcile.Deployment, liv
 	set(!slices.Equal(have.Subnets, want.Subnets), func() { in.VPCZoneIdentifier = aws.String(strings.Join(want.Subnets, ",")) })
 	set(have.HealthCheckType != want.HealthCheckType, func() { in.HealthCheckType = aws.String(want.HealthCheckType) })
 	set(have.HealthCheckGracePeriod != want.HealthCheckGracePeriod, func() { in.HealthCheckGracePeriod = aws.Int32(want.HealthCheckGracePeriod) })
+	set(!slices.Equal(have.TerminationPolicies, want.TerminationPolicies), func() { in.TerminationPolicies = want.TerminationPolicies })
 	set(lt.id != "" && groupVersion(live) != lt.versionString(), func() {
 		in.LaunchTemplate = &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt.id), Version: aws.String(lt.versionString())}
 	})

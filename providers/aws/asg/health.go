@@ -21,7 +21,7 @@ import (
 // what is not. An instance the group found Unhealthy fails the group.
 func (p *Platform) groupHealth(ctx context.Context, g *astypes.AutoScalingGroup) (reconcile.Health, error) {
 	name, version := aws.ToString(g.AutoScalingGroupName), groupVersion(g)
-	var ready, pending, old []string
+	var ready, pending, old, waiting []string
 	for _, in := range g.Instances {
 		id := aws.ToString(in.InstanceId)
 		switch {
@@ -31,6 +31,8 @@ func (p *Platform) groupHealth(ctx context.Context, g *astypes.AutoScalingGroup)
 		case in.LifecycleState == astypes.LifecycleStateTerminating, in.LifecycleState == astypes.LifecycleStateTerminated:
 		case in.LaunchTemplate != nil && aws.ToString(in.LaunchTemplate.Version) != version:
 			old = append(old, id)
+		case in.LifecycleState == astypes.LifecycleStatePendingWait:
+			waiting = append(waiting, id)
 		case in.LifecycleState != astypes.LifecycleStateInService:
 			pending = append(pending, fmt.Sprintf("%s (%s)", id, in.LifecycleState))
 		default:
@@ -42,13 +44,16 @@ func (p *Platform) groupHealth(ctx context.Context, g *astypes.AutoScalingGroup)
 		return reconcile.Health{}, err
 	}
 	want := int(aws.ToInt32(g.DesiredCapacity))
-	if len(ready) >= want && len(pending)+len(old)+len(unhealthy) == 0 {
+	if len(ready) >= want && len(pending)+len(old)+len(unhealthy)+len(waiting) == 0 {
 		return reconcile.Health{State: reconcile.HealthHealthy, Reason: fmt.Sprintf("group %s: %d of %d instances in service and healthy", name, len(ready), want)}, nil
 	}
 	var why []string
 	why = append(why, fmt.Sprintf("group %s: %d of %d instances in service and healthy", name, len(ready)-len(unhealthy), want))
 	if len(pending) > 0 {
 		why = append(why, "instances pending: "+strings.Join(pending, ", "))
+	}
+	if len(waiting) > 0 {
+		why = append(why, "instances held by a launching lifecycle hook (Pending:Wait) until CompleteLifecycleAction or its heartbeat timeout: "+strings.Join(waiting, ", "))
 	}
 	if len(old) > 0 {
 		why = append(why, fmt.Sprintf("instances on another launch template version than %s: %s", version, strings.Join(old, ", ")))

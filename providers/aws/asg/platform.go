@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"k8s.io/utils/clock"
 
@@ -46,10 +47,17 @@ type AutoScalingAPI interface {
 	DeleteTags(ctx context.Context, in *autoscaling.DeleteTagsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DeleteTagsOutput, error)
 	PutScalingPolicy(ctx context.Context, in *autoscaling.PutScalingPolicyInput, optFns ...func(*autoscaling.Options)) (*autoscaling.PutScalingPolicyOutput, error)
 	DescribePolicies(ctx context.Context, in *autoscaling.DescribePoliciesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribePoliciesOutput, error)
+	DescribeScheduledActions(ctx context.Context, in *autoscaling.DescribeScheduledActionsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeScheduledActionsOutput, error)
+	PutScheduledUpdateGroupAction(ctx context.Context, in *autoscaling.PutScheduledUpdateGroupActionInput, optFns ...func(*autoscaling.Options)) (*autoscaling.PutScheduledUpdateGroupActionOutput, error)
+	DeleteScheduledAction(ctx context.Context, in *autoscaling.DeleteScheduledActionInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DeleteScheduledActionOutput, error)
+	DescribeLifecycleHooks(ctx context.Context, in *autoscaling.DescribeLifecycleHooksInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeLifecycleHooksOutput, error)
+	PutLifecycleHook(ctx context.Context, in *autoscaling.PutLifecycleHookInput, optFns ...func(*autoscaling.Options)) (*autoscaling.PutLifecycleHookOutput, error)
+	DeleteLifecycleHook(ctx context.Context, in *autoscaling.DeleteLifecycleHookInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DeleteLifecycleHookOutput, error)
 	DeletePolicy(ctx context.Context, in *autoscaling.DeletePolicyInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DeletePolicyOutput, error)
 }
 
-// EC2API is the part of EC2 the platform calls: launch templates.
+// EC2API is the part of EC2 the platform calls: launch templates, and
+// the subnets, security groups and AMIs Precheck reads.
 type EC2API interface {
 	CreateLaunchTemplate(ctx context.Context, in *ec2.CreateLaunchTemplateInput, optFns ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateOutput, error)
 	CreateLaunchTemplateVersion(ctx context.Context, in *ec2.CreateLaunchTemplateVersionInput, optFns ...func(*ec2.Options)) (*ec2.CreateLaunchTemplateVersionOutput, error)
@@ -57,6 +65,7 @@ type EC2API interface {
 	DescribeLaunchTemplateVersions(ctx context.Context, in *ec2.DescribeLaunchTemplateVersionsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeLaunchTemplateVersionsOutput, error)
 	DeleteLaunchTemplate(ctx context.Context, in *ec2.DeleteLaunchTemplateInput, optFns ...func(*ec2.Options)) (*ec2.DeleteLaunchTemplateOutput, error)
 	precheck.NetworkAPI
+	precheck.MachineImageAPI
 }
 
 // ELBAPI is the part of Elastic Load Balancing v2 the platform calls:
@@ -77,16 +86,19 @@ type Clients struct {
 	ELB ELBAPI
 	// STS tells Precheck the account, when Options.AccountID is empty.
 	STS precheck.IdentityAPI
+	// IAM reads the instance profiles Precheck checks.
+	IAM precheck.InstanceProfileAPI
 }
 
-// NewClients builds the Auto Scaling, EC2, ELBv2 and STS clients of cfg. It
+// NewClients builds the Auto Scaling, EC2, ELBv2, STS and IAM clients of cfg. It
 // reads no shared configuration or environment. When cfg.Retryer is nil,
 // ECS's DefaultRetryer is used (it retries throttling).
 func NewClients(cfg aws.Config) *Clients {
 	if cfg.Retryer == nil {
 		cfg.Retryer = account.Retryer
 	}
-	return &Clients{AutoScaling: autoscaling.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg)}
+	return &Clients{AutoScaling: autoscaling.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg),
+		IAM: iam.NewFromConfig(cfg)}
 }
 
 // Options configure a Platform. The zero value is usable.

@@ -17,8 +17,10 @@ var _ reconcile.Prechecker = (*Platform)(nil)
 
 // Precheck checks that what d refers to exists, as far as the platform's
 // account and region can see: the group's subnets, the launch template's
-// security groups and the target groups, which must be of type instance
-// (a group registers instances). It makes no write call.
+// security groups, its AMI (available in the region), its instance
+// profile (holding a role that trusts EC2) and the target groups, which
+// must be of type instance (a group registers instances). It makes no
+// write call.
 //
 // It returns one problem per reference that is missing, that the agent's
 // role may not read (naming the permission to grant) or that cannot take
@@ -28,7 +30,7 @@ func (p *Platform) Precheck(ctx context.Context, d *reconcile.Deployment) ([]rec
 		return nil, err
 	}
 	var refs *precheck.Refs
-	problems, err := p.account.Target(ctx, precheck.Clients{ELB: p.c.ELB, EC2: p.c.EC2}, d.Region, d.Target.Name,
+	problems, err := p.account.Target(ctx, precheck.Clients{ELB: p.c.ELB, EC2: p.c.EC2, AMIs: p.c.EC2, Profiles: p.c.IAM}, d.Region, d.Target.Name,
 		func(sc precheck.Scope) *precheck.Refs { refs = collectRefs(d, sc); return refs })
 	if err != nil || len(problems) > 0 {
 		return problems, err
@@ -50,10 +52,23 @@ func collectRefs(d *reconcile.Deployment, sc precheck.Scope) *precheck.Refs {
 	for i, s := range g.LaunchTemplate.SecurityGroupIDs {
 		rs.Groups = append(rs.Groups, precheck.Ref{Field: "autoScalingGroup.launchTemplate.securityGroupIds[" + strconv.Itoa(i) + "]", ID: s})
 	}
+	if id := g.LaunchTemplate.ImageID; id != "" {
+		rs.MachineImages = append(rs.MachineImages, precheck.Ref{Field: "autoScalingGroup.launchTemplate.imageId", ID: id})
+	}
+	if ip := g.LaunchTemplate.IAMInstanceProfile; ip != "" && ownProfile(ip, sc) {
+		rs.InstanceProfiles = append(rs.InstanceProfiles, precheck.Ref{Field: "autoScalingGroup.launchTemplate.iamInstanceProfile", ID: ip})
+	}
 	for i, tg := range g.TargetGroupArns {
 		sc.AddELB(&rs.TargetGroups, "autoScalingGroup.targetGroupArns["+strconv.Itoa(i)+"]", tg)
 	}
 	return rs
+}
+
+// ownProfile reports whether an instance profile (name or ARN) is of
+// sc's account: a name always is.
+func ownProfile(nameOrARN string, sc precheck.Scope) bool {
+	a, ok := precheck.ParseARN(nameOrARN)
+	return !ok || a.Account == sc.Account
 }
 
 // instanceTargetGroups returns a problem per target group (all existing)

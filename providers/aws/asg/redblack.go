@@ -61,14 +61,68 @@ func (p *Platform) applyRedBlack(ctx context.Context, d *reconcile.Deployment) e
 		return p.syncTargetGroups(ctx, next, want.TargetGroupArns)
 	}
 	desired := min(max(aws.ToInt32(old.DesiredCapacity), want.MinSize), want.MaxSize)
-	policies, err := p.carriedPolicies(ctx, d, old)
+	c, err := p.carried(ctx, d, old)
 	if err != nil {
 		return err
 	}
-	if err := p.createGroup(ctx, d, nn, lt, desired); err != nil {
+	if err := p.createGroup(ctx, d, nn, lt, desired, c.hooks); err != nil {
 		return err
 	}
-	return p.syncPolicies(ctx, nn, policies, false)
+	if err := p.syncPolicies(ctx, nn, c.policies, false); err != nil {
+		return err
+	}
+	if err := p.syncActions(ctx, nn, c.actions, false); err != nil {
+		return err
+	}
+	return p.pauseSchedule(ctx, d, old, len(c.actions) > 0)
+}
+
+// carriedOver is what a new red/black group takes from the spec, or from
+// the old group for the kinds the spec does not declare.
+type carriedOver struct {
+	policies map[string]policyData
+	actions  map[string]actionData
+	hooks    map[string]hookData
+}
+
+// carried returns the new group's policies, scheduled actions and hooks.
+func (p *Platform) carried(ctx context.Context, d *reconcile.Deployment, old *astypes.AutoScalingGroup) (carriedOver, error) {
+	g, name := d.Target.AutoScalingGroup, aws.ToString(old.AutoScalingGroupName)
+	c := carriedOver{actions: desiredActions(g.ScheduledActions), hooks: desiredHooks(g.LifecycleHooks)}
+	var err error
+	if c.policies, err = p.carriedPolicies(ctx, d, old); err != nil {
+		return c, err
+	}
+	if c.actions == nil {
+		live, err := p.actions(ctx, name)
+		if err != nil {
+			return c, err
+		}
+		c.actions = liveActions(live)
+	}
+	if c.hooks == nil {
+		live, err := p.hooks(ctx, name)
+		if err != nil {
+			return c, err
+		}
+		c.hooks = liveHooks(live)
+	}
+	return c, nil
+}
+
+// pauseSchedule suspends the old group's ScheduledActions process once
+// the new group has the actions, so that the same schedule never sizes
+// both groups; rollback resumes it.
+func (p *Platform) pauseSchedule(ctx context.Context, d *reconcile.Deployment, old *astypes.AutoScalingGroup, has bool) error {
+	if !has {
+		return nil
+	}
+	_, err := p.c.AutoScaling.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: old.AutoScalingGroupName, ScalingProcesses: []string{"ScheduledActions"}})
+	if err != nil {
+		return classify(fmt.Errorf("suspend the scheduled actions of %s: %w", aws.ToString(old.AutoScalingGroupName), err))
+	}
+	p.logger(d, "apply").Info("suspended the old group's scheduled actions", "group", aws.ToString(old.AutoScalingGroupName))
+	return nil
 }
 
 // carriedPolicies are the new group's policies: the spec's when it
@@ -265,6 +319,11 @@ func (p *Platform) restore(ctx context.Context, d *reconcile.Deployment, old *as
 			return err
 		}
 		changed = true
+	}
+	if !changed && len(old.SuspendedProcesses) > 0 {
+		if _, err := p.c.AutoScaling.ResumeProcesses(ctx, &autoscaling.ResumeProcessesInput{AutoScalingGroupName: old.AutoScalingGroupName, ScalingProcesses: retiredProcesses}); err != nil {
+			return classify(fmt.Errorf("resume the processes of %s: %w", name, err))
+		}
 	}
 	var missing []string
 	for _, tg := range d.Target.AutoScalingGroup.TargetGroupArns {

@@ -20,7 +20,7 @@ var blueGreen = &spec.Strategy{BlueGreen: &spec.BlueGreen{}}
 // instances.
 func scaledOut(r *rig) *reconcile.Deployment {
 	r.t.Helper()
-	d1 := r.deployment("rev1", "ami-1", blueGreen)
+	d1 := r.deployment("rev1", "ami-00000001", blueGreen)
 	d1.Mode = spec.StrategyRolling // a first deploy rolls
 	d1.Target.AutoScalingGroup.DesiredCapacity = nil
 	r.rollout(d1)
@@ -50,7 +50,7 @@ func scaledOut(r *rig) *reconcile.Deployment {
 func TestRedBlackAtCurrentCapacityRetiresThenCleansTheOldGroup(t *testing.T) {
 	r := newRig(t)
 	d1 := scaledOut(r)
-	d2 := r.next(d1, "rev2", "ami-2", spec.StrategyBlueGreen)
+	d2 := r.next(d1, "rev2", "ami-00000002", spec.StrategyBlueGreen)
 	d2.Target.AutoScalingGroup.DesiredCapacity = nil
 	r.sending = true
 	r.until("apply", func() error { return r.p.Apply(r.ctx, d2) })
@@ -107,7 +107,7 @@ func TestRedBlackAtCurrentCapacityRetiresThenCleansTheOldGroup(t *testing.T) {
 func TestRedBlackRollbackAfterPromoteRestoresTheOldGroup(t *testing.T) {
 	r := newRig(t)
 	d1 := scaledOut(r)
-	d2 := r.next(d1, "rev2", "ami-2", spec.StrategyBlueGreen)
+	d2 := r.next(d1, "rev2", "ami-00000002", spec.StrategyBlueGreen)
 	r.rollout(d2)
 	r.sending = true
 	r.until("rollback", func() error { return r.p.Rollback(r.ctx, d2) })
@@ -131,8 +131,8 @@ func TestRedBlackRollbackAfterPromoteRestoresTheOldGroup(t *testing.T) {
 func TestRedBlackBrokenAMIFailsAndRollsBack(t *testing.T) {
 	r := newRig(t)
 	d1 := scaledOut(r)
-	r.env.Emu.MarkImageBroken("ami-bad")
-	d2 := r.next(d1, "rev2", "ami-bad", spec.StrategyBlueGreen)
+	r.env.Emu.MarkImageBroken("ami-00000bad")
+	d2 := r.next(d1, "rev2", "ami-00000bad", spec.StrategyBlueGreen)
 	r.sending = true
 	r.until("apply", func() error { return r.p.Apply(r.ctx, d2) })
 	h, _ := r.waitHealth(d2)

@@ -28,6 +28,7 @@ type rig struct {
 	as       *autoscaling.Client
 	elb      *elbv2.Client
 	listener string
+	lb       string
 	tg       string
 	sending  bool
 	sent     int
@@ -42,6 +43,7 @@ func newRig(t testing.TB) *rig {
 		Credentials: credentials.NewStaticCredentialsProvider(env.AccessKey, env.SecretKey, ""), Retryer: awsemutest.Retryer(10)}
 	r.p = New(NewClients(cfg), Options{Clock: env.Emu, RequeueAfter: 5 * time.Second})
 	r.newLoadBalancer()
+	env.AddImages(t, "ami-00000001", "ami-00000002", "ami-00000bad")
 	env.Emu.ResetRequests()
 	return r
 }
@@ -63,6 +65,7 @@ func (r *rig) newLoadBalancer() {
 		Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("30")}}}); err != nil {
 		r.t.Fatal(err)
 	}
+	r.lb = *lb.LoadBalancers[0].LoadBalancerArn
 	ls, err := c.CreateListener(ctx, &elbv2.CreateListenerInput{LoadBalancerArn: lb.LoadBalancers[0].LoadBalancerArn, Port: aws.Int32(80),
 		Protocol: elbtypes.ProtocolEnumHttp, DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(r.tg)}}})
 	if err != nil {

@@ -32,16 +32,16 @@ func (p *Platform) applyRolling(ctx context.Context, d *reconcile.Deployment) er
 	g := active(gs, "")
 	want := d.Target.AutoScalingGroup
 	if g == nil {
-		if err := p.createGroup(ctx, d, want.Name, lt, initialCapacity(want)); err != nil {
+		if err := p.createGroup(ctx, d, want.Name, lt, initialCapacity(want), desiredHooks(want.LifecycleHooks)); err != nil {
 			return err
 		}
-		return p.syncPolicies(ctx, want.Name, desiredPolicies(want.ScalingPolicies), want.ScalingPolicies != nil)
+		return p.syncOwned(ctx, want.Name, want)
 	}
 	refresh := groupVersion(g) != lt.versionString()
 	if err := p.updateGroup(ctx, d, g, ltRef{}); err != nil {
 		return err
 	}
-	if err := p.syncPolicies(ctx, aws.ToString(g.AutoScalingGroupName), desiredPolicies(want.ScalingPolicies), want.ScalingPolicies != nil); err != nil {
+	if err := p.syncOwned(ctx, aws.ToString(g.AutoScalingGroupName), want); err != nil {
 		return err
 	}
 	if !refresh {
@@ -113,8 +113,12 @@ func (p *Platform) healthRolling(ctx context.Context, d *reconcile.Deployment) (
 		if gh.State == reconcile.HealthFailed {
 			return gh, nil
 		}
+		status := string(ref.Status)
+		if r := aws.ToString(ref.StatusReason); r != "" {
+			status += " (" + r + ")" // e.g. waiting at a checkpoint
+		}
 		return reconcile.Health{State: reconcile.HealthProgressing, Reason: fmt.Sprintf("instance refresh %s of %s %s, %d%% complete, %d instances to update; %s",
-			aws.ToString(ref.InstanceRefreshId), name, ref.Status, aws.ToInt32(ref.PercentageComplete), aws.ToInt32(ref.InstancesToUpdate), gh.Reason)}, nil
+			aws.ToString(ref.InstanceRefreshId), name, status, aws.ToInt32(ref.PercentageComplete), aws.ToInt32(ref.InstancesToUpdate), gh.Reason)}, nil
 	case astypes.InstanceRefreshStatusSuccessful:
 		return gh, nil
 	}

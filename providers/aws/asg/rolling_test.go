@@ -20,7 +20,7 @@ import (
 // refresh's progress.
 func TestRollingCreatesRefreshesAndIsIdempotent(t *testing.T) {
 	r := newRig(t)
-	d1 := r.deployment("rev1", "ami-1", nil)
+	d1 := r.deployment("rev1", "ami-00000001", nil)
 	changes, err := r.p.Diff(r.ctx, d1)
 	if err != nil || len(changes) != 2 || changes[0].Action != reconcile.ActionCreate || changes[1].Action != reconcile.ActionCreate {
 		t.Fatalf("first diff: %v %+v", err, changes)
@@ -43,7 +43,7 @@ func TestRollingCreatesRefreshesAndIsIdempotent(t *testing.T) {
 		t.Errorf("a no-op apply and diff wrote %d calls: %+v", len(w), w)
 	}
 
-	d2 := r.next(d1, "rev2", "ami-2", spec.StrategyRolling)
+	d2 := r.next(d1, "rev2", "ami-00000002", spec.StrategyRolling)
 	changes, err = r.p.Diff(r.ctx, d2)
 	if err != nil || len(changes) != 1 || changes[0].Resource != "EC2 launch template web" {
 		t.Fatalf("diff of an AMI bump: %v %+v", err, changes)
@@ -52,7 +52,7 @@ func TestRollingCreatesRefreshesAndIsIdempotent(t *testing.T) {
 	for _, f := range changes[0].Fields {
 		fields[f.Path] = f
 	}
-	if f := fields["imageId"]; f.Live != "ami-1" || f.Desired != "ami-2" {
+	if f := fields["imageId"]; f.Live != "ami-00000001" || f.Desired != "ami-00000002" {
 		t.Errorf("imageId change: %+v (all %+v)", f, changes[0].Fields)
 	}
 	if f := fields["userData"]; !strings.HasPrefix(f.Live, "sha256:") || strings.Contains(f.Desired, "echo") {
@@ -96,7 +96,7 @@ func TestRollingCreatesRefreshesAndIsIdempotent(t *testing.T) {
 // scaling policies are put and a changed size is one update.
 func TestRollingSizesPoliciesAndDesiredLeftToScaling(t *testing.T) {
 	r := newRig(t)
-	d1 := r.deployment("rev1", "ami-1", nil)
+	d1 := r.deployment("rev1", "ami-00000001", nil)
 	d1.Target.AutoScalingGroup.DesiredCapacity = nil
 	d1.Target.AutoScalingGroup.ScalingPolicies = []spec.ScalingPolicy{{Name: "cpu", TargetTracking: &spec.TargetTracking{TargetValue: 50, PredefinedMetric: "ASGAverageCPUUtilization"}}}
 	r.rollout(d1)
@@ -110,7 +110,7 @@ func TestRollingSizesPoliciesAndDesiredLeftToScaling(t *testing.T) {
 	if err != nil || len(ps.ScalingPolicies) != 1 || aws.ToFloat64(ps.ScalingPolicies[0].TargetTrackingConfiguration.TargetValue) != 50 {
 		t.Fatalf("policies: %v %+v", err, ps)
 	}
-	d2 := r.next(d1, "rev2", "ami-1", spec.StrategyRolling)
+	d2 := r.next(d1, "rev2", "ami-00000001", spec.StrategyRolling)
 	d2.Target.AutoScalingGroup.DesiredCapacity = nil
 	d2.Target.AutoScalingGroup.MaxSize = 8
 	d2.Target.AutoScalingGroup.ScalingPolicies = []spec.ScalingPolicy{{Name: "cpu", TargetTracking: &spec.TargetTracking{TargetValue: 60, PredefinedMetric: "ASGAverageCPUUtilization"}}}
@@ -140,10 +140,10 @@ func TestRollingSizesPoliciesAndDesiredLeftToScaling(t *testing.T) {
 // version.
 func TestRollingBrokenAMIFailsAndRollsBackTheRefresh(t *testing.T) {
 	r := newRig(t)
-	d1 := r.deployment("rev1", "ami-1", nil)
+	d1 := r.deployment("rev1", "ami-00000001", nil)
 	r.rollout(d1)
-	r.env.Emu.MarkImageBroken("ami-bad")
-	d2 := r.next(d1, "rev2", "ami-bad", spec.StrategyRolling)
+	r.env.Emu.MarkImageBroken("ami-00000bad")
+	d2 := r.next(d1, "rev2", "ami-00000bad", spec.StrategyRolling)
 	r.sending = true
 	if err := r.p.Apply(r.ctx, d2); err != nil {
 		t.Fatal(err)

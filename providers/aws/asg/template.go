@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,9 @@ type ltData struct {
 	SecurityGroupIDs   []string          `json:"securityGroupIds"`
 	IAMInstanceProfile string            `json:"iamInstanceProfile"`
 	Tags               map[string]string `json:"tags"`
+	// BlockDevices are the volumes by device name.
+	BlockDevices map[string]spec.EBSVolume `json:"blockDeviceMappings,omitempty"`
+	Metadata     *spec.MetadataOptions     `json:"metadataOptions,omitempty"`
 }
 
 // ltRef is a launch template version.
@@ -48,13 +52,91 @@ type ltRef struct {
 func desiredLT(t *spec.RenderedTarget) ltData {
 	lt := t.AutoScalingGroup.LaunchTemplate
 	return ltData{ImageID: lt.ImageID, InstanceType: lt.InstanceType, KeyName: lt.KeyName, UserData: digest(t.UserData),
-		SecurityGroupIDs: sorted(lt.SecurityGroupIDs), IAMInstanceProfile: lt.IAMInstanceProfile, Tags: t.AutoScalingGroup.Tags}
+		SecurityGroupIDs: sorted(lt.SecurityGroupIDs), IAMInstanceProfile: lt.IAMInstanceProfile, Tags: t.AutoScalingGroup.Tags,
+		BlockDevices: desiredDevices(lt.BlockDeviceMappings), Metadata: lt.MetadataOptions}
+}
+
+// desiredDevices returns the spec's volumes by device name; nil when it
+// has none.
+func desiredDevices(bs []spec.BlockDevice) map[string]spec.EBSVolume {
+	if len(bs) == 0 {
+		return nil
+	}
+	out := map[string]spec.EBSVolume{}
+	for _, b := range bs {
+		var v spec.EBSVolume
+		if b.EBS != nil {
+			v = *b.EBS
+		}
+		out[b.DeviceName] = v
+	}
+	return out
+}
+
+// liveDevices returns a template's volumes in the shape of desiredDevices.
+func liveDevices(bs []ec2types.LaunchTemplateBlockDeviceMapping) map[string]spec.EBSVolume {
+	if len(bs) == 0 {
+		return nil
+	}
+	out := map[string]spec.EBSVolume{}
+	for _, b := range bs {
+		var v spec.EBSVolume
+		if e := b.Ebs; e != nil {
+			v = spec.EBSVolume{VolumeSize: aws.ToInt32(e.VolumeSize), VolumeType: string(e.VolumeType), IOPS: aws.ToInt32(e.Iops), Throughput: aws.ToInt32(e.Throughput),
+				Encrypted: aws.ToBool(e.Encrypted), KMSKeyID: aws.ToString(e.KmsKeyId), DeleteOnTermination: e.DeleteOnTermination}
+		}
+		out[aws.ToString(b.DeviceName)] = v
+	}
+	return out
+}
+
+// liveMetadata returns a template's metadata options as the spec writes
+// them; nil when it has none.
+func liveMetadata(m *ec2types.LaunchTemplateInstanceMetadataOptions) *spec.MetadataOptions {
+	if m == nil {
+		return nil
+	}
+	return &spec.MetadataOptions{HTTPTokens: string(m.HttpTokens), HTTPEndpoint: string(m.HttpEndpoint), HTTPPutResponseHopLimit: aws.ToInt32(m.HttpPutResponseHopLimit)}
+}
+
+// requestDevices returns the spec's volumes as a template takes them.
+func requestDevices(bs []spec.BlockDevice) []ec2types.LaunchTemplateBlockDeviceMappingRequest {
+	var out []ec2types.LaunchTemplateBlockDeviceMappingRequest
+	for _, b := range bs {
+		m := ec2types.LaunchTemplateBlockDeviceMappingRequest{DeviceName: aws.String(b.DeviceName)}
+		if e := b.EBS; e != nil {
+			m.Ebs = &ec2types.LaunchTemplateEbsBlockDeviceRequest{VolumeType: ec2types.VolumeType(e.VolumeType), KmsKeyId: optString(e.KMSKeyID),
+				DeleteOnTermination: e.DeleteOnTermination, VolumeSize: optInt32(e.VolumeSize), Iops: optInt32(e.IOPS), Throughput: optInt32(e.Throughput)}
+			if e.Encrypted {
+				m.Ebs.Encrypted = aws.Bool(true)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// requestMetadata returns the spec's metadata options as a template
+// takes them.
+func requestMetadata(m *spec.MetadataOptions) *ec2types.LaunchTemplateInstanceMetadataOptionsRequest {
+	if m == nil {
+		return nil
+	}
+	return &ec2types.LaunchTemplateInstanceMetadataOptionsRequest{HttpTokens: ec2types.LaunchTemplateHttpTokensState(m.HTTPTokens),
+		HttpEndpoint: ec2types.LaunchTemplateInstanceMetadataEndpointState(m.HTTPEndpoint), HttpPutResponseHopLimit: optInt32(m.HTTPPutResponseHopLimit)}
+}
+
+func optInt32(n int32) *int32 {
+	if n == 0 {
+		return nil
+	}
+	return aws.Int32(n)
 }
 
 // liveLT returns live launch template data in the shape of desiredLT.
 func liveLT(v *ec2types.ResponseLaunchTemplateData) ltData {
 	out := ltData{ImageID: aws.ToString(v.ImageId), InstanceType: string(v.InstanceType), KeyName: aws.ToString(v.KeyName),
-		SecurityGroupIDs: sorted(v.SecurityGroupIds)}
+		SecurityGroupIDs: sorted(v.SecurityGroupIds), BlockDevices: liveDevices(v.BlockDeviceMappings), Metadata: liveMetadata(v.MetadataOptions)}
 	if ud, err := base64.StdEncoding.DecodeString(aws.ToString(v.UserData)); err == nil {
 		out.UserData = digest(string(ud))
 	}
@@ -78,7 +160,8 @@ func liveLT(v *ec2types.ResponseLaunchTemplateData) ltData {
 // equal reports whether two launch template data are the same.
 func (a ltData) equal(b ltData) bool {
 	return a.ImageID == b.ImageID && a.InstanceType == b.InstanceType && a.KeyName == b.KeyName && a.UserData == b.UserData &&
-		slices.Equal(a.SecurityGroupIDs, b.SecurityGroupIDs) && a.IAMInstanceProfile == b.IAMInstanceProfile && mapsEqual(a.Tags, b.Tags)
+		slices.Equal(a.SecurityGroupIDs, b.SecurityGroupIDs) && a.IAMInstanceProfile == b.IAMInstanceProfile && mapsEqual(a.Tags, b.Tags) &&
+		reflect.DeepEqual(a.BlockDevices, b.BlockDevices) && reflect.DeepEqual(a.Metadata, b.Metadata)
 }
 
 func mapsEqual(a, b map[string]string) bool {
@@ -105,7 +188,7 @@ func sorted(s []string) []string {
 func requestData(t *spec.RenderedTarget) *ec2types.RequestLaunchTemplateData {
 	lt := t.AutoScalingGroup.LaunchTemplate
 	out := &ec2types.RequestLaunchTemplateData{ImageId: aws.String(lt.ImageID), InstanceType: ec2types.InstanceType(lt.InstanceType),
-		SecurityGroupIds: lt.SecurityGroupIDs}
+		SecurityGroupIds: lt.SecurityGroupIDs, BlockDeviceMappings: requestDevices(lt.BlockDeviceMappings), MetadataOptions: requestMetadata(lt.MetadataOptions)}
 	if lt.KeyName != "" {
 		out.KeyName = aws.String(lt.KeyName)
 	}

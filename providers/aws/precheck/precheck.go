@@ -3,7 +3,9 @@
 // read them: IAM roles (and whom they trust), ECR images, S3 objects,
 // Lambda layer versions, Secrets Manager secrets, SSM
 // parameters, load balancer target groups, listeners and rules, subnets,
-// security groups, SQS queues and SNS topics (dead-letter targets). Platforms collect their references into Refs;
+// security groups, SQS queues and SNS topics (dead-letter targets), AMIs
+// (available) and EC2 instance profiles (holding a role EC2 may assume).
+// Platforms collect their references into Refs;
 // Check looks them up in batches where the APIs allow.
 package precheck
 
@@ -75,6 +77,10 @@ type Clients struct {
 	Layers  LayerAPI
 	SQS     QueueAPI
 	SNS     TopicAPI
+	// AMIs describes machine images (EC2).
+	AMIs MachineImageAPI
+	// Profiles gets instance profiles (IAM).
+	Profiles InstanceProfileAPI
 }
 
 // Check looks up every reference of rs: roles (in sc's account), ECR
@@ -113,6 +119,8 @@ var lookups = []func(c Clients, ctx context.Context, sc Scope, rs *Refs) ([]reco
 	Clients.checkLayers,
 	Clients.checkQueues,
 	Clients.checkTopics,
+	Clients.checkMachineImages,
+	Clients.checkInstanceProfiles,
 }
 
 // answer is what a lookup says about one reference.

@@ -40,6 +40,11 @@ type Refs struct {
 	// Queues and Topics are SQS queue and SNS topic ARNs.
 	Queues []Ref
 	Topics []Ref
+	// MachineImages are AMI IDs (of the region).
+	MachineImages []Ref
+	// InstanceProfiles are instance profile names or ARNs (of the
+	// account).
+	InstanceProfiles []Ref
 }
 
 // Scope is the account and region a platform sees.

@@ -1,0 +1,81 @@
+package spec
+
+import (
+	"strings"
+	"time"
+
+	"github.com/jibe-dev/jibe/internal/strictyaml"
+)
+
+// Limits of Auto Scaling lifecycle hooks' heartbeat timeout.
+const (
+	minHookHeartbeat = 30 * time.Second
+	maxHookHeartbeat = 2 * time.Hour
+)
+
+// groupExtras checks what an Auto Scaling group declares besides its
+// sizes: volumes, scheduled actions and lifecycle hooks.
+func (v *validator) groupExtras(field string, g *AutoScalingGroupTarget) {
+	v.blockDevices(field+".launchTemplate.blockDeviceMappings", g.LaunchTemplate.BlockDeviceMappings)
+	seen := map[string]bool{}
+	for i, a := range g.ScheduledActions {
+		f := strictyaml.JoinIndex(field+".scheduledActions", i)
+		v.uniqueName(f+".name", a.Name, "scheduled action", seen)
+		v.groupScheduledAction(f, a)
+	}
+	hooks := map[string]bool{}
+	for i, h := range g.LifecycleHooks {
+		f := strictyaml.JoinIndex(field+".lifecycleHooks", i)
+		v.uniqueName(f+".name", h.Name, "lifecycle hook", hooks)
+		if hb := h.HeartbeatTimeout; hb != nil && (hb.Duration < minHookHeartbeat || hb.Duration > maxHookHeartbeat) {
+			v.errorf(f+".heartbeatTimeout", "heartbeatTimeout %s is outside 30s to 2h", hb.Duration)
+		}
+		if (h.NotificationTargetARN == "") != (h.RoleARN == "") {
+			v.errorf(f+".roleArn", "set roleArn and notificationTargetArn together: Auto Scaling publishes to the target with the role")
+		}
+	}
+}
+
+// uniqueName reports a name used twice among one kind of item.
+func (v *validator) uniqueName(field, name, noun string, seen map[string]bool) {
+	if seen[name] {
+		v.errorf(field, "%s name %q is used twice; names must be unique within the group", noun, name)
+	}
+	seen[name] = true
+}
+
+func (v *validator) blockDevices(field string, devices []BlockDevice) {
+	seen := map[string]bool{}
+	for i, b := range devices {
+		f := strictyaml.JoinIndex(field, i)
+		if seen[b.DeviceName] {
+			v.errorf(f+".deviceName", "device %s is mapped twice", b.DeviceName)
+		}
+		seen[b.DeviceName] = true
+		if e := b.EBS; e != nil && e.Throughput > 0 && e.VolumeType != "gp3" {
+			v.errorf(f+".ebs.throughput", "throughput applies to gp3 volumes only; set volumeType: gp3 or remove it")
+		}
+	}
+}
+
+// groupScheduledAction checks one action: a schedule (recurrence or a
+// start time), times in RFC 3339, a known time zone and a size to set.
+func (v *validator) groupScheduledAction(field string, a GroupScheduledAction) {
+	if a.Recurrence == "" && a.StartTime == "" {
+		v.errorf(field, "set recurrence (cron), startTime (once) or both")
+	}
+	if a.Recurrence != "" && len(strings.Fields(a.Recurrence)) != 5 {
+		v.errorf(field+".recurrence", "recurrence %q is not a cron expression of five fields (minute hour day-of-month month day-of-week)", a.Recurrence)
+	}
+	for name, t := range map[string]string{"startTime": a.StartTime, "endTime": a.EndTime} {
+		if _, err := time.Parse(time.RFC3339, t); t != "" && err != nil {
+			v.errorf(field+"."+name, "%s %q is not an RFC 3339 time such as 2026-12-24T08:00:00Z", name, t)
+		}
+	}
+	if _, err := time.LoadLocation(a.TimeZone); a.TimeZone != "" && err != nil {
+		v.errorf(field+".timeZone", "unknown time zone %q: use an IANA name such as Europe/Paris", a.TimeZone)
+	}
+	if a.MinSize == nil && a.MaxSize == nil && a.DesiredCapacity == nil {
+		v.errorf(field, "set at least one of minSize, maxSize and desiredCapacity")
+	}
+}

@@ -1,0 +1,83 @@
+package spec_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/jibe-dev/jibe/spec"
+)
+
+// asgApp is an application with one Auto Scaling group target; extra is
+// indented under autoScalingGroup.
+func asgApp(extra string) fstest.MapFS {
+	return fstest.MapFS{"jibe.yaml": {Data: []byte(`apiVersion: jibe.dev/v1alpha1
+kind: Application
+metadata: {name: vms}
+spec:
+  targets:
+    - name: web
+      autoScalingGroup:
+        name: web
+        launchTemplate:
+          imageId: ami-0123456789abcdef0
+          instanceType: t3.small
+          metadataOptions: {httpTokens: required, httpPutResponseHopLimit: 2}
+          blockDeviceMappings:
+            - deviceName: /dev/xvda
+              ebs: {volumeSize: 20, volumeType: gp3, throughput: 125, encrypted: true}
+        minSize: 1
+        maxSize: 3
+        subnets: [subnet-1]
+        terminationPolicies: [OldestLaunchTemplate, Default]
+` + extra + `  environments:
+    - name: staging
+      aws: {account: staging, region: eu-west-1}
+`)}}
+}
+
+// TestAutoScalingGroupExtrasLoadWithDefaults: volumes, metadata options,
+// termination policies, scheduled actions and lifecycle hooks load, and
+// hooks get AWS's defaults (1h, ABANDON).
+func TestAutoScalingGroupExtrasLoadWithDefaults(t *testing.T) {
+	app, err := spec.LoadFS(asgApp(`        scheduledActions:
+          - {name: morning, recurrence: "0 8 * * 1-5", timeZone: Europe/Paris, minSize: 2}
+        lifecycleHooks:
+          - {name: warm, transition: launching}
+`), "vms", spec.WithPlatforms(asgCaps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := app.Spec.Targets[0].AutoScalingGroup
+	if h := g.LifecycleHooks[0]; h.HeartbeatTimeout.Duration != time.Hour || h.DefaultResult != "ABANDON" {
+		t.Errorf("hook defaults: %+v", h)
+	}
+	if g.LaunchTemplate.BlockDeviceMappings[0].EBS.VolumeSize != 20 || g.LaunchTemplate.MetadataOptions.HTTPTokens != "required" || len(g.TerminationPolicies) != 2 {
+		t.Errorf("loaded %+v", g)
+	}
+}
+
+// TestAutoScalingGroupExtrasRefused: each wrong declaration is one
+// problem at its field, saying what to do.
+func TestAutoScalingGroupExtrasRefused(t *testing.T) {
+	for _, c := range []struct{ extra, field, want string }{
+		{"        scheduledActions:\n          - {name: a, minSize: 1}\n", "scheduledActions[0]", "set recurrence (cron), startTime"},
+		{"        scheduledActions:\n          - {name: a, recurrence: \"0 8 * *\", minSize: 1}\n", "scheduledActions[0].recurrence", "five fields"},
+		{"        scheduledActions:\n          - {name: a, startTime: tomorrow, minSize: 1}\n", "scheduledActions[0].startTime", "RFC 3339"},
+		{"        scheduledActions:\n          - {name: a, recurrence: \"0 8 * * *\"}\n", "scheduledActions[0]", "at least one of minSize"},
+		{"        scheduledActions:\n          - {name: a, recurrence: \"0 8 * * *\", timeZone: Mars/Base, minSize: 1}\n", "scheduledActions[0].timeZone", "unknown time zone"},
+		{"        lifecycleHooks:\n          - {name: a, transition: launching}\n          - {name: a, transition: terminating}\n", "lifecycleHooks[1].name", "used twice"},
+		{"        lifecycleHooks:\n          - {name: a, transition: launching, heartbeatTimeout: 10s}\n", "lifecycleHooks[0].heartbeatTimeout", "outside 30s to 2h"},
+		{"        lifecycleHooks:\n          - {name: a, transition: launching, roleArn: arn:aws:iam::1:role/x}\n", "lifecycleHooks[0].roleArn", "together"},
+		{"        lifecycleHooks:\n          - {name: a, transition: booting}\n", "lifecycleHooks[0].transition", ""},
+	} {
+		_, err := spec.LoadFS(asgApp(c.extra), "vms", spec.WithPlatforms(asgCaps))
+		var le *spec.LoadError
+		if !errors.As(err, &le) || len(le.Problems) != 1 || !strings.Contains(le.Problems[0].Error(), "autoScalingGroup."+c.field) ||
+			!strings.Contains(le.Problems[0].Error(), c.want) {
+			t.Errorf("%s: got %v", c.field, err)
+		}
+	}
+}
