@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -54,6 +55,8 @@ type pollEnv struct {
 	maxBackoff    time.Duration
 	jitter        float64
 	maxPacks      int
+	// onStatus, when set, is told each poll's outcome (Git.OnStatus).
+	onStatus atomic.Pointer[func(Status)]
 	maxFileBytes  int64
 }
 
