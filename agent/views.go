@@ -358,9 +358,9 @@ type EventView struct {
 	Env      string `json:"env,omitempty"`
 	Revision string `json:"revision,omitempty"`
 	// Rollout is the rollout's ID, Step the step's kind, when they apply.
-	Rollout string `json:"rollout,omitempty"`
-	Step    string `json:"step,omitempty"`
-	Message string `json:"message,omitempty"`
+	Rollout string    `json:"rollout,omitempty"`
+	Step    string    `json:"step,omitempty"`
+	Message string    `json:"message,omitempty"`
 	At      time.Time `json:"at"`
 }
 

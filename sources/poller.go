@@ -56,8 +56,8 @@ type pollEnv struct {
 	jitter        float64
 	maxPacks      int
 	// onStatus, when set, is told each poll's outcome (Git.OnStatus).
-	onStatus atomic.Pointer[func(Status)]
-	maxFileBytes  int64
+	onStatus     atomic.Pointer[func(Status)]
+	maxFileBytes int64
 }
 
 // poll asks the server where the branch is and, when it moved, fetches the
