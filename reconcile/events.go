@@ -34,6 +34,15 @@ const (
 	// EventPlanFailed: the plan preview of a pull request found what
 	// must be fixed before merging; the message names the first problem.
 	EventPlanFailed
+	// EventDeparted: the application left Git (its folder or jibe.yaml is
+	// gone from a successful poll of its source) while it runs in the
+	// environment; Revision is the commit that removed it. Without
+	// pruning, the message says it is left running; with pruning, its
+	// deletion follows.
+	EventDeparted
+	// EventDeleted: the environment's targets of an application that
+	// left Git were deleted; Revision is the commit that removed it.
+	EventDeleted
 )
 
 // String names the event kind, e.g. "rolled-back", for logs and metrics.
@@ -65,6 +74,10 @@ func (k EventKind) String() string {
 		return "planned"
 	case EventPlanFailed:
 		return "plan-failed"
+	case EventDeparted:
+		return "departed"
+	case EventDeleted:
+		return "deleted"
 	}
 	return "unknown"
 }
