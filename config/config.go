@@ -107,6 +107,15 @@ type Source struct {
 	// application naming anything else is refused before anything is
 	// applied.
 	Allow Tenancy `json:"allow" jsonschema:"required"`
+	// Prune deletes what an application runs, in every environment (the
+	// last one in promotion order first), once it has left Git: a
+	// successful poll at a new commit no longer has its folder or its
+	// jibe.yaml. A spec that does not load, a failed poll or a restart
+	// never delete anything, and a folder renamed with its application's
+	// name kept only moves the application. Off by default, because a
+	// deletion cannot be undone: without it, an application that left Git
+	// is reported (log, API, metric, commit status) and left running.
+	Prune bool `json:"prune,omitempty"`
 }
 
 // GitSource is a Git repository.
