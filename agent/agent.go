@@ -101,6 +101,11 @@ type Agent struct {
 	pulls map[string]*pullState
 	// waiting says what each waiting rollout waits for, by rollout ID.
 	waiting map[string]string
+	// departed are the applications that left Git while they run, by
+	// identity (see prune.go); gone keeps the state of removed folders,
+	// whose recent revisions a deletion renders again.
+	departed map[reconcile.AppID]*departure
+	gone     map[reconcile.AppID]*appState
 
 	metrics *metrics
 }
@@ -141,7 +146,8 @@ func New(opts Options) *Agent {
 		opts.Logger = slog.Default()
 	}
 	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byID: map[reconcile.AppID]*appState{},
-		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, metrics: newMetrics()}
+		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, metrics: newMetrics(),
+		departed: map[reconcile.AppID]*departure{}, gone: map[reconcile.AppID]*appState{}}
 	a.cfg.Store(opts.Config)
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
 		backoff.NewPerItem[string](reconcile.RetryBackoff),
@@ -209,7 +215,7 @@ func (a *Agent) Handle(u sources.Update) {
 	}
 	for _, au := range u.Apps {
 		if au.Revision == nil {
-			log.Warn("an application folder was removed; its resources are left running", "folder", au.App)
+			log.Info("an application folder was removed", "folder", au.App)
 			a.forget(u.Source + "/" + au.App)
 			continue
 		}
@@ -223,6 +229,7 @@ func (a *Agent) Handle(u sources.Update) {
 	for _, key := range a.checkNames(u) {
 		a.queue.Add(key)
 	}
+	a.checkDeparted(u, log)
 }
 
 // remember stores the latest revision of an application.
@@ -326,9 +333,12 @@ func (a *Agent) processNext(ctx context.Context) bool {
 	}
 	defer a.queue.Done(key)
 	var err error
-	if strings.HasPrefix(key, pullPrefix) {
+	switch {
+	case strings.HasPrefix(key, pullPrefix):
 		err = a.preview(ctx, key)
-	} else {
+	case strings.HasPrefix(key, deletePrefix):
+		err = a.prune(ctx, key)
+	default:
 		err = a.reconcile(ctx, key)
 	}
 	a.setError(key, err)
@@ -359,6 +369,10 @@ func (a *Agent) describeKey(key string) (source, app, folder string) {
 	if rest, ok := strings.CutPrefix(key, pullPrefix); ok {
 		source, _, _ = strings.Cut(rest, "#")
 		return source, "", ""
+	}
+	if rest, ok := strings.CutPrefix(key, deletePrefix); ok {
+		source, app, _ = strings.Cut(rest, "/")
+		return source, app, ""
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

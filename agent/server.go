@@ -68,6 +68,11 @@ func (a *Agent) Applications() []AppView {
 		envs = append(envs, uniq(append(slices.Clone(a.envs[id]), running[id]...)))
 	}
 	drift, waiting := maps.Clone(a.drift), maps.Clone(a.waiting)
+	for _, v := range a.departedViews() {
+		id := reconcile.AppID{Source: v.Source, Name: v.Name}
+		views, ids = append(views, v), append(ids, id)
+		envs = append(envs, uniq(append(slices.Clone(a.envs[id]), running[id]...)))
+	}
 	a.mu.Unlock()
 	for i := range views {
 		views[i].Environments = a.envViews(ids[i], envs[i], drift, waiting)
@@ -135,6 +140,7 @@ type metrics struct {
 	events     *prometheus.CounterVec
 	drift      *prometheus.CounterVec
 	loads      *prometheus.CounterVec
+	departed   *prometheus.GaugeVec
 }
 
 func newMetrics() *metrics {
@@ -156,8 +162,12 @@ func newMetrics() *metrics {
 			Name: "jibe_spec_loads_total",
 			Help: "Loads (decode, validation, rendering) of application specs by the reconciler, by source and application: one per revision and per last good revision a rollback may restore, not one per requeue.",
 		}, []string{"source", "app"}),
+		departed: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "jibe_departed_applications",
+			Help: "Applications removed from Git that still run (1), by source and application: left running because their source does not prune, or while their deletion is in progress or refused.",
+		}, []string{"source", "app"}),
 	}
-	m.registry.MustRegister(m.reconciles, m.events, m.drift, m.loads,
+	m.registry.MustRegister(m.reconciles, m.events, m.drift, m.loads, m.departed,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
