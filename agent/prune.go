@@ -27,9 +27,9 @@ import (
 // that ran, so one absent from the source's first poll departs too.
 //
 // With the source's prune off, a departed application is reported (an
-// EventDeparted per environment it runs in, hence a log line and a commit
-// status; the API and the jibe_departed_applications metric) and left
-// running. With prune on, its environments are deleted, the last in
+// EventDeparted per environment it runs in, hence a log line, a commit
+// status and a notification; the API and the jibe_departed_applications
+// metric) and left running. With prune on, its environments are deleted, the last in
 // promotion order first, each through its platforms' Deleter, from the
 // rendering of the revision the agent last deployed there, read again from
 // the source; tenancy is checked again first.
@@ -313,7 +313,7 @@ func (a *Agent) deleteEnv(ctx context.Context, d *departure, src *config.Source,
 		return err
 	}
 	if !d.announced[e.env] {
-		a.events.Emit(reconcile.Event{Kind: reconcile.EventDeparted, App: d.id, Env: e.env, Revision: d.commit, Message: msg + ", deleting"})
+		a.events.Emit(reconcile.Event{Kind: reconcile.EventDeleting, App: d.id, Env: e.env, Revision: d.commit, Message: msg + ", deleting"})
 		a.noteDeparture(d.id, func(x *departure) { x.announced[e.env], x.message = true, msg+", deleting" })
 	}
 	if err := a.supersedeRunning(d, e.env); err != nil {

@@ -325,10 +325,16 @@ const (
 	EventSucceeded  Event = "succeeded"
 	EventFailed     Event = "failed"
 	EventRolledBack Event = "rolledBack"
+	// EventDeparted: an application left Git and is left running (its
+	// source does not prune).
+	EventDeparted Event = "departed"
+	// EventDeleted: an environment of an application that left Git was
+	// deleted (its source prunes).
+	EventDeleted Event = "deleted"
 )
 
 // Events lists every notifiable event.
-var Events = []Event{EventStarted, EventWaiting, EventSucceeded, EventFailed, EventRolledBack}
+var Events = []Event{EventStarted, EventWaiting, EventSucceeded, EventFailed, EventRolledBack, EventDeparted, EventDeleted}
 
 // PrometheusServer is a Prometheus-compatible query API.
 type PrometheusServer struct {

@@ -36,10 +36,13 @@ const (
 	EventPlanFailed
 	// EventDeparted: the application left Git (its folder or jibe.yaml is
 	// gone from a successful poll of its source) while it runs in the
-	// environment; Revision is the commit that removed it. Without
-	// pruning, the message says it is left running; with pruning, its
-	// deletion follows.
+	// environment, and is left running there: its source does not prune,
+	// or the branch was rewritten. Revision is the commit that removed it;
+	// the message says why it is left running.
 	EventDeparted
+	// EventDeleting: the environment's targets of an application that
+	// left Git are being deleted (its source prunes).
+	EventDeleting
 	// EventDeleted: the environment's targets of an application that
 	// left Git were deleted; Revision is the commit that removed it.
 	EventDeleted
@@ -76,6 +79,8 @@ func (k EventKind) String() string {
 		return "plan-failed"
 	case EventDeparted:
 		return "departed"
+	case EventDeleting:
+		return "deleting"
 	case EventDeleted:
 		return "deleted"
 	}
