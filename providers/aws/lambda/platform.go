@@ -59,6 +59,8 @@ type API interface {
 	DeleteProvisionedConcurrencyConfig(ctx context.Context, in *awslambda.DeleteProvisionedConcurrencyConfigInput, optFns ...func(*awslambda.Options)) (*awslambda.DeleteProvisionedConcurrencyConfigOutput, error)
 	ListProvisionedConcurrencyConfigs(ctx context.Context, in *awslambda.ListProvisionedConcurrencyConfigsInput, optFns ...func(*awslambda.Options)) (*awslambda.ListProvisionedConcurrencyConfigsOutput, error)
 	GetPolicy(ctx context.Context, in *awslambda.GetPolicyInput, optFns ...func(*awslambda.Options)) (*awslambda.GetPolicyOutput, error)
+	RemovePermission(ctx context.Context, in *awslambda.RemovePermissionInput, optFns ...func(*awslambda.Options)) (*awslambda.RemovePermissionOutput, error)
+	DeleteAlias(ctx context.Context, in *awslambda.DeleteAliasInput, optFns ...func(*awslambda.Options)) (*awslambda.DeleteAliasOutput, error)
 	precheck.LayerAPI
 }
 
@@ -68,6 +70,7 @@ type ELBAPI interface {
 	precheck.LoadBalancerAPI
 	RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, optFns ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error)
 	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
+	DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, optFns ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error)
 }
 
 // Clients are the AWS clients of one account and region.
