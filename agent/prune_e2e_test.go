@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -281,4 +282,58 @@ func (p *pruneE2E) departedGauge(app string) float64 {
 		}
 	}
 	return 0
+}
+
+// Tenancy is checked again before a deletion: once the source may no
+// longer write cart's namespaces, cart leaving Git deletes nothing and the
+// refusal is reported on the commit.
+func TestE2EPruneRechecksTenancy(t *testing.T) {
+	p := newPruneE2E(t, true)
+	p.deployBoth()
+	cfg := *p.cfg
+	cfg.Sources = slices.Clone(cfg.Sources)
+	cfg.Sources[0].Allow.Namespaces = []string{p.staging, p.production}
+	p.agent.SetConfig(&cfg)
+	p.drain()
+
+	removed := p.repo.Commit(removeCart)
+	p.poll()
+	p.drain()
+	for ns, env := range map[string]string{p.cartStaging: "staging", p.cartProduction: "production"} {
+		if dep, inv := p.exists(ns, "cart", env); !dep || !inv {
+			t.Errorf("cart %s outside the tenancy: deployment %v, inventory %v; want both kept", env, dep, inv)
+		}
+	}
+	s := p.statuses(removed)["jibe/cart/production"]
+	if s.State != "failure" || !strings.Contains(s.Description, "not deleted: refused") || !strings.Contains(s.Description, "may not deploy to namespace") {
+		t.Errorf("cart production status = %s %q, want a failure naming the refused namespace", s.State, s.Description)
+	}
+	if d, _ := p.journal.Deployed(cartApp); len(d) != 2 {
+		t.Errorf("cart deployed in %+v, want both environments", d)
+	}
+}
+
+// A commit that rewrites the branch (a force push) without an
+// application reports it and deletes nothing; the next commit that still
+// lacks it deletes it.
+func TestE2EPruneWaitsForACommitAfterARewrite(t *testing.T) {
+	p := newPruneE2E(t, true)
+	v1 := p.deployBoth()
+	p.push(map[string]string{"README.md": "shop\n"})
+
+	rewritten := p.repo.Commit(gitserver.Commit{Parent: v1, Delete: removeCart.Delete})
+	p.poll()
+	p.drain()
+	for ns, env := range map[string]string{p.cartStaging: "staging", p.cartProduction: "production"} {
+		if dep, _ := p.exists(ns, "cart", env); !dep {
+			t.Errorf("cart %s deleted on a rewritten branch", env)
+		}
+	}
+	if s := p.statuses(rewritten)["jibe/cart/production"]; s.State != "error" || !strings.Contains(s.Description, "the branch was rewritten") {
+		t.Errorf("cart production status on the rewrite = %s %q", s.State, s.Description)
+	}
+
+	p.repo.Commit(gitserver.Commit{Files: map[string]string{"README.md": "shop, again\n"}})
+	p.poll()
+	p.settle("cart deleted after the next commit", func() bool { d, err := p.journal.Deployed(cartApp); return err == nil && len(d) == 0 })
 }
