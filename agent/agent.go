@@ -286,14 +286,17 @@ func (a *Agent) resyncEvery(ctx context.Context) {
 
 // resync queues every known application, whose environments that run
 // their revision are then compared with live state, however recently
-// they were: at each drift interval and when the configuration is
-// reloaded.
+// they were, and every application that left Git and still runs: at
+// each drift interval and when the configuration is reloaded.
 func (a *Agent) resync() {
 	a.mu.Lock()
 	a.driftDueAll()
-	keys := make([]string, 0, len(a.apps))
+	keys := make([]string, 0, len(a.apps)+len(a.departed))
 	for k := range a.apps {
 		keys = append(keys, k)
+	}
+	for id := range a.departed { // a deletion refused or stalled is tried again
+		keys = append(keys, deleteKey(id))
 	}
 	a.mu.Unlock()
 	for _, k := range keys {

@@ -286,7 +286,8 @@ func (p *pruneE2E) departedGauge(app string) float64 {
 
 // Tenancy is checked again before a deletion: once the source may no
 // longer write cart's namespaces, cart leaving Git deletes nothing and the
-// refusal is reported on the commit.
+// refusal is reported on the commit; the deletion resumes when the
+// configuration allows it again.
 func TestE2EPruneRechecksTenancy(t *testing.T) {
 	p := newPruneE2E(t, true)
 	p.deployBoth()
@@ -311,6 +312,12 @@ func TestE2EPruneRechecksTenancy(t *testing.T) {
 	if d, _ := p.journal.Deployed(cartApp); len(d) != 2 {
 		t.Errorf("cart deployed in %+v, want both environments", d)
 	}
+
+	// Once the source may write there again, the deletion resumes
+	// without waiting for another commit.
+	allowed := *p.cfg
+	p.agent.SetConfig(&allowed)
+	p.settle("cart deleted once allowed", func() bool { d, err := p.journal.Deployed(cartApp); return err == nil && len(d) == 0 })
 }
 
 // A commit that rewrites the branch (a force push) without an
