@@ -124,6 +124,11 @@ type Agent struct {
 	access atomic.Pointer[access]
 	// encodeMu guards the JSON of cached views.
 	encodeMu sync.Mutex
+	// departed are the applications that left Git while they run, by
+	// identity (see prune.go); gone keeps the state of removed folders,
+	// whose recent revisions a deletion renders again.
+	departed map[reconcile.AppID]*departure
+	gone     map[reconcile.AppID]*appState
 
 	metrics *metrics
 	// wakes re-queue waits on platforms that report changes.
@@ -180,7 +185,8 @@ func New(opts Options) *Agent {
 	}
 	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byID: map[reconcile.AppID]*appState{},
 		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, logged: map[string]string{},
-		health: map[string]observedHealth{}, approvals: map[string]string{}, sourceMarks: map[string]string{}, metrics: newMetrics()}
+		health: map[string]observedHealth{}, approvals: map[string]string{}, sourceMarks: map[string]string{}, metrics: newMetrics(),
+		departed: map[reconcile.AppID]*departure{}, gone: map[reconcile.AppID]*appState{}}
 	a.cfg.Store(opts.Config)
 	a.access.Store(newAccess(opts.Config.Server))
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
@@ -251,7 +257,7 @@ func (a *Agent) Handle(u sources.Update) {
 	}
 	for _, au := range u.Apps {
 		if au.Revision == nil {
-			log.Warn("an application folder was removed; its resources are left running", "folder", au.App)
+			log.Info("an application folder was removed", "folder", au.App)
 			a.forget(u.Source + "/" + au.App)
 			continue
 		}
@@ -265,6 +271,7 @@ func (a *Agent) Handle(u sources.Update) {
 	for _, key := range a.checkNames(u) {
 		a.queue.Add(key)
 	}
+	a.checkDeparted(u, log)
 }
 
 // remember stores the latest revision of an application.
@@ -322,14 +329,17 @@ func (a *Agent) resyncEvery(ctx context.Context) {
 
 // resync queues every known application, whose environments that run
 // their revision are then compared with live state, however recently
-// they were: at each drift interval and when the configuration is
-// reloaded.
+// they were, and every application that left Git and still runs: at
+// each drift interval and when the configuration is reloaded.
 func (a *Agent) resync() {
 	a.mu.Lock()
 	a.driftDueAll()
-	keys := make([]string, 0, len(a.apps))
+	keys := make([]string, 0, len(a.apps)+len(a.departed))
 	for k := range a.apps {
 		keys = append(keys, k)
+	}
+	for id := range a.departed { // a deletion refused or stalled is tried again
+		keys = append(keys, deleteKey(id))
 	}
 	a.mu.Unlock()
 	for _, k := range keys {
@@ -370,9 +380,12 @@ func (a *Agent) processNext(ctx context.Context) bool {
 	}
 	defer a.queue.Done(key)
 	var err error
-	if strings.HasPrefix(key, pullPrefix) {
+	switch {
+	case strings.HasPrefix(key, pullPrefix):
 		err = a.preview(ctx, key)
-	} else {
+	case strings.HasPrefix(key, deletePrefix):
+		err = a.prune(ctx, key)
+	default:
 		a.wakes.begin(key)
 		err = a.reconcile(ctx, key)
 		if a.wakes.end(key, err) {
@@ -408,6 +421,10 @@ func (a *Agent) describeKey(key string) (source, app, folder string) {
 	if rest, ok := strings.CutPrefix(key, pullPrefix); ok {
 		source, _, _ = strings.Cut(rest, "#")
 		return source, "", ""
+	}
+	if rest, ok := strings.CutPrefix(key, deletePrefix); ok {
+		source, app, _ = strings.Cut(rest, "/")
+		return source, app, ""
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

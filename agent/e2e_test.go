@@ -57,12 +57,18 @@ func newE2E(t *testing.T) *e2e {
 // newE2EWith is newE2E with more options set by tune.
 func newE2EWith(t *testing.T, tune func(*harness, *Options)) *e2e {
 	t.Helper()
+	return newE2EConfig(t, e2eConfig, tune)
+}
+
+// newE2EConfig is newE2EWith with the agent configuration cfg.
+func newE2EConfig(t *testing.T, cfg string, tune func(*harness, *Options)) *e2e {
+	t.Helper()
 	c := kube.Shared(t)
 	e := &e2e{clock: clocktesting.NewFakeClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)), cluster: c,
 		staging: c.NewNamespace(t), production: c.NewNamespace(t)}
 	platform := kubernetes.New(map[string]*rest.Config{"test": c.RESTConfig()})
 	t.Cleanup(platform.Close)
-	e.harness = newHarnessWith(t, e2eConfig, func(h *harness, o *Options) {
+	e.harness = newHarnessWith(t, cfg, func(h *harness, o *Options) {
 		o.Clock = e.clock
 		o.Platforms = map[spec.Platform]reconcile.Platform{spec.PlatformKubernetes: platform}
 		if tune != nil {

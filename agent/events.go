@@ -62,6 +62,8 @@ func (a *Agent) logEvent(e reconcile.Event) {
 		a.log.Info("rollout "+e.Kind.String(), attrs...)
 	case e.Kind.Refused():
 		a.log.Info("revision refused", append(attrs, "event", e.Kind.String(), "folder", e.Folder)...)
+	case e.Kind == reconcile.EventDeparted || e.Kind == reconcile.EventDeleting || e.Kind == reconcile.EventDeleted:
+		a.log.Warn("application removed from Git", append(attrs, "event", e.Kind.String())...)
 	default:
 		a.log.Info("plan previewed", append(attrs, "event", e.Kind.String())...)
 	}

@@ -172,6 +172,9 @@ func (a *Agent) forget(key string) {
 	delete(a.apps, key)
 	if id := st.id(); a.byID[id] == st {
 		delete(a.byID, id)
+		if st.name != "" {
+			a.gone[id] = st
+		}
 	}
 }
 

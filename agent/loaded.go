@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/jibe-dev/jibe/reconcile"
@@ -28,6 +29,9 @@ type loadedRevision struct {
 	// diffed is when each environment that runs this revision was last
 	// compared with live state, by name. Guarded by Agent.mu.
 	diffed map[string]time.Time
+	// folderKept is set once the journal records the application's
+	// folder (see keepFolder).
+	folderKept bool
 }
 
 // load returns the application at rev, loaded once per revision and
@@ -120,4 +124,18 @@ func (a *Agent) driftDueAll() {
 			clear(st.loaded.diffed)
 		}
 	}
+}
+
+// keepFolder records the application's folder in the journal, once per
+// loaded revision: should the folder leave Git while the agent is down, a
+// deletion reads the revisions it deployed from there (see prune.go).
+func (a *Agent) keepFolder(l *loadedRevision, id reconcile.AppID, folder string) error {
+	if l.folderKept {
+		return nil
+	}
+	if err := a.opts.Journal.SetFolder(id, folder); err != nil {
+		return fmt.Errorf("recording the folder of %s in the journal: %w", id, err)
+	}
+	l.folderKept = true
+	return nil
 }

@@ -138,7 +138,7 @@ func (a *Agent) staleViews(source string) ([]appSnapshot, []*cachedView) {
 		}
 		stale = append(stale, a.snapshot(st, running))
 	}
-	return stale, fresh
+	return append(stale, a.departedSnapshots(source, running)...), fresh
 }
 
 // snapshot copies what the view of st needs. The caller holds a.mu; the

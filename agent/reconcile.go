@@ -32,6 +32,9 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 	a.logSpecWarnings(st, rev.Commit, app)
 	id := a.named(st, app.Metadata.Name)
 	a.setEnvs(id, app)
+	if err := a.keepFolder(l, id, st.folder); err != nil {
+		return err
+	}
 	cfg := a.config()
 	src := cfg.Source(rev.Source)
 	if src == nil {

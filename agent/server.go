@@ -17,6 +17,7 @@ type metrics struct {
 	events     *prometheus.CounterVec
 	drift      *prometheus.CounterVec
 	loads      *prometheus.CounterVec
+	departed   *prometheus.GaugeVec
 }
 
 func newMetrics() *metrics {
@@ -38,8 +39,12 @@ func newMetrics() *metrics {
 			Name: "jibe_spec_loads_total",
 			Help: "Loads (decode, validation, rendering) of application specs by the reconciler, by source and application: one per revision and per last good revision a rollback may restore, not one per requeue.",
 		}, []string{"source", "app"}),
+		departed: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "jibe_departed_applications",
+			Help: "Applications removed from Git that still run (1), by source and application: left running because their source does not prune, or while their deletion is in progress or refused.",
+		}, []string{"source", "app"}),
 	}
-	m.registry.MustRegister(m.reconciles, m.events, m.drift, m.loads,
+	m.registry.MustRegister(m.reconciles, m.events, m.drift, m.loads, m.departed,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	// What the agent costs each Kubernetes API server and AWS account.
 	m.registry.MustRegister(apimetrics.Collectors()...)

@@ -148,6 +148,15 @@ type Source struct {
 	// application naming anything else is refused before anything is
 	// applied.
 	Allow Tenancy `json:"allow" jsonschema:"required"`
+	// Prune deletes what an application runs, in every environment (the
+	// last one in promotion order first), once it has left Git: a
+	// successful poll at a new commit no longer has its folder or its
+	// jibe.yaml. A spec that does not load, a failed poll or a restart
+	// never delete anything, and a folder renamed with its application's
+	// name kept only moves the application. Off by default, because a
+	// deletion cannot be undone: without it, an application that left Git
+	// is reported (log, API, metric, commit status) and left running.
+	Prune bool `json:"prune,omitempty"`
 }
 
 // GitSource is a Git repository.
@@ -357,10 +366,16 @@ const (
 	EventSucceeded  Event = "succeeded"
 	EventFailed     Event = "failed"
 	EventRolledBack Event = "rolledBack"
+	// EventDeparted: an application left Git and is left running (its
+	// source does not prune).
+	EventDeparted Event = "departed"
+	// EventDeleted: an environment of an application that left Git was
+	// deleted (its source prunes).
+	EventDeleted Event = "deleted"
 )
 
 // Events lists every notifiable event.
-var Events = []Event{EventStarted, EventWaiting, EventSucceeded, EventFailed, EventRolledBack}
+var Events = []Event{EventStarted, EventWaiting, EventSucceeded, EventFailed, EventRolledBack, EventDeparted, EventDeleted}
 
 // PrometheusServer is a Prometheus-compatible query API.
 type PrometheusServer struct {

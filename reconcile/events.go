@@ -36,6 +36,18 @@ const (
 	// EventPlanFailed: the plan preview of a pull request found what
 	// must be fixed before merging; the message names the first problem.
 	EventPlanFailed
+	// EventDeparted: the application left Git (its folder or jibe.yaml is
+	// gone from a successful poll of its source) while it runs in the
+	// environment, and is left running there: its source does not prune,
+	// or the branch was rewritten. Revision is the commit that removed it;
+	// the message says why it is left running.
+	EventDeparted
+	// EventDeleting: the environment's targets of an application that
+	// left Git are being deleted (its source prunes).
+	EventDeleting
+	// EventDeleted: the environment's targets of an application that
+	// left Git were deleted; Revision is the commit that removed it.
+	EventDeleted
 )
 
 // String names the event kind, e.g. "rolled-back", for logs and metrics.
@@ -67,6 +79,12 @@ func (k EventKind) String() string {
 		return "planned"
 	case EventPlanFailed:
 		return "plan-failed"
+	case EventDeparted:
+		return "departed"
+	case EventDeleting:
+		return "deleting"
+	case EventDeleted:
+		return "deleted"
 	}
 	return "unknown"
 }

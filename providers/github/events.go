@@ -129,6 +129,12 @@ func StatusOf(e reconcile.Event) (State, string) {
 		return StateSuccess, e.Message
 	case reconcile.EventPlanFailed:
 		return StateFailure, e.Message
+	case reconcile.EventDeparted: // left running, unmanaged: someone should look
+		return StateError, e.Message
+	case reconcile.EventDeleting:
+		return StatePending, e.Message
+	case reconcile.EventDeleted:
+		return StateSuccess, e.Message
 	}
 	if e.Kind.Refused() || (e.Rollout != nil && e.Rollout.State == reconcile.RolloutFailed) {
 		return StateFailure, e.Message

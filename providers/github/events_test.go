@@ -66,6 +66,10 @@ func TestStatusOf(t *testing.T) {
 			StateFailure, "refused: k8s/rbac.yaml:3: ClusterRole reader: cluster-scoped"},
 		{"planned", refusal(reconcile.EventPlanned, "staging: 2 change(s), rolling"), StateSuccess, "staging: 2 change(s), rolling"},
 		{"plan failed", refusal(reconcile.EventPlanFailed, "precheck failed: staging: role missing"), StateFailure, "precheck failed: staging: role missing"},
+		{"departed, left running", refusal(reconcile.EventDeparted, "removed from Git at abc1234, left running: pruning is off for source shop"),
+			StateError, "removed from Git at abc1234, left running: pruning is off for source shop"},
+		{"deleting", refusal(reconcile.EventDeleting, "removed from Git at abc1234, deleting"), StatePending, "removed from Git at abc1234, deleting"},
+		{"deleted", refusal(reconcile.EventDeleted, "removed from Git at abc1234, deleted"), StateSuccess, "removed from Git at abc1234, deleted"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			state, desc := StatusOf(tc.event)

@@ -20,7 +20,12 @@ const maxReason = 300
 // gates, and the start and success of rollouts of environments already in
 // sync.
 func notifiable(e reconcile.Event) (config.Event, bool) {
-	if e.Rollout == nil {
+	switch {
+	case e.Kind == reconcile.EventDeparted:
+		return config.EventDeparted, true
+	case e.Kind == reconcile.EventDeleted:
+		return config.EventDeleted, true
+	case e.Rollout == nil:
 		return "", false
 	}
 	switch e.Kind {
@@ -45,6 +50,9 @@ func notifiable(e reconcile.Event) (config.Event, bool) {
 // it started fails too. A rollout is its ID and start time, since the same
 // revision can be rolled out again.
 func onceKey(ev config.Event, e reconcile.Event) string {
+	if e.Rollout == nil { // an application that left Git, at a commit
+		return e.App.String() + "|" + e.Env + "|" + e.Revision + "|" + string(ev)
+	}
 	key := e.Rollout.ID + "|" + strconv.FormatInt(e.Rollout.Started.UnixNano(), 10) + "|" + string(ev)
 	switch {
 	case ev == config.EventWaiting:
@@ -116,6 +124,9 @@ var stateLabel = map[config.Event]string{
 // render builds the message of an event; link, when not empty, is where
 // people can see the application.
 func render(ev config.Event, e reconcile.Event, link string) payload {
+	if e.Rollout == nil {
+		return renderDeparture(ev, e, link)
+	}
 	r := e.Rollout
 	line := headline(ev, e)
 	p := payload{Text: escape(line), Blocks: []block{
@@ -147,3 +158,29 @@ func oneLine(s string) string {
 
 // escape escapes the characters Slack's mrkdwn reserves.
 var escape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace
+
+// renderDeparture builds the message of an application that left Git:
+// left running, or deleted from an environment.
+func renderDeparture(ev config.Event, e reconcile.Event, link string) payload {
+	app, rev := e.App.String(), reconcile.ShortRevision(e.Revision)
+	line := fmt.Sprintf(":wastebasket: %s %s was deleted: removed from Git at %s", app, e.Env, rev)
+	state := "deleted"
+	if ev == config.EventDeparted {
+		line = fmt.Sprintf(":warning: %s %s left Git at %s and still runs: %s", app, e.Env, rev, oneLine(e.Message))
+		state = "left running"
+	}
+	p := payload{Text: escape(line), Blocks: []block{
+		{Type: "section", Text: mrkdwn(escape(line))},
+		{Type: "section", Fields: []*text{
+			mrkdwn("*App*\n" + escape(e.App.Name)),
+			mrkdwn("*Environment*\n" + escape(e.Env)),
+			mrkdwn("*Revision*\n`" + escape(rev) + "`"),
+			mrkdwn("*State*\n" + state),
+			mrkdwn("*Source*\n" + escape(e.App.Source)),
+		}},
+	}}
+	if link != "" {
+		p.Blocks = append(p.Blocks, block{Type: "section", Text: mrkdwn("<" + escape(link) + "|View " + escape(app) + ">")})
+	}
+	return p
+}

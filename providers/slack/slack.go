@@ -145,20 +145,24 @@ func (n *Notifier) Notify(e reconcile.Event) {
 	if !ok || !n.once.first(onceKey(ev, e)) {
 		return
 	}
+	app, env := e.App, e.Env
+	if e.Rollout != nil {
+		app, env = e.Rollout.AppID(), e.Rollout.Env
+	}
 	var link string
 	if n.link != nil {
-		link = n.link(e.Rollout.AppID())
+		link = n.link(app)
 	}
 	body, err := json.Marshal(render(ev, e, link))
 	if err != nil {
-		n.log.Error("cannot encode notification", "event", string(ev), "source", e.Rollout.Source, "app", e.Rollout.App, "err", err)
+		n.log.Error("cannot encode notification", "event", string(ev), "source", app.Source, "app", app.Name, "err", err)
 		return
 	}
 	for _, h := range n.hooks {
 		if !h.wants(ev) {
 			continue
 		}
-		d := delivery{hook: h, body: body, event: string(ev), source: e.Rollout.Source, app: e.Rollout.App, env: e.Rollout.Env}
+		d := delivery{hook: h, body: body, event: string(ev), source: app.Source, app: app.Name, env: env}
 		if old := n.q.push(d); old != nil {
 			n.log.Warn("notification queue full: dropped the oldest notification",
 				"webhook", old.hook.name, "event", old.event, "source", old.source, "app", old.app, "env", old.env)

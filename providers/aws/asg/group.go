@@ -36,6 +36,12 @@ var retiredProcesses = []string{"AlarmNotification", "ScheduledActions", "AZReba
 
 // groups returns the groups deployed for d's target, oldest first.
 func (p *Platform) groups(ctx context.Context, d *reconcile.Deployment) ([]astypes.AutoScalingGroup, error) {
+	return p.tagged(ctx, d, false)
+}
+
+// tagged returns the groups tagged for d's target, application and
+// environment, oldest first; those being deleted too when deleting is set.
+func (p *Platform) tagged(ctx context.Context, d *reconcile.Deployment, deleting bool) ([]astypes.AutoScalingGroup, error) {
 	in := &autoscaling.DescribeAutoScalingGroupsInput{Filters: []astypes.Filter{
 		{Name: aws.String("tag:" + TagGroup), Values: []string{d.Target.AutoScalingGroup.Name}},
 		{Name: aws.String("tag:" + awstag.App), Values: []string{d.App}},
@@ -48,7 +54,7 @@ func (p *Platform) groups(ctx context.Context, d *reconcile.Deployment) ([]astyp
 			return nil, classify(fmt.Errorf("describe the Auto Scaling groups of %s: %w", d.Target.AutoScalingGroup.Name, err))
 		}
 		for _, g := range page.AutoScalingGroups {
-			if aws.ToString(g.Status) == "" { // "Delete in progress" groups are gone for Jibe
+			if deleting || aws.ToString(g.Status) == "" { // "Delete in progress" groups are gone for Jibe
 				out = append(out, g)
 			}
 		}

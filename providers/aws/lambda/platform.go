@@ -62,6 +62,8 @@ type API interface {
 	ListProvisionedConcurrencyConfigs(ctx context.Context, in *awslambda.ListProvisionedConcurrencyConfigsInput, optFns ...func(*awslambda.Options)) (*awslambda.ListProvisionedConcurrencyConfigsOutput, error)
 	GetPolicy(ctx context.Context, in *awslambda.GetPolicyInput, optFns ...func(*awslambda.Options)) (*awslambda.GetPolicyOutput, error)
 	ListEventSourceMappings(ctx context.Context, in *awslambda.ListEventSourceMappingsInput, optFns ...func(*awslambda.Options)) (*awslambda.ListEventSourceMappingsOutput, error)
+	RemovePermission(ctx context.Context, in *awslambda.RemovePermissionInput, optFns ...func(*awslambda.Options)) (*awslambda.RemovePermissionOutput, error)
+	DeleteAlias(ctx context.Context, in *awslambda.DeleteAliasInput, optFns ...func(*awslambda.Options)) (*awslambda.DeleteAliasOutput, error)
 	precheck.LayerAPI
 }
 
@@ -71,6 +73,7 @@ type ELBAPI interface {
 	precheck.LoadBalancerAPI
 	RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, optFns ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error)
 	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
+	DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, optFns ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error)
 }
 
 // Clients are the AWS clients of one account and region.
