@@ -21,6 +21,7 @@ import (
 
 	"github.com/jibe-dev/jibe/agent"
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/dashboard"
 	"github.com/jibe-dev/jibe/providers/aws/account"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/providers/aws/lambda"
@@ -332,7 +333,8 @@ func eksClients(cfg *config.Config) kubernetes.AWSClients {
 // run serves HTTP and runs the agent, the reporter and the configuration
 // watch until ctx is done, then shuts down in order.
 func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *slog.Logger) error {
-	srv, err := agent.NewServer(cfg.Server.Listen, w.agent.Handler(w.webhooks), agent.LimitsOf(cfg.Server))
+	pages := dashboard.New(w.agent, w.agent.Handler(w.webhooks), dashboard.Options{Logger: log})
+	srv, err := agent.NewServer(cfg.Server.Listen, pages, agent.LimitsOf(cfg.Server))
 	if err != nil {
 		return err
 	}
