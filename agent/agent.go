@@ -101,6 +101,22 @@ type Agent struct {
 	pulls map[string]*pullState
 	// waiting says what each waiting rollout waits for, by rollout ID.
 	waiting map[string]string
+	// health is each target's health as last observed, by
+	// source/app/env/target (see observing).
+	health map[string]observedHealth
+	// approvals say how each rollout's approval step ended, e.g. who
+	// approved, by rollout ID, as events told (see noteApproval).
+	approvals map[string]string
+	// rollouts caches the journal's record of each environment for the
+	// views.
+	rollouts rolloutCache
+	// feed fans the live stream (GET /api/v1/events) out.
+	feed feed
+	// sourceMarks are each source's state and commit as last published
+	// to the live stream.
+	sourceMarks map[string]string
+	// access is who may use the API, from the configuration in force.
+	access atomic.Pointer[access]
 
 	metrics *metrics
 }
@@ -130,6 +146,11 @@ type appState struct {
 	warned string
 	// loaded is the revision as last loaded, kept for requeues.
 	loaded *loadedRevision
+	// artifacts are the artifacts of each revision loaded, by commit;
+	// targets the latest loaded revision's targets, by environment. For
+	// the views.
+	artifacts map[string][]ArtifactView
+	targets   map[string][]targetRef
 }
 
 // New returns an agent; Run starts it.
@@ -141,17 +162,20 @@ func New(opts Options) *Agent {
 		opts.Logger = slog.Default()
 	}
 	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byID: map[reconcile.AppID]*appState{},
-		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, metrics: newMetrics()}
+		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{},
+		health: map[string]observedHealth{}, approvals: map[string]string{}, sourceMarks: map[string]string{}, metrics: newMetrics()}
 	a.cfg.Store(opts.Config)
+	a.access.Store(newAccess(opts.Config.Server))
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
 		backoff.NewPerItem[string](reconcile.RetryBackoff),
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "applications", Clock: opts.Clock})
-	a.executor = &reconcile.Executor{Journal: opts.Journal, Platforms: opts.Platforms, Checks: opts.Checks,
+	a.executor = &reconcile.Executor{Journal: opts.Journal, Platforms: a.observing(opts.Platforms), Checks: opts.Checks,
 		Gate: opts.Gate, Clock: opts.Clock, Emit: a.events.Emit}
 	if opts.Gate == nil && opts.Approvals != nil {
 		a.executor.Gate = reviewGate{a}
 	}
 	a.subscribeOwn()
+	a.watchSources()
 	return a
 }
 
@@ -308,6 +332,7 @@ func (a *Agent) Config() *config.Config { return a.config() }
 // rules.
 func (a *Agent) SetConfig(c *config.Config) {
 	a.cfg.Store(c)
+	a.access.Store(newAccess(c.Server))
 	a.resync()
 }
 
@@ -332,6 +357,7 @@ func (a *Agent) processNext(ctx context.Context) bool {
 		err = a.reconcile(ctx, key)
 	}
 	a.setError(key, err)
+	a.reconciled(key)
 	source, app, folder := a.describeKey(key)
 	a.metrics.reconciles.WithLabelValues(source, app, outcome(err)).Inc()
 	var waiting *reconcile.WaitingError

@@ -26,6 +26,7 @@ func (a *Agent) subscribeOwn() {
 	a.events.Subscribe(reconcile.SubscriberFunc(a.countEvent))
 	a.events.Subscribe(reconcile.SubscriberFunc(a.noteWaiting))
 	a.events.Subscribe(reconcile.SubscriberFunc(a.logEvent))
+	a.events.Subscribe(reconcile.SubscriberFunc(a.noteForViews))
 }
 
 // countEvent counts rollout events for metrics.

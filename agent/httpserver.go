@@ -108,7 +108,12 @@ func NewServer(addr string, h http.Handler, limits ServerLimits) (*Server, error
 		return nil, fmt.Errorf("server.listen: %w", err)
 	}
 	l := limits.withDefaults()
+	// Streams (GET /api/v1/events) end when Shutdown starts instead of
+	// holding it until its deadline; other requests finish.
+	closing := make(chan struct{})
+	base := context.WithValue(context.Background(), shutdownKey{}, (<-chan struct{})(closing))
 	srv := &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return base },
 		Handler:           limitRoutes(h, l),
 		ReadHeaderTimeout: l.ReadHeaderTimeout,
 		ReadTimeout:       l.ReadTimeout,
@@ -116,6 +121,7 @@ func NewServer(addr string, h http.Handler, limits ServerLimits) (*Server, error
 		IdleTimeout:       l.IdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 	}
+	srv.RegisterOnShutdown(func() { close(closing) })
 	return &Server{srv: srv, ln: netutil.LimitListener(ln, l.MaxConnections)}, nil
 }
 
@@ -129,6 +135,17 @@ func (s *Server) Serve() error { return s.srv.Serve(s.ln) }
 // Shutdown stops accepting connections and waits, until ctx is done, for
 // the requests in flight.
 func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+
+// shutdownKey is the context key of the channel closed when the server
+// starts shutting down.
+type shutdownKey struct{}
+
+// shuttingDown returns the channel closed when the server serving ctx's
+// request starts shutting down; nil (never closed) outside NewServer.
+func shuttingDown(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(shutdownKey{}).(<-chan struct{})
+	return ch
+}
 
 // limitRoutes applies the limits of each route before h.
 func limitRoutes(h http.Handler, l ServerLimits) http.Handler {

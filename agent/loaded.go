@@ -46,6 +46,7 @@ func (a *Agent) load(st *appState, rev *sources.Revision) (*loadedRevision, erro
 		return nil, err
 	}
 	l = &loadedRevision{commit: rev.Commit, limits: limits, app: app, previous: map[string]*spec.App{}, diffed: map[string]time.Time{}}
+	a.noteLoaded(st, rev.Commit, app, true)
 	a.mu.Lock()
 	st.loaded = l
 	a.mu.Unlock()
@@ -86,6 +87,7 @@ func (a *Agent) previousApp(st *appState, l *loadedRevision, app reconcile.AppID
 		a.log.Warn("the last good revision cannot be read; a rollback cannot restore it", "source", app.Source, "app", app.Name, "env", env, "revision", reconcile.ShortRevision(commit))
 	} else if loaded, err := a.loadSpec(st, prev, l.limits); err == nil {
 		old = loaded
+		a.noteLoaded(st, commit, old, false)
 	}
 	l.previous[commit] = old
 	return old

@@ -87,6 +87,47 @@ type Server struct {
 	// larger ones are answered 413. Other routes take no body. Default
 	// 26214400 (25 MiB, GitHub's own cap on payloads).
 	MaxWebhookBodyBytes int64 `json:"maxWebhookBodyBytes,omitempty"`
+	// Tokens are the bearer tokens that may use the API (/api/v1) and the
+	// dashboard, each with its scope. Webhooks (signed), /healthz and
+	// /metrics need none.
+	Tokens []APIToken `json:"tokens,omitempty"`
+	// OpenRead lets requests without a token read (the read scope), as
+	// on a private network. Default true when Tokens is empty, false
+	// otherwise. Write (actions) always needs a token.
+	OpenRead *bool `json:"openRead,omitempty"`
+}
+
+// ReadIsOpen reports whether requests without a token may read: OpenRead,
+// or by default when no token is configured.
+func (s *Server) ReadIsOpen() bool {
+	if s.OpenRead != nil {
+		return *s.OpenRead
+	}
+	return len(s.Tokens) == 0
+}
+
+// TokenScope is what a token may do.
+type TokenScope string
+
+// The scopes. Write includes read.
+const (
+	// ScopeRead reads the API, the live stream and the dashboard.
+	ScopeRead TokenScope = "read"
+	// ScopeWrite also acts: approve, retry, roll back (actions).
+	ScopeWrite TokenScope = "write"
+)
+
+// APIToken is a bearer token of the API. Requests send it as
+// "Authorization: Bearer <token>".
+type APIToken struct {
+	// Name identifies the token in logs and audit records (never the
+	// token itself), e.g. "ci" or "dashboard-team-a".
+	Name string `json:"name" jsonschema:"required,pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$,maxLength=63"`
+	// Scope is read or write (write includes read).
+	Scope TokenScope `json:"scope" jsonschema:"required,enum=read,enum=write"`
+	// Secret is where the token is kept. Use a long random value (at
+	// least 32 characters), e.g. from openssl rand -hex 32.
+	Secret SecretRef `json:"secret" jsonschema:"required"`
 }
 
 // Source is a repository (or, for local development, a folder) of

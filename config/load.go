@@ -248,6 +248,9 @@ func (c *Config) secretRefs() []namedRef {
 		}
 	}
 	add("server.webhookSecret", c.Server.WebhookSecret)
+	for i := range c.Server.Tokens {
+		add(fmt.Sprintf("server.tokens[%d].secret", i), &c.Server.Tokens[i].Secret)
+	}
 	for i := range c.Sources {
 		if g := c.Sources[i].Git; g != nil && g.Auth != nil {
 			a, f := g.Auth, fmt.Sprintf("sources[%d].git.auth", i)

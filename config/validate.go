@@ -107,6 +107,10 @@ func (v *validator) server(s *Server) {
 			v.errorf("server."+field, "must be at least 1")
 		}
 	}
+	seen := map[string]bool{}
+	for i, t := range s.Tokens {
+		v.unique(fmt.Sprintf("server.tokens[%d].name", i), "token", t.Name, seen)
+	}
 }
 
 func (v *validator) accounts(accounts []AWSAccount) map[string]bool {

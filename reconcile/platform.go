@@ -122,6 +122,49 @@ type Health struct {
 	// Reason is the platform's explanation, e.g. "2 of 3 pods ready" or
 	// "ProgressDeadlineExceeded: ReplicaSet web-7d9 has timed out progressing".
 	Reason string
+	// Instances counts what the platform observed to decide State, for
+	// the API and the dashboard; nil when the platform counts nothing
+	// (such as a Kubernetes target of ConfigMaps only).
+	Instances *Instances
+}
+
+// Instances counts a target's instances (pods, tasks, EC2 instances,
+// Lambda provisioned concurrency) as its platform last observed them.
+type Instances struct {
+	// Desired is how many instances should run; Running how many do
+	// (started, ready or not); Healthy and Unhealthy split the running
+	// ones by readiness or target health.
+	Desired   int `json:"desired"`
+	Running   int `json:"running"`
+	Healthy   int `json:"healthy"`
+	Unhealthy int `json:"unhealthy"`
+	// Versions split the counts by version while more than one runs (a
+	// canary, blue/green, a rolling update in progress), the new version
+	// first; empty when one version runs.
+	Versions []VersionInstances `json:"versions,omitempty"`
+}
+
+// VersionInstances counts the instances of one version of a target.
+type VersionInstances struct {
+	// Version names the version as its platform does: a ReplicaSet, a task
+	// definition ("web:12"), a Lambda version number, an Auto Scaling
+	// group or launch template version.
+	Version string `json:"version"`
+	// Revision is the Git commit the version was applied from, when the
+	// platform records it (Jibe's revision label or tag).
+	Revision string `json:"revision,omitempty"`
+	// New is set for the version being rolled out; unset for the stable
+	// one.
+	New bool `json:"new,omitempty"`
+	// Desired, Running, Healthy and Unhealthy are as in Instances.
+	Desired   int `json:"desired"`
+	Running   int `json:"running"`
+	Healthy   int `json:"healthy"`
+	Unhealthy int `json:"unhealthy"`
+	// Weight is the version's share of traffic in percent, when the
+	// platform routes traffic by weight (a Lambda alias, ALB target
+	// groups, a Gateway API route); nil when it does not say.
+	Weight *float64 `json:"weight,omitempty"`
 }
 
 // Platform deploys targets of one kind (Kubernetes, ECS, Lambda, Auto

@@ -264,6 +264,11 @@ func (g *Git) Trigger(repo, branch string) int {
 	return n
 }
 
+// OnStatus makes f receive the status of a repository and branch after
+// each of its polls, successful or not, on the polling goroutine: f must
+// not block. It replaces the previous f.
+func (g *Git) OnStatus(f func(Status)) { g.env.onStatus.Store(&f) }
+
 // Status returns the status of every repository and branch polled.
 func (g *Git) Status() []Status {
 	pollers := g.snapshot()

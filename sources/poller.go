@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -54,7 +55,9 @@ type pollEnv struct {
 	maxBackoff    time.Duration
 	jitter        float64
 	maxPacks      int
-	maxFileBytes  int64
+	// onStatus, when set, is told each poll's outcome (Git.OnStatus).
+	onStatus     atomic.Pointer[func(Status)]
+	maxFileBytes int64
 }
 
 // poll asks the server where the branch is and, when it moved, fetches the

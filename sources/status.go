@@ -19,6 +19,9 @@ type Status struct {
 	Sources []string
 	// LastPoll is when the last poll finished, zero before the first.
 	LastPoll time.Time
+	// LastSuccess is when the last successful poll finished, zero before
+	// the first.
+	LastSuccess time.Time
 	// LastCommit is the last commit reported, "" before the first.
 	LastCommit string
 	// LastError is the last poll's error, nil when it succeeded. Use
@@ -51,7 +54,7 @@ func (p *poller) pollAndRecord(ctx context.Context) ([]Update, error) {
 	if err != nil {
 		s.ConsecutiveFailures++
 	} else {
-		s.ConsecutiveFailures = 0
+		s.ConsecutiveFailures, s.LastSuccess = 0, s.LastPoll
 	}
 	if len(updates) > 0 && updates[0].Commit.SHA != "" {
 		s.LastCommit = updates[0].Commit.SHA
@@ -59,6 +62,9 @@ func (p *poller) pollAndRecord(ctx context.Context) ([]Update, error) {
 	failures := s.ConsecutiveFailures
 	p.statusMu.Unlock()
 	p.logPoll(updates, err, failures)
+	if f := p.env.onStatus.Load(); f != nil {
+		(*f)(p.currentStatus())
+	}
 	return updates, err
 }
 

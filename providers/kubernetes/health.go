@@ -45,6 +45,7 @@ func objectHealth(ref objectRef, u *unstructured.Unstructured, now time.Time) re
 	if h.State != reconcile.HealthHealthy {
 		h.Reason = ref.String() + ": " + h.Reason
 	}
+	h.Instances = workloadInstances(ref, u)
 	return h
 }
 
@@ -54,6 +55,7 @@ func aggregate(hs []reconcile.Health) reconcile.Health {
 	worst := reconcile.Health{State: reconcile.HealthHealthy, Reason: fmt.Sprintf("%d objects healthy", len(hs))}
 	var reasons []string
 	for _, h := range hs {
+		worst.Instances = addInstances(worst.Instances, h.Instances)
 		switch {
 		case rank(h.State) > rank(worst.State):
 			worst.State, reasons = h.State, []string{h.Reason}

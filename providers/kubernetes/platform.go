@@ -230,7 +230,20 @@ func (p *Platform) Health(ctx context.Context, d *reconcile.Deployment) (reconci
 			return reconcile.Health{}, err
 		}
 	}
-	return s.health(ctx, objs)
+	h, err := s.health(ctx, objs)
+	if err != nil || !s.judgesCanary(objs) {
+		return h, err
+	}
+	return s.withStable(ctx, h)
+}
+
+// judgesCanary reports whether objs, a health set, is a live canary's:
+// its last object is the canary copy of the workload.
+func (s *session) judgesCanary(objs []object) bool {
+	if s.d.Mode != spec.StrategyCanary || s.lay.workload < 0 || len(objs) == 0 {
+		return false
+	}
+	return objs[len(objs)-1].u.GetName() == canaryName(s.lay.objs[s.lay.workload].u.GetName())
 }
 
 // health reads objs and aggregates their health.

@@ -105,7 +105,11 @@ func (p *Platform) healthBlueGreen(ctx context.Context, d *reconcile.Deployment)
 	if err != nil {
 		return reconcile.Health{}, err
 	}
-	return p.slotHealth(ctx, d, a.next, a.nextTG)
+	h, err := p.slotHealth(ctx, d, a.next, a.nextTG)
+	if err == nil && a.live != nil && a.live != a.next {
+		h.Instances = slotsInstances(a.next, a.live)
+	}
+	return h, err
 }
 
 // shiftBlueGreen sends weight percent to the new slot; at 100 it records

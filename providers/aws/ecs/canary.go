@@ -84,7 +84,11 @@ func (p *Platform) healthCanary(ctx context.Context, d *reconcile.Deployment) (r
 	if c.canary == nil {
 		return p.slotHealth(ctx, d, c.stable, c.tr.StableTargetGroupArn)
 	}
-	return p.slotHealth(ctx, d, c.canary, c.tr.CanaryTargetGroupArn)
+	h, err := p.slotHealth(ctx, d, c.canary, c.tr.CanaryTargetGroupArn)
+	if err == nil {
+		h.Instances = slotsInstances(c.canary, c.stable)
+	}
+	return h, err
 }
 
 // shiftCanary sets the canary's share of traffic once it is healthy.

@@ -27,9 +27,11 @@ func (p *Platform) serviceHealth(ctx context.Context, d *reconcile.Deployment, s
 		return reconcile.Health{}, err
 	}
 	if len(changes) > 0 {
-		return reconcile.Health{State: reconcile.HealthFailed, Reason: rolledBackReason(s)}, nil
+		return reconcile.Health{State: reconcile.HealthFailed, Reason: rolledBackReason(s), Instances: serviceInstances(s)}, nil
 	}
-	return rolloutHealth(aws.ToString(s.ServiceName), primary), nil
+	h := rolloutHealth(aws.ToString(s.ServiceName), primary)
+	h.Instances = serviceInstances(s)
+	return h, nil
 }
 
 // rolloutHealth maps a deployment's rolloutState to a Health.
@@ -83,14 +85,14 @@ func (p *Platform) slotHealth(ctx context.Context, d *reconcile.Deployment, s *e
 		return h, err
 	}
 	if s.DesiredCount == 0 {
-		return reconcile.Health{State: reconcile.HealthProgressing, Reason: "service " + aws.ToString(s.ServiceName) + " has no tasks desired"}, nil
+		return reconcile.Health{State: reconcile.HealthProgressing, Reason: "service " + aws.ToString(s.ServiceName) + " has no tasks desired", Instances: h.Instances}, nil
 	}
 	ok, reason, err := albtraffic.TargetsHealthy(ctx, p.c.ELB, tg, s.DesiredCount)
 	if err != nil {
 		return reconcile.Health{}, err
 	}
 	if !ok {
-		return reconcile.Health{State: reconcile.HealthProgressing, Reason: reason}, nil
+		return reconcile.Health{State: reconcile.HealthProgressing, Reason: reason, Instances: h.Instances}, nil
 	}
-	return reconcile.Health{State: reconcile.HealthHealthy, Reason: reason}, nil
+	return reconcile.Health{State: reconcile.HealthHealthy, Reason: reason, Instances: h.Instances}, nil
 }
