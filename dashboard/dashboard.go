@@ -17,17 +17,26 @@ import (
 	"net/http"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/jibe-dev/jibe/agent"
+	"github.com/jibe-dev/jibe/reconcile"
 )
 
 //go:embed web
 var web embed.FS
 
-// Views is what the dashboard reads: the agent's views of its
-// applications, as the API shows them.
+// Views is what the dashboard reads: the agent's views, the values the
+// API serves (*agent.Agent).
 type Views interface {
 	Applications() []agent.AppView
+	Application(id reconcile.AppID) (agent.AppView, bool)
+	Rollout(app reconcile.AppID, env, which string) (*agent.RolloutView, error)
+	History(app reconcile.AppID, env, before string, limit int) (agent.HistoryView, error)
+	Sources() []agent.SourceView
 }
+
+var _ Views = (*agent.Agent)(nil)
 
 // Options configure the dashboard.
 type Options struct {
@@ -37,6 +46,19 @@ type Options struct {
 	// Logger receives what goes wrong while rendering. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// Clock says when "now" is, for times shown as "5 minutes ago"; the
+	// agent's clock. Default the wall clock.
+	Clock clock.PassiveClock
+	// Links gives the addresses of a source's repository (commits, pull
+	// requests, statuses); nil for none.
+	Links func(source string) RepoLinks
+	// Require lets a request read, or answers it (the agent's
+	// Require(agent.ScopeRead, ...)); nil lets every request read.
+	Require func(http.Handler) http.Handler
+	// SecureCookie marks the token cookie Secure (HTTPS only) even when
+	// the agent serves plain HTTP behind a proxy that terminates TLS: set
+	// it when server.externalURL is https.
+	SecureCookie bool
 }
 
 // Dashboard serves the pages; everything else goes to the handler it
@@ -58,6 +80,9 @@ func New(views Views, next http.Handler, opts Options) *Dashboard {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
 	d := &Dashboard{views: views, next: next, opts: opts, pages: parseTemplates(), mux: http.NewServeMux()}
 	d.routes()
 	return d
@@ -67,9 +92,11 @@ func New(views Views, next http.Handler, opts Options) *Dashboard {
 func (d *Dashboard) routes() {
 	assets, _ := fs.Sub(web, "web/assets")
 	d.mux.Handle("GET /assets/", http.StripPrefix("/assets/", cacheAssets(http.FileServerFS(assets))))
-	d.mux.HandleFunc("GET /{$}", d.serveMatrix)
-	d.mux.HandleFunc("GET /apps/{name}", d.serveChooser)
-	d.mux.HandleFunc("GET /apps/{source}/{name}", d.serveApp)
+	d.mux.HandleFunc("GET /login", d.serveLogin)
+	d.mux.HandleFunc("GET /logout", d.serveLogout)
+	d.mux.Handle("GET /{$}", d.guard(d.serveMatrix))
+	d.mux.Handle("GET /apps/{name}", d.guard(d.serveChooser))
+	d.mux.Handle("GET /apps/{source}/{name}", d.guard(d.serveApp))
 	d.mux.Handle("/", d.next)
 }
 
@@ -111,9 +138,3 @@ type page struct {
 	Now       time.Time
 	Body      any
 }
-
-// ViewsFunc adapts a function to Views.
-type ViewsFunc func() []agent.AppView
-
-// Applications returns f().
-func (f ViewsFunc) Applications() []agent.AppView { return f() }

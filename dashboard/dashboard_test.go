@@ -1,101 +1,169 @@
 package dashboard
 
 import (
-	"io"
-	"net/http"
-	"net/http/httptest"
+	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jibe-dev/jibe/agent"
+	"github.com/jibe-dev/jibe/reconcile"
 )
+
+var at = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+
+func ptr[T any](v T) *T { return &v }
+
+func version1(rev, tag string) *agent.VersionView {
+	return &agent.VersionView{Revision: rev, Artifacts: []agent.ArtifactView{{Name: "web", Kind: "image", Ref: "registry/web:" + tag, Version: tag}}}
+}
 
 // twoShops are two sources with an application named web each, and an api.
 func twoShops() []agent.AppView {
-	at := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	return []agent.AppView{
 		{ID: "shop/api", Name: "api", Source: "shop", Folder: "apps/api", Revision: "b2b2b2b2b2", Environments: []agent.EnvView{
-			{Name: "staging", Revision: "b2b2b2b2b2", State: "rolled-back", Reason: "web did not become healthy <in 5m>", Updated: at}}},
+			{Name: "staging", Revision: "a0a0a0a0a0", State: "rolled-back", Reason: "web did not become healthy <in 5m>", Updated: at,
+				Running: version1("a0a0a0a0a0", "0.9"), Wanted: version1("b2b2b2b2b2", "1.0")},
+			{Name: "production", State: "pending", PendingOn: "staging", Wanted: version1("b2b2b2b2b2", "1.0")}}},
 		{ID: "ops/web", Name: "web", Source: "ops", Folder: "web", Revision: "c3", Environments: []agent.EnvView{
-			{Name: "staging", Revision: "c3", State: "succeeded", Updated: at}}},
+			{Name: "staging", Revision: "c3", State: "succeeded", Updated: at, Drift: []string{"apps/v1 Deployment web"}}}},
 		{ID: "shop/web", Name: "web", Source: "shop", Folder: "apps/web", Revision: "a1", Environments: []agent.EnvView{
-			{Name: "staging", Revision: "a1", State: "succeeded", Updated: at},
-			{Name: "production", Revision: "a1", State: "running", Step: "await-approval", Waiting: "an approval by @acme/sre", Updated: at}}},
+			{Name: "staging", Revision: "a1", State: "succeeded", Updated: at, Running: version1("a1", "2.0"),
+				Targets: []agent.TargetView{{Name: "web", Platform: "ecs", Instances: &reconcile.Instances{Desired: 3, Running: 3, Healthy: 3}}}},
+			{Name: "production", Revision: "a0", State: "running", Step: "await-approval", Waiting: "an approval by @acme/sre", Updated: at,
+				Running: version1("a0", "1.9"), Wanted: version1("a1", "2.0"),
+				Rollout: &agent.RolloutSummary{State: "running", Step: 0, Steps: 4}}}},
 	}
 }
 
-func serve(t *testing.T, views []agent.AppView, path string) (*http.Response, string) {
+func execute(t *testing.T, name string, data any) string {
 	t.Helper()
-	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "api "+r.URL.Path) })
-	d := New(ViewsFunc(func() []agent.AppView { return views }), api, Options{})
-	rec := httptest.NewRecorder()
-	d.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
-	res := rec.Result()
-	body, _ := io.ReadAll(res.Body)
-	return res, string(body)
+	var buf bytes.Buffer
+	if err := parseTemplates().ExecuteTemplate(&buf, name, data); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
 }
 
 func TestMatrixPage(t *testing.T) {
-	res, body := serve(t, twoShops(), "/")
-	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Security-Policy") == "" {
-		t.Fatalf("status %d, headers %v", res.StatusCode, res.Header)
-	}
+	body := execute(t, "matrix", page{Title: "Applications", EventsURL: "/api/v1/events", Now: at, Body: buildMatrix(twoShops(), filter{})})
 	for _, want := range []string{
 		`data-cols="staging,production"`, `href="/apps/shop/web"`, `href="/apps/ops/web"`,
-		"waiting · await-approval", "an approval by @acme/sre", "rolled back",
+		"waiting · step 1/4 · await-approval", "an approval by @acme/sre", "rolled back",
 		"web did not become healthy &lt;in 5m&gt;", "3 of 3 applications", `src="/assets/live.js"`,
+		"1.9 <code>a0</code>", "→ 2.0 a1", "3/3", "after staging", `data-events="/api/v1/events"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the matrix lacks %q:\n%s", want, body)
 		}
 	}
-	_, body = serve(t, twoShops(), "/?source=ops")
-	if !strings.Contains(body, "1 of 3 applications") || strings.Contains(body, `href="/apps/shop/web"`) {
-		t.Errorf("filtered by source ops:\n%s", body)
-	}
 }
 
-func TestAppPages(t *testing.T) {
-	res, body := serve(t, twoShops(), "/apps/shop/web")
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, `data-app="shop/web"`) || !strings.Contains(body, "Waiting for an approval by @acme/sre") {
-		t.Errorf("/apps/shop/web: %d\n%s", res.StatusCode, body)
-	}
-	res, _ = serve(t, twoShops(), "/apps/api")
-	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != "/apps/shop/api" {
-		t.Errorf("/apps/api: %d to %q, want a redirect to its one source", res.StatusCode, res.Header.Get("Location"))
-	}
-	res, body = serve(t, twoShops(), "/apps/web")
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, `href="/apps/ops/web"`) || !strings.Contains(body, `href="/apps/shop/web"`) {
-		t.Errorf("/apps/web: %d, want a choice of both sources:\n%s", res.StatusCode, body)
-	}
-	for _, path := range []string{"/apps/nope", "/apps/shop/nope"} {
-		if res, _ := serve(t, twoShops(), path); res.StatusCode != http.StatusNotFound {
-			t.Errorf("%s: %d, want 404", path, res.StatusCode)
+func TestCellOf(t *testing.T) {
+	v := twoShops()
+	for _, tc := range []struct {
+		e                               agent.EnvView
+		state                           State
+		running, wanted, progress, note string
+		instances                       string
+	}{
+		{v[0].Environments[0], StateRolledBack, "a0a0a0a0a0", "b2b2b2b2b2", "", "web did not become healthy <in 5m>", ""},
+		{v[0].Environments[1], StatePending, "", "b2b2b2b2b2", "", "after staging", ""},
+		{v[2].Environments[0], StateSucceeded, "a1", "", "", "", "3/3"},
+		{v[2].Environments[1], StateWaiting, "a0", "a1", "step 1/4 · await-approval", "an approval by @acme/sre", ""},
+		{agent.EnvView{State: "running", Step: "shift-traffic", Rollout: &agent.RolloutSummary{State: "running", Step: 2, Steps: 5, Weight: ptr(20.0)}},
+			StateRunning, "", "", "step 3/5 · shift-traffic · 20%", "", ""},
+	} {
+		c := cellOf(&tc.e)
+		got := []string{string(c.State), c.Running.Revision, c.Wanted.Revision, c.Progress, c.Note, c.Instances}
+		want := []string{string(tc.state), tc.running, tc.wanted, tc.progress, tc.note, tc.instances}
+		if !slices.Equal(got, want) {
+			t.Errorf("cellOf(%s) = %q, want %q", tc.e.Name, got, want)
 		}
 	}
 }
 
-func TestFragments(t *testing.T) {
-	_, body := serve(t, twoShops(), "/apps/shop/web?fragment=row&cols=staging,production")
-	if !strings.HasPrefix(body, `<tr id="app:shop/web"`) || strings.Count(body, "<td") != 2 {
-		t.Errorf("row fragment:\n%s", body)
+func TestNamed(t *testing.T) {
+	if got := named(twoShops(), "web"); len(got) != 2 {
+		t.Errorf("named web: %d applications, want both sources'", len(got))
 	}
-	_, body = serve(t, twoShops(), "/apps/shop/web?fragment=main")
-	if strings.Contains(body, "<html") || !strings.Contains(body, `id="env-production"`) {
-		t.Errorf("main fragment:\n%s", body)
+	if got := named(twoShops(), "api"); len(got) != 1 || got[0].Source != "shop" {
+		t.Errorf("named api: %+v", got)
 	}
 }
 
-func TestAssetsAndOtherRoutes(t *testing.T) {
-	res, body := serve(t, nil, "/assets/live.js")
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, "EventSource") {
-		t.Errorf("live.js: %d", res.StatusCode)
+func TestLocalPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/apps/shop/web": "/apps/shop/web", "/?state=failed": "/?state=failed", "": "/",
+		"//evil.example/": "/", "https://evil.example/": "/", "/\\evil.example": "/", "/a\r\nSet-Cookie: x": "/",
+	} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
 	}
-	if _, body = serve(t, nil, "/api/v1/applications"); body != "api /api/v1/applications" {
-		t.Errorf("the API is not passed on: %q", body)
+}
+
+func TestAppPage(t *testing.T) {
+	v := twoShops()[2]
+	r := &agent.RolloutView{
+		RolloutSummary: agent.RolloutSummary{Revision: "a1", State: "running", Strategy: "canary", Mode: "canary", Step: 2, Steps: 4, Started: at, Updated: at.Add(3 * time.Minute)},
+		PullRequest:    7,
+		Steps: []agent.StepView{{Index: 0, Kind: "apply", State: "done"}, {Index: 1, Kind: "shift-traffic", Weight: ptr(20.0), State: "done"},
+			{Index: 2, Kind: "verify", Check: "5xx rate", State: "current"}, {Index: 3, Kind: "shift-traffic", Weight: ptr(100.0), State: "pending"}},
+		Traffic:  []agent.WeightPoint{{At: at.Add(time.Minute), Weight: 20}},
+		Analyses: []agent.AnalysisView{{Step: 2, Check: "5xx rate", Max: ptr(5.0), Threshold: "max 5", Measurements: []reconcile.Measurement{{At: at.Add(2 * time.Minute), Value: 1, Passed: true}}}},
 	}
-	if _, body = serve(t, nil, "/"); !strings.Contains(body, "No application yet") {
-		t.Errorf("empty matrix:\n%s", body)
+	p := appPage{AppView: v, Wanted: version{Revision: "a1", Short: "a1"}, Repo: RepoLinks{Web: "https://github.com/acme/shop"}}
+	for i := range v.Environments {
+		s := envSection{cell: cellOf(&v.Environments[i]), View: v.Environments[i]}
+		if s.Env == "production" {
+			s.Rollout, s.Charts = r, chartsOf(r)
+			s.History = []agent.HistoryEntry{{Revision: "a0", State: "succeeded", Mode: "rolling", Started: at, Duration: 90, ApprovedBy: "approved by sam", PullRequest: 6}}
+		}
+		p.Envs = append(p.Envs, s)
+	}
+	body := execute(t, "app", page{Title: "web", Now: at, Body: p})
+	for _, want := range []string{
+		`id="appmain" data-app="shop/web"`, `data-state="waiting"`, `<li class="current" data-kind="verify"`,
+		"shift-traffic 20%", `href="https://github.com/acme/shop/commit/a1"`, `href="https://github.com/acme/shop/pull/7"`,
+		"Traffic to the new version", "max 5", `<polyline class="weight"`, `class="pass"`, "approved by sam", "1m30s",
+		"Waiting for an approval by @acme/sre",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
+}
+
+func TestAnalysisChart(t *testing.T) {
+	a := agent.AnalysisView{Check: "5xx", Max: ptr(5.0), Measurements: []reconcile.Measurement{
+		{At: at, Value: 0, Passed: true}, {At: at.Add(30 * time.Second), Value: 10, Passed: false}, {At: at.Add(time.Minute), NoData: true}}}
+	c := analysisChart(a, at, at.Add(time.Minute))
+	if len(c.Thresholds) != 1 || c.Thresholds[0].Label != "max 5" {
+		t.Fatalf("thresholds %+v", c.Thresholds)
+	}
+	classes := []string{c.Dots[0].Class, c.Dots[1].Class, c.Dots[2].Class}
+	if !slices.Equal(classes, []string{"pass", "fail", "nodata"}) {
+		t.Errorf("dots %q", classes)
+	}
+	// 0..11 (10 and 10% headroom) over the plot's height: 0 at the bottom,
+	// the threshold and the failed reading above it, in that order.
+	if c.Dots[0].Y != plotBottom || !(c.Dots[1].Y < c.Thresholds[0].Y && c.Thresholds[0].Y < plotBottom) {
+		t.Errorf("y of 0: %v, of 10: %v, of the threshold: %v", c.Dots[0].Y, c.Dots[1].Y, c.Thresholds[0].Y)
+	}
+	if c.Dots[0].X != plotLeft || c.Dots[2].X != plotRight || c.Line != "48,146 339,24.2" {
+		t.Errorf("x %v..%v, line %q (no data draws no line)", c.Dots[0].X, c.Dots[2].X, c.Line)
+	}
+}
+
+func TestTrafficChart(t *testing.T) {
+	c := trafficChart([]agent.WeightPoint{{At: at.Add(time.Minute), Weight: 20}, {At: at.Add(3 * time.Minute), Weight: 100}}, at, at.Add(4*time.Minute))
+	want := "48,146 193.5,146 193.5,119.2 484.5,119.2 484.5,12 630,12"
+	if c.Line != want || c.Note != "now 100%" {
+		t.Errorf("line %q, note %q; want %q", c.Line, c.Note, want)
 	}
 }

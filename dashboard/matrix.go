@@ -35,8 +35,8 @@ type row struct {
 }
 
 // filter is what the matrix shows: applications of Source (all when
-// empty), with a cell (or the application itself) in State, whose name,
-// source or folder contains Text (case-insensitive).
+// empty), with a cell in State (error: the application itself), whose
+// name, source or folder contains Text (case-insensitive).
 type filter struct {
 	Source string
 	State  State
@@ -102,7 +102,7 @@ func rowOf(v agent.AppView, columns []string) row {
 		}
 	}
 	if r.Error != "" {
-		r.States = append(r.States, StateFailed)
+		r.States = append(r.States, StateError)
 	}
 	return r
 }

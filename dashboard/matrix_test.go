@@ -58,7 +58,7 @@ func TestFilter(t *testing.T) {
 		{filter{State: StateWaiting}, []string{"shop/web"}},
 		{filter{State: StateRolledBack}, []string{"shop/api"}},
 		{filter{State: StateDrift}, []string{"ops/web"}},
-		{filter{State: StateFailed}, []string{"ops/web"}},
+		{filter{State: StateError}, []string{"ops/web"}},
 		{filter{Text: "WEB"}, []string{"shop/web", "ops/web"}},
 		{filter{Text: "apps/"}, []string{"shop/web", "shop/api"}},
 		{filter{Source: "ops", Text: "api"}, nil},
@@ -83,6 +83,7 @@ func TestStateOf(t *testing.T) {
 		want State
 	}{
 		{agent.EnvView{}, StatePending},
+		{agent.EnvView{State: "pending", PendingOn: "staging"}, StatePending},
 		{agent.EnvView{Revision: "a", State: "running"}, StateRunning},
 		{agent.EnvView{Revision: "a", State: "running", Waiting: "approval"}, StateWaiting},
 		{agent.EnvView{Revision: "a", State: "succeeded"}, StateSucceeded},

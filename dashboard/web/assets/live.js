@@ -13,15 +13,6 @@
     live.textContent = text;
   }
 
-  // appOf returns "source/name" of an event's application, whatever shape
-  // the event gives it.
-  function appOf(ev) {
-    const a = ev.app !== undefined ? ev.app : ev.App;
-    if (typeof a === "string") return ev.source ? ev.source + "/" + a : a;
-    if (a && typeof a === "object") return (a.source || a.Source) ? (a.source || a.Source) + "/" + (a.name || a.Name) : (a.name || a.Name);
-    return ev.id || ev.appId || "";
-  }
-
   function later(key, fn) {
     if (pending.has(key)) return;
     pending.set(key, setTimeout(function () { pending.delete(key); fn(); }, 150));
@@ -55,29 +46,42 @@
     }).catch(function () { setLive("error", "update failed"); });
   }
 
+  // onEvent refreshes what an event of the agent's stream changed: the
+  // application's row, or its page (a source's event: the pages of its
+  // applications, which show its status).
   function onEvent(msg) {
     let ev;
     try { ev = JSON.parse(msg.data); } catch (e) { return; }
-    const app = appOf(ev);
+    const app = ev.app || "";
     const main = document.getElementById("appmain");
-    if (main && (app === "" || main.dataset.app === app)) {
+    if (main && (app === main.dataset.app || (!app && ev.source && main.dataset.app.startsWith(ev.source + "/")))) {
       later("main", function () { refreshApp(main); });
     }
-    if (app === "") return;
-    const tr = document.querySelector('tr[data-app="' + CSS.escape(app) + '"]');
-    if (tr) later(app, function () { refreshRow(tr.isConnected ? tr : document.querySelector('tr[data-app="' + CSS.escape(app) + '"]')); });
+    if (!app) return;
+    const row = function () { return document.querySelector('tr[data-app="' + CSS.escape(app) + '"]'); };
+    if (row()) later(app, function () { const tr = row(); if (tr) refreshRow(tr); });
   }
 
   function connect() {
-    const url = body.dataset.events;
+    let url = body.dataset.events;
     if (!url || !window.EventSource) { setLive("off", "not live"); return; }
+    const main = document.getElementById("appmain");
+    if (main) url += (url.includes("?") ? "&" : "?") + "app=" + encodeURIComponent(main.dataset.app);
     const es = new EventSource(url, { withCredentials: true });
-    es.onopen = function () { setLive("on", "live"); };
-    es.onerror = function () { setLive("error", "reconnecting…"); };
+    // Events are not replayed: after a dropped connection, read again
+    // what may have changed meanwhile.
+    let dropped = false;
+    es.onopen = function () {
+      setLive("on", "live");
+      if (!dropped) return;
+      dropped = false;
+      if (main) later("main", function () { refreshApp(main); });
+      for (const tr of document.querySelectorAll("#matrix tbody tr")) later(tr.dataset.app, function () { refreshRow(tr); });
+    };
+    es.onerror = function () { dropped = true; setLive("error", "reconnecting…"); };
     es.onmessage = onEvent;
-    for (const kind of (body.dataset.eventKinds || "").split(" ")) {
-      if (kind) es.addEventListener(kind, onEvent);
-    }
+    // The agent names each event's type (rollout, refused, plan, source).
+    for (const kind of ["rollout", "refused", "plan", "source"]) es.addEventListener(kind, onEvent);
   }
 
   // The matrix filters as you type; the form still works without script.
@@ -113,6 +117,24 @@
     });
   }
 
+  // The login form sends the token in a header, so that it never shows in
+  // an address; without script it goes as ?token= once.
+  function watchLogin() {
+    const form = document.getElementById("login");
+    if (!form) return;
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      const token = form.elements.token.value;
+      fetch("/login", { headers: { "Authorization": "Bearer " + token }, credentials: "same-origin" }).then(function (res) {
+        if (res.ok) { location.assign(form.dataset.next || "/"); return; }
+        let p = document.getElementById("login-problem");
+        if (!p) { p = document.createElement("p"); p.id = "login-problem"; p.className = "alert"; form.before(p); }
+        p.textContent = "That is not a token of server.tokens with the read scope.";
+      });
+    });
+  }
+
   watchFilters();
-  connect();
+  watchLogin();
+  if (!document.getElementById("login")) connect();
 })();
