@@ -51,6 +51,8 @@ type cell struct {
 	Present bool
 	Env     string
 	State   State
+	// Label is State's label.
+	Label string
 	// Running is the version that runs ("" when nothing ever succeeded
 	// there); Wanted the one Git wants, when it differs.
 	Running, Wanted version
@@ -93,8 +95,12 @@ func versionOf(v *agent.VersionView) version {
 // cellOf is the cell of an environment's view.
 func cellOf(e *agent.EnvView) cell {
 	c := cell{Present: true, Env: e.Name, State: stateOf(e), Running: versionOf(e.Running), Drift: len(e.Drift) > 0, Updated: e.Updated}
+	c.Label = c.State.Label()
 	if e.Running == nil && e.Revision != "" {
 		c.Running = version{Revision: e.Revision, Short: reconcile.ShortRevision(e.Revision)}
+	}
+	if c.Running.Short == "" {
+		c.Running.Short = "—"
 	}
 	if w := versionOf(e.Wanted); w.Revision != "" && w.Revision != c.Running.Revision {
 		c.Wanted = w

@@ -30,8 +30,11 @@ type row struct {
 	// Cells are aligned with the matrix's columns; a cell of an
 	// environment the application does not have is absent.
 	Cells []cell
-	// States are the states of the row's cells, for the state filter.
-	States []State
+	// States are the states of the row's cells, for the state filter;
+	// StateList the same, each followed by a space, and Text what the
+	// text filter searches, for the page's script.
+	States          []State
+	StateList, Text string
 }
 
 // filter is what the matrix shows: applications of Source (all when
@@ -59,9 +62,7 @@ func (f filter) keep(r row) bool {
 	if f.Text == "" {
 		return true
 	}
-	text := strings.ToLower(f.Text)
-	return strings.Contains(strings.ToLower(r.Name), text) || strings.Contains(strings.ToLower(r.Source), text) ||
-		strings.Contains(strings.ToLower(r.Folder), text)
+	return strings.Contains(strings.ToLower(r.Text), strings.ToLower(f.Text))
 }
 
 // buildMatrix lays views out as the matrix, filtered by f. Views are
@@ -104,7 +105,28 @@ func rowOf(v agent.AppView, columns []string) row {
 	if r.Error != "" {
 		r.States = append(r.States, StateError)
 	}
+	r.StateList, r.Text = stateList(r.States), searchText(r)
 	return r
+}
+
+// stateList writes states for the page's script: each followed by a space.
+func stateList(states []State) string {
+	var b strings.Builder
+	for _, s := range states {
+		b.WriteString(string(s))
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// searchText is what the text filter searches in a row: names and
+// revisions.
+func searchText(r row) string {
+	parts := []string{r.Name, r.Source, r.Folder}
+	for _, c := range r.Cells {
+		parts = append(parts, c.Running.Revision, c.Wanted.Revision)
+	}
+	return strings.Join(parts, " ")
 }
 
 // appPath is the path of an application's page, as agent.AppURL makes it.
