@@ -33,7 +33,7 @@ var allStates = []State{StateRunning, StateWaiting, StatePending, StateFailed, S
 func (s State) Label() string {
 	switch s {
 	case StateWaiting:
-		return "waiting"
+		return "waiting for approval"
 	case StateRolledBack:
 		return "rolled back"
 	case StateRunning:
@@ -130,7 +130,7 @@ func progress(e *agent.EnvView) string {
 // note is the one line a cell says besides its state.
 func note(e *agent.EnvView, s State) string {
 	switch s {
-	case StateWaiting:
+	case StateWaiting, StateRunning:
 		return e.Waiting
 	case StatePending:
 		if e.PendingOn != "" {
@@ -164,7 +164,9 @@ func instances(targets []agent.TargetView) (string, bool) {
 func stateOf(e *agent.EnvView) State {
 	switch e.State {
 	case reconcile.RolloutRunning.String():
-		if e.Waiting != "" {
+		// Waiting is for people: an approval. A pause or an analysis
+		// between its readings is a rollout running.
+		if e.Step == reconcile.StepAwaitApproval.String() {
 			return StateWaiting
 		}
 		return StateRunning

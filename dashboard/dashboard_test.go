@@ -50,7 +50,7 @@ func TestMatrixPage(t *testing.T) {
 	body := execute(t, "matrix", page{Title: "Applications", EventsURL: "/api/v1/events", Now: at, Body: buildMatrix(twoShops(), filter{})})
 	for _, want := range []string{
 		`data-cols="staging,production"`, `href="/apps/shop/web"`, `href="/apps/ops/web"`,
-		"waiting · step 1/4 · await-approval", "an approval by @acme/sre", "rolled back",
+		"waiting for approval · step 1/4 · await-approval", "an approval by @acme/sre", "rolled back",
 		"web did not become healthy &lt;in 5m&gt;", "3 of 3 applications", `src="/assets/live.js"`,
 		"1.9 <code>a0</code>", "→ 2.0 a1", "3/3", "after staging", `data-events="/api/v1/events"`,
 	} {

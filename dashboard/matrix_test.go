@@ -43,7 +43,7 @@ func TestColumnsKeepPromotionOrder(t *testing.T) {
 func TestFilter(t *testing.T) {
 	views := []agent.AppView{
 		{ID: "shop/web", Name: "web", Source: "shop", Folder: "apps/web", Environments: []agent.EnvView{
-			{Name: "staging", Revision: "a1", State: "succeeded"}, {Name: "production", Revision: "a1", State: "running", Waiting: "an approval"}}},
+			{Name: "staging", Revision: "a1", State: "succeeded"}, {Name: "production", Revision: "a1", State: "running", Step: "await-approval", Waiting: "an approval"}}},
 		{ID: "shop/api", Name: "api", Source: "shop", Folder: "apps/api", Environments: []agent.EnvView{
 			{Name: "staging", Revision: "b2", State: "rolled-back", Reason: "web did not become healthy"}}},
 		{ID: "ops/web", Name: "web", Source: "ops", Folder: "web", Error: "invalid spec", Environments: []agent.EnvView{
@@ -85,7 +85,8 @@ func TestStateOf(t *testing.T) {
 		{agent.EnvView{}, StatePending},
 		{agent.EnvView{State: "pending", PendingOn: "staging"}, StatePending},
 		{agent.EnvView{Revision: "a", State: "running"}, StateRunning},
-		{agent.EnvView{Revision: "a", State: "running", Waiting: "approval"}, StateWaiting},
+		{agent.EnvView{Revision: "a", State: "running", Step: "await-approval", Waiting: "approval"}, StateWaiting},
+		{agent.EnvView{Revision: "a", State: "running", Step: "verify", Waiting: "2 of 3 readings"}, StateRunning},
 		{agent.EnvView{Revision: "a", State: "succeeded"}, StateSucceeded},
 		{agent.EnvView{Revision: "a", State: "failed"}, StateFailed},
 		{agent.EnvView{Revision: "a", State: "rolled-back"}, StateRolledBack},
