@@ -94,7 +94,7 @@ func (d *Dashboard) envSection(id reconcile.AppID, e *agent.EnvView) envSection 
 		switch {
 		case err == nil:
 			s.Rollout = r
-			s.Charts = chartsOf(r)
+			s.Charts = chartsOf(r, d.opts.Clock.Now())
 		case !errors.Is(err, reconcile.ErrNoRollout):
 			s.Problem = "the rollout cannot be read: " + err.Error()
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jibe-dev/jibe/agent"
+	"github.com/jibe-dev/jibe/reconcile"
 )
 
 // The geometry of a chart, in SVG user units: the plot is the area inside
@@ -44,10 +45,12 @@ type rule struct {
 	Label string
 }
 
-// tick is a labelled position on an axis.
+// tick is a labelled position on an axis; Anchor aligns its label
+// (start, middle, end).
 type tick struct {
-	At    float64
-	Label string
+	At     float64
+	Label  string
+	Anchor string
 }
 
 // span maps a time range and a value range onto the plot.
@@ -68,46 +71,58 @@ func (s span) y(v float64) float64 {
 
 func round(f float64) float64 { return math.Round(f*10) / 10 }
 
-// chartsOf returns a rollout's charts: its traffic, when it shifted any,
-// then each analysis with readings.
-func chartsOf(r *agent.RolloutView) []chart {
-	end := r.Updated
+// chartsOf returns a rollout's charts, on one time axis: its traffic,
+// when it shifted any, then each analysis with readings. The axis spans
+// the readings, up to now while the rollout runs.
+func chartsOf(r *agent.RolloutView, now time.Time) []chart {
+	var times []time.Time
+	for _, p := range r.Traffic {
+		times = append(times, p.At)
+	}
+	for _, a := range r.Analyses {
+		for _, m := range a.Measurements {
+			times = append(times, m.At)
+		}
+	}
+	if len(times) == 0 {
+		return nil
+	}
+	if r.State == reconcile.RolloutRunning.String() {
+		times = append(times, now)
+	}
+	t0, t1 := timeSpan(times)
 	var out []chart
 	if len(r.Traffic) > 0 {
-		out = append(out, trafficChart(r.Traffic, r.Started, end))
+		out = append(out, trafficChart(r.Traffic, t0, t1))
 	}
 	for _, a := range r.Analyses {
 		if len(a.Measurements) > 0 {
-			out = append(out, analysisChart(a, r.Started, end))
+			out = append(out, analysisChart(a, t0, t1))
 		}
 	}
 	return out
 }
 
-// timeSpan is from start to the latest of end and the times given,
-// never empty.
-func timeSpan(start, end time.Time, times ...time.Time) (time.Time, time.Time) {
+// timeSpan is from the earliest to the latest of times, never empty.
+func timeSpan(times []time.Time) (time.Time, time.Time) {
+	t0, t1 := times[0], times[0]
 	for _, t := range times {
-		if t.Before(start) {
-			start = t
+		if t.Before(t0) {
+			t0 = t
 		}
-		if t.After(end) {
-			end = t
+		if t.After(t1) {
+			t1 = t
 		}
 	}
-	if !end.After(start) {
-		end = start.Add(time.Minute)
+	if !t1.After(t0) {
+		t1 = t0.Add(time.Minute)
 	}
-	return start, end
+	return t0, t1
 }
 
-// trafficChart draws the new version's share of traffic as steps.
-func trafficChart(points []agent.WeightPoint, start, end time.Time) chart {
-	times := make([]time.Time, len(points))
-	for i, p := range points {
-		times[i] = p.At
-	}
-	t0, t1 := timeSpan(start, end, times...)
+// trafficChart draws the new version's share of traffic as steps, from
+// t0 to t1.
+func trafficChart(points []agent.WeightPoint, t0, t1 time.Time) chart {
 	s := span{t0: t0, t1: t1, v0: 0, v1: 100}
 	c := newChart("Traffic to the new version", s)
 	c.LineClass = "weight"
@@ -119,17 +134,16 @@ func trafficChart(points []agent.WeightPoint, start, end time.Time) chart {
 		c.Dots = append(c.Dots, dot{X: s.x(p.At), Y: s.y(p.Weight), Class: "step", Title: percent(p.Weight) + " at " + p.At.UTC().Format("15:04:05")})
 	}
 	c.Line = strings.Join(append(xy, pt(s.x(t1), s.y(last))), " ")
-	c.YTicks = []tick{{s.y(0), "0%"}, {s.y(50), "50%"}, {s.y(100), "100%"}}
+	c.YTicks = []tick{{At: s.y(0), Label: "0%"}, {At: s.y(50), Label: "50%"}, {At: s.y(100), Label: "100%"}}
 	c.Note = "now " + percent(last)
 	return c
 }
 
-// analysisChart draws a check's readings and its threshold's bounds.
-func analysisChart(a agent.AnalysisView, start, end time.Time) chart {
-	times := make([]time.Time, len(a.Measurements))
+// analysisChart draws a check's readings and its threshold's bounds,
+// from t0 to t1.
+func analysisChart(a agent.AnalysisView, t0, t1 time.Time) chart {
 	lo, hi := 0.0, 0.0
-	for i, m := range a.Measurements {
-		times[i] = m.At
+	for _, m := range a.Measurements {
 		lo, hi = math.Min(lo, m.Value), math.Max(hi, m.Value)
 	}
 	for _, b := range []*float64{a.Min, a.Max} {
@@ -141,7 +155,6 @@ func analysisChart(a agent.AnalysisView, start, end time.Time) chart {
 		hi = lo + 1
 	}
 	hi += (hi - lo) * 0.1
-	t0, t1 := timeSpan(start, end, times...)
 	s := span{t0: t0, t1: t1, v0: lo, v1: hi}
 	c := newChart(a.Check, s)
 	c.LineClass = "value"
@@ -170,7 +183,7 @@ func analysisChart(a agent.AnalysisView, start, end time.Time) chart {
 	if a.Max != nil {
 		c.Thresholds = append(c.Thresholds, rule{Y: s.y(*a.Max), Label: "max " + number(*a.Max)})
 	}
-	c.YTicks = []tick{{s.y(lo), number(lo)}, {s.y(hi), number(hi)}}
+	c.YTicks = []tick{{At: s.y(lo), Label: number(lo)}, {At: s.y(hi), Label: number(hi)}}
 	c.Note = a.Threshold
 	return c
 }
@@ -178,9 +191,9 @@ func analysisChart(a agent.AnalysisView, start, end time.Time) chart {
 // newChart is an empty chart over s, with its time axis.
 func newChart(title string, s span) chart {
 	c := chart{Title: title, Width: chartWidth, Height: chartHeight, PlotTop: plotTop, Bottom: plotBottom, Left: plotLeft, Right: plotRight}
-	for i := range 5 {
+	for i, anchor := range []string{"start", "middle", "middle", "middle", "end"} {
 		t := s.t0.Add(time.Duration(i) * s.t1.Sub(s.t0) / 4)
-		c.XTicks = append(c.XTicks, tick{At: s.x(t), Label: t.UTC().Format("15:04:05")})
+		c.XTicks = append(c.XTicks, tick{At: s.x(t), Label: t.UTC().Format("15:04:05"), Anchor: anchor})
 	}
 	return c
 }

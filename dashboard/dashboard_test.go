@@ -118,7 +118,7 @@ func TestAppPage(t *testing.T) {
 	for i := range v.Environments {
 		s := envSection{cell: cellOf(&v.Environments[i]), View: v.Environments[i]}
 		if s.Env == "production" {
-			s.Rollout, s.Charts = r, chartsOf(r)
+			s.Rollout, s.Charts = r, chartsOf(r, at.Add(3*time.Minute))
 			s.History = []agent.HistoryEntry{{Revision: "a0", State: "succeeded", Mode: "rolling", Started: at, Duration: 90, ApprovedBy: "approved by sam", PullRequest: 6}}
 		}
 		p.Envs = append(p.Envs, s)
@@ -128,7 +128,6 @@ func TestAppPage(t *testing.T) {
 		`id="appmain" data-app="shop/web"`, `data-state="waiting"`, `<li class="current" data-kind="verify"`,
 		"shift-traffic 20%", `href="https://github.com/acme/shop/commit/a1"`, `href="https://github.com/acme/shop/pull/7"`,
 		"Traffic to the new version", "max 5", `<polyline class="weight"`, `class="pass"`, "approved by sam", "1m30s",
-		"Waiting for an approval by @acme/sre",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
@@ -165,5 +164,30 @@ func TestTrafficChart(t *testing.T) {
 	want := "48,146 193.5,146 193.5,119.2 484.5,119.2 484.5,12 630,12"
 	if c.Line != want || c.Note != "now 100%" {
 		t.Errorf("line %q, note %q; want %q", c.Line, c.Note, want)
+	}
+}
+
+// A rollout's charts share one time axis, over the readings, up to now
+// while it runs; times outside the readings (the rollout's start, by
+// another clock) do not stretch it.
+func TestChartsShareTheReadingsAxis(t *testing.T) {
+	r := &agent.RolloutView{RolloutSummary: agent.RolloutSummary{State: "running", Started: at.Add(-72 * time.Hour)},
+		Traffic:  []agent.WeightPoint{{At: at, Weight: 20}},
+		Analyses: []agent.AnalysisView{{Check: "5xx", Measurements: []reconcile.Measurement{{At: at.Add(time.Minute), Value: 1, Passed: true}}}}}
+	charts := chartsOf(r, at.Add(2*time.Minute))
+	if len(charts) != 2 {
+		t.Fatalf("%d charts, want traffic and the analysis", len(charts))
+	}
+	for _, c := range charts {
+		if first, last := c.XTicks[0].Label, c.XTicks[4].Label; first != "12:00:00" || last != "12:02:00" {
+			t.Errorf("%s: axis %s..%s, want 12:00:00..12:02:00", c.Title, first, last)
+		}
+	}
+	if x := charts[1].Dots[0].X; x != (plotLeft+plotRight)/2 {
+		t.Errorf("the reading at 12:01 is at x %v, want the middle", x)
+	}
+	r.State = "succeeded"
+	if last := chartsOf(r, at.Add(time.Hour))[0].XTicks[4].Label; last != "12:01:00" {
+		t.Errorf("an ended rollout's axis ends at %s, want its last reading", last)
 	}
 }
