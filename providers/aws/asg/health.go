@@ -20,6 +20,17 @@ import (
 // healthy in every target group it is attached to; the reason names
 // what is not. An instance the group found Unhealthy fails the group.
 func (p *Platform) groupHealth(ctx context.Context, g *astypes.AutoScalingGroup) (reconcile.Health, error) {
+	h, failing, err := p.groupVerdict(ctx, g)
+	if err != nil {
+		return reconcile.Health{}, err
+	}
+	h.Instances = groupInstances(g, failing)
+	return h, nil
+}
+
+// groupVerdict is groupHealth's verdict, and how many in-service
+// instances fail a target group's health checks.
+func (p *Platform) groupVerdict(ctx context.Context, g *astypes.AutoScalingGroup) (reconcile.Health, int, error) {
 	name, version := aws.ToString(g.AutoScalingGroupName), groupVersion(g)
 	var ready, pending, old []string
 	for _, in := range g.Instances {
@@ -27,7 +38,7 @@ func (p *Platform) groupHealth(ctx context.Context, g *astypes.AutoScalingGroup)
 		switch {
 		case aws.ToString(in.HealthStatus) == "Unhealthy" && (in.LaunchTemplate == nil || aws.ToString(in.LaunchTemplate.Version) == version):
 			return reconcile.Health{State: reconcile.HealthFailed, Reason: fmt.Sprintf("group %s: instance %s failed its health checks%s",
-				name, id, p.targetReason(ctx, g, id))}, nil
+				name, id, p.targetReason(ctx, g, id))}, 0, nil
 		case in.LifecycleState == astypes.LifecycleStateTerminating, in.LifecycleState == astypes.LifecycleStateTerminated:
 		case in.LaunchTemplate != nil && aws.ToString(in.LaunchTemplate.Version) != version:
 			old = append(old, id)
@@ -39,11 +50,11 @@ func (p *Platform) groupHealth(ctx context.Context, g *astypes.AutoScalingGroup)
 	}
 	unhealthy, err := p.unhealthyTargets(ctx, g, ready)
 	if err != nil {
-		return reconcile.Health{}, err
+		return reconcile.Health{}, 0, err
 	}
 	want := int(aws.ToInt32(g.DesiredCapacity))
 	if len(ready) >= want && len(pending)+len(old)+len(unhealthy) == 0 {
-		return reconcile.Health{State: reconcile.HealthHealthy, Reason: fmt.Sprintf("group %s: %d of %d instances in service and healthy", name, len(ready), want)}, nil
+		return reconcile.Health{State: reconcile.HealthHealthy, Reason: fmt.Sprintf("group %s: %d of %d instances in service and healthy", name, len(ready), want)}, 0, nil
 	}
 	var why []string
 	why = append(why, fmt.Sprintf("group %s: %d of %d instances in service and healthy", name, len(ready)-len(unhealthy), want))
@@ -56,7 +67,7 @@ func (p *Platform) groupHealth(ctx context.Context, g *astypes.AutoScalingGroup)
 	if len(unhealthy) > 0 {
 		why = append(why, "targets not healthy: "+strings.Join(unhealthy, ", "))
 	}
-	return reconcile.Health{State: reconcile.HealthProgressing, Reason: strings.Join(why, "; ")}, nil
+	return reconcile.Health{State: reconcile.HealthProgressing, Reason: strings.Join(why, "; ")}, len(unhealthy), nil
 }
 
 // unhealthyTargets describes the instances of ids that are not healthy in

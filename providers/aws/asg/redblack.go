@@ -98,7 +98,11 @@ func (p *Platform) healthRedBlack(ctx context.Context, d *reconcile.Deployment) 
 		}
 		return reconcile.Health{State: reconcile.HealthProgressing, Reason: fmt.Sprintf("group %s does not exist yet", nextName(d))}, nil
 	}
-	return p.groupHealth(ctx, next)
+	h, err := p.groupHealth(ctx, next)
+	if err == nil {
+		h.Instances = pairInstances(h.Instances, nextName(d), active(gs, nextName(d)))
+	}
+	return h, err
 }
 
 // shiftRedBlack: below 100 % both groups serve (a red/black rollout has

@@ -114,7 +114,7 @@ func (p *Platform) healthRolling(ctx context.Context, d *reconcile.Deployment) (
 			return gh, nil
 		}
 		return reconcile.Health{State: reconcile.HealthProgressing, Reason: fmt.Sprintf("instance refresh %s of %s %s, %d%% complete, %d instances to update; %s",
-			aws.ToString(ref.InstanceRefreshId), name, ref.Status, aws.ToInt32(ref.PercentageComplete), aws.ToInt32(ref.InstancesToUpdate), gh.Reason)}, nil
+			aws.ToString(ref.InstanceRefreshId), name, ref.Status, aws.ToInt32(ref.PercentageComplete), aws.ToInt32(ref.InstancesToUpdate), gh.Reason), Instances: gh.Instances}, nil
 	case astypes.InstanceRefreshStatusSuccessful:
 		return gh, nil
 	}
@@ -122,7 +122,7 @@ func (p *Platform) healthRolling(ctx context.Context, d *reconcile.Deployment) (
 	if r := aws.ToString(ref.StatusReason); r != "" {
 		reason += ": " + r
 	}
-	return reconcile.Health{State: reconcile.HealthFailed, Reason: reason}, nil
+	return reconcile.Health{State: reconcile.HealthFailed, Reason: reason, Instances: gh.Instances}, nil
 }
 
 // refreshesTo reports whether ref replaces instances with the launch

@@ -74,6 +74,16 @@ func (p *Platform) Health(ctx context.Context, rd *reconcile.Deployment) (reconc
 	if err != nil {
 		return reconcile.Health{}, err
 	}
+	h, err := p.health(ctx, rd, r)
+	if err != nil {
+		return reconcile.Health{}, err
+	}
+	h.Instances = r.instances()
+	return h, nil
+}
+
+// health is Health's verdict on r.
+func (p *Platform) health(ctx context.Context, rd *reconcile.Deployment, r *rollout) (reconcile.Health, error) {
 	if r.next == nil {
 		return reconcile.Health{State: reconcile.HealthProgressing, Reason: "the new version is not published yet"}, nil
 	}
