@@ -2,7 +2,8 @@ package agent
 
 import (
 	"testing"
-	"time"
+
+	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/reconcile"
 )
@@ -20,7 +21,7 @@ func NewECSRig(t *testing.T) *ECSRig { return &ECSRig{newECSE2E(t)} }
 func (r *ECSRig) Agent() *Agent { return r.x.agent }
 
 // Clock returns the agent's emulated clock.
-func (r *ECSRig) Clock() interface{ Now() time.Time } { return r.x.clock }
+func (r *ECSRig) Clock() clock.PassiveClock { return r.x.clock }
 
 // Files returns the canary application at image (see ecsE2E.files).
 func (r *ECSRig) Files(image string) map[string]string { return r.x.files(image) }
@@ -40,3 +41,7 @@ func (r *ECSRig) Ended(revision string) func() bool { return r.x.ended(revision)
 
 // Rollout returns production's latest rollout when it is of revision.
 func (r *ECSRig) Rollout(revision string) *reconcile.Rollout { return r.x.rollout(revision) }
+
+// NewBenchAgent returns an agent holding n applications of 3
+// environments each, with journaled rollouts (see apiBenchAgent).
+func NewBenchAgent(b *testing.B, n int) *Agent { return apiBenchAgent(b, n).agent }
