@@ -117,6 +117,8 @@ type Agent struct {
 	sourceMarks map[string]string
 	// access is who may use the API, from the configuration in force.
 	access atomic.Pointer[access]
+	// encodeMu guards the JSON of cached views.
+	encodeMu sync.Mutex
 
 	metrics *metrics
 }
@@ -151,6 +153,10 @@ type appState struct {
 	// the views.
 	artifacts map[string][]ArtifactView
 	targets   map[string][]targetRef
+	// gen counts the changes to what the application's view shows; view
+	// is the view as last built (see touch).
+	gen  uint64
+	view *cachedView
 }
 
 // New returns an agent; Run starts it.
@@ -262,6 +268,7 @@ func (a *Agent) remember(u sources.Update, au sources.AppUpdate) string {
 	}
 	st.revision = au.Revision
 	st.keep(au.Revision)
+	st.touch()
 	return key
 }
 

@@ -61,7 +61,25 @@ func (a *Agent) serveHealthz(w http.ResponseWriter, _ *http.Request) {
 // ?source=, ?state=, ?q= (see AppFilter).
 func (a *Agent) serveApplications(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	writeJSON(w, a.ApplicationList(AppFilter{Source: q.Get("source"), State: q.Get("state"), Text: q.Get("q")}))
+	views := a.views(AppFilter{Source: q.Get("source"), State: q.Get("state"), Text: q.Get("q")})
+	// Each application's JSON is encoded once per change of its view.
+	parts, size := make([][]byte, len(views)), len("[]\n")
+	for i, v := range views {
+		parts[i] = v.encoded(&a.encodeMu)
+		size += len(parts[i]) + 1
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, '[')
+	for i, p := range parts {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, p...)
+	}
+	buf = append(buf, "]\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(buf)))
+	w.Write(buf)
 }
 
 // serveApplication serves the view of one application, by source and

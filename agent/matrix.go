@@ -2,9 +2,11 @@ package agent
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
@@ -17,21 +19,73 @@ func (a *Agent) Applications() []AppView { return a.ApplicationList(AppFilter{})
 // ApplicationList returns the view of the applications f selects, sorted
 // by name, then source, then folder. It reads the agent's memory and the
 // journal (through a cache refreshed by events and reconciles), never a
-// platform.
+// platform. An application's view is built again only after something
+// about it changed (see touch); the views returned are shared: read them
+// only.
 func (a *Agent) ApplicationList(f AppFilter) []AppView {
-	snaps := a.appSnapshots(f.Source)
-	views := make([]AppView, 0, len(snaps))
+	cached := a.views(f)
+	out := make([]AppView, len(cached))
+	for i, c := range cached {
+		out[i] = c.view
+	}
+	return out
+}
+
+// cachedView is an application's view as last built, at generation gen
+// of its state, and its JSON once encoded.
+type cachedView struct {
+	gen  uint64
+	view AppView
+	json []byte
+}
+
+// encoded returns the view's JSON, encoding it once.
+func (c *cachedView) encoded(mu *sync.Mutex) []byte {
+	mu.Lock()
+	defer mu.Unlock()
+	if c.json == nil {
+		c.json, _ = json.Marshal(c.view)
+	}
+	return c.json
+}
+
+// views returns the cached views of the applications f selects, built
+// again for those that changed since, sorted.
+func (a *Agent) views(f AppFilter) []*cachedView {
+	snaps, out := a.staleViews(f.Source)
 	for i := range snaps {
-		v := a.appViewOf(&snaps[i])
-		if f.matches(&v) {
-			views = append(views, v)
+		c := &cachedView{gen: snaps[i].gen, view: a.appViewOf(&snaps[i])}
+		a.mu.Lock()
+		if st := a.apps[snaps[i].key]; st != nil && st.gen == c.gen {
+			st.view = c
+		}
+		a.mu.Unlock()
+		out = append(out, c)
+	}
+	kept := out[:0]
+	for _, c := range out {
+		if f.matches(&c.view) {
+			kept = append(kept, c)
 		}
 	}
-	sort.Slice(views, func(i, j int) bool {
-		x, y := views[i], views[j]
+	sort.Slice(kept, func(i, j int) bool {
+		x, y := &kept[i].view, &kept[j].view
 		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(x.Source, y.Source), cmp.Compare(x.Folder, y.Folder)) < 0
 	})
-	return views
+	return kept
+}
+
+// touch makes st's view be built again at the next request. The caller
+// holds a.mu.
+func (st *appState) touch() { st.gen++ }
+
+// touchID touches the state of the application id, if any.
+func (a *Agent) touchID(id reconcile.AppID) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if st := a.byID[id]; st != nil {
+		st.touch()
+	}
 }
 
 // Application returns the view of the application id, and whether the
@@ -48,6 +102,8 @@ func (a *Agent) Application(id reconcile.AppID) (AppView, bool) {
 // appSnapshot is what the views of one application need from the
 // agent's memory, copied under a.mu.
 type appSnapshot struct {
+	key                 string
+	gen                 uint64
 	id                  reconcile.AppID
 	source, folder, err string
 	wanted              string
@@ -63,34 +119,42 @@ type appSnapshot struct {
 // targetRef is a target of an environment: its name and platform.
 type targetRef struct{ name, platform string }
 
-// appSnapshots copies what the views need of every application of
-// source ("" for all).
-func (a *Agent) appSnapshots(source string) []appSnapshot {
+// staleViews returns the snapshots of the applications of source ("" for
+// all) whose view must be built again, and the cached views of the
+// others.
+func (a *Agent) staleViews(source string) ([]appSnapshot, []*cachedView) {
 	running := a.runningEnvs()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]appSnapshot, 0, len(a.apps))
+	var stale []appSnapshot
+	fresh := make([]*cachedView, 0, len(a.apps))
 	for _, st := range a.apps {
 		if source != "" && st.source != source {
 			continue
 		}
-		id := st.id()
-		s := appSnapshot{id: id, source: st.source, folder: st.folder, err: st.lastError,
-			envs: uniq(append(slices.Clone(a.envs[id]), running[id]...)), artifacts: st.artifacts,
-			drift: a.drift, waiting: a.waiting, health: a.health}
-		if st.revision != nil {
-			s.wanted = st.revision.Commit
-			if pr := st.revision.PullRequest; pr != nil {
-				s.pull = pr.Number
-			}
+		if st.view != nil && st.view.gen == st.gen {
+			fresh = append(fresh, st.view)
+			continue
 		}
-		if st.loaded != nil {
-			s.targets = st.targets
-		}
-		out = append(out, s)
+		stale = append(stale, a.snapshot(st, running))
 	}
-	// The maps are shared, not copied: appViewOf reads them under a.mu.
-	return out
+	return stale, fresh
+}
+
+// snapshot copies what the view of st needs. The caller holds a.mu; the
+// maps are shared, not copied: appViewOf reads them under a.mu.
+func (a *Agent) snapshot(st *appState, running map[reconcile.AppID][]string) appSnapshot {
+	id := st.id()
+	s := appSnapshot{key: st.key, gen: st.gen, id: id, source: st.source, folder: st.folder, err: st.lastError,
+		envs: uniq(append(slices.Clone(a.envs[id]), running[id]...)), artifacts: st.artifacts, targets: st.targets,
+		drift: a.drift, waiting: a.waiting, health: a.health}
+	if st.revision != nil {
+		s.wanted = st.revision.Commit
+		if pr := st.revision.PullRequest; pr != nil {
+			s.pull = pr.Number
+		}
+	}
+	return s
 }
 
 // runningEnvs returns the environments with a rollout running, by
@@ -336,6 +400,7 @@ func (a *Agent) noteLoaded(st *appState, commit string, app *spec.App, latest bo
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	st.touch()
 	if st.artifacts == nil || len(st.artifacts) >= maxArtifactRevisions {
 		st.artifacts = map[string][]ArtifactView{}
 	}

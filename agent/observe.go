@@ -37,6 +37,9 @@ func (a *Agent) noteHealth(d *reconcile.Deployment, h reconcile.Health) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.health[healthKey(d.AppID(), d.Env, d.Target.Name)] = observedHealth{Health: h, at: a.opts.Clock.Now()}
+	if st := a.byID[d.AppID()]; st != nil {
+		st.touch()
+	}
 }
 
 // observedPlatform is a Platform whose Health results are noted. It is

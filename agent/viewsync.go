@@ -11,6 +11,7 @@ const maxApprovals = 10000
 // journal record is read again, an approval's outcome is kept for the
 // history, and the event goes to the live stream.
 func (a *Agent) noteForViews(e reconcile.Event) {
+	a.touchID(e.App)
 	if e.Rollout != nil {
 		a.rollouts.forget(e.App, e.Env)
 		if e.Kind == reconcile.EventStepDone && e.Step != nil && e.Step.Kind == reconcile.StepAwaitApproval {
@@ -35,6 +36,7 @@ func (a *Agent) reconciled(key string) {
 	if st != nil {
 		id = st.id()
 		envs = a.envs[id]
+		st.touch()
 	}
 	a.mu.Unlock()
 	if st != nil {
