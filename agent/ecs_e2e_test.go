@@ -11,6 +11,7 @@ import (
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/jibe-dev/jibe/internal/awsemu"
@@ -58,6 +59,7 @@ func newECSE2E(t *testing.T) *ecsE2E {
 	x.harness = newHarnessWith(t, strings.NewReplacer("ACCOUNT", awsemutest.Account, "REGION", env.Region).Replace(ecsConfig), func(h *harness, o *Options) {
 		withReviews(h, o)
 		o.Clock = x.clock
+		o.Journal = journalOn(t, h, x.clock)
 		o.Platforms = map[spec.Platform]reconcile.Platform{spec.PlatformECS: platform}
 		o.Checks = measure
 	})
@@ -66,6 +68,20 @@ func newECSE2E(t *testing.T) *ecsE2E {
 		t.Fatal(err)
 	}
 	return x
+}
+
+// journalOn replaces h's journal with one dating rollouts on c, the
+// agent's clock, as the wall clock dates both in production; it returns
+// the new journal.
+func journalOn(t *testing.T, h *harness, c clock.PassiveClock) *reconcile.Journal {
+	t.Helper()
+	j, err := reconcile.OpenJournal(t.TempDir()+"/journal.db", reconcile.JournalOptions{Clock: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	h.journal = j
+	return j
 }
 
 // loadBalancer creates the ALB, its two target groups and the listener

@@ -43,10 +43,11 @@ type Metadata struct {
 	// agent identifies an application by its source and name; two folders
 	// of one source giving the same name are both refused).
 	Name string `json:"name" jsonschema:"required,pattern=^[a-z0-9]([-a-z0-9]*[a-z0-9])?$,maxLength=63"`
-	// Description is a sentence shown in the dashboard.
+	// Description is a sentence about the application, for the people
+	// who read its spec. The agent does not show it (yet).
 	Description string `json:"description,omitempty"`
-	// Labels are free-form key/value pairs shown in the dashboard and usable
-	// for filtering.
+	// Labels are free-form key/value pairs for the people and tools that
+	// read the spec. The agent neither shows nor filters by them (yet).
 	Labels map[string]string `json:"labels,omitempty"`
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/jibe-dev/jibe/agent"
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/dashboard"
 	"github.com/jibe-dev/jibe/providers/aws/account"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/providers/aws/lambda"
@@ -322,6 +324,31 @@ func appLink(cfg *config.Config) func(app reconcile.AppID) string {
 	return func(app reconcile.AppID) string { return agent.AppURL(cfg.Server.ExternalURL, app) }
 }
 
+// repoLinks gives the dashboard the addresses of each source's GitHub
+// repository: its pages on the site of github.apiURL, and its statuses
+// in the API. None without github or a repository.
+func repoLinks(cfg func() *config.Config) func(source string) dashboard.RepoLinks {
+	return func(source string) dashboard.RepoLinks {
+		c := cfg()
+		if c == nil || c.GitHub == nil {
+			return dashboard.RepoLinks{}
+		}
+		owner, repo := github.Repository(c.Source(source))
+		if repo == "" {
+			return dashboard.RepoLinks{}
+		}
+		api := cmp.Or(c.GitHub.APIURL, "https://api.github.com/")
+		api = strings.TrimSuffix(api, "/") + "/"
+		site := strings.TrimSuffix(strings.TrimSuffix(api, "/"), "/api/v3")
+		if site == "https://api.github.com" {
+			site = "https://github.com"
+		}
+		return dashboard.RepoLinks{Web: site + "/" + owner + "/" + repo, Statuses: func(sha string) string {
+			return api + "repos/" + owner + "/" + repo + "/commits/" + sha + "/statuses"
+		}}
+	}
+}
+
 // eksClients gives the Kubernetes platform the AWS clients of EKS clusters.
 func eksClients(cfg *config.Config) kubernetes.AWSClients {
 	return func(ctx context.Context, name, region string) (kubernetes.EKSDescriber, kubernetes.STSPresigner, error) {
@@ -336,7 +363,10 @@ func eksClients(cfg *config.Config) kubernetes.AWSClients {
 // run serves HTTP and runs the agent, the reporter and the configuration
 // watch until ctx is done, then shuts down in order.
 func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *slog.Logger) error {
-	srv, err := agent.NewServer(cfg.Server.Listen, w.agent.Handler(w.webhooks), agent.LimitsOf(cfg.Server))
+	pages := dashboard.New(w.agent, w.agent.Handler(w.webhooks), dashboard.Options{Logger: log, Links: repoLinks(w.agent.Config),
+		Require:      func(h http.Handler) http.Handler { return w.agent.Require(agent.ScopeRead, h) },
+		SecureCookie: strings.HasPrefix(cfg.Server.ExternalURL, "https://")})
+	srv, err := agent.NewServer(cfg.Server.Listen, pages, agent.LimitsOf(cfg.Server))
 	if err != nil {
 		return err
 	}

@@ -232,12 +232,22 @@ func waitServing(ctx context.Context, url string, exited <-chan error) error {
 
 func (e *Env) agentLog() string { return filepath.Join(e.Dir, "agent.log") }
 
+// DashboardURL returns the address of the agent's dashboard, where the
+// story can be watched; empty before the agent starts.
+func (e *Env) DashboardURL() string {
+	if e.agentAddr == "" {
+		return ""
+	}
+	return "http://" + e.agentAddr + "/"
+}
+
 // printEnv says where everything runs.
 func (e *Env) printEnv(out *printer) {
 	out.printf("  AWS emulator    %s (staging %s, production %s)", e.AWSURL, stagingAccount, productionAccount)
 	out.printf("  GitHub          %s (repository %s)", e.GitHub.URL(), repoName)
 	out.printf("  Git             %s", e.Repo.URL())
 	out.printf("  agent           http://%s (log: %s)", e.agentAddr, e.agentLog())
+	out.printf("  dashboard       %s (the story, live)", e.DashboardURL())
 }
 
 // printAgentLog prints the last n lines of the agent's log.
@@ -267,8 +277,9 @@ and rolls every push to main out; production changes wait for an approved pull r
   sed -i 's/checkout:1.2.0/checkout:1.1.0/' checkout/jibe.yaml
   git -c user.name=you -c user.email=you@example.com commit -am "Revert checkout to 1.1.0" && git push
 
+  open %s                     # the dashboard: what runs where, live
   curl -s http://%s/api/v1/applications      # what the agent runs
   AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=x AWS_REGION=%s AWS_DEFAULT_REGION=%[4]s \
     aws --endpoint-url %s ecs describe-services --cluster staging --services checkout`,
-		e.RepoURL(true), e.agentAddr, e.Accounts[0].AccessKey, region, e.AWSURL)
+		e.RepoURL(true), e.DashboardURL(), e.agentAddr, e.Accounts[0].AccessKey, region, e.AWSURL)
 }
