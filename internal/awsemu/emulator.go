@@ -184,13 +184,14 @@ func newBackends(clk clock.Clock, arts *artifact.Set, keys *sts.Keyring) backend
 	b.lambda = lambda.New(lambda.Config{Artifacts: arts, Metrics: b.cloudwatch})
 	b.elbv2 = elbv2.New(elbv2.Config{Metrics: b.cloudwatch, Functions: b.lambda})
 	b.cloudMap = servicediscovery.New()
-	b.ecs = ecs.New(ecs.Config{Targets: b.elbv2, Artifacts: arts, Registry: b.cloudMap, Alarms: b.cloudwatch})
+	b.ecr = ecr.New()
+	b.ecs = ecs.New(ecs.Config{Targets: b.elbv2, Artifacts: arts, Registry: b.cloudMap, Alarms: b.cloudwatch, Images: b.ecr})
 	b.ec2 = ec2.New()
 	b.autoScaling = autoscaling.New(autoscaling.Config{Templates: b.ec2, Targets: b.elbv2, Artifacts: arts})
 	b.appAutoScaling = appautoscaling.New(appautoscaling.Config{Metrics: b.cloudwatch,
 		Scalables: map[aastypes.ServiceNamespace]appautoscaling.Scalable{aastypes.ServiceNamespaceEcs: b.ecs}})
 	b.sts, b.s3 = sts.New(keys), s3.New(clk)
-	b.ecr, b.iam, b.eks = ecr.New(), iam.New(), eks.New()
+	b.iam, b.eks = iam.New(), eks.New()
 	b.secrets, b.ssm = secretsmanager.New(), ssm.New()
 	return b
 }

@@ -113,3 +113,9 @@ func describeService(t *testing.T, ctx context.Context, c *ecs.Client, cluster, 
 func awsemuFault(service, op string) awsemu.Fault {
 	return awsemu.Fault{Service: service, Operation: op, Kind: awsemu.Throttle, Count: 1}
 }
+
+// awsvpc is the network configuration a service or task of an awsvpc
+// task definition needs.
+func awsvpc() *ecstypes.NetworkConfiguration {
+	return &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-a"}}}
+}

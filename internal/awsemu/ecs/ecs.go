@@ -80,6 +80,9 @@ type Config struct {
 	// Registry receives task instances of services with service
 	// registries; optional.
 	Registry Registry
+	// Images is the ECR that tasks pull their account's images from;
+	// optional (every image pulls when nil).
+	Images Images
 }
 
 // Timing of the emulated task lifecycle.
@@ -146,6 +149,10 @@ var handlers = map[string]handler{
 	"TagResource":                 (*Service).tagResource,
 	"UntagResource":               (*Service).untagResource,
 	"ListTagsForResource":         (*Service).listTagsForResource,
+	"RegisterContainerInstance":   (*Service).registerContainerInstance,
+	"DeregisterContainerInstance": (*Service).deregisterContainerInstance,
+	"ListContainerInstances":      (*Service).listContainerInstances,
+	"DescribeContainerInstances":  (*Service).describeContainerInstances,
 }
 
 // Handle serves one ECS call.

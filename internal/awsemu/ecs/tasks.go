@@ -178,6 +178,10 @@ func (s *Service) stepStarting(t *task, now time.Time, elapsed time.Duration) {
 	if elapsed < startTime {
 		return
 	}
+	if reason := s.pullError(t.cl.scope, &t.t); reason != "" {
+		s.failToStart(t, reason, now)
+		return
+	}
 	if t.behavior.Broken && len(t.lbs()) == 0 && t.svc != nil {
 		t.t.StopCode = types.TaskStopCodeEssentialContainerExited
 		s.failTask(t, "Essential container in task exited", now)
@@ -185,6 +189,17 @@ func (s *Service) stepStarting(t *task, now time.Time, elapsed time.Duration) {
 		return
 	}
 	s.startTask(t, now)
+}
+
+// failToStart stops a PENDING task whose image cannot be pulled; it
+// counts toward the deployment circuit breaker.
+func (s *Service) failToStart(t *task, reason string, now time.Time) {
+	t.t.StopCode = types.TaskStopCodeTaskFailedToStart
+	for i := range t.t.Containers {
+		t.t.Containers[i].Reason = aws.String(reason)
+	}
+	s.failTask(t, reason, now)
+	s.markStopped(t, now)
 }
 
 // startTask makes the task RUNNING and registers it in its target groups.
