@@ -47,6 +47,10 @@ type Targets interface {
 	DeregisterTarget(scope protocol.Scope, arn, id string, port int32, now time.Time) error
 	// TargetState returns the health of id:port in the target group.
 	TargetState(scope protocol.Scope, arn, id string, port int32, now time.Time) TargetState
+	// HealthCheckInterval returns the target group's health check
+	// interval: ECS replaces a task whose target has been unhealthy for
+	// one more interval, so the unhealthy state is visible first.
+	HealthCheckInterval(scope protocol.Scope, arn string) time.Duration
 }
 
 // Artifacts tells how container images behave.

@@ -27,6 +27,9 @@ type task struct {
 	targets  []target  // registrations in the service's target groups
 	entries  []string  // Cloud Map services the task is registered in
 	failed   bool      // counted against the deployment
+	// unhealthyAt is when ECS first saw one of the task's targets
+	// unhealthy.
+	unhealthyAt time.Time
 }
 
 // target is one registration of a task in a target group.
@@ -247,17 +250,21 @@ func (s *Service) stepRunning(t *task, now time.Time) {
 		return
 	}
 	grace := time.Duration(aws.ToInt32(t.svc.s.HealthCheckGracePeriodSeconds)) * time.Second
-	if now.Sub(aws.ToTime(t.t.StartedAt)) < grace {
-		return
-	}
 	scope := t.cl.scope
 	for _, tg := range t.targets {
-		if s.cfg.Targets.TargetState(scope, tg.group, tg.id, tg.port, now) == TargetUnhealthy {
-			t.t.StopCode = types.TaskStopCodeServiceSchedulerInitiated
-			s.failTask(t, "Task failed ELB health checks in (target-group "+tg.group+")", now)
-			s.beginStop(t, now)
+		if s.cfg.Targets.TargetState(scope, tg.group, tg.id, tg.port, now) != TargetUnhealthy {
+			continue
+		}
+		if t.unhealthyAt.IsZero() {
+			t.unhealthyAt = now
+		}
+		if now.Sub(aws.ToTime(t.t.StartedAt)) < grace || now.Sub(t.unhealthyAt) < s.cfg.Targets.HealthCheckInterval(scope, tg.group) {
 			return
 		}
+		t.t.StopCode = types.TaskStopCodeServiceSchedulerInitiated
+		s.failTask(t, "Task failed ELB health checks in (target-group "+tg.group+")", now)
+		s.beginStop(t, now)
+		return
 	}
 }
 
