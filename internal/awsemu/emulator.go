@@ -181,6 +181,7 @@ func (e *Emulator) wire() {
 func newBackends(clk clock.Clock, arts *artifact.Set, keys *sts.Keyring) backends {
 	var b backends
 	b.cloudwatch = cloudwatch.New()
+	b.iam = iam.New()
 	b.lambda = lambda.New(lambda.Config{Artifacts: arts, Metrics: b.cloudwatch})
 	b.elbv2 = elbv2.New(elbv2.Config{Metrics: b.cloudwatch, Functions: b.lambda})
 	b.cloudMap = servicediscovery.New()
@@ -190,8 +191,8 @@ func newBackends(clk clock.Clock, arts *artifact.Set, keys *sts.Keyring) backend
 	b.autoScaling = autoscaling.New(autoscaling.Config{Templates: b.ec2, Targets: b.elbv2, Artifacts: arts})
 	b.appAutoScaling = appautoscaling.New(appautoscaling.Config{Metrics: b.cloudwatch,
 		Scalables: map[aastypes.ServiceNamespace]appautoscaling.Scalable{aastypes.ServiceNamespaceEcs: b.ecs}})
-	b.sts, b.s3 = sts.New(keys), s3.New(clk)
-	b.iam, b.eks = iam.New(), eks.New()
+	b.sts, b.s3 = sts.New(keys, b.iam), s3.New(clk)
+	b.eks = eks.New()
 	b.secrets, b.ssm = secretsmanager.New(), ssm.New()
 	return b
 }
