@@ -189,7 +189,7 @@ func newBackends(clk clock.Clock, arts *artifact.Set, keys *sts.Keyring) backend
 	b.ecs = ecs.New(ecs.Config{Targets: b.elbv2, Artifacts: arts, Registry: b.cloudMap, Alarms: b.cloudwatch, Images: b.ecr})
 	b.ec2 = ec2.New()
 	b.autoScaling = autoscaling.New(autoscaling.Config{Templates: b.ec2, Targets: b.elbv2, Artifacts: arts})
-	b.appAutoScaling = appautoscaling.New(appautoscaling.Config{Metrics: b.cloudwatch,
+	b.appAutoScaling = appautoscaling.New(appautoscaling.Config{Metrics: b.cloudwatch, Alarms: b.cloudwatch,
 		Scalables: map[aastypes.ServiceNamespace]appautoscaling.Scalable{aastypes.ServiceNamespaceEcs: b.ecs}})
 	b.sts, b.s3 = sts.New(keys, b.iam), s3.New(clk)
 	b.eks = eks.New()

@@ -172,7 +172,8 @@ func TestCloudWatchAlarmsFollowTrafficFromTheLoadBalancer(t *testing.T) {
 	}
 	st := need(c.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("RequestCount"),
 		Dimensions: []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(lbDim)}, {Name: aws.String("TargetGroup"), Value: aws.String(tgDim)}},
-		StartTime:  aws.Time(env.Emu.Now().Add(-time.Hour)), EndTime: aws.Time(env.Emu.Now()), Period: aws.Int32(3600), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum}})).on(t)
+		StartTime:  aws.Time(env.Emu.Now().Truncate(time.Hour)), EndTime: aws.Time(env.Emu.Now().Truncate(time.Hour).Add(time.Hour)), // one clock hour
+		Period: aws.Int32(3600), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum}})).on(t)
 	if len(st.Datapoints) != 1 || aws.ToFloat64(st.Datapoints[0].Sum) != 60 {
 		t.Errorf("RequestCount per target group: %s", jsonOf(t, st.Datapoints))
 	}
