@@ -43,13 +43,27 @@ Point a client at it with an endpoint override and any static credentials:
 --speed runs emulated time faster than real time (deployments converge,
 targets turn healthy, draining completes sooner).
 
-Make an artifact misbehave through the control endpoints, e.g. a Lambda
-version whose invocations half fail, or an image (container image or AMI) whose
-tasks or instances never get healthy:
+Control endpoints (under /_jibe/, plain JSON, no signature; they answer
+loopback clients only) do from the outside what Jibe's tests do in Go.
+
+Make an artifact misbehave, e.g. a Lambda version whose invocations half fail,
+or an image (container image or AMI) whose tasks or instances never get healthy:
   curl -X POST http://127.0.0.1:4566/_jibe/lambda/behavior \
     -d '{"function": "orders", "version": "2", "errorRate": 0.5}'
   curl -X POST http://127.0.0.1:4566/_jibe/image/behavior \
-    -d '{"image": "registry.example.com/shop/web:1.1.0", "broken": true}'`,
+    -d '{"image": "registry.example.com/shop/web:1.1.0", "broken": true}'
+
+Inject faults per service (SigV4 signing name) and operation; kind is Throttle,
+ServerError, Latency (with "delay": "2s"), Deny or Conflict; count 0 lasts until
+cleared:
+  curl -X POST http://127.0.0.1:4566/_jibe/faults \
+    -d '{"service": "ecs", "operation": "UpdateService", "kind": "Throttle", "count": 3}'
+  curl -X DELETE http://127.0.0.1:4566/_jibe/faults
+
+Move emulated time forward (deployments, health checks, alarms catch up), or
+read it:
+  curl -X POST http://127.0.0.1:4566/_jibe/time/advance -d '{"duration": "5m"}'
+  curl http://127.0.0.1:4566/_jibe/time`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if speed <= 0 {

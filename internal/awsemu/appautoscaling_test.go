@@ -72,7 +72,7 @@ func ecsService(t *testing.T, ctx context.Context, env *awsemutest.Env, cluster,
 	c := env.ECS()
 	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)})).on(t)
 	registerApp(t, ctx, c, "app:v1")
-	need(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String(name), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(desired)})).on(t)
+	need(c.CreateService(ctx, &ecs.CreateServiceInput{NetworkConfiguration: awsvpc(), LaunchType: ecstypes.LaunchTypeFargate, Cluster: aws.String(cluster), ServiceName: aws.String(name), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(desired)})).on(t)
 }
 
 func TestAppAutoScalingTargetTrackingScalesECSOnALBRequests(t *testing.T) {
@@ -82,7 +82,7 @@ func TestAppAutoScalingTargetTrackingScalesECSOnALBRequests(t *testing.T) {
 	w := newWeb(t, ctx, elb)
 	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")})).on(t)
 	registerApp(t, ctx, c, "app:v1")
-	need(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String("app"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(2),
+	need(c.CreateService(ctx, &ecs.CreateServiceInput{LaunchType: ecstypes.LaunchTypeFargate, Cluster: aws.String("prod"), ServiceName: aws.String("app"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(2),
 		LoadBalancers:        []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(w.blue), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}},
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-a"}}}})).on(t)
 	waitStable(t, ctx, env, c, "prod", "app")

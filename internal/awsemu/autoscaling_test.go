@@ -62,7 +62,7 @@ func TestAutoScalingGroupConvergesAndRefreshesBehindTargetGroup(t *testing.T) {
 	ec, as, elb := env.EC2(), env.AutoScaling(), env.ELBv2()
 	w := newWeb(t, ctx, elb)
 	tg := need(elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("asg"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
-		VpcId: aws.String("vpc-1"), HealthCheckIntervalSeconds: aws.Int32(5), HealthyThresholdCount: aws.Int32(2)})).on(t).TargetGroups[0].TargetGroupArn
+		VpcId: aws.String("vpc-1"), HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2), HealthyThresholdCount: aws.Int32(2)})).on(t).TargetGroups[0].TargetGroupArn
 	need(elb.ModifyTargetGroupAttributes(ctx, &elbv2.ModifyTargetGroupAttributesInput{TargetGroupArn: tg,
 		Attributes: []elbtypes.TargetGroupAttribute{{Key: aws.String("deregistration_delay.timeout_seconds"), Value: aws.String("10")}}})).on(t)
 	need(elb.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(w.listener), DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg}}})).on(t)
@@ -164,7 +164,7 @@ func TestAutoScalingDetachSuspendPoliciesAndRefreshRollback(t *testing.T) {
 	ec, as, elb := env.EC2(), env.AutoScaling(), env.ELBv2()
 	w := newWeb(t, ctx, elb)
 	tg := need(elb.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("asg"), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80),
-		VpcId: aws.String("vpc-1"), HealthCheckIntervalSeconds: aws.Int32(5), HealthyThresholdCount: aws.Int32(2)})).on(t).TargetGroups[0].TargetGroupArn
+		VpcId: aws.String("vpc-1"), HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2), HealthyThresholdCount: aws.Int32(2)})).on(t).TargetGroups[0].TargetGroupArn
 	need(elb.ModifyListener(ctx, &elbv2.ModifyListenerInput{ListenerArn: aws.String(w.listener), DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg}}})).on(t)
 	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
 		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001")}})).on(t).LaunchTemplate

@@ -65,7 +65,7 @@ func TestECSRegistersTasksInCloudMap(t *testing.T) {
 
 	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{})).on(t)
 	registerApp(t, ctx, c, "api:v1")
-	need(c.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("api"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(2),
+	need(c.CreateService(ctx, &ecs.CreateServiceInput{LaunchType: ecstypes.LaunchTypeFargate, ServiceName: aws.String("api"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(2),
 		ServiceRegistries:    []ecstypes.ServiceRegistry{{RegistryArn: svc.Arn}},
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-a"}}}})).on(t)
 	waitStable(t, ctx, env, c, "default", "api")

@@ -38,7 +38,7 @@ func TestECSStopTaskIsReplacedByTheScheduler(t *testing.T) {
 	c := env.ECS()
 	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{})).on(t)
 	registerApp(t, ctx, c, "app:v1")
-	need(c.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("app"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(1)})).on(t)
+	need(c.CreateService(ctx, &ecs.CreateServiceInput{NetworkConfiguration: awsvpc(), LaunchType: ecstypes.LaunchTypeFargate, ServiceName: aws.String("app"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(1)})).on(t)
 	waitStable(t, ctx, env, c, "default", "app")
 	arn := need(c.ListTasks(ctx, &ecs.ListTasksInput{ServiceName: aws.String("app")})).on(t).TaskArns[0]
 	stopped := need(c.StopTask(ctx, &ecs.StopTaskInput{Task: aws.String(arn), Reason: aws.String("test")})).on(t).Task
@@ -340,7 +340,7 @@ func TestECSRunTaskExitsWithTheImagesStatus(t *testing.T) {
 	env.Emu.MarkImageBroken("migrate:bad")
 	bad := registerApp(t, ctx, c, "migrate:bad")
 	run := func(td string) string {
-		out := need(c.RunTask(ctx, &ecs.RunTaskInput{TaskDefinition: aws.String(td), StartedBy: aws.String("jibe-hook"),
+		out := need(c.RunTask(ctx, &ecs.RunTaskInput{NetworkConfiguration: awsvpc(), LaunchType: ecstypes.LaunchTypeFargate, TaskDefinition: aws.String(td), StartedBy: aws.String("jibe-hook"),
 			Overrides: &ecstypes.TaskOverride{ContainerOverrides: []ecstypes.ContainerOverride{{Name: aws.String("web"), Command: []string{"migrate", "up"}}}}})).on(t)
 		if len(out.Tasks) != 1 || aws.ToString(out.Tasks[0].StartedBy) != "jibe-hook" || out.Tasks[0].Overrides.ContainerOverrides[0].Command[0] != "migrate" {
 			t.Fatalf("RunTask %s", jsonOf(t, out))

@@ -169,7 +169,7 @@ func TestECSServiceConvergesAndServicesStableWaiterPasses(t *testing.T) {
 	c := env.ECS()
 	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")})).on(t)
 	td := registerApp(t, ctx, c, "app:v1")
-	created := need(c.CreateService(ctx, &ecs.CreateServiceInput{
+	created := need(c.CreateService(ctx, &ecs.CreateServiceInput{NetworkConfiguration: awsvpc(),
 		Cluster: aws.String("prod"), ServiceName: aws.String("app"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(3),
 		LaunchType: ecstypes.LaunchTypeFargate,
 	})).on(t)
@@ -289,7 +289,7 @@ func TestECSBrokenImageTripsCircuitBreakerAndRollsBack(t *testing.T) {
 	w := newWeb(t, ctx, elb)
 	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")})).on(t)
 	v1 := registerApp(t, ctx, c, "app:v1")
-	need(c.CreateService(ctx, &ecs.CreateServiceInput{
+	need(c.CreateService(ctx, &ecs.CreateServiceInput{LaunchType: ecstypes.LaunchTypeFargate,
 		Cluster: aws.String("prod"), ServiceName: aws.String("app"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(2),
 		LoadBalancers:        []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(w.blue), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}},
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-a"}}},
@@ -349,7 +349,7 @@ func TestECSBrokenImageWithoutRollbackFailsDeployment(t *testing.T) {
 	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")})).on(t)
 	env.Emu.MarkImageBroken("app:bad")
 	registerApp(t, ctx, c, "app:bad")
-	need(c.CreateService(ctx, &ecs.CreateServiceInput{
+	need(c.CreateService(ctx, &ecs.CreateServiceInput{NetworkConfiguration: awsvpc(), LaunchType: ecstypes.LaunchTypeFargate,
 		Cluster: aws.String("prod"), ServiceName: aws.String("app"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(2),
 		DeploymentConfiguration: &ecstypes.DeploymentConfiguration{DeploymentCircuitBreaker: &ecstypes.DeploymentCircuitBreaker{Enable: true}},
 	})).on(t)
@@ -369,10 +369,10 @@ func TestECSServiceConfigurationRoundTrips(t *testing.T) {
 	registerApp(t, ctx, c, "app:v1")
 	in := &ecs.CreateServiceInput{
 		Cluster: aws.String("prod"), ServiceName: aws.String("app"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(1),
-		CapacityProviderStrategy: []ecstypes.CapacityProviderStrategyItem{{CapacityProvider: aws.String("FARGATE_SPOT"), Weight: 3, Base: 1}},
-		PlacementConstraints:     []ecstypes.PlacementConstraint{{Type: ecstypes.PlacementConstraintTypeDistinctInstance}},
-		PlacementStrategy:        []ecstypes.PlacementStrategy{{Type: ecstypes.PlacementStrategyTypeSpread, Field: aws.String("attribute:ecs.availability-zone")}},
-		ServiceRegistries:        []ecstypes.ServiceRegistry{{RegistryArn: aws.String("arn:aws:servicediscovery:us-east-1:111111111111:service/srv-1"), ContainerName: aws.String("web")}},
+		LaunchType:           ecstypes.LaunchTypeEc2,
+		PlacementConstraints: []ecstypes.PlacementConstraint{{Type: ecstypes.PlacementConstraintTypeDistinctInstance}},
+		PlacementStrategy:    []ecstypes.PlacementStrategy{{Type: ecstypes.PlacementStrategyTypeSpread, Field: aws.String("attribute:ecs.availability-zone")}},
+		ServiceRegistries:    []ecstypes.ServiceRegistry{{RegistryArn: aws.String("arn:aws:servicediscovery:us-east-1:111111111111:service/srv-1"), ContainerName: aws.String("web")}},
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
 			Subnets: []string{"subnet-a", "subnet-b"}, SecurityGroups: []string{"sg-1"}, AssignPublicIp: ecstypes.AssignPublicIpDisabled}},
 		Tags:                 []ecstypes.Tag{{Key: aws.String("team"), Value: aws.String("core")}},
@@ -382,13 +382,12 @@ func TestECSServiceConfigurationRoundTrips(t *testing.T) {
 	out := need(c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("prod"), Services: []string{"app"}, Include: []ecstypes.ServiceField{ecstypes.ServiceFieldTags}})).on(t)
 	s := out.Services[0]
 	for name, pair := range map[string][2]any{
-		"capacityProviderStrategy": {in.CapacityProviderStrategy, s.CapacityProviderStrategy},
-		"placementConstraints":     {in.PlacementConstraints, s.PlacementConstraints},
-		"placementStrategy":        {in.PlacementStrategy, s.PlacementStrategy},
-		"serviceRegistries":        {in.ServiceRegistries, s.ServiceRegistries},
-		"networkConfiguration":     {in.NetworkConfiguration, s.NetworkConfiguration},
-		"tags":                     {in.Tags, s.Tags},
-		"flags":                    {[]any{in.EnableECSManagedTags, in.PropagateTags, in.EnableExecuteCommand}, []any{s.EnableECSManagedTags, s.PropagateTags, s.EnableExecuteCommand}},
+		"placementConstraints": {in.PlacementConstraints, s.PlacementConstraints},
+		"placementStrategy":    {in.PlacementStrategy, s.PlacementStrategy},
+		"serviceRegistries":    {in.ServiceRegistries, s.ServiceRegistries},
+		"networkConfiguration": {in.NetworkConfiguration, s.NetworkConfiguration},
+		"tags":                 {in.Tags, s.Tags},
+		"flags":                {[]any{in.EnableECSManagedTags, in.PropagateTags, in.EnableExecuteCommand}, []any{s.EnableECSManagedTags, s.PropagateTags, s.EnableExecuteCommand}},
 	} {
 		if a, b := jsonOf(t, pair[0]), jsonOf(t, pair[1]); a != b {
 			t.Errorf("%s did not round-trip:\n sent %s\n  got %s", name, a, b)
@@ -418,9 +417,9 @@ func TestECSDescribeServicesBatchesAndReportsMissing(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		name := fmt.Sprintf("svc%02d", i)
 		names = append(names, name)
-		need(c.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String(name), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(0)})).on(t)
+		need(c.CreateService(ctx, &ecs.CreateServiceInput{NetworkConfiguration: awsvpc(), LaunchType: ecstypes.LaunchTypeFargate, ServiceName: aws.String(name), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(0)})).on(t)
 	}
-	_, err := c.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("svc00"), TaskDefinition: aws.String("app")})
+	_, err := c.CreateService(ctx, &ecs.CreateServiceInput{NetworkConfiguration: awsvpc(), LaunchType: ecstypes.LaunchTypeFargate, ServiceName: aws.String("svc00"), TaskDefinition: aws.String("app")})
 	var ipe *ecstypes.InvalidParameterException
 	if !errors.As(err, &ipe) {
 		t.Errorf("duplicate service: got %v, want InvalidParameterException", err)
@@ -484,7 +483,7 @@ func TestRequestsAreRecordedAndWritesCounted(t *testing.T) {
 	if w := env.Emu.WriteCalls(); len(w) != 0 {
 		t.Errorf("read-only calls recorded as writes: %v", w)
 	}
-	need(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String("a"), TaskDefinition: aws.String("app")})).on(t)
+	need(c.CreateService(ctx, &ecs.CreateServiceInput{NetworkConfiguration: awsvpc(), LaunchType: ecstypes.LaunchTypeFargate, Cluster: aws.String("prod"), ServiceName: aws.String("a"), TaskDefinition: aws.String("app")})).on(t)
 	reqs := env.Emu.Requests()
 	last := reqs[len(reqs)-1]
 	if last.Service != "ecs" || last.Operation != "CreateService" || last.Account != "111111111111" || last.Region != "us-east-1" || !last.Write || last.Status != 200 {
@@ -523,7 +522,7 @@ func TestECSRejectsTargetGroupWithoutLoadBalancer(t *testing.T) {
 		VpcId: aws.String("vpc-1"), TargetType: elbtypes.TargetTypeEnumIp})).on(t).TargetGroups[0]
 	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{})).on(t)
 	registerApp(t, ctx, c, "app:v1")
-	_, err := c.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("app"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(1),
+	_, err := c.CreateService(ctx, &ecs.CreateServiceInput{NetworkConfiguration: awsvpc(), LaunchType: ecstypes.LaunchTypeFargate, ServiceName: aws.String("app"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(1),
 		LoadBalancers: []ecstypes.LoadBalancer{{TargetGroupArn: tg.TargetGroupArn, ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}})
 	var ipe *ecstypes.InvalidParameterException
 	if !errors.As(err, &ipe) {
@@ -540,7 +539,7 @@ func TestECSDeploymentAlarmRollsBack(t *testing.T) {
 		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, TreatMissingData: aws.String("notBreaching")})).on(t)
 	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{})).on(t)
 	v1 := registerApp(t, ctx, c, "app:v1")
-	need(c.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("app"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(2),
+	need(c.CreateService(ctx, &ecs.CreateServiceInput{NetworkConfiguration: awsvpc(), LaunchType: ecstypes.LaunchTypeFargate, ServiceName: aws.String("app"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(2),
 		DeploymentConfiguration: &ecstypes.DeploymentConfiguration{Alarms: &ecstypes.DeploymentAlarms{AlarmNames: []string{"app-errors"}, Enable: true, Rollback: true}}})).on(t)
 	waitStable(t, ctx, env, c, "default", "app")
 	if d := describeService(t, ctx, c, "default", "app").Deployments[0]; d.RolloutState != ecstypes.DeploymentRolloutStateInProgress {
@@ -582,7 +581,7 @@ func TestECSErroringVersionTripsALBAlarmAndRollsBack(t *testing.T) {
 			{Name: aws.String("TargetGroup"), Value: aws.String(w.blue[len("arn:aws:elasticloadbalancing:us-east-1:111111111111:"):])}}})).on(t)
 	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{})).on(t)
 	v1 := registerApp(t, ctx, c, "app:v1")
-	need(c.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("app"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(2),
+	need(c.CreateService(ctx, &ecs.CreateServiceInput{LaunchType: ecstypes.LaunchTypeFargate, ServiceName: aws.String("app"), TaskDefinition: aws.String(v1), DesiredCount: aws.Int32(2),
 		LoadBalancers:           []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(w.blue), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}},
 		NetworkConfiguration:    &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-a"}}},
 		DeploymentConfiguration: &ecstypes.DeploymentConfiguration{Alarms: &ecstypes.DeploymentAlarms{AlarmNames: []string{"blue-5xx"}, Enable: true, Rollback: true}}})).on(t)

@@ -185,16 +185,18 @@ func (e *Emulator) wire() {
 func newBackends(clk clock.Clock, arts *artifact.Set, keys *sts.Keyring) backends {
 	var b backends
 	b.cloudwatch = cloudwatch.New()
+	b.iam = iam.New()
 	b.lambda = lambda.New(lambda.Config{Artifacts: arts, Metrics: b.cloudwatch})
 	b.elbv2 = elbv2.New(elbv2.Config{Metrics: b.cloudwatch, Functions: b.lambda})
 	b.cloudMap = servicediscovery.New()
-	b.ecs = ecs.New(ecs.Config{Targets: b.elbv2, Artifacts: arts, Registry: b.cloudMap, Alarms: b.cloudwatch})
+	b.ecr = ecr.New()
+	b.ecs = ecs.New(ecs.Config{Targets: b.elbv2, Artifacts: arts, Registry: b.cloudMap, Alarms: b.cloudwatch, Images: b.ecr})
 	b.ec2 = ec2.New()
 	b.autoScaling = autoscaling.New(autoscaling.Config{Templates: b.ec2, Targets: b.elbv2, Artifacts: arts, Images: b.ec2})
-	b.appAutoScaling = appautoscaling.New(appautoscaling.Config{Metrics: b.cloudwatch,
+	b.appAutoScaling = appautoscaling.New(appautoscaling.Config{Metrics: b.cloudwatch, Alarms: b.cloudwatch,
 		Scalables: map[aastypes.ServiceNamespace]appautoscaling.Scalable{aastypes.ServiceNamespaceEcs: b.ecs}})
-	b.sts, b.s3 = sts.New(keys), s3.New(clk)
-	b.ecr, b.iam, b.eks = ecr.New(), iam.New(), eks.New()
+	b.sts, b.s3 = sts.New(keys, b.iam), s3.New(clk)
+	b.eks = eks.New()
 	b.secrets, b.ssm = secretsmanager.New(), ssm.New()
 	b.sqs, b.sns = sqs.New(), sns.New()
 	return b

@@ -52,7 +52,7 @@ func newWeb(t *testing.T, ctx context.Context, c *elbv2.Client) web {
 	for _, name := range []string{"blue", "green"} {
 		tg := need(c.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{
 			Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8080), VpcId: aws.String("vpc-1"),
-			TargetType: elbtypes.TargetTypeEnumIp, HealthCheckIntervalSeconds: aws.Int32(5), HealthyThresholdCount: aws.Int32(2),
+			TargetType: elbtypes.TargetTypeEnumIp, HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2), HealthyThresholdCount: aws.Int32(2),
 			UnhealthyThresholdCount: aws.Int32(2),
 		})).on(t)
 		arn := *tg.TargetGroups[0].TargetGroupArn
@@ -112,4 +112,10 @@ func describeService(t *testing.T, ctx context.Context, c *ecs.Client, cluster, 
 
 func awsemuFault(service, op string) awsemu.Fault {
 	return awsemu.Fault{Service: service, Operation: op, Kind: awsemu.Throttle, Count: 1}
+}
+
+// awsvpc is the network configuration a service or task of an awsvpc
+// task definition needs.
+func awsvpc() *ecstypes.NetworkConfiguration {
+	return &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-a"}}}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/jibe-dev/jibe/internal/awsemu"
 	"github.com/jibe-dev/jibe/internal/awsemu/awsemutest"
@@ -52,7 +53,7 @@ func TestRealTimeModeRunsTransitionsLazily(t *testing.T) {
 	c := env.ECS()
 	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{})).on(t)
 	registerApp(t, ctx, c, "app:v1")
-	need(c.CreateService(ctx, &ecs.CreateServiceInput{ServiceName: aws.String("app"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(1)})).on(t)
+	need(c.CreateService(ctx, &ecs.CreateServiceInput{NetworkConfiguration: awsvpc(), LaunchType: ecstypes.LaunchTypeFargate, ServiceName: aws.String("app"), TaskDefinition: aws.String("app"), DesiredCount: aws.Int32(1)})).on(t)
 	// Jumping the real-time clock forward is applied on the next read.
 	clk.Advance(time.Minute)
 	if s := describeService(t, ctx, c, "default", "app"); s.RunningCount != 1 {

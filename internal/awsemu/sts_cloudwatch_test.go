@@ -3,22 +3,36 @@ package awsemu_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/jibe-dev/jibe/internal/awsemu"
 	"github.com/jibe-dev/jibe/internal/awsemu/awsemutest"
 )
 
+// withRole starts an emulator whose account 222222222222 (access key
+// AKIAOTHER) has the role "deployer".
+func withRole(t *testing.T) *awsemutest.Env {
+	t.Helper()
+	env := awsemutest.Start(t, awsemu.Options{Accounts: map[string]string{awsemutest.AccessKey: awsemutest.Account, "AKIAOTHER": "222222222222"}})
+	need(env.As("AKIAOTHER", "secret", "").IAM().CreateRole(context.Background(), &iam.CreateRoleInput{RoleName: aws.String("deployer"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"}]}`)})).on(t)
+	return env
+}
+
 func TestSTSAssumeRoleBindsCredentialsToRoleAccount(t *testing.T) {
 	ctx := context.Background()
-	env := start(t)
+	env := withRole(t)
 	c := env.STS()
 	me := need(c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})).on(t)
 	if aws.ToString(me.Account) != awsemutest.Account || aws.ToString(me.Arn) != "arn:aws:iam::111111111111:root" {
@@ -50,6 +64,29 @@ func TestSTSAssumeRoleBindsCredentialsToRoleAccount(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ValidationError" {
 		t.Errorf("bad role arn: got %v, want ValidationError", err)
+	}
+}
+
+func TestSTSAssumeRoleNeedsTheRoleAndAValidSessionName(t *testing.T) {
+	ctx := context.Background()
+	c := withRole(t).STS()
+	_, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::222222222222:role/missing"), RoleSessionName: aws.String("jibe")})
+	var ae *smithy.GenericAPIError
+	var re *awshttp.ResponseError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" || !errors.As(err, &re) || re.HTTPStatusCode() != 403 ||
+		!strings.Contains(ae.ErrorMessage(), "is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::222222222222:role/missing") {
+		t.Errorf("AssumeRole of a missing role: got %v, want 403 AccessDenied", err)
+	}
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{{"jibe", true}, {"a.b@c=d,e+f-g_h", true}, {"ab", true}, {strings.Repeat("x", 64), true},
+		{"a", false}, {strings.Repeat("x", 65), false}, {"has space", false}, {"slash/no", false}} {
+		_, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::222222222222:role/deployer"), RoleSessionName: aws.String(tc.name)})
+		var api smithy.APIError
+		if tc.ok && err != nil || !tc.ok && (!errors.As(err, &api) || api.ErrorCode() != "ValidationError" && api.ErrorCode() != "InvalidParameter") {
+			t.Errorf("session name %q: got %v, want ok=%v (else ValidationError)", tc.name, err, tc.ok)
+		}
 	}
 }
 
@@ -135,7 +172,8 @@ func TestCloudWatchAlarmsFollowTrafficFromTheLoadBalancer(t *testing.T) {
 	}
 	st := need(c.GetMetricStatistics(ctx, &cloudwatch.GetMetricStatisticsInput{Namespace: aws.String("AWS/ApplicationELB"), MetricName: aws.String("RequestCount"),
 		Dimensions: []cwtypes.Dimension{{Name: aws.String("LoadBalancer"), Value: aws.String(lbDim)}, {Name: aws.String("TargetGroup"), Value: aws.String(tgDim)}},
-		StartTime:  aws.Time(env.Emu.Now().Add(-time.Hour)), EndTime: aws.Time(env.Emu.Now()), Period: aws.Int32(3600), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum}})).on(t)
+		StartTime:  aws.Time(env.Emu.Now().Truncate(time.Hour)), EndTime: aws.Time(env.Emu.Now().Truncate(time.Hour).Add(time.Hour)), // one clock hour
+		Period: aws.Int32(3600), Statistics: []cwtypes.Statistic{cwtypes.StatisticSum}})).on(t)
 	if len(st.Datapoints) != 1 || aws.ToFloat64(st.Datapoints[0].Sum) != 60 {
 		t.Errorf("RequestCount per target group: %s", jsonOf(t, st.Datapoints))
 	}

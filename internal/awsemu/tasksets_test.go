@@ -23,7 +23,7 @@ func TestECSTaskSetsBlueGreenThroughWeightedListener(t *testing.T) {
 	net := &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-a"}}}
 	taskSet := func(td, tg string) ecstypes.TaskSet {
 		return *need(c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Cluster: aws.String("prod"), Service: aws.String("app"), TaskDefinition: aws.String(td),
-			NetworkConfiguration: net, Scale: &ecstypes.Scale{Value: 100, Unit: ecstypes.ScaleUnitPercent},
+			NetworkConfiguration: net, LaunchType: ecstypes.LaunchTypeFargate, Scale: &ecstypes.Scale{Value: 100, Unit: ecstypes.ScaleUnitPercent},
 			LoadBalancers: []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(tg), ContainerName: aws.String("web"), ContainerPort: aws.Int32(8080)}}})).on(t).TaskSet
 	}
 	serving := false // once blue serves, no request may fail

@@ -124,7 +124,7 @@ func (a *account) loadBalancer(ctx context.Context, c *elbv2.Client, subnet stri
 func targetGroup(ctx context.Context, c *elbv2.Client, name string) (string, error) {
 	tg, err := c.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp,
 		Port: aws.Int32(8080), VpcId: aws.String("vpc-demo"), TargetType: elbtypes.TargetTypeEnumIp,
-		HealthCheckIntervalSeconds: aws.Int32(5), HealthyThresholdCount: aws.Int32(2), UnhealthyThresholdCount: aws.Int32(2)})
+		HealthCheckIntervalSeconds: aws.Int32(5), HealthCheckTimeoutSeconds: aws.Int32(2), HealthyThresholdCount: aws.Int32(2), UnhealthyThresholdCount: aws.Int32(2)})
 	if err != nil {
 		return "", fmt.Errorf("creating target group %s: %w", name, err)
 	}

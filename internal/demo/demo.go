@@ -267,7 +267,8 @@ func (e *Env) printAgentLog(out *printer, n int) {
 	out.printf("\nThe last %d lines of the agent's log (%s):\n%s", len(lines), e.agentLog(), indent(strings.Join(lines, "\n"), "  "))
 }
 
-// printNextSteps tells people how to play on.
+// printNextSteps tells people how to play on, and how to break things
+// through the AWS emulator's control endpoints.
 func (e *Env) printNextSteps(out *printer) {
 	out.printf(`
 Everything keeps running until Ctrl-C. Play on: the agent polls acme/shop every 5s
@@ -279,7 +280,15 @@ and rolls every push to main out; production changes wait for an approved pull r
 
   open %s                     # the dashboard: what runs where, live
   curl -s http://%s/api/v1/applications      # what the agent runs
-  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=x AWS_REGION=%s AWS_DEFAULT_REGION=%[4]s \
-    aws --endpoint-url %s ecs describe-services --cluster staging --services checkout`,
-		e.RepoURL(true), e.DashboardURL(), e.agentAddr, e.Accounts[0].AccessKey, region, e.AWSURL)
+  AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=x AWS_REGION=%s AWS_DEFAULT_REGION=%s \
+    aws --endpoint-url %s ecs describe-services --cluster staging --services checkout
+
+Break it yourself (the AWS emulator's control endpoints, loopback only), then push a release:
+  curl -X POST %s/_jibe/image/behavior -d '{"image": "%s", "broken": true}'   # its tasks fail health checks: rollback
+  curl -X POST %s/_jibe/image/behavior -d '{"image": "%s", "errorRate": 0.3}' # 30%% of requests fail: alarms fire
+  curl -X POST %s/_jibe/faults -d '{"service": "ecs", "operation": "UpdateService", "kind": "Throttle", "count": 3}'
+  curl -X DELETE %s/_jibe/faults                                                 # clear every fault
+  curl -X POST %s/_jibe/time/advance -d '{"duration": "5m"}'                     # move emulated time`,
+		e.RepoURL(true), e.DashboardURL(), e.agentAddr, e.Accounts[0].AccessKey, region, region, e.AWSURL,
+		e.AWSURL, image("1.1.0"), e.AWSURL, image("1.1.0"), e.AWSURL, e.AWSURL, e.AWSURL)
 }

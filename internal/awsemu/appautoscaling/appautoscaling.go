@@ -32,6 +32,9 @@ type Config struct {
 	Scalables map[types.ServiceNamespace]Scalable
 	// Metrics feeds target tracking policies; optional.
 	Metrics Metrics
+	// Alarms keeps the TargetTracking-* alarms of target tracking
+	// policies; optional.
+	Alarms Alarms
 }
 
 // Service is the emulated Application Auto Scaling.
@@ -246,8 +249,9 @@ func (s *Service) deregisterScalableTarget(r *region, c *protocol.Call) (any, er
 		return nil, err
 	}
 	delete(r.targets, k)
-	for pk := range r.policies {
+	for pk, p := range r.policies {
 		if strings.HasPrefix(pk, k+"/") {
+			s.deleteAlarms(c.Scope(), p.Alarms)
 			delete(r.policies, pk)
 		}
 	}
@@ -278,13 +282,14 @@ func (s *Service) putScalingPolicy(r *region, c *protocol.Call) (any, error) {
 		p = &types.ScalingPolicy{CreationTime: aws.Time(c.Now), PolicyARN: aws.String(fmt.Sprintf("arn:aws:autoscaling:%s:%s:scalingPolicy:%08x-0000-4000-8000-%012x:resource/%s/%s:policyName/%s",
 			c.Region, c.Account, s.ids, s.ids, in.ServiceNamespace, aws.ToString(in.ResourceId), aws.ToString(in.PolicyName)))}
 	}
-	arn, created := p.PolicyARN, p.CreationTime
+	arn, created, old := p.PolicyARN, p.CreationTime, p.Alarms
 	if err := protocol.Copy(&in, p); err != nil {
 		return nil, err
 	}
 	p.PolicyARN, p.CreationTime = arn, created
+	s.trackingAlarms(c.Scope(), p, old, c.Now)
 	r.policies[pk] = p
-	return &aas.PutScalingPolicyOutput{PolicyARN: p.PolicyARN}, nil
+	return &aas.PutScalingPolicyOutput{PolicyARN: p.PolicyARN, Alarms: p.Alarms}, nil
 }
 
 func validatePolicy(in *aas.PutScalingPolicyInput) error {
@@ -335,7 +340,11 @@ func (s *Service) deleteScalingPolicy(r *region, c *protocol.Call) (any, error) 
 		return nil, err
 	}
 	pk := key(in.ServiceNamespace, aws.ToString(in.ResourceId), in.ScalableDimension) + "/" + aws.ToString(in.PolicyName)
-	if _, ok := r.policies[pk]; !ok {
+	p, ok := r.policies[pk]
+	if ok {
+		s.deleteAlarms(c.Scope(), p.Alarms)
+	}
+	if !ok {
 		return nil, notFound("No scaling policy found for service namespace: %s, resource ID: %s, scalable dimension: %s, policy name: %s",
 			in.ServiceNamespace, aws.ToString(in.ResourceId), in.ScalableDimension, aws.ToString(in.PolicyName))
 	}

@@ -2,6 +2,7 @@ package cloudwatch
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,7 +61,7 @@ func putMetricAlarm(s *Service, r *region, c *protocol.Call) (any, error) {
 	} else {
 		r.setState(al, types.StateValueInsufficientData, "Unchecked: Initial alarm creation", c.Now)
 	}
-	al.nextEval = c.Now.Add(period(al))
+	al.nextEval = nextBoundary(c.Now, period(al)) // windows are clock-aligned
 	return &cloudwatch.PutMetricAlarmOutput{}, nil
 }
 
@@ -74,7 +75,7 @@ func validateAlarm(in *cloudwatch.PutMetricAlarmInput) error {
 	if dta := aws.ToInt32(in.DatapointsToAlarm); dta > aws.ToInt32(in.EvaluationPeriods) {
 		return protocol.Errorf("ValidationException", "DatapointsToAlarm must be less than or equal to EvaluationPeriods.")
 	}
-	return nil
+	return checkAlarmRules(in)
 }
 
 func period(al *alarm) time.Duration {
@@ -297,4 +298,40 @@ func (s *Service) AlarmWindow(scope protocol.Scope, name string) time.Duration {
 		return 0
 	}
 	return period(al) * time.Duration(aws.ToInt32(al.a.EvaluationPeriods)+1)
+}
+
+// PutServiceAlarm creates or replaces a metric alarm on behalf of another
+// service (Application Auto Scaling's TargetTracking-* alarms) and returns
+// its ARN.
+func (s *Service) PutServiceAlarm(scope protocol.Scope, a types.MetricAlarm, now time.Time) string {
+	r := s.region(scope)
+	name := aws.ToString(a.AlarmName)
+	al, exists := r.alarms[name]
+	if !exists {
+		al = &alarm{}
+		r.alarms[name] = al
+		r.alarmOrder = append(r.alarmOrder, name)
+	}
+	a.AlarmArn = aws.String(fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", scope.Region, scope.Account, name))
+	a.AlarmConfigurationUpdatedTimestamp = aws.Time(now)
+	a.ActionsEnabled = aws.Bool(true)
+	prev := al.a
+	al.a = a
+	if exists {
+		al.a.StateValue, al.a.StateReason, al.a.StateUpdatedTimestamp = prev.StateValue, prev.StateReason, prev.StateUpdatedTimestamp
+		al.a.StateTransitionedTimestamp = prev.StateTransitionedTimestamp
+	} else {
+		r.setState(al, types.StateValueInsufficientData, "Unchecked: Initial alarm creation", now)
+	}
+	al.nextEval = nextBoundary(now, period(al))
+	return aws.ToString(a.AlarmArn)
+}
+
+// DeleteServiceAlarms deletes alarms another service created.
+func (s *Service) DeleteServiceAlarms(scope protocol.Scope, names []string) {
+	r := s.region(scope)
+	for _, name := range names {
+		delete(r.alarms, name)
+		r.alarmOrder = slices.DeleteFunc(r.alarmOrder, func(n string) bool { return n == name })
+	}
 }

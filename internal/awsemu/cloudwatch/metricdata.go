@@ -31,6 +31,9 @@ func getMetricData(s *Service, r *region, c *protocol.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ev.period > 0 {
+		ev.start = roundStart(ev.start, c.Now, ev.period)
+	}
 	out := &cloudwatch.GetMetricDataOutput{}
 	for _, q := range in.MetricDataQueries {
 		if q.ReturnData != nil && !*q.ReturnData {
@@ -116,6 +119,9 @@ func checkQuery(q types.MetricDataQuery) error {
 	}
 	if ms.Metric == nil || seconds(ms.Period) <= 0 {
 		return protocol.Errorf("InvalidParameterValueException", "query %s: Metric and a positive Period are required", id)
+	}
+	if !validQueryPeriod(aws.ToInt32(ms.Period)) {
+		return periodError(aws.ToInt32(ms.Period))
 	}
 	if _, err := parseStat(aws.ToString(ms.Stat)); err != nil {
 		return protocol.Errorf("InvalidParameterValueException", "query %s: %v", id, err)

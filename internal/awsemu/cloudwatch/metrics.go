@@ -84,6 +84,11 @@ func putMetricData(s *Service, r *region, c *protocol.Call) (any, error) {
 	if ns == "" || strings.HasPrefix(ns, "AWS/") {
 		return nil, protocol.Errorf("InvalidParameterValueException", "The value %s for parameter Namespace is invalid.", ns)
 	}
+	for i, d := range in.MetricData {
+		if err := checkDatum(i+1, d, c.Now); err != nil {
+			return nil, err
+		}
+	}
 	for _, d := range in.MetricData {
 		p, err := datumPoint(d, c.Now)
 		if err != nil {
@@ -189,6 +194,9 @@ func getMetricStatistics(s *Service, r *region, c *protocol.Call) (any, error) {
 	if period <= 0 || in.StartTime == nil || in.EndTime == nil {
 		return nil, protocol.Errorf("InvalidParameterValueException", "Period, StartTime and EndTime are required.")
 	}
+	if !validQueryPeriod(aws.ToInt32(in.Period)) {
+		return nil, periodError(aws.ToInt32(in.Period))
+	}
 	if len(in.Statistics) == 0 && len(in.ExtendedStatistics) == 0 {
 		return nil, protocol.Errorf("MissingRequiredParameterException", "Statistics or ExtendedStatistics is required.")
 	}
@@ -202,7 +210,7 @@ func getMetricStatistics(s *Service, r *region, c *protocol.Call) (any, error) {
 	if sr == nil {
 		return out, nil
 	}
-	for _, st := range sr.aggregate(*in.StartTime, *in.EndTime, period) {
+	for _, st := range sr.aggregate(roundStart(*in.StartTime, c.Now, period), *in.EndTime, period) {
 		out.Datapoints = append(out.Datapoints, datapoint(st, in.Statistics, in.ExtendedStatistics))
 	}
 	return out, nil

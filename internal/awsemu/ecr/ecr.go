@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -284,4 +285,24 @@ func optString(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// ImageExists reports whether the repository of the account and region
+// in scope holds an image with the tag or digest (ref "sha256:…"), as a
+// pull by ECS resolves it.
+func (s *Service) ImageExists(scope protocol.Scope, repository, ref string) bool {
+	r, ok := s.regions[scope]
+	if !ok {
+		return false
+	}
+	repo, ok := r.repos[repository]
+	if !ok {
+		return false
+	}
+	id := types.ImageIdentifier{ImageTag: aws.String(ref)}
+	if strings.HasPrefix(ref, "sha256:") {
+		id = types.ImageIdentifier{ImageDigest: aws.String(ref)}
+	}
+	_, ok = repo.lookup(id)
+	return ok
 }

@@ -147,6 +147,11 @@ func (s *Service) launchTasks(r *region, svc *service, now time.Time) {
 			mine++
 		}
 	}
+	if mine < int(svc.s.DesiredCount) && !svc.cluster.placeable(primary.d.LaunchType, primary.d.CapacityProviderStrategy) {
+		svc.unplaced(now)
+		s.scaleIn(svc, primary, mine, now)
+		return
+	}
 	var started []string
 	for mine < int(svc.s.DesiredCount) && len(live) < maxTotal {
 		t := s.launchTask(r, svc, primary, now)

@@ -47,6 +47,10 @@ type Targets interface {
 	DeregisterTarget(scope protocol.Scope, arn, id string, port int32, now time.Time) error
 	// TargetState returns the health of id:port in the target group.
 	TargetState(scope protocol.Scope, arn, id string, port int32, now time.Time) TargetState
+	// HealthCheckInterval returns the target group's health check
+	// interval: ECS replaces a task whose target has been unhealthy for
+	// one more interval, so the unhealthy state is visible first.
+	HealthCheckInterval(scope protocol.Scope, arn string) time.Duration
 }
 
 // Artifacts tells how container images behave.
@@ -80,6 +84,9 @@ type Config struct {
 	// Registry receives task instances of services with service
 	// registries; optional.
 	Registry Registry
+	// Images is the ECR that tasks pull their account's images from;
+	// optional (every image pulls when nil).
+	Images Images
 }
 
 // Timing of the emulated task lifecycle.
@@ -146,6 +153,10 @@ var handlers = map[string]handler{
 	"TagResource":                 (*Service).tagResource,
 	"UntagResource":               (*Service).untagResource,
 	"ListTagsForResource":         (*Service).listTagsForResource,
+	"RegisterContainerInstance":   (*Service).registerContainerInstance,
+	"DeregisterContainerInstance": (*Service).deregisterContainerInstance,
+	"ListContainerInstances":      (*Service).listContainerInstances,
+	"DescribeContainerInstances":  (*Service).describeContainerInstances,
 }
 
 // Handle serves one ECS call.

@@ -37,6 +37,14 @@ func (s *Service) runTask(c *protocol.Call) (any, error) {
 	if count > maxRunTaskCount {
 		return nil, invalidParameter("count must be between 1 and %d.", maxRunTaskCount)
 	}
+	params := &types.Service{LaunchType: in.LaunchType, CapacityProviderStrategy: in.CapacityProviderStrategy,
+		NetworkConfiguration: in.NetworkConfiguration, PlacementStrategy: in.PlacementStrategy, PlacementConstraints: in.PlacementConstraints}
+	if err := checkServiceParams(params, td); err != nil {
+		return nil, err
+	}
+	if !cl.placeable(in.LaunchType, in.CapacityProviderStrategy) {
+		return nil, invalidParameter(noInstances)
+	}
 	d := &deployment{d: types.Deployment{TaskDefinition: td.TaskDefinitionArn, LaunchType: in.LaunchType, NetworkConfiguration: in.NetworkConfiguration, PlatformVersion: in.PlatformVersion}}
 	out := &ecs.RunTaskOutput{}
 	for i := 0; i < count; i++ {

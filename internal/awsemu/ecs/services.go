@@ -92,6 +92,9 @@ func (s *Service) initService(r *region, c *protocol.Call, svc *service, name st
 		dc.MinimumHealthyPercent = aws.Int32(100)
 	}
 	if svc.s.LaunchType == "" && len(svc.s.CapacityProviderStrategy) == 0 {
+		svc.s.CapacityProviderStrategy = svc.cluster.c.DefaultCapacityProviderStrategy
+	}
+	if svc.s.LaunchType == "" && len(svc.s.CapacityProviderStrategy) == 0 {
 		svc.s.LaunchType = types.LaunchTypeEc2
 	}
 	if svc.s.PropagateTags == "" {
@@ -110,6 +113,9 @@ func (s *Service) checkServiceRefs(r *region, c *protocol.Call, svc *types.Servi
 		return invalidParameter("TaskDefinition not found.")
 	}
 	svc.TaskDefinition = td.TaskDefinitionArn
+	if err := checkServiceParams(svc, td); err != nil {
+		return err
+	}
 	for _, lb := range svc.LoadBalancers {
 		if lb.TargetGroupArn == nil {
 			continue
@@ -155,6 +161,9 @@ func (s *Service) updateService(c *protocol.Call) (any, error) {
 	var next types.Service
 	if err := protocol.Overlay(&svc.s, &in, &next); err != nil {
 		return nil, err
+	}
+	if len(in.CapacityProviderStrategy) > 0 {
+		next.LaunchType = "" // a strategy replaces the launch type
 	}
 	if err := s.checkServiceRefs(r, c, &next); err != nil {
 		return nil, err

@@ -47,6 +47,8 @@ type cluster struct {
 	svcOrder []string
 	tasks    map[string]*task // by ARN
 	taskList []string
+	// instances are the registered container instances, in order.
+	instances []*types.ContainerInstance
 }
 
 // family is the revisions of one task definition family.

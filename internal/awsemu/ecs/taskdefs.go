@@ -54,7 +54,7 @@ func validateTaskDef(in *ecs.RegisterTaskDefinitionInput) error {
 			return clientError("Container.name and Container.image should not be null or empty.")
 		}
 	}
-	return nil
+	return validateFargate(in)
 }
 
 func compatibilities(req []types.Compatibility) []types.Compatibility {

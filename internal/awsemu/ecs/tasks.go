@@ -27,6 +27,9 @@ type task struct {
 	targets  []target  // registrations in the service's target groups
 	entries  []string  // Cloud Map services the task is registered in
 	failed   bool      // counted against the deployment
+	// unhealthyAt is when ECS first saw one of the task's targets
+	// unhealthy.
+	unhealthyAt time.Time
 }
 
 // target is one registration of a task in a target group.
@@ -178,6 +181,10 @@ func (s *Service) stepStarting(t *task, now time.Time, elapsed time.Duration) {
 	if elapsed < startTime {
 		return
 	}
+	if reason := s.pullError(t.cl.scope, &t.t); reason != "" {
+		s.failToStart(t, reason, now)
+		return
+	}
 	if t.behavior.Broken && len(t.lbs()) == 0 && t.svc != nil {
 		t.t.StopCode = types.TaskStopCodeEssentialContainerExited
 		s.failTask(t, "Essential container in task exited", now)
@@ -185,6 +192,17 @@ func (s *Service) stepStarting(t *task, now time.Time, elapsed time.Duration) {
 		return
 	}
 	s.startTask(t, now)
+}
+
+// failToStart stops a PENDING task whose image cannot be pulled; it
+// counts toward the deployment circuit breaker.
+func (s *Service) failToStart(t *task, reason string, now time.Time) {
+	t.t.StopCode = types.TaskStopCodeTaskFailedToStart
+	for i := range t.t.Containers {
+		t.t.Containers[i].Reason = aws.String(reason)
+	}
+	s.failTask(t, reason, now)
+	s.markStopped(t, now)
 }
 
 // startTask makes the task RUNNING and registers it in its target groups.
@@ -232,17 +250,21 @@ func (s *Service) stepRunning(t *task, now time.Time) {
 		return
 	}
 	grace := time.Duration(aws.ToInt32(t.svc.s.HealthCheckGracePeriodSeconds)) * time.Second
-	if now.Sub(aws.ToTime(t.t.StartedAt)) < grace {
-		return
-	}
 	scope := t.cl.scope
 	for _, tg := range t.targets {
-		if s.cfg.Targets.TargetState(scope, tg.group, tg.id, tg.port, now) == TargetUnhealthy {
-			t.t.StopCode = types.TaskStopCodeServiceSchedulerInitiated
-			s.failTask(t, "Task failed ELB health checks in (target-group "+tg.group+")", now)
-			s.beginStop(t, now)
+		if s.cfg.Targets.TargetState(scope, tg.group, tg.id, tg.port, now) != TargetUnhealthy {
+			continue
+		}
+		if t.unhealthyAt.IsZero() {
+			t.unhealthyAt = now
+		}
+		if now.Sub(aws.ToTime(t.t.StartedAt)) < grace || now.Sub(t.unhealthyAt) < s.cfg.Targets.HealthCheckInterval(scope, tg.group) {
 			return
 		}
+		t.t.StopCode = types.TaskStopCodeServiceSchedulerInitiated
+		s.failTask(t, "Task failed ELB health checks in (target-group "+tg.group+")", now)
+		s.beginStop(t, now)
+		return
 	}
 }
 

@@ -47,7 +47,8 @@ func (s *Service) createTaskSet(c *protocol.Call) (any, error) {
 	if !ok || td.Status != types.TaskDefinitionStatusActive {
 		return nil, invalidParameter("TaskDefinition not found.")
 	}
-	cfg := types.Service{LoadBalancers: in.LoadBalancers, TaskDefinition: td.TaskDefinitionArn}
+	cfg := types.Service{LoadBalancers: in.LoadBalancers, TaskDefinition: td.TaskDefinitionArn, LaunchType: in.LaunchType,
+		CapacityProviderStrategy: in.CapacityProviderStrategy, NetworkConfiguration: in.NetworkConfiguration}
 	if err := s.checkServiceRefs(r, c, &cfg); err != nil {
 		return nil, err
 	}
@@ -225,7 +226,12 @@ func (s *Service) convergeTaskSet(r *region, svc *service, d *deployment, now ti
 		}
 	}
 	want := int(d.taskSet.ComputedDesiredCount)
-	for i := len(mine); i < want; i++ {
+	launch := want
+	if len(mine) < want && !svc.cluster.placeable(d.d.LaunchType, d.d.CapacityProviderStrategy) {
+		svc.unplaced(now)
+		launch = len(mine)
+	}
+	for i := len(mine); i < launch; i++ {
 		s.launchTask(r, svc, d, now)
 	}
 	for i := len(mine) - 1; i >= want; i-- {

@@ -50,6 +50,9 @@ func (s *Service) createListener(r *region, f protocol.Form, now time.Time) (any
 	if err := r.normalizeActions(l.actions); err != nil {
 		return nil, err
 	}
+	if err := r.checkAssociation(lb.arn, l.actions); err != nil {
+		return nil, err
+	}
 	lbPath := lb.suffix()
 	l.arn = r.arn(fmt.Sprintf("listener/%s/%s", lbPath, s.newID()))
 	l.defaultRule = r.arn(fmt.Sprintf("listener-rule/%s/%s/%s", lbPath, l.arn[strings.LastIndex(l.arn, "/")+1:], s.newID()))
@@ -110,6 +113,9 @@ func (s *Service) modifyListener(r *region, f protocol.Form, now time.Time) (any
 	}
 	if actions := f.Tree("DefaultActions"); actions != nil {
 		if err := r.normalizeActions(actions); err != nil {
+			return nil, err
+		}
+		if err := r.checkAssociation(l.lbArn, actions); err != nil {
 			return nil, err
 		}
 		l.actions = actions
@@ -193,6 +199,9 @@ func (s *Service) createRule(r *region, f protocol.Form, now time.Time) (any, er
 	if err := r.normalizeActions(ru.actions); err != nil {
 		return nil, err
 	}
+	if err := r.checkAssociation(l.lbArn, ru.actions); err != nil {
+		return nil, err
+	}
 	ru.arn = l.defaultRule[:strings.LastIndex(l.defaultRule, "/")+1] + s.newID()
 	r.rules[ru.arn] = ru
 	l.rules = append(l.rules, ru.arn)
@@ -258,6 +267,9 @@ func (s *Service) modifyRule(r *region, f protocol.Form, now time.Time) (any, er
 	actions := f.Tree("Actions")
 	if actions != nil {
 		if err := r.normalizeActions(actions); err != nil {
+			return nil, err
+		}
+		if err := r.checkAssociation(r.ruleLoadBalancer(arn), actions); err != nil {
 			return nil, err
 		}
 	}

@@ -121,6 +121,9 @@ func (s *Service) registerTargets(r *region, f protocol.Form, now time.Time) (an
 		if m.String("Id") == "" {
 			return nil, protocol.Errorf("InvalidTarget", "The target Id must be specified")
 		}
+		if err := tg.checkTargetID(m.String("Id")); err != nil {
+			return nil, err
+		}
 		if tg.typ == "lambda" && len(tg.targets) > 0 && tg.targets[0].id != m.String("Id") && !tg.targets[0].draining {
 			return nil, protocol.Errorf("TooManyTargets", "A target group with target type 'lambda' can have only one target")
 		}
@@ -311,3 +314,12 @@ func (s *Service) TargetState(scope protocol.Scope, arn, id string, port int32, 
 }
 
 var _ ecs.Targets = (*Service)(nil)
+
+// HealthCheckInterval returns the health check interval of a target
+// group (30s when it does not exist).
+func (s *Service) HealthCheckInterval(scope protocol.Scope, arn string) time.Duration {
+	if tg, ok := s.region(scope).tgs[arn]; ok {
+		return time.Duration(tg.hc.interval) * time.Second
+	}
+	return 30 * time.Second
+}

@@ -79,7 +79,7 @@ func newTargetGroup(f protocol.Form) (*targetGroup, error) {
 		tg.protocolVersion = "HTTP1"
 	}
 	tg.hc = healthCheck{enabled: tg.typ != "lambda", protocol: tg.protocol, port: "traffic-port", path: "/", matcher: "200",
-		interval: 30, timeout: 5, healthy: 5, unhealthy: 2}
+		interval: 30, timeout: defaultTimeout(tg.protocol), healthy: 5, unhealthy: 2}
 	if tg.typ == "lambda" {
 		tg.hc = healthCheck{interval: 35, timeout: 30, healthy: 5, unhealthy: 2, path: "/", matcher: "200"}
 	}
@@ -93,6 +93,19 @@ func newTargetGroup(f protocol.Form) (*targetGroup, error) {
 		tg.attrs = newAttributes("lambda.multi_value_headers.enabled", "false")
 	}
 	return tg, nil
+}
+
+// defaultTimeout is the health check timeout of a new target group of
+// the protocol: 6s for HTTP, 5s for GENEVE, 10s for the others.
+func defaultTimeout(protocol string) int {
+	switch protocol {
+	case "HTTP":
+		return 6
+	case "GENEVE":
+		return 5
+	default:
+		return 10
+	}
 }
 
 // apply sets the health check parameters present in f.
@@ -111,6 +124,12 @@ func (hc *healthCheck) apply(f protocol.Form) error {
 	}
 	if hc.healthy < 2 || hc.healthy > 10 || hc.unhealthy < 2 || hc.unhealthy > 10 {
 		return validation("Health check threshold counts must be between 2 and 10")
+	}
+	if hc.timeout < 2 || hc.timeout > 120 {
+		return validation("Health check timeout must be between 2 and 120 seconds")
+	}
+	if hc.timeout >= hc.interval {
+		return validation("Health check interval must be greater than the timeout.")
 	}
 	hc.protocol = orDefault(f.String("HealthCheckProtocol"), hc.protocol)
 	hc.port = orDefault(f.String("HealthCheckPort"), hc.port)

@@ -283,3 +283,18 @@ func (s *Service) listRoleTags(a *account, f protocol.Form, now time.Time) (any,
 	}
 	return &tagsResult{Tags: r.tags}, nil
 }
+
+// RoleExists reports whether the account has a role with the ARN (path
+// included), for STS AssumeRole.
+func (s *Service) RoleExists(account, arn string) bool {
+	a, ok := s.accounts[account]
+	if !ok {
+		return false
+	}
+	for _, r := range a.roles {
+		if r.arn == arn {
+			return true
+		}
+	}
+	return false
+}

@@ -6,6 +6,8 @@ package sts
 
 import (
 	"fmt"
+	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -65,12 +67,22 @@ func (k *Keyring) issue(id Identity) string {
 // Service is the emulated STS.
 type Service struct {
 	keys  *Keyring
+	roles Roles
 	codec *protocol.Query
 }
 
+// Roles is the part of IAM that AssumeRole checks.
+type Roles interface {
+	// RoleExists reports whether the account has a role with the ARN.
+	RoleExists(account, arn string) bool
+}
+
 // New returns an STS service issuing keys into keys.
-func New(keys *Keyring) *Service {
-	return &Service{keys: keys, codec: protocol.NewQuery(xmlns)}
+//
+// With roles, AssumeRole of a role that does not exist is denied, as in
+// AWS; nil roles let every well-formed role ARN be assumed.
+func New(keys *Keyring, roles Roles) *Service {
+	return &Service{keys: keys, roles: roles, codec: protocol.NewQuery(xmlns)}
 }
 
 // Name returns the signing name "sts".
@@ -129,8 +141,12 @@ func (s *Service) assumeRole(c *protocol.Call) (*assumeRoleResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if session == "" {
-		return nil, protocol.Errorf("ValidationError", "RoleSessionName is required")
+	if err := checkSessionName(session); err != nil {
+		return nil, err
+	}
+	if s.roles != nil && !s.roles.RoleExists(account, roleArn) {
+		return nil, protocol.StatusErrorf(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s",
+			s.keys.Identity(c.AccessKey).Arn, roleArn)
 	}
 	duration := time.Hour
 	if d, ok := f.Int("DurationSeconds"); ok {
@@ -153,6 +169,26 @@ func (s *Service) assumeRole(c *protocol.Call) (*assumeRoleResult, error) {
 		},
 		AssumedRoleUser: assumedRoleUser{AssumedRoleId: id.UserID, Arn: id.Arn},
 	}, nil
+}
+
+// sessionName is the pattern of RoleSessionName.
+var sessionName = regexp.MustCompile(`^[\w+=,.@-]*$`)
+
+// checkSessionName validates RoleSessionName as STS does: 2 to 64
+// characters of [\w+=,.@-].
+func checkSessionName(name string) error {
+	const prefix = "1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: "
+	switch {
+	case name == "":
+		return protocol.Errorf("ValidationError", "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null")
+	case len(name) < 2:
+		return protocol.Errorf("ValidationError", prefix+"Member must have length greater than or equal to 2", name)
+	case len(name) > 64:
+		return protocol.Errorf("ValidationError", prefix+"Member must have length less than or equal to 64", name)
+	case !sessionName.MatchString(name):
+		return protocol.Errorf("ValidationError", prefix+"Member must satisfy regular expression pattern: [\\w+=,.@-]*", name)
+	}
+	return nil
 }
 
 // parseRoleArn splits arn:aws:iam::ACCOUNT:role/path/NAME.

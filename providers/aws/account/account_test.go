@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/jibe-dev/jibe/config"
@@ -20,10 +21,19 @@ const (
 	production = "222222222222"
 )
 
+// emulator starts the AWS emulator with the staging account's keys in the
+// environment and the role jibe-deployer in production, which AssumeRole
+// needs to exist.
 func emulator(t *testing.T) *awsemutest.Env {
 	t.Setenv("JIBE_TEST_KEY_ID", "AKIASTAGING")
 	t.Setenv("JIBE_TEST_SECRET", "secret")
-	return awsemutest.Start(t, awsemu.Options{Accounts: map[string]string{"AKIASTAGING": staging}})
+	env := awsemutest.Start(t, awsemu.Options{Accounts: map[string]string{"AKIASTAGING": staging, "AKIAPRODUCTION": production}})
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + staging + `:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := env.As("AKIAPRODUCTION", "secret", "").IAM().CreateRole(context.Background(), &iam.CreateRoleInput{
+		RoleName: aws.String("jibe-deployer"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	return env
 }
 
 func account(env *awsemutest.Env, id, role string) config.AWSAccount {

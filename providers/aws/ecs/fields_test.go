@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 
@@ -72,7 +73,26 @@ func TestMultiContainerFireLensTaskDefinitionRoundTrips(t *testing.T) {
 	}
 }
 
-func TestCloudMapPlacementAndCapacityProvidersRoundTrip(t *testing.T) {
+// TestPlacementRoundTripsOnEC2 places tasks on a container instance: ECS
+// refuses placement strategies and constraints on Fargate.
+func TestPlacementRoundTripsOnEC2(t *testing.T) {
+	r := newRig(t)
+	must(t)(r.ecs.RegisterContainerInstance(r.ctx, &awsecs.RegisterContainerInstanceInput{Cluster: aws.String("prod")}))
+	d := r.deployment("rev1", "shop/web:v1", nil)
+	s := d.Target.Service
+	s.LaunchType = "EC2"
+	s.PlacementConstraints = []spec.PlacementConstraint{{Type: "memberOf", Expression: "attribute:ecs.os-type == linux"}}
+	s.PlacementStrategy = []spec.PlacementStrategy{{Type: "spread", Field: "attribute:ecs.availability-zone"}}
+	r.rollout(d)
+	if live := r.live("web"); len(live.PlacementStrategy) != 1 || len(live.PlacementConstraints) != 1 {
+		t.Errorf("live service lost its placement: %s", jsonText(t, live))
+	}
+	if changes, err := r.p.Diff(r.ctx, d); err != nil || len(changes) != 0 {
+		t.Errorf("diff after apply = %+v, %v", changes, err)
+	}
+}
+
+func TestCloudMapAndCapacityProvidersRoundTrip(t *testing.T) {
 	r := newRig(t)
 	cm := r.env.CloudMap()
 	op, err := cm.CreateHttpNamespace(r.ctx, &sd.CreateHttpNamespaceInput{Name: aws.String("shop")})
@@ -94,14 +114,11 @@ func TestCloudMapPlacementAndCapacityProvidersRoundTrip(t *testing.T) {
 	s.LaunchType = ""
 	s.CapacityProviderStrategy = []spec.CapacityProviderItem{{CapacityProvider: "FARGATE", Weight: 1, Base: 1}, {CapacityProvider: "FARGATE_SPOT", Weight: 3}}
 	s.ServiceRegistries = []spec.ServiceRegistry{{RegistryArn: aws.ToString(reg.Service.Arn), Port: aws.Int32(8080)}}
-	s.PlacementConstraints = []spec.PlacementConstraint{{Type: "memberOf", Expression: "attribute:ecs.os-type == linux"}}
-	s.PlacementStrategy = []spec.PlacementStrategy{{Type: "spread", Field: "attribute:ecs.availability-zone"}}
 	s.EnableExecuteCommand, s.PropagateTags = true, "TASK_DEFINITION"
 	r.rollout(d)
 
 	live := r.live("web")
-	if len(live.CapacityProviderStrategy) != 2 || len(live.ServiceRegistries) != 1 || len(live.PlacementStrategy) != 1 ||
-		len(live.PlacementConstraints) != 1 || !live.EnableExecuteCommand || live.PropagateTags != "TASK_DEFINITION" {
+	if len(live.CapacityProviderStrategy) != 2 || len(live.ServiceRegistries) != 1 || !live.EnableExecuteCommand || live.PropagateTags != "TASK_DEFINITION" {
 		t.Errorf("live service lost fields: %s", jsonText(t, live))
 	}
 	if changes, err := r.p.Diff(r.ctx, d); err != nil || len(changes) != 0 {
