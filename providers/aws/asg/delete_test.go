@@ -18,15 +18,15 @@ import (
 // application's group stays, and deleting again is nil.
 func TestDeleteRemovesEveryGroupAndTheLaunchTemplate(t *testing.T) {
 	r := newRig(t)
-	d1 := r.deployment("rev1", "ami-1", nil)
+	d1 := r.deployment("rev1", "ami-00000001", nil)
 	d1.Target.AutoScalingGroup.ScalingPolicies = []spec.ScalingPolicy{{Name: "cpu", TargetTracking: &spec.TargetTracking{TargetValue: 50, PredefinedMetric: "ASGAverageCPUUtilization"}}}
 	r.rollout(d1)
-	d2 := r.next(d1, "rev2", "ami-2", spec.StrategyBlueGreen)
+	d2 := r.next(d1, "rev2", "ami-00000002", spec.StrategyBlueGreen)
 	r.rollout(d2)
 	if r.live("web") == nil || r.live("web-rev2") == nil {
 		t.Fatalf("want the retired group and the new one: web %v, web-rev2 %v", r.live("web") != nil, r.live("web-rev2") != nil)
 	}
-	other := r.deployment("rev1", "ami-1", nil)
+	other := r.deployment("rev1", "ami-00000001", nil)
 	other.App = "other"
 	other.Target.AutoScalingGroup.Name = "other"
 	r.rollout(other)
