@@ -22,23 +22,7 @@ func TestPlanCommand(t *testing.T) {
 	if _, err := staging.ECS().CreateCluster(t.Context(), &ecs.CreateClusterInput{ClusterName: aws.String("staging")}); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "agent.yaml")
-	writeFile(t, cfg, `apiVersion: jibe.dev/v1alpha1
-kind: AgentConfig
-sources:
-  - name: payments
-    dir: {path: apps}
-    allow: {accounts: [staging, production]}
-aws:
-  accounts:
-    - name: staging
-      accountID: "111111111111"
-      region: eu-west-1
-      endpoint: `+env.URL+`
-      credentials: {accessKeyID: {env: JIBE_TEST_KEY_ID}, secretAccessKey: {env: JIBE_TEST_SECRET}}
-    - {name: production, region: eu-west-1}
-`)
+	cfg := writeAgentConfig(t, "payments", "staging, production", emulatedStaging(env.URL), "{name: production, region: eu-west-1}")
 	env.Emu.ResetRequests()
 	code, out, errOut := jibe(t, "plan", "--config", cfg, "--env", "staging", "--source", "payments", "../../examples/ecs-web")
 	if code != exitOK {
@@ -60,22 +44,7 @@ func TestPlanCommandLambda(t *testing.T) {
 	env := awsemutest.Start(t, awsemu.Options{Accounts: map[string]string{"AKIASTAGING": "111111111111"}})
 	t.Setenv("JIBE_TEST_KEY_ID", "AKIASTAGING")
 	t.Setenv("JIBE_TEST_SECRET", "secret")
-	cfg := filepath.Join(t.TempDir(), "agent.yaml")
-	writeFile(t, cfg, `apiVersion: jibe.dev/v1alpha1
-kind: AgentConfig
-sources:
-  - name: orders
-    dir: {path: apps}
-    allow: {accounts: [staging, production]}
-aws:
-  accounts:
-    - name: staging
-      accountID: "111111111111"
-      region: eu-west-1
-      endpoint: `+env.URL+`
-      credentials: {accessKeyID: {env: JIBE_TEST_KEY_ID}, secretAccessKey: {env: JIBE_TEST_SECRET}}
-    - {name: production, region: eu-west-1}
-`)
+	cfg := writeAgentConfig(t, "orders", "staging, production", emulatedStaging(env.URL), "{name: production, region: eu-west-1}")
 	env.Emu.ResetRequests()
 	code, out, errOut := jibe(t, "plan", "--config", cfg, "--env", "staging", "--source", "orders", "../../examples/lambda-api")
 	if code != exitOK {
@@ -102,22 +71,7 @@ func TestPlanCommandShowsEveryEnvironmentItCouldPlan(t *testing.T) {
 	if _, err := staging.ECS().CreateCluster(t.Context(), &ecs.CreateClusterInput{ClusterName: aws.String("staging")}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := filepath.Join(t.TempDir(), "agent.yaml")
-	writeFile(t, cfg, `apiVersion: jibe.dev/v1alpha1
-kind: AgentConfig
-sources:
-  - name: payments
-    dir: {path: apps}
-    allow: {accounts: [staging]}
-aws:
-  accounts:
-    - name: staging
-      accountID: "111111111111"
-      region: eu-west-1
-      endpoint: `+env.URL+`
-      credentials: {accessKeyID: {env: JIBE_TEST_KEY_ID}, secretAccessKey: {env: JIBE_TEST_SECRET}}
-    - {name: production, region: eu-west-1}
-`)
+	cfg := writeAgentConfig(t, "payments", "staging", emulatedStaging(env.URL), "{name: production, region: eu-west-1}")
 	code, out, _ := jibe(t, "plan", "--config", cfg, "--source", "payments", "../../examples/ecs-web")
 	if code == exitOK {
 		t.Errorf("exit 0 although production could not be planned:\n%s", out)
@@ -137,20 +91,27 @@ aws:
 // A mistyped --source is refused, naming the configured sources, rather
 // than planning without tenancy checks.
 func TestPlanCommandRefusesAnUnknownSource(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "agent.yaml")
-	writeFile(t, cfg, `apiVersion: jibe.dev/v1alpha1
-kind: AgentConfig
-sources:
-  - name: payments
-    dir: {path: apps}
-    allow: {accounts: [staging]}
-aws:
-  accounts:
-    - {name: staging, region: eu-west-1}
-    - {name: production, region: eu-west-1}
-`)
+	cfg := writeAgentConfig(t, "payments", "staging", "{name: staging, region: eu-west-1}", "{name: production, region: eu-west-1}")
 	code, out, errOut := jibe(t, "plan", "--config", cfg, "--source", "paymnets", "../../examples/ecs-web")
 	if code == exitOK || !strings.Contains(errOut+out, `no source "paymnets" (it has payments)`) {
 		t.Errorf("exit %d; want the unknown source refused:\n%s%s", code, errOut, out)
 	}
+}
+
+// writeAgentConfig writes an agent configuration with one folder source
+// allowed the accounts allow (a YAML list's items), and the accounts (each
+// a YAML flow mapping), and returns its path.
+func writeAgentConfig(t *testing.T, source, allow string, accounts ...string) string {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "agent.yaml")
+	writeFile(t, cfg, "apiVersion: jibe.dev/v1alpha1\nkind: AgentConfig\nsources:\n  - name: "+source+
+		"\n    dir: {path: apps}\n    allow: {accounts: ["+allow+"]}\naws:\n  accounts:\n    - "+strings.Join(accounts, "\n    - ")+"\n")
+	return cfg
+}
+
+// emulatedStaging is the staging account on the AWS emulator at url, with
+// credentials from JIBE_TEST_KEY_ID and JIBE_TEST_SECRET.
+func emulatedStaging(url string) string {
+	return `{name: staging, accountID: "111111111111", region: eu-west-1, endpoint: "` + url +
+		`", credentials: {accessKeyID: {env: JIBE_TEST_KEY_ID}, secretAccessKey: {env: JIBE_TEST_SECRET}}}`
 }

@@ -110,17 +110,7 @@ Code: {S3Bucket: b, S3Key: k.zip}
 // configuration: accounts it does not configure, approvals with no GitHub
 // to read reviews from, and with --source that source's tenancy.
 func TestValidateAgainstTheAgentConfiguration(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "agent.yaml")
-	writeFile(t, cfg, `apiVersion: jibe.dev/v1alpha1
-kind: AgentConfig
-sources:
-  - name: payments
-    dir: {path: apps}
-    allow: {accounts: [staging]}
-aws:
-  accounts:
-    - {name: staging, region: eu-west-1}
-`)
+	cfg := writeAgentConfig(t, "payments", "staging", "{name: staging, region: eu-west-1}")
 	code, out, errOut := jibe(t, "validate", "--config", cfg, "../../examples/ecs-web")
 	if code != exitProblems || !strings.Contains(out, `AWS account "production" is not configured: add it under aws.accounts`) || !strings.Contains(out, "environment production needs approval from pull-request reviews") {
 		t.Errorf("exit %d, output:\n%s%s\nwant the unconfigured production account reported", code, out, errOut)

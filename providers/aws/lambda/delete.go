@@ -26,18 +26,9 @@ var _ reconcile.Deleter = (*Platform)(nil)
 // that Jibe did not create for this environment is left alone. Deleting
 // what is gone is nil.
 func (p *Platform) Delete(ctx context.Context, rd *reconcile.Deployment) error {
-	d, err := target(rd)
-	if err != nil {
+	d, ok, err := p.owned(ctx, rd, "delete")
+	if err != nil || !ok {
 		return err
-	}
-	l, err := p.read(ctx, d)
-	if err != nil || l == nil {
-		return err
-	}
-	log := p.logger(rd, "delete")
-	if l.tags[TagApp] != d.App || l.tags[TagEnvironment] != d.Env {
-		log.Warn("not deleting a function that Jibe did not create for this environment", "function", d.name())
-		return nil
 	}
 	if err := p.deregisterAlias(ctx, d); err != nil {
 		return err
@@ -48,17 +39,7 @@ func (p *Platform) Delete(ctx context.Context, rd *reconcile.Deployment) error {
 	if err := p.deleteAliases(ctx, d); err != nil {
 		return err
 	}
-	err = p.write(d, "delete", func() error {
-		_, err := p.c.Lambda.DeleteFunction(ctx, &awslambda.DeleteFunctionInput{FunctionName: aws.String(d.name())})
-		if awserr.Is(err, "ResourceNotFoundException") {
-			return nil
-		}
-		return err
-	})
-	if err == nil {
-		log.Info("deleted the function of an application removed from Git", "function", d.name())
-	}
-	return err
+	return p.deleteFunction(ctx, d, "delete", "deleted the function of an application removed from Git")
 }
 
 // deregisterAlias takes d's alias out of the target's target group: the
