@@ -98,6 +98,15 @@ kind: Gadget
 metadata: {name: g}
 spec: {size: 3}
 `,
+		"k8s/web.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx}]}
+`,
 	})
 	code, out, errOut := jibe(t, "validate", "--config", cfg, "--cluster", "test", dir)
 	if code != exitOK || !strings.Contains(out, "ok "+dir) || strings.Contains(out, "warning") {
@@ -113,6 +122,13 @@ apiVersion: nope.jibe.test/v1
 kind: Frobnicator
 metadata: {name: f}
 `)
+	// A built-in kind of an API version the cluster does not enable (an
+	// alpha API): known offline, refused by the cluster.
+	writeFile(t, filepath.Join(dir, "k8s", "storage.yaml"), `apiVersion: internal.apiserver.k8s.io/v1alpha1
+kind: StorageVersion
+metadata: {name: s}
+`)
+	storage := filepath.Join(dir, "k8s", "storage.yaml")
 	file := filepath.Join(dir, "k8s", "gadget.yaml")
 	code, out, errOut = jibe(t, "validate", "--config", cfg, "--cluster", "test", dir)
 	if code != exitProblems {
@@ -121,6 +137,7 @@ metadata: {name: f}
 	for _, want := range []string{
 		file + `:4:14: spec.size: must be of type integer: "string"`,
 		file + ":7:7: kind: the cluster test does not serve nope.jibe.test/v1 Frobnicator; install its CRD or fix apiVersion/kind",
+		storage + ":2:7: kind: the cluster test does not serve internal.apiserver.k8s.io/v1alpha1 StorageVersion; install its CRD or fix apiVersion/kind",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
