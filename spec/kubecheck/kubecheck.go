@@ -5,7 +5,10 @@
 // the Gateway API's standard kinds likewise, and custom resources against
 // the OpenAPI v3 schema of a CustomResourceDefinition in the same
 // application. Kinds that are neither
-// are warnings: only the cluster knows them.
+// are warnings: only the cluster knows them. Given a cluster (Discover,
+// then Cluster.Check), they are resolved through its discovery: a kind it
+// does not serve is a problem, and its CRDs' schemas check their custom
+// resources.
 //
 // It lives apart from package spec, which must not link client-go (spec
 // is fuzzed, and its tests stay free of provider imports); callers pass
