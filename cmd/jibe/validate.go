@@ -43,14 +43,16 @@ type result struct {
 }
 
 func newValidateCommand() *cobra.Command {
-	var format, cfgPath, source string
+	var format, cfgPath, source, cluster string
 	cmd := &cobra.Command{
 		Use:   "validate PATH...",
 		Short: "Check application specs and agent configurations",
 		Long: `Check application specs and agent configurations, and every file they name,
-for every environment, without contacting any cloud or cluster. Kubernetes
-manifests are checked against the API of Kubernetes ` + kubecheck.KubernetesVersion + ` (custom resources
-against a CustomResourceDefinition of the application, when it has one).
+for every environment, without contacting any cloud or cluster (unless
+--cluster is given). Kubernetes manifests are checked against the API of
+Kubernetes ` + kubecheck.KubernetesVersion + ` (custom resources against a CustomResourceDefinition of the
+application, when it has one); a kind that neither is a warning, as only a
+cluster knows it.
 
 Each PATH is an application folder (holding jibe.yaml), a jibe.yaml file, an
 agent configuration file (kind: AgentConfig), or a folder searched for them.
@@ -68,12 +70,21 @@ configuration: the AWS accounts and clusters they name must be configured, and
 an approval rule needs GitHub configured; --source NAME adds the source's
 tenancy (the accounts, clusters and namespaces it may deploy to).
 
+With --config FILE --cluster NAME, the Kubernetes manifests of every
+environment are also checked against what that configured cluster serves,
+read once through its discovery API (read-only, with the connection the agent
+uses: kubeconfig, in-cluster or EKS): a kind that neither the application's
+CRDs nor the cluster serve is a problem, and custom resources of the
+cluster's CRDs are checked against those CRDs' schemas. A cluster that cannot
+be reached is an error naming it (exit status 2).
+
 Exit status: 0 when everything is valid, warnings or not, 1 when there are
 problems, 2 when the command line is wrong or a PATH cannot be read.`,
 		Example: `  jibe validate examples/ecs-web
   jibe validate --format json apps/
   jibe validate /etc/jibe/agent.yaml
-  jibe validate --config /etc/jibe/agent.yaml --source payments apps/checkout`,
+  jibe validate --config /etc/jibe/agent.yaml --source payments apps/checkout
+  jibe validate --config /etc/jibe/agent.yaml --cluster staging apps/checkout`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			write, ok := formats[format]
@@ -84,7 +95,11 @@ problems, 2 when the command line is wrong or a PATH cannot be read.`,
 			if err != nil {
 				return err
 			}
-			results, err := validatePaths(args, place)
+			check, err := place.manifestCheck(cmd.Context(), cluster)
+			if err != nil {
+				return err
+			}
+			results, err := validatePaths(args, place, check)
 			if err != nil {
 				return err
 			}
@@ -100,12 +115,13 @@ problems, 2 when the command line is wrong or a PATH cannot be read.`,
 	cmd.Flags().StringVarP(&format, "format", "o", "text", "output format: text, json or github")
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "also check the applications against this agent configuration (accounts, clusters, approvals)")
 	cmd.Flags().StringVar(&source, "source", "", "with --config, also check this source's tenancy")
+	cmd.Flags().StringVar(&cluster, "cluster", "", "with --config, check the Kubernetes kinds against what this configured cluster serves (read-only discovery)")
 	return cmd
 }
 
 // validatePaths validates every application and configuration found under
 // paths, in order.
-func validatePaths(paths []string, place *placement) ([]result, error) {
+func validatePaths(paths []string, place *placement, check spec.ManifestCheck) ([]result, error) {
 	var results []result
 	for _, p := range paths {
 		found, err := discover(p)
@@ -113,7 +129,7 @@ func validatePaths(paths []string, place *placement) ([]result, error) {
 			return nil, err
 		}
 		for _, f := range found {
-			results = append(results, place.check(validateOne(f)))
+			results = append(results, place.check(validateOne(f, check)))
 		}
 	}
 	return results, nil
@@ -199,14 +215,16 @@ func peekKind(file string) string {
 	return head.Kind
 }
 
-func validateOne(f found) result {
+// validateOne validates what f is, checking Kubernetes manifests with
+// check.
+func validateOne(f found, check spec.ManifestCheck) result {
 	r := result{Path: f.path, Kind: f.kind}
 	var err error
 	if f.kind == kindAgentConfig {
 		_, err = config.Load(f.path)
 	} else {
 		var app *spec.App
-		app, err = spec.Load(f.path, spec.WithPlatforms(builtinPlatforms()...), spec.WithManifestCheck(kubecheck.Check))
+		app, err = spec.Load(f.path, spec.WithPlatforms(builtinPlatforms()...), spec.WithManifestCheck(check))
 		r.Warnings = warnings(app, err)
 		if app != nil {
 			r.Name = app.Metadata.Name

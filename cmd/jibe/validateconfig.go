@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/jibe-dev/jibe/agent"
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/internal/strictyaml"
+	"github.com/jibe-dev/jibe/providers/kubernetes"
 	"github.com/jibe-dev/jibe/spec"
+	"github.com/jibe-dev/jibe/spec/kubecheck"
 )
 
 // placement is what `jibe validate --config` checks applications against:
@@ -32,6 +36,38 @@ func loadPlacement(path, source string) (*placement, error) {
 		return nil, fmt.Errorf("the agent configuration is invalid:\n%w", err)
 	}
 	return &placement{cfg: cfg, source: source}, nil
+}
+
+// manifestCheck returns the check of Kubernetes manifests: offline, or
+// with cluster set, against what that cluster of the configuration
+// serves, read once through the connection the agent would use.
+func (p *placement) manifestCheck(ctx context.Context, cluster string) (spec.ManifestCheck, error) {
+	if cluster == "" {
+		return kubecheck.Check, nil
+	}
+	if p == nil {
+		return nil, errors.New("--cluster needs --config: the cluster's connection is read from the agent configuration")
+	}
+	var names []string
+	for _, c := range p.cfg.Kubernetes.Clusters {
+		if c.Name != cluster {
+			names = append(names, c.Name)
+			continue
+		}
+		rc, err := kubernetes.RESTConfig(ctx, c, eksClients(p.cfg))
+		if err != nil {
+			return nil, fmt.Errorf("%w; fix its entry under kubernetes.clusters, or validate without --cluster", err)
+		}
+		cl, err := kubecheck.Discover(ctx, cluster, rc)
+		if err != nil {
+			return nil, fmt.Errorf("cannot reach the cluster %s: %w; check that it is up and that its credentials are valid, or validate without --cluster", cluster, err)
+		}
+		return cl.Check, nil
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("the agent configuration has no cluster %q: it configures no clusters under kubernetes.clusters", cluster)
+	}
+	return nil, fmt.Errorf("the agent configuration has no cluster %q under kubernetes.clusters (it has %s)", cluster, strings.Join(names, ", "))
 }
 
 // check adds to r, a valid application's result, what keeps it from

@@ -36,6 +36,17 @@ type crdVersion struct {
 type crdDef struct {
 	name     string
 	versions map[string]*crdVersion
+	// cluster names the cluster the CRD was read from; empty for a CRD
+	// of the application.
+	cluster string
+}
+
+// origin says where the CRD comes from, for messages.
+func (d *crdDef) origin() string {
+	if d.cluster == "" {
+		return "CustomResourceDefinition " + d.name
+	}
+	return "CustomResourceDefinition " + d.name + " of the cluster " + d.cluster
 }
 
 // crdIndex holds the application's CustomResourceDefinitions by the
@@ -50,41 +61,59 @@ func collectCRDs(docs []spec.ManifestDoc, r *report) crdIndex {
 		if d.Node == nil || d.Object["kind"] != crdGroupKind.Kind || d.Object["apiVersion"] != "apiextensions.k8s.io/v1" {
 			continue
 		}
-		var crd struct {
-			Metadata struct{ Name string }
-			Spec     struct {
-				Group string
-				Names struct{ Kind string }
-				// Versions keep their schema as JSON, read below.
-				Versions []struct {
-					Name   string
-					Served bool
-					Schema struct {
-						OpenAPIV3Schema json.RawMessage
-					}
-				}
-			}
-		}
-		data, err := json.Marshal(d.Object)
-		if err != nil || json.Unmarshal(data, &crd) != nil || crd.Spec.Names.Kind == "" {
+		gk, def, bad := readCRD(d.Object)
+		if def == nil {
 			continue // the built-in check of the CRD reports its shape
 		}
-		def := &crdDef{name: crd.Metadata.Name, versions: map[string]*crdVersion{}}
-		for i, v := range crd.Spec.Versions {
-			cv := &crdVersion{served: v.Served}
-			if len(v.Schema.OpenAPIV3Schema) > 0 {
-				cv.schema = &oaspec.Schema{}
-				if err := json.Unmarshal(v.Schema.OpenAPIV3Schema, cv.schema); err != nil {
-					path := fmt.Sprintf("spec.versions[%d].schema.openAPIV3Schema", i)
-					r.at(d).errorf(nil, path, "the schema cannot be read: %v", err)
-					cv.schema = nil
-				}
-			}
-			def.versions[v.Name] = cv
+		for _, path := range bad {
+			r.at(d).errorf(nil, path.field, "the schema cannot be read: %v", path.err)
 		}
-		out[schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}] = def
+		out[gk] = def
 	}
 	return out
+}
+
+// schemaError is a version schema of a CRD that cannot be read.
+type schemaError struct {
+	field string
+	err   error
+}
+
+// readCRD reads a CustomResourceDefinition object: the kind it defines and
+// its versions; def is nil when the object is not a readable CRD.
+func readCRD(obj map[string]any) (gk schema.GroupKind, def *crdDef, bad []schemaError) {
+	var crd struct {
+		Metadata struct{ Name string }
+		Spec     struct {
+			Group string
+			Names struct{ Kind string }
+			// Versions keep their schema as JSON, read below.
+			Versions []struct {
+				Name   string
+				Served bool
+				Schema struct {
+					OpenAPIV3Schema json.RawMessage
+				}
+			}
+		}
+	}
+	data, err := json.Marshal(obj)
+	if err != nil || json.Unmarshal(data, &crd) != nil || crd.Spec.Names.Kind == "" {
+		return gk, nil, nil
+	}
+	def = &crdDef{name: crd.Metadata.Name, versions: map[string]*crdVersion{}}
+	for i, v := range crd.Spec.Versions {
+		cv := &crdVersion{served: v.Served}
+		if len(v.Schema.OpenAPIV3Schema) > 0 {
+			cv.schema = &oaspec.Schema{}
+			if err := json.Unmarshal(v.Schema.OpenAPIV3Schema, cv.schema); err != nil {
+				bad = append(bad, schemaError{fmt.Sprintf("spec.versions[%d].schema.openAPIV3Schema", i), err})
+				cv.schema = nil
+			}
+		}
+		def.versions[v.Name] = cv
+	}
+	return schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}, def, bad
 }
 
 func (c crdIndex) definesKind(gk schema.GroupKind) bool { return c[gk] != nil }
@@ -138,11 +167,11 @@ func (c crdIndex) check(o *objReport, gvk schema.GroupVersionKind) {
 	v, ok := def.versions[gvk.Version]
 	switch {
 	case !ok:
-		o.errorf(valueNode(o.doc.Node, "apiVersion"), "apiVersion", "CustomResourceDefinition %s has no version %s of %s; its versions are %s",
-			def.name, gvk.Version, gvk.Kind, strings.Join(slices.Sorted(maps.Keys(def.versions)), ", "))
+		o.errorf(valueNode(o.doc.Node, "apiVersion"), "apiVersion", "%s has no version %s of %s; its versions are %s",
+			def.origin(), gvk.Version, gvk.Kind, strings.Join(slices.Sorted(maps.Keys(def.versions)), ", "))
 		return
 	case !v.served:
-		o.errorf(valueNode(o.doc.Node, "apiVersion"), "apiVersion", "CustomResourceDefinition %s does not serve version %s (served: false); use a served version", def.name, gvk.Version)
+		o.errorf(valueNode(o.doc.Node, "apiVersion"), "apiVersion", "%s does not serve version %s (served: false); use a served version", def.origin(), gvk.Version)
 		return
 	}
 	root := o.doc.Node

@@ -5,7 +5,10 @@
 // the Gateway API's standard kinds likewise, and custom resources against
 // the OpenAPI v3 schema of a CustomResourceDefinition in the same
 // application. Kinds that are neither
-// are warnings: only the cluster knows them.
+// are warnings: only the cluster knows them. Given a cluster (Discover,
+// then Cluster.Check), they are resolved through its discovery: a kind it
+// does not serve is a problem, and its CRDs' schemas check their custom
+// resources.
 //
 // It lives apart from package spec, which must not link client-go (spec
 // is fuzzed, and its tests stay free of provider imports); callers pass
@@ -37,11 +40,16 @@ var _ spec.ManifestCheck = Check
 // check offline (a kind no built-in API or CRD of the application
 // defines) and deprecated API versions.
 func Check(docs []spec.ManifestDoc) (problems, warnings strictyaml.ErrorList) {
+	return check(docs, nil)
+}
+
+// check checks docs, against cl when it is not nil.
+func check(docs []spec.ManifestDoc, cl *Cluster) (problems, warnings strictyaml.ErrorList) {
 	r := &report{}
-	crds := collectCRDs(docs, r)
+	crds := cl.withCRDs(collectCRDs(docs, r))
 	for _, d := range docs {
 		if d.Node != nil {
-			checkObject(r.at(d), crds)
+			checkObject(r.at(d), crds, cl)
 		}
 	}
 	return r.problems, r.warnings
@@ -94,8 +102,9 @@ func objectName(obj map[string]any) string {
 	return fmt.Sprintf("%v/%v", obj["kind"], md["name"])
 }
 
-// checkObject checks one object by what defines its kind.
-func checkObject(o *objReport, crds crdIndex) {
+// checkObject checks one object by what defines its kind, and against
+// the cluster cl when it is not nil.
+func checkObject(o *objReport, crds crdIndex, cl *Cluster) {
 	root := o.doc.Node
 	apiVersion, _ := o.doc.Object["apiVersion"].(string)
 	kind, _ := o.doc.Object["kind"].(string)
@@ -113,13 +122,40 @@ func checkObject(o *objReport, crds crdIndex) {
 		checkCRDObject(o, gvk)
 	case builtinGroup(gv.Group):
 		checkBuiltin(o, gvk)
+		if cl != nil && scheme.Recognizes(gvk) && !crds.definesKind(gvk.GroupKind()) {
+			checkServed(o, gvk, cl, nil)
+		}
 	case crds.definesKind(gvk.GroupKind()):
 		crds.check(o, gvk)
-	case crds.definesGroup(gv.Group):
+	case cl != nil && cl.serves(gvk):
+		// served by the cluster without a CRD (an aggregated API): nothing
+		// to check its fields against
+	case crds.definesGroup(gv.Group) && cl == nil:
 		checkUnknownCRKind(o, gvk, crds)
+	case cl != nil:
+		checkServed(o, gvk, cl, crds.kinds(gv.Group))
 	default:
 		o.warnf(valueNode(root, "kind"), "kind", "%s %s is not a built-in kind of Kubernetes %s (nor of the Gateway API) and no CustomResourceDefinition in the application defines it, "+
 			"so it is not checked before deploying; the cluster must serve it (install its CRD first, or add the CRD to the application)", apiVersion, kind, KubernetesVersion)
+	}
+}
+
+// checkServed refuses a kind the cluster cl does not serve, and warns of
+// one whose group the cluster could not list.
+// appKinds are the kinds the application's CRDs define in gvk's group,
+// for suggestions.
+func checkServed(o *objReport, gvk schema.GroupVersionKind, cl *Cluster, appKinds []string) {
+	switch {
+	case cl.serves(gvk):
+	case cl.unsure(gvk.GroupVersion()):
+		o.warnf(valueNode(o.doc.Node, "kind"), "kind", "the cluster %s could not say whether it serves %s %s (its discovery of %s failed), so it is not checked before deploying",
+			cl.Name, gvk.GroupVersion(), gvk.Kind, gvk.GroupVersion())
+	default:
+		msg := fmt.Sprintf("the cluster %s does not serve %s %s; install its CRD or fix apiVersion/kind", cl.Name, gvk.GroupVersion(), gvk.Kind)
+		if s := strictyaml.Suggest(gvk.Kind, append(cl.kinds(gvk.GroupVersion()), appKinds...)); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		o.errorf(valueNode(o.doc.Node, "kind"), "kind", "%s", msg)
 	}
 }
 
