@@ -60,24 +60,8 @@ func BenchmarkAPIApplicationsFiltered(b *testing.B) {
 
 // apiBenchAgent is an agent holding n applications of apiEnvs, loaded
 // from one commit of a real Git server, each environment with a
-// journaled rollout: production's running, the others succeeded.
-func apiBenchAgent(b testing.TB, n int) *harness {
-	b.Helper()
-	return benchAgent(b, n, func(int, string) benchFate { return benchFate{} })
-}
-
-// benchFate is how the journaled rollout of one environment of the bench
-// agent's applications ends: in State (0: succeeded, running for
-// production) with Reason, or never started (None).
-type benchFate struct {
-	State  reconcile.RolloutState
-	Reason string
-	None   bool
-}
-
-// benchAgent is apiBenchAgent with each environment's rollout ending as
-// fate says (i is the application's number).
-func benchAgent(b testing.TB, n int, fate func(i int, env string) benchFate) *harness {
+// journaled rollout.
+func apiBenchAgent(b *testing.B, n int) *harness {
 	b.Helper()
 	h := newHarnessWith(b, e2eConfig, nil)
 	files := map[string]string{}
@@ -100,41 +84,26 @@ spec:
 	sha := h.commit(files)
 	h.poll()
 	h.drain() // loads every spec; no platform is configured, so nothing rolls out
+	plan := func(env, strategy string) reconcile.EnvPlan {
+		return reconcile.EnvPlan{Name: env, Strategy: strategy, Steps: []reconcile.Step{
+			{Kind: reconcile.StepApply, Target: "web"}, {Kind: reconcile.StepShiftTraffic, Target: "web", Weight: 20},
+			{Kind: reconcile.StepPause}, {Kind: reconcile.StepWaitHealthy, Target: "web"}, {Kind: reconcile.StepPromote, Target: "web"}},
+			Changes: []reconcile.Change{{Target: "web", Resource: "apps/v1 Deployment ns/web", Action: reconcile.ActionUpdate}}}
+	}
 	for i := range n {
 		id := reconcile.AppID{Source: "shop", Name: fmt.Sprintf("app%04d", i)}
 		for _, env := range apiEnvs {
-			journalFate(h, id, sha, env, fate(i, env))
+			r, err := h.journal.Start(id, sha, plan(env, "rolling"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if env == "production" {
+				continue
+			}
+			if _, err := h.journal.Finish(r.ID, reconcile.RolloutSucceeded, ""); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	return h
-}
-
-// journalFate journals the rollout of revision in env of app, ended as f
-// says.
-func journalFate(h *harness, app reconcile.AppID, revision, env string, f benchFate) {
-	h.t.Helper()
-	if f.None {
-		return
-	}
-	r, err := h.journal.Start(app, revision, benchPlan(env, "rolling"))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if f.State == 0 && env == "production" || f.State == reconcile.RolloutRunning {
-		return
-	}
-	if f.State == 0 {
-		f.State = reconcile.RolloutSucceeded
-	}
-	if _, err := h.journal.Finish(r.ID, f.State, f.Reason); err != nil {
-		h.t.Fatal(err)
-	}
-}
-
-// benchPlan is the plan of every rollout of the bench agent.
-func benchPlan(env, strategy string) reconcile.EnvPlan {
-	return reconcile.EnvPlan{Name: env, Strategy: strategy, Steps: []reconcile.Step{
-		{Kind: reconcile.StepApply, Target: "web"}, {Kind: reconcile.StepShiftTraffic, Target: "web", Weight: 20},
-		{Kind: reconcile.StepPause}, {Kind: reconcile.StepWaitHealthy, Target: "web"}, {Kind: reconcile.StepPromote, Target: "web"}},
-		Changes: []reconcile.Change{{Target: "web", Resource: "apps/v1 Deployment ns/web", Action: reconcile.ActionUpdate}}}
 }

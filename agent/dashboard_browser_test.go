@@ -156,11 +156,11 @@ func TestDashboardInABrowser(t *testing.T) {
 	screenshot(t, tab, "dashboard-rollback.png")
 }
 
-// The matrix in a real browser, from the real agent holding applications
-// in every state a rollout through dev, staging and production takes
-// (agent.NewMatrixAgent): each cell shows its state, and a failed or
-// rolled-back one its reason, and a pending one what it waits for. It
-// makes the README's screenshot of the matrix.
+// The matrix in a real browser, from the real agent whose rollouts on
+// the test cluster left applications in different states
+// (agent.NewMatrixAgent): each cell shows what runs and its state, a
+// failed one its reason, a pending one what it waits for, a paused canary
+// its step. It makes the README's screenshot of the matrix.
 func TestDashboardMatrixInABrowser(t *testing.T) {
 	a := agent.NewMatrixAgent(t)
 	srv := httptest.NewServer(dashboard.New(a, a.Handler(nil), dashboard.Options{}))
@@ -168,31 +168,22 @@ func TestDashboardMatrixInABrowser(t *testing.T) {
 	tab := newBrowser(t)
 	do(t, tab, "the matrix", chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#live[data-state="on"]`)))
-	want := map[string]string{ // cell: the state it shows
-		`tr[data-app="shop/app0000"] td[data-env="production"]`: "succeeded",
-		`tr[data-app="shop/app0001"] td[data-env="production"]`: "running",
-		`tr[data-app="shop/app0002"] td[data-env="staging"]`:    "rolled-back",
-		`tr[data-app="shop/app0002"] td[data-env="production"]`: "pending",
-		`tr[data-app="shop/app0003"] td[data-env="dev"]`:        "failed",
-		`tr[data-app="shop/app0004"] td[data-env="dev"]`:        "running",
-		`tr[data-app="shop/app0005"] td[data-env="production"]`: "pending",
-	}
-	for sel, state := range want {
-		js := `(document.querySelector(` + strconv.Quote(sel) + `) || {dataset: {}}).dataset.state || "absent"`
-		if got := get(t, tab, "the state of "+sel, chromedp.Evaluate[string](js)); got != state {
-			t.Errorf("%s shows %q, want %q", sel, got, state)
-		}
-	}
-	for sel, reason := range map[string]string{
-		`tr[data-app="shop/app0002"] td[data-env="staging"] .note`: agent.MatrixRollback,
-		`tr[data-app="shop/app0003"] td[data-env="dev"] .note`:     agent.MatrixFailure,
+	for _, c := range []struct{ app, env, state, says string }{
+		{"checkout", "staging", "succeeded", "1.4.0"},
+		{"checkout", "production", "succeeded", "1.4.0"},
+		{"cart", "staging", "rolled-back", "ProgressDeadlineExceeded"},
+		{"cart", "production", "pending", "after staging"},
+		{"search", "staging", "succeeded", "3.1.0"},
+		{"search", "production", "running", "pause"},
 	} {
-		if got := text(t, tab, sel); !strings.Contains(got, reason) {
-			t.Errorf("%s reads %q, want the reason %q", sel, got, reason)
+		sel := `tr[data-app="shop/` + c.app + `"] td[data-env="` + c.env + `"]`
+		js := `(document.querySelector(` + strconv.Quote(sel) + `) || {dataset: {}}).dataset.state || "absent"`
+		if got := get(t, tab, "the state of "+sel, chromedp.Evaluate[string](js)); got != c.state {
+			t.Errorf("%s's %s shows %q, want %q", c.app, c.env, got, c.state)
 		}
-	}
-	if note := text(t, tab, `tr[data-app="shop/app0002"] td[data-env="production"] .note`); !strings.Contains(note, "staging") {
-		t.Errorf("production of app0002 waits behind staging, but its note reads %q", note)
+		if got := text(t, tab, sel); !strings.Contains(got, c.says) {
+			t.Errorf("%s's %s reads %q, want %q in it", c.app, c.env, strings.Join(strings.Fields(got), " "), c.says)
+		}
 	}
 	screenshot(t, tab, "dashboard-matrix.png")
 }

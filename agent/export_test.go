@@ -44,30 +44,10 @@ func (r *ECSRig) Rollout(revision string) *reconcile.Rollout { return r.x.rollou
 
 // NewBenchAgent returns an agent holding n applications of 3
 // environments each, with journaled rollouts (see apiBenchAgent).
-func NewBenchAgent(b testing.TB, n int) *Agent { return apiBenchAgent(b, n).agent }
+func NewBenchAgent(b *testing.B, n int) *Agent { return apiBenchAgent(b, n).agent }
 
-// MatrixFailure and MatrixRollback are the reasons NewMatrixAgent's
-// failed and rolled-back rollouts give.
-const (
-	MatrixFailure  = "web: ProgressDeadlineExceeded: ReplicaSet web-7d9 has timed out progressing"
-	MatrixRollback = "canary 5xx rate: 12.5 above max 5"
-)
-
-// NewMatrixAgent returns the bench agent (see benchAgent) with six
-// applications whose environments are in every state a rollout takes
-// through dev, staging and production: app0000 in sync everywhere,
-// app0001 rolling out in production, app0002 rolled back in staging
-// (production waiting behind it), app0003 failed in dev, app0004 rolling
-// out in dev, app0005 in sync in dev and staging, not yet in production.
-func NewMatrixAgent(t testing.TB) *Agent {
-	none := benchFate{None: true}
-	fates := []map[string]benchFate{
-		{"production": {State: reconcile.RolloutSucceeded}},
-		{},
-		{"staging": {State: reconcile.RolloutRolledBack, Reason: MatrixRollback}, "production": none},
-		{"dev": {State: reconcile.RolloutFailed, Reason: MatrixFailure}, "staging": none, "production": none},
-		{"dev": {State: reconcile.RolloutRunning}, "staging": none, "production": none},
-		{"production": none},
-	}
-	return benchAgent(t, len(fates), func(i int, env string) benchFate { return fates[i][env] }).agent
-}
+// NewMatrixAgent returns the real agent on the test cluster with
+// applications brought by real rollouts into different states (see
+// matrixE2E): checkout in sync, cart rolled back in staging with
+// production waiting behind it, search paused at its canary in production.
+func NewMatrixAgent(t *testing.T) *Agent { return newMatrixE2E(t).agent }
