@@ -44,7 +44,7 @@ func newMatrixE2E(t *testing.T) *matrixE2E {
 	m.settle("cart failed in staging, search paused in production, checkout in sync", func() bool {
 		r, err := m.journal.Current(reconcile.AppID{Source: "shop", Name: "search"}, "production")
 		paused := err == nil && r.Revision == v2 && !r.State.Final() && r.Plan.Steps[r.Next].Kind == reconcile.StepPause
-		return paused && m.ended("cart", "staging", v2) && m.ended("checkout", "production", v2)
+		return paused && m.rolledBack("cart", "staging", v2) && m.ended("checkout", "production", v2)
 	})
 	return m
 }
@@ -86,4 +86,20 @@ spec:
 func (m *matrixE2E) ended(app, env, revision string) bool {
 	r, err := m.journal.Current(reconcile.AppID{Source: "shop", Name: app}, env)
 	return err == nil && r.Revision == revision && r.State.Final()
+}
+
+// rolledBack reports whether app's rollout of revision in env was rolled
+// back, the rollback done: the journal's latest rollout there is then the
+// rollback's, of the previous revision, so the view says it.
+func (m *matrixE2E) rolledBack(app, env, revision string) bool {
+	v, ok := m.agent.Application(reconcile.AppID{Source: "shop", Name: app})
+	if !ok {
+		return false
+	}
+	for _, e := range v.Environments {
+		if e.Name == env {
+			return e.State == reconcile.RolloutRolledBack.String() && e.Wanted != nil && e.Wanted.Revision == revision
+		}
+	}
+	return false
 }
