@@ -27,7 +27,7 @@ const browserWait = 30 * time.Second
 
 // newBrowser starts Debian's chromium, headless, and returns a tab's
 // context. A machine without it fails the test: scripts/test installs it.
-func newBrowser(t *testing.T) context.Context {
+func newBrowser(t testing.TB) context.Context {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -49,7 +49,7 @@ func newBrowser(t *testing.T) context.Context {
 
 // do runs actions in the tab, failing the test after browserWait with
 // what the page's main part shows.
-func do(t *testing.T, tab context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+func do(t testing.TB, tab context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, browserWait)
 	defer cancel()
@@ -63,7 +63,7 @@ func do(t *testing.T, tab context.Context, what string, actions ...chromedp.Acti
 
 // get runs an action that returns a value in the tab, failing the test
 // after browserWait.
-func get[T any](t *testing.T, tab context.Context, what string, action chromedp.Action[T]) T {
+func get[T any](t testing.TB, tab context.Context, what string, action chromedp.Action[T]) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, browserWait)
 	defer cancel()
@@ -77,14 +77,14 @@ func get[T any](t *testing.T, tab context.Context, what string, action chromedp.
 // text returns the text of the first element selector matches, read by
 // the page's own script: live updates replace elements, which a node ID
 // held by the test would not follow.
-func text(t *testing.T, tab context.Context, selector string) string {
+func text(t testing.TB, tab context.Context, selector string) string {
 	t.Helper()
 	js := `(document.querySelector(` + strconv.Quote(selector) + `) || {}).textContent || ""`
 	return get(t, tab, "the text of "+selector, chromedp.Evaluate[string](js))
 }
 
 // screenshot writes the page's screenshot to docs/img/name under -update.
-func screenshot(t *testing.T, tab context.Context, name string) {
+func screenshot(t testing.TB, tab context.Context, name string) {
 	t.Helper()
 	if !*update {
 		return
@@ -117,7 +117,6 @@ func TestDashboardInABrowser(t *testing.T) {
 	if !strings.Contains(cell, reconcile.ShortRevision(v1)) {
 		t.Errorf("production's cell says %q, want revision %s", cell, reconcile.ShortRevision(v1))
 	}
-	screenshot(t, tab, "dashboard-matrix.png")
 	matrix, closeMatrix := chromedp.NewContext(tab) // a second tab keeps the matrix open
 	defer closeMatrix()
 	if err := chromedp.Do(matrix); err != nil { // opens the tab for as long as matrix lives
@@ -155,6 +154,38 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Error("the matrix was reloaded: live updates must replace its rows")
 	}
 	screenshot(t, tab, "dashboard-rollback.png")
+}
+
+// The matrix in a real browser, from the real agent whose rollouts on
+// the test cluster left applications in different states
+// (agent.NewMatrixAgent): each cell shows what runs and its state, a
+// failed one its reason, a pending one what it waits for, a paused canary
+// its step. It makes the README's screenshot of the matrix.
+func TestDashboardMatrixInABrowser(t *testing.T) {
+	a := agent.NewMatrixAgent(t)
+	srv := httptest.NewServer(dashboard.New(a, a.Handler(nil), dashboard.Options{}))
+	t.Cleanup(srv.Close)
+	tab := newBrowser(t)
+	do(t, tab, "the matrix", chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#live[data-state="on"]`)))
+	for _, c := range []struct{ app, env, state, says string }{
+		{"checkout", "staging", "succeeded", "1.4.0"},
+		{"checkout", "production", "succeeded", "1.4.0"},
+		{"cart", "staging", "rolled-back", "ProgressDeadlineExceeded"},
+		{"cart", "production", "pending", "after staging"},
+		{"search", "staging", "succeeded", "3.1.0"},
+		{"search", "production", "running", "pause"},
+	} {
+		sel := `tr[data-app="shop/` + c.app + `"] td[data-env="` + c.env + `"]`
+		js := `(document.querySelector(` + strconv.Quote(sel) + `) || {dataset: {}}).dataset.state || "absent"`
+		if got := get(t, tab, "the state of "+sel, chromedp.Evaluate[string](js)); got != c.state {
+			t.Errorf("%s's %s shows %q, want %q", c.app, c.env, got, c.state)
+		}
+		if got := text(t, tab, sel); !strings.Contains(got, c.says) {
+			t.Errorf("%s's %s reads %q, want %q in it", c.app, c.env, strings.Join(strings.Fields(got), " "), c.says)
+		}
+	}
+	screenshot(t, tab, "dashboard-matrix.png")
 }
 
 // atStep reports whether production's rollout of revision is at a step

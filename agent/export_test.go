@@ -45,3 +45,9 @@ func (r *ECSRig) Rollout(revision string) *reconcile.Rollout { return r.x.rollou
 // NewBenchAgent returns an agent holding n applications of 3
 // environments each, with journaled rollouts (see apiBenchAgent).
 func NewBenchAgent(b *testing.B, n int) *Agent { return apiBenchAgent(b, n).agent }
+
+// NewMatrixAgent returns the real agent on the test cluster with
+// applications brought by real rollouts into different states (see
+// matrixE2E): checkout in sync, cart rolled back in staging with
+// production waiting behind it, search paused at its canary in production.
+func NewMatrixAgent(t *testing.T) *Agent { return newMatrixE2E(t).agent }
