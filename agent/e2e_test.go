@@ -80,9 +80,16 @@ func newE2EConfig(t *testing.T, cfg string, tune func(*harness, *Options)) *e2e 
 
 // files returns the application at image, with production's strategy.
 func (e *e2e) files(image, productionStrategy string) map[string]string {
-	s := strings.NewReplacer("IMAGE", image, "STAGING", e.staging, "PRODUCTION", e.production, "STRATEGY", productionStrategy).Replace(`apiVersion: jibe.dev/v1alpha1
+	return kubeAppFiles(map[string]string{}, "shop", image, e.staging, e.production, productionStrategy)
+}
+
+// kubeAppFiles adds app to files and returns them: a Deployment of image
+// and its Service, in namespace staging, then production with strategy.
+func kubeAppFiles(files map[string]string, app, image, staging, production, strategy string) map[string]string {
+	files["apps/"+app+"/jibe.yaml"] = strings.NewReplacer("APP", app, "IMAGE", image, "STAGING", staging, "PRODUCTION", production,
+		"STRATEGY", strategy).Replace(`apiVersion: jibe.dev/v1alpha1
 kind: Application
-metadata: {name: shop}
+metadata: {name: APP}
 spec:
   artifacts:
     web: {image: IMAGE}
@@ -102,7 +109,8 @@ spec:
 	if image == brokenImage {
 		deadline = 3
 	}
-	return map[string]string{"apps/shop/jibe.yaml": s, "apps/shop/k8s/app.yaml": webManifests("${artifacts.web}", deadline)}
+	files["apps/"+app+"/k8s/app.yaml"] = webManifests("${artifacts.web}", deadline)
+	return files
 }
 
 // webManifests are a Deployment of two pods running image, whose rollout

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/jibe-dev/jibe/reconcile"
@@ -57,29 +56,7 @@ func (m *matrixE2E) appFiles(files map[string]string, app, image, strategy strin
 		ns = [2]string{m.cluster.NewNamespace(m.t), m.cluster.NewNamespace(m.t)}
 		m.namespaces[app] = ns
 	}
-	files["apps/"+app+"/jibe.yaml"] = strings.NewReplacer("APP", app, "IMAGE", image, "STAGING", ns[0], "PRODUCTION", ns[1],
-		"STRATEGY", strategy).Replace(`apiVersion: jibe.dev/v1alpha1
-kind: Application
-metadata: {name: APP}
-spec:
-  artifacts:
-    web: {image: IMAGE}
-  targets:
-    - name: web
-      kubernetes: {manifests: k8s}
-  environments:
-    - name: staging
-      kubernetes: {cluster: test, namespace: STAGING}
-    - name: production
-      kubernetes: {cluster: test, namespace: PRODUCTION}
-      strategy: STRATEGY
-`)
-	deadline := 600
-	if image == brokenImage {
-		deadline = 3
-	}
-	files["apps/"+app+"/k8s/app.yaml"] = webManifests("${artifacts.web}", deadline)
-	return files
+	return kubeAppFiles(files, app, image, ns[0], ns[1], strategy)
 }
 
 // ended reports whether app's rollout of revision in env has ended.
