@@ -167,3 +167,45 @@ func (c *apiClient) unreachable(err error) error {
 	}
 	return fmt.Errorf("no answer from the agent at %s: %w (check --server or %s)", c.base, err, envServer)
 }
+
+// appRef names an application on the agent: its source and name.
+type appRef struct{ Source, Name string }
+
+// path is the application's path under /api/v1.
+func (r appRef) path() string {
+	return "/api/v1/applications/" + url.PathEscape(r.Source) + "/" + url.PathEscape(r.Name)
+}
+
+func (r appRef) String() string { return r.Source + "/" + r.Name }
+
+// resolveApp finds the application arg names: "SOURCE/NAME", or a NAME
+// that only one source has.
+func (c *apiClient) resolveApp(ctx context.Context, arg string) (appRef, error) {
+	if source, name, ok := strings.Cut(arg, "/"); ok {
+		return appRef{Source: source, Name: name}, nil
+	}
+	var apps []struct {
+		Name   string `json:"name"`
+		Source string `json:"source"`
+	}
+	if err := c.get(ctx, "/api/v1/applications?q="+url.QueryEscape(arg), &apps); err != nil {
+		return appRef{}, err
+	}
+	var found []appRef
+	for _, a := range apps {
+		if a.Name == arg {
+			found = append(found, appRef{Source: a.Source, Name: a.Name})
+		}
+	}
+	switch len(found) {
+	case 0:
+		return appRef{}, fmt.Errorf("no application %s on the agent at %s: jibe status lists them", arg, c.base)
+	case 1:
+		return found[0], nil
+	}
+	names := make([]string, len(found))
+	for i, f := range found {
+		names[i] = f.String()
+	}
+	return appRef{}, fmt.Errorf("%d sources have an application %s: name one of %s", len(found), arg, strings.Join(names, ", "))
+}
