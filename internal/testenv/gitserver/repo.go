@@ -27,6 +27,9 @@ type Repo struct {
 	name string
 	dir  string
 	mu   sync.Mutex // serializes helper writes
+
+	hookMu sync.Mutex
+	hooks  []func()
 }
 
 // CreateRepo creates an empty bare repository with HEAD on DefaultBranch and

@@ -67,11 +67,12 @@ type config struct {
 type authConfig struct {
 	user, password string
 	tokens         []string
+	readOnly       []string
 }
 
 // enabled reports whether requests must carry credentials.
 func (a authConfig) enabled() bool {
-	return a.user != "" || len(a.tokens) > 0
+	return a.user != "" || len(a.tokens) > 0 || len(a.readOnly) > 0
 }
 
 // WithBasicAuth requires HTTP basic authentication with user and password.
@@ -85,6 +86,13 @@ func WithBasicAuth(user, password string) Option {
 // accepts personal access tokens. It may be given more than once.
 func WithToken(token string) Option {
 	return func(c *config) { c.auth.tokens = append(c.auth.tokens, token) }
+}
+
+// WithReadOnlyToken accepts token like WithToken for fetches, and refuses
+// pushes made with it with 403 Forbidden, as GitHub refuses a token
+// without contents:write. It may be given more than once.
+func WithReadOnlyToken(token string) Option {
+	return func(c *config) { c.auth.readOnly = append(c.auth.readOnly, token) }
 }
 
 // WithSSH also starts an SSH server; see Server.SSH.
@@ -134,14 +142,46 @@ func (s *Server) handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		user, ok := s.authenticate(r)
-		if ok {
-			serveBackend(backend, rec, r, user)
-		} else {
+		switch {
+		case !ok:
 			rec.Header().Set("WWW-Authenticate", `Basic realm="gitserver"`)
 			http.Error(rec, "authentication required", http.StatusUnauthorized)
+		case isPush(r) && s.readOnly(r):
+			http.Error(rec, "permission denied: the token may not push", http.StatusForbidden)
+		default:
+			serveBackend(backend, rec, r, user)
+			if isPush(r) && r.Method == http.MethodPost && rec.status == http.StatusOK {
+				s.pushed(r.URL.Path)
+			}
 		}
 		s.log.add(r, rec.status, user)
 	})
+}
+
+// isPush reports whether r is part of a push (git-receive-pack).
+func isPush(r *http.Request) bool {
+	return strings.HasSuffix(r.URL.Path, "/git-receive-pack") || r.URL.Query().Get("service") == "git-receive-pack"
+}
+
+// readOnly reports whether r authenticated with a read-only token only.
+func (s *Server) readOnly(r *http.Request) bool {
+	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if _, pass, ok := r.BasicAuth(); ok {
+		tok = pass
+	}
+	return contains(s.auth.readOnly, tok) && !contains(s.auth.tokens, tok)
+}
+
+// pushed runs the push hook of the repository a receive-pack request
+// (path "/name.git/git-receive-pack") went to.
+func (s *Server) pushed(path string) {
+	name := strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/git-receive-pack")
+	s.mu.Lock()
+	r := s.repos[repoFile(name)]
+	s.mu.Unlock()
+	if r != nil {
+		r.runPushHooks()
+	}
 }
 
 // authenticate returns the authenticated user name and whether the request
@@ -163,7 +203,12 @@ func (s *Server) authenticate(r *http.Request) (string, bool) {
 }
 
 func (s *Server) validToken(tok string) bool {
-	for _, want := range s.auth.tokens {
+	return contains(s.auth.tokens, tok) || contains(s.auth.readOnly, tok)
+}
+
+// contains compares tok with each of tokens in constant time.
+func contains(tokens []string, tok string) bool {
+	for _, want := range tokens {
 		if equal(tok, want) {
 			return true
 		}
