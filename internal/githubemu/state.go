@@ -56,6 +56,8 @@ type repo struct {
 	comments      map[int][]*comment // issue number → comments, oldest first
 	collaborators map[string]Permission
 	nextNumber    int
+	git           GitRepo                     // linked Git repository, nil when none
+	protection    map[string]BranchProtection // by branch
 }
 
 func (r *repo) fullName() string { return r.owner.login + "/" + r.name }

@@ -76,3 +76,9 @@ func (r *Repo) MergeBranches(base, head, message, author string) (string, error)
 	_, err = runGit(ctx, r.dir, nil, "update-ref", "refs/heads/"+base, sha, baseSHA)
 	return sha, err
 }
+
+// Ref returns the commit ref (a full name such as "refs/pull/3/head")
+// points to.
+func (r *Repo) Ref(ref string) (string, error) {
+	return runGit(context.Background(), r.dir, nil, "rev-parse", "--verify", ref+"^{commit}")
+}
