@@ -135,18 +135,21 @@ func (p *Proposer) Branch(c Change) string {
 // source's branch, retried once if the branch moved meanwhile. Errors of
 // groups are joined; the other groups are still proposed.
 func (p *Proposer) Propose(ctx context.Context, changes []Change) error {
-	ws, err := p.clone(ctx)
-	if err != nil {
-		return err
-	}
 	if p.opts.Mode == ModeCommit {
-		return p.commitAll(ctx, ws, changes)
+		return p.commitAll(ctx, changes)
 	}
 	open, err := p.openBumps(ctx)
 	if err != nil {
 		return err
 	}
 	groups := p.groups(changes, open)
+	if len(groups) == 0 {
+		return nil
+	}
+	ws, err := p.clone(ctx)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, branch := range sortedKeys(groups) {
 		errs = append(errs, p.proposeGroup(ctx, ws, branch, groups[branch], open[branch]))
@@ -265,50 +268,61 @@ func (p *Proposer) proposeGroup(ctx context.Context, ws *workspace, branch strin
 }
 
 // commitAll commits each group on the source's branch.
-func (p *Proposer) commitAll(ctx context.Context, ws *workspace, changes []Change) error {
+func (p *Proposer) commitAll(ctx context.Context, changes []Change) error {
 	groups := p.groups(changes, nil)
+	if len(groups) == 0 {
+		return nil
+	}
+	ws, err := p.clone(ctx)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	for _, branch := range sortedKeys(groups) {
-		var err error
-		if ws, err = p.commitGroup(ctx, ws, groups[branch]); err != nil {
-			errs = append(errs, err)
+		next, err := p.commitGroup(ctx, ws, groups[branch])
+		if next != nil {
+			ws = next
 		}
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
 
 // commitGroup commits changes on the source's branch and returns the
-// workspace at the new commit. When the branch moved meanwhile it clones
-// again and retries once.
+// workspace at the new commit. When the push fails because the branch
+// moved meanwhile, it clones again and retries once.
 func (p *Proposer) commitGroup(ctx context.Context, ws *workspace, changes []Change) (*workspace, error) {
 	for attempt := 0; ; attempt++ {
-		commit, err := p.commitOnBase(ctx, ws, changes)
-		if err == nil || attempt == 1 || !p.moved(ctx, ws) {
-			return p.advance(ws, commit), err
+		commit, pushErr, editErr := p.commitOnBase(ctx, ws, changes)
+		if pushErr == nil || attempt == 1 || !p.moved(ctx, ws) {
+			return p.advance(ws, commit), errors.Join(editErr, pushErr)
 		}
 		p.opts.Logger.Info("source branch moved during a bump commit, retrying", "source", p.opts.Source, "branch", p.opts.Credentials.Branch)
+		var err error
 		if ws, err = p.clone(ctx); err != nil {
 			return nil, err
 		}
 	}
 }
 
-// commitOnBase edits, commits and pushes on the source's branch; it
-// returns the zero hash when nothing applies.
-func (p *Proposer) commitOnBase(ctx context.Context, ws *workspace, changes []Change) (plumbing.Hash, error) {
+// commitOnBase edits, commits and pushes on the source's branch. It
+// returns the commit pushed (zero when nothing applies), the push's error
+// and the edits' errors.
+func (p *Proposer) commitOnBase(ctx context.Context, ws *workspace, changes []Change) (plumbing.Hash, error, error) {
 	out, editErr := apply(ws, changes)
 	p.logGone(out.gone)
 	if len(out.applied) == 0 {
-		return plumbing.ZeroHash, editErr
+		return plumbing.ZeroHash, nil, editErr
 	}
 	commit, err := ws.commit(out.files, commitMessage(out.applied), p.signature())
 	if err == nil {
 		err = p.push(ctx, ws, p.opts.Credentials.Branch, commit, false)
 	}
-	if err == nil {
-		p.opts.Logger.Info("artifact bump committed", "source", p.opts.Source, "branch", p.opts.Credentials.Branch, "commit", commit.String(), "changes", len(out.applied))
+	if err != nil {
+		return plumbing.ZeroHash, err, editErr
 	}
-	return commit, errors.Join(editErr, err)
+	p.opts.Logger.Info("artifact bump committed", "source", p.opts.Source, "branch", p.opts.Credentials.Branch, "commit", commit.String(), "changes", len(out.applied))
+	return commit, nil, editErr
 }
 
 func (p *Proposer) logGone(gone []*SupersededError) {
