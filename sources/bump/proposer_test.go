@@ -381,3 +381,36 @@ func TestAPushRefusedSaysWhatToGrant(t *testing.T) {
 	}
 	r.noSecretsLogged()
 }
+
+// Review stays the gate: a protected branch merges the bump only once
+// approved, and a merged bump is not proposed again.
+func TestAnApprovedBumpMergesAndIsNotProposedAgain(t *testing.T) {
+	r := newRig(t)
+	ctx := t.Context()
+	p := r.proposer(r.git, ModePullRequest, PerApplication)
+	if err := p.Propose(ctx, []Change{webChange}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.emu.ProtectBranch(fullName, "main", githubemu.BranchProtection{RequiredApprovals: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.gh.PullRequests.Merge(ctx, "acme", "apps", 1, "", nil); err == nil {
+		t.Fatal("an unapproved bump merged into a protected branch")
+	}
+	r.emu.SetPermission(fullName, "alice", githubemu.PermissionWrite)
+	if _, err := r.emu.SubmitReview(ctx, fullName, 1, githubemu.Review{User: "alice", State: githubemu.ReviewApproved}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.gh.PullRequests.Merge(ctx, "acme", "apps", 1, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.file("main", "apps/web/jibe.yaml"); got != strings.Replace(webYAML, "acme/web:1.0", "acme/web:1.1", 1) {
+		t.Fatalf("main after the merge: %q", got)
+	}
+	if err := p.Propose(ctx, []Change{webChange}); err != nil {
+		t.Fatal(err)
+	}
+	if prs := r.pulls(); len(prs) != 1 || prs[0].GetState() != "closed" {
+		t.Fatalf("a merged bump was proposed again: %v", prs)
+	}
+}
