@@ -398,6 +398,7 @@ func TestStatusCommands(t *testing.T) {
 		if !paused {
 			t.Errorf("no frame shows production paused at half the traffic:\n%s", strings.Join(frames, "\n"))
 		}
+		t.Logf("%d frames:\n%s", len(frames), w.out.String())
 		w.stop()
 	})
 
@@ -410,6 +411,7 @@ func TestStatusCommands(t *testing.T) {
 		a.start()
 		w.waitForErr("jibe: reconnected to the agent at http://" + a.addr + "\n")
 		w.stop()
+		t.Logf("errors:\n%s", w.errOut.String())
 	})
 
 	t.Run("unreachable", func(t *testing.T) {

@@ -47,39 +47,56 @@ type watcher struct {
 }
 
 // run follows the agent until ctx ends. Failing to reach the agent at
-// first is an error, as is an answer refusing the token; later losses of
-// the stream are retried with backoff.
+// first is an error, as is any answer other than 2xx (a refused token, an
+// application gone); a lost stream is reconnected with backoff, saying
+// so on errOut.
 func (w *watcher) run(ctx context.Context) error {
 	failures := 0
 	connected := false
 	for {
 		body, err := w.c.stream(ctx, w.events)
+		var apiErr *APIError
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil && (!connected || errors.As(err, &apiErr)):
+			return err
+		case err != nil:
+			failures++
+			delay := w.backoff.Delay(failures, nil)
+			fmt.Fprintf(w.errOut, "jibe: no answer from the agent at %s yet; retrying in %s\n", w.c.base, delay.Round(100*time.Millisecond))
+			if !w.wait(ctx, delay) {
+				return nil
+			}
+			continue
+		}
+		if connected {
+			fmt.Fprintf(w.errOut, "jibe: reconnected to the agent at %s\n", w.c.base)
+		}
+		connected, failures = true, 1
+		err = w.follow(ctx, body)
+		body.Close()
 		if ctx.Err() != nil {
 			return nil
 		}
-		var apiErr *APIError
-		if err != nil && (!connected || errors.As(err, &apiErr)) {
+		if errors.As(err, &apiErr) {
 			return err
 		}
-		if err == nil {
-			if connected {
-				fmt.Fprintf(w.errOut, "jibe: reconnected to the agent at %s\n", w.c.base)
-			}
-			connected, failures = true, 0
-			err = w.follow(ctx, body)
-			body.Close()
-			if ctx.Err() != nil {
-				return nil
-			}
-		}
-		failures++
 		delay := w.backoff.Delay(failures, nil)
 		fmt.Fprintf(w.errOut, "jibe: lost the agent at %s (%v); reconnecting in %s\n", w.c.base, err, delay.Round(100*time.Millisecond))
-		select {
-		case <-ctx.Done():
+		if !w.wait(ctx, delay) {
 			return nil
-		case <-w.clock.After(delay):
 		}
+	}
+}
+
+// wait waits d on the watcher's clock; false when ctx ended first.
+func (w *watcher) wait(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-w.clock.After(d):
+		return true
 	}
 }
 
