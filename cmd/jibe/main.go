@@ -73,6 +73,7 @@ Documentation: https://github.com/jibe-dev/jibe#readme`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newDemoCommand(), newValidateCommand(), newSchemaCommand(), newPlanCommand(), newEmulatorCommand(), newAgentCommand(), newVersionCommand())
+	root.AddCommand(newDemoCommand(), newValidateCommand(), newSchemaCommand(), newPlanCommand(), newEmulatorCommand(), newAgentCommand(), newVersionCommand(),
+		newStatusCommand(), newHistoryCommand())
 	return root
 }
