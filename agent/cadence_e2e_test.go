@@ -46,7 +46,7 @@ func TestE2EECSHealthWaitFollowsTheAdaptiveCadence(t *testing.T) {
 		agentCalls, mark = append(agentCalls, all[mark:]...), len(all)
 	}
 	collect()
-	var steady time.Time // when the emulator first reported the deployment steady
+	var steady time.Time   // when the emulator first reported the deployment steady
 	for range 4 * 60 * 4 { // four emulated minutes
 		if r := x.rollout(v2); r != nil && r.State.Final() {
 			break
