@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +23,7 @@ import (
 	"github.com/jibe-dev/jibe/internal/testenv/kube"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
 	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/sources"
 	"github.com/jibe-dev/jibe/spec"
 )
 
@@ -141,13 +143,19 @@ spec:
 	b.ReportMetric(float64(count.requests.Load()-before)/passes, "requests/idle-pass")
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(time.Millisecond)/passes, "cpu-ms/idle-pass")
 
-	// One application among n: push (a webhook's poll) to succeeded.
-	start = time.Now()
+	// One application among n: push to succeeded, the poll triggered as a
+	// push webhook triggers it (sources.Git.Trigger, the source running).
+	tr := traceApp(h, reconcile.AppID{Source: "shop", Name: "app000"}, avail, first+"/web")
+	h.runSource(b, tr)
 	sha = h.commit(map[string]string{"apps/app000/k8s/app.yaml": webManifests("registry.example.com/web:2", 600)})
-	h.poll()
+	start = time.Now() // the push: the commit is on the server
+	if h.git.Trigger(h.repo.URL(), "") != 1 {
+		b.Fatal("the trigger matched no poller")
+	}
 	reported = h.settleBench(b, sha, []int{0}, "one push")
 	b.ReportMetric(reported.Sub(start).Seconds(), "push-to-succeeded-s")
 	b.ReportMetric(reported.Sub(avail.at(first+"/web")).Seconds(), "push-reported-after-available-s")
+	tr.report(b, start, reported)
 
 	// Every application's image bumped at once: kube API requests each.
 	bump := map[string]string{}
@@ -240,6 +248,20 @@ func maxTime(a, b time.Time) time.Time {
 type available struct {
 	mu    sync.Mutex
 	times map[string]time.Time
+	// hooks are told of a Deployment's new generation and its
+	// availability, by namespace/name.
+	hooks map[string]func(string)
+}
+
+// onChange has f told of Deployment key's new generations and
+// availability.
+func (a *available) onChange(key string, f func(string)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.hooks == nil {
+		a.hooks = map[string]func(string){}
+	}
+	a.hooks[key] = f
 }
 
 // at returns when Deployment namespace/name was last seen rolled out.
@@ -274,16 +296,34 @@ func watchAvailable(b *testing.B, cfg *rest.Config) *available {
 		s := d.Status
 		done := s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == *d.Spec.Replicas &&
 			s.AvailableReplicas == *d.Spec.Replicas && s.Replicas == *d.Spec.Replicas
+		key := d.Namespace + "/" + d.Name
 		a.mu.Lock()
 		defer a.mu.Unlock()
-		if _, seen := a.times[d.Namespace+"/"+d.Name]; done && !seen {
-			a.times[d.Namespace+"/"+d.Name] = time.Now()
+		hook := a.hooks[key]
+		if _, seen := a.times[key]; done && !seen {
+			a.times[key] = time.Now()
+			if hook != nil {
+				hook("Deployment available")
+			}
 		} else if !done {
-			delete(a.times, d.Namespace+"/"+d.Name)
+			delete(a.times, key)
+		}
+	}
+	generation := func(old, obj any) {
+		o, ok1 := old.(*appsv1.Deployment)
+		d, ok2 := obj.(*appsv1.Deployment)
+		if !ok1 || !ok2 || o.Generation == d.Generation {
+			return
+		}
+		a.mu.Lock()
+		hook := a.hooks[d.Namespace+"/"+d.Name]
+		a.mu.Unlock()
+		if hook != nil {
+			hook(fmt.Sprintf("Deployment generation %d seen", d.Generation))
 		}
 	}
 	_, _ = f.Apps().V1().Deployments().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: note, UpdateFunc: func(_, obj any) { note(obj) }})
+		AddFunc: note, UpdateFunc: func(old, obj any) { generation(old, obj); note(obj) }})
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	f.Start(ctx.Done())
@@ -309,4 +349,94 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// pushTrace timestamps one application's push on its way to succeeded:
+// the poll, the rollout's start and steps (the agent's events), the
+// Deployment's new generation and its availability (the cluster's watch).
+type pushTrace struct {
+	mu    sync.Mutex
+	marks []traceMark
+}
+
+type traceMark struct {
+	what string
+	at   time.Time
+}
+
+func (t *pushTrace) mark(what string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.marks = append(t.marks, traceMark{what, time.Now()})
+}
+
+// traceApp traces application id, whose Deployment is key of avail.
+func traceApp(h *harness, id reconcile.AppID, avail *available, key string) *pushTrace {
+	t := &pushTrace{}
+	h.agent.Subscribe(reconcile.SubscriberFunc(func(e reconcile.Event) {
+		if e.App != id {
+			return
+		}
+		what := e.Kind.String()
+		if e.Step != nil {
+			what += " " + e.Step.Kind.String()
+		}
+		t.mark(what)
+	}))
+	avail.onChange(key, t.mark)
+	return t
+}
+
+// report logs each mark as seconds after start, and the total at
+// reported.
+func (t *pushTrace) report(b *testing.B, start, reported time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	marks := append([]traceMark{}, t.marks...)
+	sort.SliceStable(marks, func(i, j int) bool { return marks[i].at.Before(marks[j].at) })
+	var lines []string
+	prev := start
+	for _, m := range marks {
+		if m.at.Before(start) {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%7.3fs (+%.3fs) %s", m.at.Sub(start).Seconds(), m.at.Sub(prev).Seconds(), m.what))
+		prev = m.at
+	}
+	lines = append(lines, fmt.Sprintf("%7.3fs journaled succeeded", reported.Sub(start).Seconds()))
+	b.Logf("one push, from the commit being on the server:\n%s", strings.Join(lines, "\n"))
+}
+
+// runSource runs h's Git source, handing its Updates to the agent and
+// marking them in tr, until the benchmark ends. It returns once the
+// source's first (unchanged) poll is done.
+func (h *harness) runSource(b *testing.B, tr *pushTrace) {
+	before := h.git.Status()[0].LastPoll
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(chan sources.Update)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = h.git.Run(ctx, out) }()
+	b.Cleanup(func() { cancel(); <-done })
+	go func() {
+		for {
+			select {
+			case u := <-out:
+				tr.mark("polled (fetch, folders compared)")
+				h.agent.Handle(u)
+				tr.mark("handled (queued)")
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for deadline := time.Now().Add(time.Minute); h.git.Status()[0].LastPoll.Equal(before); {
+		if time.Now().After(deadline) {
+			b.Fatal("the source did not poll within a minute")
+		}
+		select {
+		case <-b.Context().Done():
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
 }

@@ -235,7 +235,7 @@ func (g *Git) PollOnce(ctx context.Context) ([]Update, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = p.pollAndRecord(ctx)
+			results[i], errs[i] = p.pollAndRecord(ctx, false)
 		}()
 	}
 	wg.Wait()

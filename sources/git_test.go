@@ -473,3 +473,51 @@ func TestGitRevisionAtAnEarlierCommit(t *testing.T) {
 		t.Error("an unknown source must be an error")
 	}
 }
+
+// A poll that a webhook triggered expects the branch to have moved: it
+// fetches at once, without asking where the branch is first (the fetch's
+// own advertisement says so), so a push costs two requests to the server
+// (advertisement and upload-pack), not three. A trigger with nothing new
+// costs the advertisement alone; a deleted branch is still reported.
+func TestGitTriggeredPollFetchesWithoutLsRemote(t *testing.T) {
+	srv, repo, first := newAppsRepo(t)
+	clock := newFakeClock()
+	src := gitSourceFor(repo.URL())
+	src.Git.PollInterval = &config.Duration{Duration: time.Hour}
+	g := newTestGit(t, src, GitOptions{Clock: clock, Jitter: -1})
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	out := make(chan Update)
+	go func() { _ = g.Run(ctx, out) }()
+	if u := receive(t, out, "first update"); u.Commit.SHA != first {
+		t.Fatalf("first update at %s", u.Commit.SHA)
+	}
+	eventually(t, "the poller waits for its interval", func() bool { return clock.Waiters() == 1 })
+
+	srv.ResetRequests()
+	second := repo.Commit(gitserver.Commit{Files: map[string]string{"apps/web/jibe.yaml": "name: web\n# v2\n"}})
+	g.Trigger("ACME/app", "main")
+	if u := receive(t, out, "triggered update"); u.Commit.SHA != second || len(u.Changed()) != 1 {
+		t.Fatalf("triggered update: %+v", u)
+	}
+	if n := srv.CountRequests(nil); n != 2 {
+		t.Errorf("a triggered poll of a push made %d requests, want 2 (advertisement, upload-pack): %+v", n, srv.Requests())
+	}
+
+	srv.ResetRequests()
+	g.Trigger("ACME/app", "main")
+	// Each poll ends by waiting for the interval again: a third waiter.
+	eventually(t, "the unchanged triggered poll to end", func() bool { return clock.Waiters() == 3 })
+	if n := srv.CountRequests(nil); n != 1 {
+		t.Errorf("a triggered poll with nothing new made %d requests, want 1: %+v", n, srv.Requests())
+	}
+	if s := g.Status()[0]; s.LastError != nil || s.LastCommit != second {
+		t.Errorf("status after an unchanged triggered poll: %+v", s)
+	}
+
+	repo.DeleteBranch("main")
+	g.Trigger("ACME/app", "main")
+	if u := receive(t, out, "branch deleted"); u.Transition != TransitionBranchDeleted || u.Previous != second {
+		t.Fatalf("triggered poll of a deleted branch: %+v", u)
+	}
+}

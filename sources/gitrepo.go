@@ -54,6 +54,13 @@ func lsRemote(ctx context.Context, url, branch string, auth transport.AuthMethod
 	return plumbing.ZeroHash, errBranchMissing
 }
 
+// branchMissing reports whether a fetch failed because the server has
+// no such branch (or no branch at all).
+func branchMissing(err error) bool {
+	var noRef git.NoMatchingRefSpecError
+	return errors.Is(err, transport.ErrEmptyRemoteRepository) || errors.As(err, &noRef)
+}
+
 // openRepo opens the bare clone, creating it on first use.
 func (s gitStore) openRepo(url string) (*git.Repository, *filesystem.Storage, error) {
 	st := s.open()

@@ -61,8 +61,11 @@ type pollEnv struct {
 }
 
 // poll asks the server where the branch is and, when it moved, fetches the
-// new commit and returns one Update per source.
-func (p *poller) poll(ctx context.Context) ([]Update, error) {
+// new commit and returns one Update per source. A triggered poll (a
+// webhook said the branch moved) fetches at once instead: the fetch's own
+// advertisement says where the branch is, so a push costs one request
+// less, and nothing new costs that advertisement alone.
+func (p *poller) poll(ctx context.Context, triggered bool) ([]Update, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	release, err := acquire(ctx, p.env.polls)
@@ -76,6 +79,9 @@ func (p *poller) poll(ctx context.Context) ([]Update, error) {
 	if err != nil {
 		return nil, err
 	}
+	if triggered {
+		return p.fetchFirst(ctx, auth)
+	}
 	head, err := p.lsRemote(ctx, auth)
 	if errors.Is(err, errBranchMissing) {
 		return p.branchDeleted(), &BranchDeletedError{URL: redactURL(p.url), Branch: p.branch, LastCommit: hashString(p.last)}
@@ -87,7 +93,20 @@ func (p *poller) poll(ctx context.Context) ([]Update, error) {
 	if p.reported && head == p.last {
 		return nil, nil
 	}
-	return p.advance(ctx, auth)
+	return p.advance(ctx, auth, false)
+}
+
+// fetchFirst is a triggered poll: the fetch, then the Updates when the
+// branch moved.
+func (p *poller) fetchFirst(ctx context.Context, auth transport.AuthMethod) ([]Update, error) {
+	updates, err := p.advance(ctx, auth, true)
+	if errors.Is(err, errBranchMissing) {
+		return p.branchDeleted(), &BranchDeletedError{URL: redactURL(p.url), Branch: p.branch, LastCommit: hashString(p.last)}
+	}
+	if err == nil {
+		p.deleted = false
+	}
+	return updates, err
 }
 
 // lsRemoteTimeout bounds the one request of an unchanged poll, so that a
@@ -126,8 +145,11 @@ func (p *poller) branchDeleted() []Update {
 	return out
 }
 
-// advance fetches the branch's new tip and describes it.
-func (p *poller) advance(ctx context.Context, auth transport.AuthMethod) ([]Update, error) {
+// advance fetches the branch's new tip and describes it. With unknown
+// set, the caller has not asked where the branch is: a tip already
+// reported describes nothing, and a branch the server lacks is
+// errBranchMissing.
+func (p *poller) advance(ctx context.Context, auth transport.AuthMethod, unknown bool) ([]Update, error) {
 	release, err := acquire(ctx, p.env.fetches)
 	if err != nil {
 		return nil, err
@@ -141,12 +163,18 @@ func (p *poller) advance(ctx context.Context, auth transport.AuthMethod) ([]Upda
 	}
 	defer st.Close()
 	if err := fetch(ctx, repo, p.branch, 1, auth); err != nil {
+		if unknown && branchMissing(err) {
+			return nil, errBranchMissing
+		}
 		return nil, p.creds.classify(err)
 	}
 	st.Reindex()
 	ref, err := st.Reference(remoteRef(p.branch))
 	if err != nil {
 		return nil, fmt.Errorf("reading the fetched branch: %w", err)
+	}
+	if unknown && p.reported && ref.Hash() == p.last {
+		return nil, nil
 	}
 	deepen := func(depth int) error {
 		if err := fetch(ctx, repo, p.branch, depth, auth); err != nil {

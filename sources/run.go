@@ -4,9 +4,13 @@ import "context"
 
 // run polls until ctx is done: at the interval (jittered), later after
 // failures, and at once when triggered.
+//
+// A triggered poll (a webhook said the branch moved) fetches at once: see
+// poller.poll.
 func (p *poller) run(ctx context.Context, out chan<- Update) {
+	triggered := false
 	for {
-		updates, _ := p.pollAndRecord(ctx)
+		updates, _ := p.pollAndRecord(ctx, triggered)
 		if ctx.Err() != nil {
 			return
 		}
@@ -17,7 +21,9 @@ func (p *poller) run(ctx context.Context, out chan<- Update) {
 		case <-ctx.Done():
 			return
 		case <-p.trigger:
+			triggered = true
 		case <-p.env.clock.After(p.schedule()):
+			triggered = false
 		}
 	}
 }

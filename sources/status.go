@@ -43,8 +43,8 @@ func (p *poller) currentStatus() Status {
 
 // pollAndRecord polls and records the outcome in the status and the log.
 // A poll cut short by shutdown is not recorded as a failure.
-func (p *poller) pollAndRecord(ctx context.Context) ([]Update, error) {
-	updates, err := p.poll(ctx)
+func (p *poller) pollAndRecord(ctx context.Context, triggered bool) ([]Update, error) {
+	updates, err := p.poll(ctx, triggered)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}

@@ -77,7 +77,10 @@ type ECSTarget struct {
 	AutoScaling *ECSAutoScaling `json:"autoScaling,omitempty"`
 	// Traffic names the listener and the pair of target groups that
 	// blue/green and canary strategies shift traffic between. Required for
-	// those strategies.
+	// those strategies. With rolling, a listener (or rule) that forwards to
+	// neither of the pair, such as a path a Lambda function served, is
+	// taken over: all of it goes to the stable target group once every
+	// target of that group is healthy.
 	Traffic *ALBTraffic `json:"traffic,omitempty"`
 }
 

@@ -44,6 +44,7 @@ func TestValidateExamples(t *testing.T) {
 		"ok ../../examples/k8s-guestbook (application guestbook)",
 		"ok ../../examples/demo/checkout (application checkout)",
 		"ok ../../examples/demo/quote (application quote)",
+		"ok ../../examples/demo/quote-service (application quote-service)",
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("missing %q in:\n%s", want, out)

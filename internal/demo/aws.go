@@ -147,20 +147,20 @@ func dimension(arn, sep string) string {
 	return arn[i+len(sep):]
 }
 
-// pushImages creates the checkout ECR repository and tags each release in
-// it, where the emulator keeps ECR. The registry is not pulled from: the
-// emulator runs any image, so this only makes the account look real.
-func pushImages(ctx context.Context, c *ecr.Client, versions ...string) error {
-	if _, err := c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(appName)}); err != nil {
-		return fmt.Errorf("creating the ECR repository: %w", err)
+// pushImages creates the ECR repository repo and tags each release in
+// it, where the emulator keeps ECR: ECS tasks of an image missing from it
+// fail with CannotPullContainerError.
+func pushImages(ctx context.Context, c *ecr.Client, repo string, versions ...string) error {
+	if _, err := c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(repo)}); err != nil {
+		return fmt.Errorf("creating the ECR repository %s: %w", repo, err)
 	}
 	for _, v := range versions {
 		manifest := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","annotations":{"version":%q}}`, v)
 		sum := sha256.Sum256([]byte(manifest))
-		_, err := c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String(appName), ImageTag: aws.String(v),
+		_, err := c.PutImage(ctx, &ecr.PutImageInput{RepositoryName: aws.String(repo), ImageTag: aws.String(v),
 			ImageManifest: aws.String(manifest), ImageDigest: aws.String("sha256:" + hex.EncodeToString(sum[:]))})
 		if err != nil {
-			return fmt.Errorf("tagging %s: %w", v, err)
+			return fmt.Errorf("tagging %s:%s: %w", repo, v, err)
 		}
 	}
 	return nil

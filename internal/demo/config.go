@@ -32,6 +32,9 @@ sources:
       # The staging health check requests the demo's own health endpoint on
       # loopback, which checks reach only when listed.
       checkHosts: ["127.0.0.1"]
+    # An application removed from Git is deleted (quote's function, once
+    # /api/quote has moved to quote-service).
+    prune: true
 aws:
   accounts:
 %[4]sgithub:

@@ -50,6 +50,12 @@ type Env struct {
 	// Slack receives the agent's notifications.
 	Slack *slackReceiver
 
+	// quoteVars are the variables of quote-service's production,
+	// pointing at what setupQuote created.
+	quoteVars map[string]string
+	// quoteTraffic counts what /api/quote answered.
+	quoteTraffic trafficCount
+
 	owner     *owner
 	agentAddr string
 	servers   []*http.Server
@@ -118,7 +124,11 @@ func (e *Env) startAWS(ctx context.Context) error {
 	if err := e.Accounts[0].setupFleet(ctx, e.AWS, url); err != nil {
 		return err
 	}
-	return pushImages(ctx, e.Accounts[0].clients(url).ECR(), "1.0.0", "1.1.0", "1.2.0")
+	registry := e.Accounts[0].clients(url).ECR()
+	if err := pushImages(ctx, registry, appName, "1.0.0", "1.1.0", "1.2.0"); err != nil {
+		return err
+	}
+	return pushImages(ctx, registry, quoteServiceRepo, quoteServiceVersion)
 }
 
 // startGitHub starts the GitHub emulator with acme/shop, its people and

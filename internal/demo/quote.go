@@ -50,13 +50,13 @@ func (e *Env) setupQuote(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: creating quote's target group: %w", a.Name, err)
 	}
-	_, err = c.ELBv2().CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(a.Listener), Priority: aws.Int32(10),
+	rule, err := c.ELBv2().CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(a.Listener), Priority: aws.Int32(10),
 		Conditions: []elbtypes.RuleCondition{{Field: aws.String("path-pattern"), Values: []string{quotePath + "*"}}},
 		Actions:    []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: tg.TargetGroups[0].TargetGroupArn}}})
 	if err != nil {
 		return fmt.Errorf("%s: creating the listener rule of %s: %w", a.Name, quotePath, err)
 	}
-	return nil
+	return e.setupQuoteService(ctx, aws.ToString(rule.Rules[0].RuleArn))
 }
 
 const lambdaTrust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
@@ -72,9 +72,13 @@ func (e *Env) production() *account {
 	return e.Accounts[len(e.Accounts)-1]
 }
 
-// sendQuoteTraffic sends a second's requests to /api/quote.
+// sendQuoteTraffic sends a second's requests to /api/quote, counting
+// what they were answered.
 func (e *Env) sendQuoteTraffic() {
-	_, _ = e.AWS.SendRequests(e.production().Listener, awselbv2.Request{Path: quotePath}, quotePerSecond)
+	res, err := e.AWS.SendRequests(e.production().Listener, awselbv2.Request{Path: quotePath}, quotePerSecond)
+	if err == nil {
+		e.quoteTraffic.add(res)
+	}
 }
 
 // quoteFiles returns examples/demo/quote's files by path, with
@@ -103,9 +107,10 @@ func (e *Env) quoteFiles(ctx context.Context) (map[string]string, error) {
 }
 
 // quoteSteps are quote's part of the story: the function first, behind
-// the load balancer, then a release through a Lambda canary.
+// the load balancer, then a release through a Lambda canary, then the
+// path's move to ECS (moveSteps).
 func (s *story) quoteSteps() []Step {
-	return []Step{
+	return append([]Step{
 		{Title: "dana adds quote 1.0.0, a Lambda function zipped from its folder, behind production's load balancer at " + quotePath,
 			Do: s.addQuote,
 			Expect: []Expectation{
@@ -122,7 +127,7 @@ func (s *story) quoteSteps() []Step {
 				s.quoteAlias("alias live on version 2 alone", "2", ""),
 				s.env.quoteAnswers(),
 			}},
-	}
+	}, s.moveSteps()...)
 }
 
 // addQuote commits quote as examples/demo has it.

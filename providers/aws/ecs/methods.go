@@ -86,7 +86,9 @@ func (p *Platform) ShiftTraffic(ctx context.Context, d *reconcile.Deployment, we
 // Promote makes the new version the stable one. Blue/green: all traffic
 // on the new slot, then (after draining, Waiting meanwhile) the old slot
 // scaled to zero. Canary: the stable service rolled to the new version,
-// all traffic back on it, the canary service deleted.
+// all traffic back on it, the canary service deleted. Rolling: when the
+// traffic's listener (or rule) forwards to neither of its target groups,
+// the service takes it over once its targets are healthy (see takeOver).
 func (p *Platform) Promote(ctx context.Context, d *reconcile.Deployment) error {
 	if err := check(d); err != nil {
 		return err
@@ -97,7 +99,7 @@ func (p *Platform) Promote(ctx context.Context, d *reconcile.Deployment) error {
 	case spec.StrategyCanary:
 		return p.promoteCanary(ctx, d)
 	}
-	return nil
+	return p.takeOver(ctx, d)
 }
 
 // Cleanup deletes the old blue/green slot kept for the rollback window.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
@@ -43,4 +45,65 @@ func (p *Platform) drainTime(ctx context.Context, d *reconcile.Deployment, tg st
 		return 0, err
 	}
 	return max(drain, delay), nil
+}
+
+// takeOver moves a rolling deployment's listener (or rule) to its stable
+// target group when it forwards to neither target group of the traffic
+// pair: the path was served by something else, such as a Lambda
+// function's target group or another application's service, and now
+// moves to this service. It waits (Waiting) until every target of the
+// stable group is healthy, so that the path keeps answering, then sends
+// it all of the traffic. A listener that already forwards to the pair is
+// the strategies' to shift and is left alone, as is a service whose file
+// does not register it in the stable target group.
+func (p *Platform) takeOver(ctx context.Context, d *reconcile.Deployment) error {
+	tr := d.Target.ECS.Traffic
+	if tr == nil || (tr.ListenerArn == "") == (tr.ListenerRuleArn == "") || !registersIn(d.Target.Service, tr.StableTargetGroupArn) {
+		return nil
+	}
+	w, err := albtraffic.Read(ctx, p.c.ELB, tr)
+	if err != nil || w[tr.StableTargetGroupArn] > 0 || w[tr.CanaryTargetGroupArn] > 0 {
+		return err
+	}
+	s, err := p.describeService(ctx, d.Target.Service.Cluster, d.Target.Service.ServiceName)
+	if err != nil {
+		return err
+	}
+	want := int32(1)
+	if s != nil {
+		want = max(want, s.DesiredCount)
+	}
+	healthy, reason, err := albtraffic.TargetsHealthy(ctx, p.c.ELB, tr.StableTargetGroupArn, want)
+	if err != nil {
+		return err
+	}
+	if !healthy {
+		return reconcile.Waiting(p.requeue, "taking over the traffic of %s once target group %s is healthy: %s",
+			trafficName(tr), tr.StableTargetGroupArn, reason)
+	}
+	if err := albtraffic.Set(ctx, p.c.ELB, tr, tr.CanaryTargetGroupArn, tr.StableTargetGroupArn, 100); err != nil {
+		return err
+	}
+	p.logger(d, "promote").Info("took over the traffic", "of", trafficName(tr), "from", slices.Sorted(maps.Keys(w)),
+		"to", tr.StableTargetGroupArn)
+	return nil
+}
+
+// registersIn reports whether the service file registers the service in
+// target group tg.
+func registersIn(s *spec.ECSService, tg string) bool {
+	for _, lb := range s.LoadBalancers {
+		if lb.TargetGroupArn == tg {
+			return true
+		}
+	}
+	return false
+}
+
+// trafficName names the listener or rule of tr.
+func trafficName(tr *spec.ALBTraffic) string {
+	if tr.ListenerRuleArn != "" {
+		return "listener rule " + tr.ListenerRuleArn
+	}
+	return "listener " + tr.ListenerArn
 }
