@@ -237,7 +237,7 @@ func DescribeTargets(ctx context.Context, api API, tg string) (string, error) {
 	}
 	slices.Sort(states)
 	if counts[elbtypes.TargetHealthStateEnumInitial] > 0 && detail == "" {
-		if detail, err = healthCheckPace(ctx, api, tg); err != nil {
+		if detail, err = HealthCheckPace(ctx, api, tg); err != nil {
 			return "", err
 		}
 	}
@@ -267,9 +267,9 @@ func targetReason(h *elbtypes.TargetHealth) string {
 	return s
 }
 
-// healthCheckPace is "health checks pass after 3 × 10 s": how long a new
+// HealthCheckPace is "health checks pass after 3 × 10 s": how long a new
 // target of tg takes to become healthy at best.
-func healthCheckPace(ctx context.Context, api API, tg string) (string, error) {
+func HealthCheckPace(ctx context.Context, api API, tg string) (string, error) {
 	out, err := api.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: []string{tg}})
 	if err != nil {
 		return "", classify(fmt.Errorf("describe target group %s: %w", tg, err))
