@@ -191,7 +191,8 @@ func New(opts Options) *Agent {
 	a.access.Store(newAccess(opts.Config.Server))
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
 		backoff.NewPerItem[string](reconcile.RetryBackoff),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: "applications", Clock: opts.Clock})
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "applications", Clock: opts.Clock, MetricsProvider: a.metrics.queue})
+	a.metrics.registry.MustRegister(appInfo{a}, readyGauge(a))
 	a.executor = &reconcile.Executor{Journal: opts.Journal, Platforms: a.observing(opts.Platforms), Checks: opts.Checks,
 		Gate: opts.Gate, Clock: opts.Clock, Emit: a.events.Emit}
 	if opts.Gate == nil && opts.Approvals != nil {

@@ -13,8 +13,8 @@ import (
 	"github.com/jibe-dev/jibe/reconcile"
 )
 
-// Handler serves the agent's HTTP API (docs/api.md): /healthz, /metrics,
-// the read endpoints under /api/v1 behind the read scope (see Require),
+// Handler serves the agent's HTTP API (docs/api.md): /healthz, /readyz,
+// /metrics, the read endpoints under /api/v1 behind the read scope (see Require),
 // and webhooks under /hooks/ when given (signed, so without tokens).
 func (a *Agent) Handler(webhooks http.Handler) http.Handler {
 	mux := http.NewServeMux()
@@ -29,6 +29,7 @@ func (a *Agent) Handler(webhooks http.Handler) http.Handler {
 // adds its own (the dashboard's pages).
 func (a *Agent) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", a.serveHealthz)
+	mux.HandleFunc("GET /readyz", a.serveReadyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics.registry, promhttp.HandlerOpts{}))
 	read := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, a.Require(ScopeRead, h)) }
 	read("GET /api/v1/applications", a.serveApplications)

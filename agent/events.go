@@ -24,6 +24,7 @@ func (a *Agent) Subscribe(s reconcile.Subscriber) { a.events.Subscribe(s) }
 // subscribeOwn subscribes the agent's metrics, API and logs to its events.
 func (a *Agent) subscribeOwn() {
 	a.events.Subscribe(reconcile.SubscriberFunc(a.countEvent))
+	a.events.Subscribe(reconcile.SubscriberFunc(a.countRollout))
 	a.events.Subscribe(reconcile.SubscriberFunc(a.noteWaiting))
 	a.events.Subscribe(reconcile.SubscriberFunc(a.logEvent))
 	a.events.Subscribe(reconcile.SubscriberFunc(a.noteForViews))

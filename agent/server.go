@@ -18,6 +18,9 @@ type metrics struct {
 	drift      *prometheus.CounterVec
 	loads      *prometheus.CounterVec
 	departed   *prometheus.GaugeVec
+	// timing times rollouts, steps and polls; queue is the work queue's.
+	timing *rolloutMetrics
+	queue  *queueMetrics
 }
 
 func newMetrics() *metrics {
@@ -43,7 +46,11 @@ func newMetrics() *metrics {
 			Name: "jibe_departed_applications",
 			Help: "Applications removed from Git that still run (1), by source and application: left running because their source does not prune, or while their deletion is in progress or refused.",
 		}, []string{"source", "app"}),
+		timing: newRolloutMetrics(),
+		queue:  newQueueMetrics(),
 	}
+	m.registry.MustRegister(m.timing.collectors()...)
+	m.registry.MustRegister(m.queue.collectors()...)
 	m.registry.MustRegister(m.reconciles, m.events, m.drift, m.loads, m.departed,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	// What the agent costs each Kubernetes API server and AWS account.

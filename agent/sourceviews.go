@@ -118,9 +118,11 @@ func (a *Agent) watchSources() {
 	}
 }
 
-// noteSourceStatus publishes a source event for each source polled
-// through st whose state or commit changed.
+// noteSourceStatus counts the poll st tells of for metrics and publishes
+// a source event for each source polled through it whose state or commit
+// changed.
 func (a *Agent) noteSourceStatus(st sources.Status) {
+	a.countPoll(st)
 	v := SourceView{State: SourceUnknown}
 	withStatus(&v, st)
 	mark := v.State + "@" + v.Revision

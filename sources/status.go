@@ -31,6 +31,8 @@ type Status struct {
 	ConsecutiveFailures int
 	// NextPoll is when the next poll is due (a trigger can make it sooner).
 	NextPoll time.Time
+	// LastDuration is how long the last poll took, on the source's clock.
+	LastDuration time.Duration
 }
 
 func (p *poller) currentStatus() Status {
@@ -44,6 +46,7 @@ func (p *poller) currentStatus() Status {
 // pollAndRecord polls and records the outcome in the status and the log.
 // A poll cut short by shutdown is not recorded as a failure.
 func (p *poller) pollAndRecord(ctx context.Context, triggered bool) ([]Update, error) {
+	start := p.env.clock.Now()
 	updates, err := p.poll(ctx, triggered)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -51,6 +54,7 @@ func (p *poller) pollAndRecord(ctx context.Context, triggered bool) ([]Update, e
 	p.statusMu.Lock()
 	s := &p.status
 	s.LastPoll, s.LastError = p.env.clock.Now(), err
+	s.LastDuration = s.LastPoll.Sub(start)
 	if err != nil {
 		s.ConsecutiveFailures++
 	} else {

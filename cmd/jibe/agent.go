@@ -25,6 +25,7 @@ import (
 	"github.com/jibe-dev/jibe/agent"
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/dashboard"
+	"github.com/jibe-dev/jibe/internal/apimetrics"
 	"github.com/jibe-dev/jibe/providers/aws/account"
 	"github.com/jibe-dev/jibe/providers/aws/ecs"
 	"github.com/jibe-dev/jibe/providers/aws/lambda"
@@ -151,10 +152,12 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 
 // subscribe gives the agent's events to the commit status reporter, which
 // reads where statuses go from the configuration in force, and to the
-// Slack notifier. The agent's metrics, API and logs subscribe themselves.
+// Slack notifier, and the reporter's metrics to the agent's registry. The
+// agent's metrics, API and logs subscribe themselves.
 func (w *wiring) subscribe() {
 	if w.reporter != nil {
 		w.agent.Subscribe(github.NewEventStatuses(w.reporter, github.ConfigTargets(w.agent.Config, agent.AppURL)))
+		_ = w.agent.Register(w.reporter.Collectors()...) // a fresh reporter's metrics: never registered twice
 	}
 	if w.notifier != nil {
 		w.agent.Subscribe(reconcile.SubscriberFunc(w.notifier.Notify))
@@ -228,9 +231,11 @@ func (w *wiring) github(cfg *config.Config, log *slog.Logger) error {
 
 // githubClient returns a client whose GET requests are conditional, so
 // that polling reviews and pull requests costs no rate limit while
-// nothing changes.
+// nothing changes, and whose responses' rate limits are recorded for
+// /metrics (apimetrics.GitHubRate, under the cache: a 304 reports the
+// limit too).
 func githubClient(c *config.GitHub) (*gh.Client, error) {
-	conditional := github.NewConditionalTransport(nil, github.DefaultConditionalEntries)
+	conditional := github.NewConditionalTransport(apimetrics.GitHubRate(nil), github.DefaultConditionalEntries)
 	var client *gh.Client
 	if c.App != nil {
 		tokens := github.NewAppTokens(*c.App, c.APIURL, nil, nil)

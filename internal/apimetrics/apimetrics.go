@@ -3,7 +3,10 @@
 // (rest_client_requests_total, rest_client_request_duration_seconds, as
 // Kubernetes components name them) and the AWS SDK calls of every
 // platform client, by account, region, service, operation and outcome
-// (jibe_aws_api_calls_total). Both are process-wide, as client-go's
+// (jibe_aws_api_calls_total, with failures and throttled attempts in
+// jibe_aws_api_errors_total and jibe_aws_api_throttles_total), and the
+// rate limit GitHub reports on each response
+// (jibe_github_rate_limit_remaining). All are process-wide, as client-go's
 // registration is: Collectors gives them to any Prometheus registry.
 package apimetrics
 
@@ -56,18 +59,11 @@ func (l kubeLatency) Observe(_ context.Context, verb string, u url.URL, latency 
 	l.k.latency.WithLabelValues(verb, u.Host).Observe(latency.Seconds())
 }
 
-// aws counts the AWS SDK calls of the process.
-var aws = sync.OnceValue(func() *prometheus.CounterVec {
-	return prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "jibe_aws_api_calls_total",
-		Help: "AWS API calls of Jibe's SDK clients (retries included in one call), by account (its name in the agent configuration), region, service, operation and outcome (ok, or the error code).",
-	}, []string{"account", "region", "service", "operation", "outcome"})
-})
-
 // Collectors returns the process's API metrics, for a Prometheus
 // registry, and starts counting client-go's requests. A collector may be
 // registered in several registries.
 func Collectors() []prometheus.Collector {
 	k := kube()
-	return []prometheus.Collector{k.requests, k.latency, aws()}
+	a := aws()
+	return []prometheus.Collector{k.requests, k.latency, a.calls, a.errors, a.throttles, github().remaining, github().limit}
 }

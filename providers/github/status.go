@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/utils/clock"
 
 	"github.com/jibe-dev/jibe/internal/backoff"
@@ -111,6 +112,40 @@ type Reporter struct {
 	pending map[key]Status
 	posted  map[key]Status
 	wake    chan struct{}
+
+	metrics statusMetrics
+}
+
+// statusMetrics count what becomes of the statuses posted to a Reporter.
+type statusMetrics struct {
+	queued, posted, dropped prometheus.Counter
+}
+
+func newStatusMetrics() statusMetrics {
+	return statusMetrics{
+		queued: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jibe_github_statuses_queued_total",
+			Help: "Commit statuses queued for posting to GitHub (a queued status of the same commit and context is replaced, not posted).",
+		}),
+		posted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jibe_github_statuses_posted_total",
+			Help: "Commit statuses GitHub accepted.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "jibe_github_statuses_dropped_total",
+			Help: "Commit statuses GitHub refused for good (422: invalid), dropped without retry; the log names each.",
+		}),
+	}
+}
+
+// Collectors returns the reporter's metrics, for a Prometheus registry:
+// statuses queued, posted and dropped, and the number pending.
+func (r *Reporter) Collectors() []prometheus.Collector {
+	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "jibe_github_statuses_pending",
+		Help: "Commit statuses waiting to be posted to GitHub (retrying or waiting out a rate limit included).",
+	}, func() float64 { return float64(r.Pending()) })
+	return []prometheus.Collector{r.metrics.queued, r.metrics.posted, r.metrics.dropped, pending}
 }
 
 // NewReporter returns a Reporter posting through client.
@@ -126,7 +161,7 @@ func NewReporter(client *github.Client, opts ReporterOptions) *Reporter {
 	}
 	return &Reporter{
 		client: client.Repositories, opts: opts, rand: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
-		pending: map[key]Status{}, posted: map[key]Status{}, wake: make(chan struct{}, 1),
+		pending: map[key]Status{}, posted: map[key]Status{}, wake: make(chan struct{}, 1), metrics: newStatusMetrics(),
 	}
 }
 
@@ -134,6 +169,7 @@ func NewReporter(client *github.Client, opts ReporterOptions) *Reporter {
 func (r *Reporter) Post(s Status) {
 	s.Description = Truncate(s.Description, MaxDescription)
 	k := s.key()
+	r.metrics.queued.Inc()
 	r.mu.Lock()
 	if _, queued := r.pending[k]; !queued {
 		r.queue = append(r.queue, k)
@@ -229,10 +265,12 @@ func (r *Reporter) post(ctx context.Context, s Status, failures *int) time.Durat
 	switch wait, retry := r.retryAfter(err, failures); {
 	case err == nil:
 		*failures = 0
+		r.metrics.posted.Inc()
 		r.done(s)
 		return 0
 	case !retry:
 		log.Error("GitHub refused a commit status; dropping it", "err", err)
+		r.metrics.dropped.Inc()
 		r.done(s)
 		return 0
 	default:

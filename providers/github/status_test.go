@@ -2,12 +2,14 @@ package github
 
 import (
 	"context"
+	"maps"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-github/v60/github"
+	"github.com/prometheus/client_golang/prometheus"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/jibe-dev/jibe/internal/githubemu"
@@ -146,6 +148,23 @@ func TestReporterDropsInvalidStatuses(t *testing.T) {
 	}
 	if w := f.clock.Waits(); len(w) != 0 {
 		t.Errorf("an invalid status must not be retried, waits = %v", w)
+	}
+	// Counted: two queued, one posted, one dropped, none pending.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(f.r.Collectors()...)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]float64{}
+	for _, mf := range mfs {
+		m := mf.GetMetric()[0]
+		counts[mf.GetName()] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+	}
+	want := map[string]float64{"jibe_github_statuses_queued_total": 2, "jibe_github_statuses_posted_total": 1,
+		"jibe_github_statuses_dropped_total": 1, "jibe_github_statuses_pending": 0}
+	if !maps.Equal(counts, want) {
+		t.Errorf("metrics = %v, want %v", counts, want)
 	}
 }
 

@@ -6,12 +6,14 @@ package account
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/internal/apimetrics"
@@ -27,7 +29,8 @@ const sessionName = "jibe"
 // environment at all; otherwise it uses the SDK's default chain
 // (environment, shared files, instance or pod role). a's role is assumed
 // for every call, and a's endpoint, when set, serves every service. Every
-// call of a client built from it is counted (apimetrics.AWSCalls).
+// call of a client built from it is counted (apimetrics.AWSCalls), and
+// what the SDK logs goes to slog's default logger (sdkLogger).
 func Config(ctx context.Context, a config.AWSAccount, region string) (aws.Config, error) {
 	if region == "" {
 		region = a.Region
@@ -40,6 +43,7 @@ func Config(ctx context.Context, a config.AWSAccount, region string) (aws.Config
 		cfg.BaseEndpoint = aws.String(a.Endpoint)
 	}
 	cfg.APIOptions = append(cfg.APIOptions, apimetrics.AWSCalls(a.Name, cfg.Region))
+	cfg.Logger = sdkLogger(a.Name)
 	if a.RoleARN != "" {
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), a.RoleARN,
 			func(o *stscreds.AssumeRoleOptions) {
@@ -50,6 +54,21 @@ func Config(ctx context.Context, a config.AWSAccount, region string) (aws.Config
 			}))
 	}
 	return cfg, nil
+}
+
+// sdkLogger sends what the SDK logs (retries, checksum and deprecation
+// warnings) to slog's default logger, at the matching level, with the
+// account's name: the SDK's default configuration writes plain lines to
+// stderr, which would break the agent's one JSON log. slog's default is
+// read at each line, so that it is the agent's logger once it is set.
+func sdkLogger(account string) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		level := slog.LevelDebug
+		if c == logging.Warn {
+			level = slog.LevelWarn
+		}
+		slog.Default().Log(context.Background(), level, fmt.Sprintf(format, v...), "component", "aws-sdk", "account", account)
+	})
 }
 
 func baseConfig(ctx context.Context, a config.AWSAccount, region string) (aws.Config, error) {

@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,6 +30,7 @@ type API interface {
 	DescribeRules(ctx context.Context, in *elbv2.DescribeRulesInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeRulesOutput, error)
 	ModifyRule(ctx context.Context, in *elbv2.ModifyRuleInput, optFns ...func(*elbv2.Options)) (*elbv2.ModifyRuleOutput, error)
 	DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error)
+	DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error)
 	DescribeTargetGroupAttributes(ctx context.Context, in *elbv2.DescribeTargetGroupAttributesInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupAttributesOutput, error)
 }
 
@@ -200,4 +203,80 @@ func TargetsHealthy(ctx context.Context, api API, tg string, want int32) (bool, 
 		total++
 	}
 	return healthy == total && healthy >= want, fmt.Sprintf("%d of %d targets healthy (want %d)", healthy, total, want), nil
+}
+
+// DescribeTargets says how the targets of tg stand, for the reason of a
+// health wait: "targets initial (health checks pass after 3 × 10 s)",
+// "targets 1 healthy, 1 unhealthy (Target.Timeout: Request timed out)",
+// "no targets registered in <tg>". Draining targets are left out. The
+// target group's health check settings are read only while a target is
+// initial.
+func DescribeTargets(ctx context.Context, api API, tg string) (string, error) {
+	out, err := api.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tg)})
+	if err != nil {
+		return "", classify(fmt.Errorf("describe target health of %s: %w", tg, err))
+	}
+	counts := map[elbtypes.TargetHealthStateEnum]int{}
+	var states []elbtypes.TargetHealthStateEnum
+	var detail string
+	for _, t := range out.TargetHealthDescriptions {
+		st := t.TargetHealth.State
+		if st == elbtypes.TargetHealthStateEnumDraining {
+			continue
+		}
+		if counts[st] == 0 {
+			states = append(states, st)
+		}
+		counts[st]++
+		if st != elbtypes.TargetHealthStateEnumHealthy && st != elbtypes.TargetHealthStateEnumInitial && detail == "" {
+			detail = targetReason(t.TargetHealth)
+		}
+	}
+	if len(states) == 0 {
+		return "no targets registered in " + tg, nil
+	}
+	slices.Sort(states)
+	if counts[elbtypes.TargetHealthStateEnumInitial] > 0 && detail == "" {
+		if detail, err = HealthCheckPace(ctx, api, tg); err != nil {
+			return "", err
+		}
+	}
+	parts := make([]string, len(states))
+	for i, st := range states {
+		parts[i] = fmt.Sprintf("%d %s", counts[st], st)
+	}
+	s := "targets " + strings.Join(parts, ", ")
+	if len(states) == 1 {
+		s = "targets " + string(states[0])
+	}
+	if detail != "" {
+		s += " (" + detail + ")"
+	}
+	return s, nil
+}
+
+// targetReason is "<reason>: <description>" of a target's health.
+func targetReason(h *elbtypes.TargetHealth) string {
+	s := string(h.Reason)
+	if d := aws.ToString(h.Description); d != "" {
+		if s != "" {
+			s += ": "
+		}
+		s += d
+	}
+	return s
+}
+
+// HealthCheckPace is "health checks pass after 3 × 10 s": how long a new
+// target of tg takes to become healthy at best.
+func HealthCheckPace(ctx context.Context, api API, tg string) (string, error) {
+	out, err := api.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: []string{tg}})
+	if err != nil {
+		return "", classify(fmt.Errorf("describe target group %s: %w", tg, err))
+	}
+	if len(out.TargetGroups) == 0 {
+		return "", nil
+	}
+	g := out.TargetGroups[0]
+	return fmt.Sprintf("health checks pass after %d × %d s", aws.ToInt32(g.HealthyThresholdCount), aws.ToInt32(g.HealthCheckIntervalSeconds)), nil
 }

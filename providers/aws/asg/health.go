@@ -11,6 +11,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 
+	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
 	"github.com/jibe-dev/jibe/providers/aws/awserr"
 	"github.com/jibe-dev/jibe/reconcile"
 )
@@ -76,7 +77,8 @@ func (p *Platform) groupVerdict(ctx context.Context, g *astypes.AutoScalingGroup
 }
 
 // unhealthyTargets describes the instances of ids that are not healthy in
-// one of g's target groups, with the load balancer's reason.
+// one of g's target groups, with the load balancer's reason, and for
+// initial ones how long the group's health checks take.
 func (p *Platform) unhealthyTargets(ctx context.Context, g *astypes.AutoScalingGroup, ids []string) ([]string, error) {
 	var out []string
 	for _, tg := range g.TargetGroupARNs {
@@ -84,10 +86,20 @@ func (p *Platform) unhealthyTargets(ctx context.Context, g *astypes.AutoScalingG
 		if err != nil {
 			return nil, err
 		}
+		initial := false
 		for _, t := range th {
 			if t.TargetHealth != nil && t.TargetHealth.State != elbtypes.TargetHealthStateEnumHealthy {
 				out = append(out, describeTarget(t))
+				initial = initial || t.TargetHealth.State == elbtypes.TargetHealthStateEnumInitial
 			}
+		}
+		if initial {
+			// How long the initial ones take at best, once per target group.
+			pace, err := albtraffic.HealthCheckPace(ctx, p.c.ELB, tg)
+			if err != nil {
+				return nil, err
+			}
+			out[len(out)-1] += " (" + pace + ")"
 		}
 	}
 	return slices.Compact(out), nil

@@ -31,7 +31,33 @@ func (p *Platform) serviceHealth(ctx context.Context, d *reconcile.Deployment, s
 	}
 	h := rolloutHealth(aws.ToString(s.ServiceName), primary)
 	h.Instances = serviceInstances(s)
+	if h.State == reconcile.HealthProgressing && primary.DesiredCount > 0 && primary.RunningCount == primary.DesiredCount {
+		if h.Reason, err = p.targetsReason(ctx, s, primary); err != nil {
+			return reconcile.Health{}, err
+		}
+	}
 	return h, nil
+}
+
+// targetsReason is the reason of a deployment whose tasks all run but
+// that ECS has not completed: what its target groups say of the tasks,
+// e.g. "service web: 2 of 2 tasks running; targets initial (health checks
+// pass after 3 × 10 s)"; ECS's own reason without target groups.
+func (p *Platform) targetsReason(ctx context.Context, s *ecstypes.Service, dep *ecstypes.Deployment) (string, error) {
+	why := []string{fmt.Sprintf("service %s: %d of %d tasks running", aws.ToString(s.ServiceName), dep.RunningCount, dep.DesiredCount)}
+	for _, lb := range s.LoadBalancers {
+		if tg := aws.ToString(lb.TargetGroupArn); tg != "" {
+			d, err := albtraffic.DescribeTargets(ctx, p.c.ELB, tg)
+			if err != nil {
+				return "", err
+			}
+			why = append(why, d)
+		}
+	}
+	if len(why) == 1 {
+		why = append(why, aws.ToString(dep.RolloutStateReason))
+	}
+	return strings.Join(why, "; "), nil
 }
 
 // rolloutHealth maps a deployment's rolloutState to a Health.
