@@ -81,3 +81,54 @@ func TestAutoScalingGroupExtrasRefused(t *testing.T) {
 		}
 	}
 }
+
+// asgStrategy is asgApp whose environment has the strategy (YAML
+// indented under strategy).
+func asgStrategy(strategy string) fstest.MapFS {
+	fs := asgApp("")
+	fs["jibe.yaml"].Data = []byte(strings.Replace(string(fs["jibe.yaml"].Data), "      aws: {account: staging, region: eu-west-1}\n",
+		"      aws: {account: staging, region: eu-west-1}\n      strategy:\n"+strategy, 1))
+	return fs
+}
+
+// TestRollingCheckpointStepsLoad: a rolling strategy's steps load with
+// the canary steps' defaults.
+func TestRollingCheckpointStepsLoad(t *testing.T) {
+	app, err := spec.LoadFS(asgStrategy(`        rolling:
+          steps:
+            - setWeight: 25
+            - pause: {duration: 5m}
+            - setWeight: 50
+`), "vms", spec.WithPlatforms(asgCaps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := app.Spec.Environments[0].Strategy
+	if len(s.Steps()) != 3 || *s.Steps()[2].SetWeight != 50 || s.StepsField() != "strategy.rolling.steps" {
+		t.Errorf("rolling steps: %+v", s.Rolling)
+	}
+}
+
+// TestRollingCheckpointStepsRefused: rolling steps are checked as a
+// canary's, checkpoints are whole percentages up to 100, and a platform
+// whose rolling update has no checkpoints refuses them.
+func TestRollingCheckpointStepsRefused(t *testing.T) {
+	noCheckpoints := asgCaps
+	noCheckpoints.Checkpoints = false
+	for _, c := range []struct {
+		steps, field, want string
+		caps               spec.Capabilities
+	}{
+		{"            - setWeight: 50\n            - setWeight: 25\n", "rolling.steps[1].setWeight", "does not increase", asgCaps},
+		{"            - setWeight: 120\n", "rolling.steps[0].setWeight", "from 0 to 100", asgCaps},
+		{"            - setWeight: 12.5\n", "rolling.steps[0].setWeight", "whole percentage", asgCaps},
+		{"            - setWeight: 50\n", "rolling.steps", "cannot stop at checkpoints", noCheckpoints},
+	} {
+		_, err := spec.LoadFS(asgStrategy("        rolling:\n          steps:\n"+c.steps), "vms", spec.WithPlatforms(c.caps))
+		var le *spec.LoadError
+		if !errors.As(err, &le) || len(le.Problems) != 1 || !strings.Contains(le.Problems[0].Error(), "strategy."+c.field) ||
+			!strings.Contains(le.Problems[0].Error(), c.want) {
+			t.Errorf("%s: got %v", c.field, err)
+		}
+	}
+}

@@ -100,6 +100,11 @@ func defaultEnvironment(e *Environment) {
 			defaultCanaryStep(&c.Steps[i])
 		}
 	}
+	if r := e.Strategy.Rolling; r != nil {
+		for i := range r.Steps {
+			defaultCanaryStep(&r.Steps[i])
+		}
+	}
 	if e.Rollback == "" {
 		e.Rollback = DefaultRollback
 	}

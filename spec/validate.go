@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 
@@ -304,6 +305,29 @@ func (v *validator) strategy(field string, s *Strategy, targets []*Target) {
 	if kind == StrategyCanary {
 		v.linear(field+".canary", s.Canary)
 		v.canary(field+".canary.steps", s.Canary.Steps)
+	}
+	if kind == StrategyRolling && s != nil && s.Rolling != nil && len(s.Rolling.Steps) > 0 {
+		v.rollingSteps(field+".rolling.steps", s.Rolling.Steps, targets)
+	}
+}
+
+// rollingSteps checks a rolling update's checkpoints: steps as a canary's,
+// whole percentages, and every target's platform able to stop its rolling
+// update at checkpoints.
+func (v *validator) rollingSteps(field string, steps []CanaryStep, targets []*Target) {
+	v.canary(field, steps)
+	for i := range steps {
+		if w := steps[i].SetWeight; w != nil && *w != Percent(math.Trunc(float64(*w))) {
+			v.errorf(strictyaml.JoinIndex(field, i)+".setWeight", "weight %v is not a whole percentage, as instance refresh checkpoints are; round it", *w)
+		}
+	}
+	if !v.checked {
+		return
+	}
+	for _, t := range targets {
+		if c := v.platforms.Of(t.Platform()); c != nil && !c.Checkpoints {
+			v.errorf(field, "target %q is %s, whose rolling update cannot stop at checkpoints; remove strategy.rolling.steps or deploy the target from another environment", t.Name, c.Noun)
+		}
 	}
 }
 

@@ -77,7 +77,6 @@ func (s *Service) startInstanceRefresh(r *region, f protocol.Form, now time.Time
 	if ref.autoRollback && (prev == nil || isAlias(want.Version)) {
 		return nil, validation("AutoRollback needs a DesiredConfiguration with a launch template version number, not $Latest or $Default")
 	}
-	g.lt = want
 	if v, ok := f.Int("Preferences.MinHealthyPercentage"); ok {
 		ref.minHealthy = v
 	}
@@ -87,6 +86,7 @@ func (s *Service) startInstanceRefresh(r *region, f protocol.Form, now time.Time
 	if err := ref.readCheckpoints(f); err != nil {
 		return nil, err
 	}
+	g.lt = want // only once the call is accepted
 	g.refreshes = append([]*refresh{ref}, g.refreshes...)
 	return &struct{ InstanceRefreshId string }{ref.id}, nil
 }
@@ -103,7 +103,7 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 		ref.status = refreshInProgress
 	}
 	var old []*instance
-	serving, inFlight := 0, 0
+	serving, inFlight, updated := 0, 0, 0
 	for _, in := range g.instances {
 		switch {
 		case in.state == stateTerminating, in.state == statePending, in.state == statePendingWait:
@@ -112,12 +112,14 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 			inFlight++ // launched by the refresh, not yet healthy and warm
 		case in.version != ref.version, !ref.skipMatching && in.launched.Before(ref.start):
 			old = append(old, in)
+		default:
+			updated++
 		}
 		if s.serving(r, in, now) {
 			serving++
 		}
 	}
-	s.progress(ref, len(old))
+	s.progress(ref, updated)
 	if ref.atCheckpoint(len(old), inFlight, now) {
 		return
 	}
@@ -141,12 +143,16 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 	}
 }
 
-func (s *Service) progress(ref *refresh, remaining int) {
+// progress sets the refresh's PercentageComplete as AWS documents it: the
+// share of instances on the desired configuration that are healthy and
+// past their warmup (replaced or skipped as matching), below 100 until
+// the refresh succeeds.
+func (s *Service) progress(ref *refresh, updated int) {
 	if ref.total == 0 {
 		ref.pct = 0
 		return
 	}
-	ref.pct = min(99, 100*(ref.total-remaining)/ref.total)
+	ref.pct = min(99, 100*min(updated, ref.total)/ref.total)
 }
 
 type xmlRefresh struct {
@@ -204,6 +210,9 @@ func (s *Service) cancelInstanceRefresh(r *region, f protocol.Form, now time.Tim
 	}
 	ref := g.refreshes[0]
 	ref.status, ref.end = refreshCancelled, now
+	if ref.prev != nil {
+		g.lt = *ref.prev // as on AWS, a cancelled refresh never applies its desired configuration
+	}
 	return &struct{ InstanceRefreshId string }{ref.id}, nil
 }
 
