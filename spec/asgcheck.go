@@ -14,7 +14,8 @@ const (
 )
 
 // groupExtras checks what an Auto Scaling group declares besides its
-// sizes: volumes, scheduled actions and lifecycle hooks.
+// sizes: volumes, mixed instances, warm pool, scheduled actions and
+// lifecycle hooks.
 func (v *validator) groupExtras(field string, g *AutoScalingGroupTarget) {
 	v.blockDevices(field+".launchTemplate.blockDeviceMappings", g.LaunchTemplate.BlockDeviceMappings)
 	seen := map[string]bool{}
@@ -23,6 +24,8 @@ func (v *validator) groupExtras(field string, g *AutoScalingGroupTarget) {
 		v.uniqueName(f+".name", a.Name, "scheduled action", seen)
 		v.groupScheduledAction(f, a)
 	}
+	v.mixedInstances(field+".mixedInstancesPolicy", g.MixedInstancesPolicy)
+	v.warmPool(field+".warmPool", g)
 	hooks := map[string]bool{}
 	for i, h := range g.LifecycleHooks {
 		f := strictyaml.JoinIndex(field+".lifecycleHooks", i)
@@ -77,5 +80,48 @@ func (v *validator) groupScheduledAction(field string, a GroupScheduledAction) {
 	}
 	if a.MinSize == nil && a.MaxSize == nil && a.DesiredCapacity == nil {
 		v.errorf(field, "set at least one of minSize, maxSize and desiredCapacity")
+	}
+}
+
+// mixedInstances checks a mixed instances policy as AWS does: each type
+// once, weights on every override or none, spot pools with lowest-price
+// only.
+func (v *validator) mixedInstances(field string, m *MixedInstancesPolicy) {
+	if m == nil {
+		return
+	}
+	seen, weighted := map[string]bool{}, 0
+	for i, o := range m.Overrides {
+		f := strictyaml.JoinIndex(field+".overrides", i)
+		if seen[o.InstanceType] {
+			v.errorf(f+".instanceType", "instance type %s is overridden twice; list each type once", o.InstanceType)
+		}
+		seen[o.InstanceType] = true
+		if o.WeightedCapacity > 0 {
+			weighted++
+		}
+	}
+	if weighted > 0 && weighted < len(m.Overrides) {
+		v.errorf(field+".overrides", "set weightedCapacity on every override or on none: %d of %d have one", weighted, len(m.Overrides))
+	}
+	if d := m.InstancesDistribution; d != nil && d.SpotInstancePools > 0 && d.SpotAllocationStrategy != "" && d.SpotAllocationStrategy != "lowest-price" {
+		v.errorf(field+".instancesDistribution.spotInstancePools", "spotInstancePools applies to the lowest-price spot allocation strategy only; remove it or use lowest-price")
+	}
+}
+
+// warmPool checks a warm pool against the group's sizes: its minimum
+// within maxGroupPreparedCapacity, which is -1 (the group's maxSize) or
+// at least the group's minSize.
+func (v *validator) warmPool(field string, g *AutoScalingGroupTarget) {
+	w := g.WarmPool
+	if w == nil || w.MaxGroupPreparedCapacity == nil {
+		return
+	}
+	switch m := *w.MaxGroupPreparedCapacity; {
+	case m == -1:
+	case m < g.MinSize:
+		v.errorf(field+".maxGroupPreparedCapacity", "maxGroupPreparedCapacity %d is below the group's minSize %d; raise it or leave it out (the group's maxSize)", m, g.MinSize)
+	case w.MinSize > m:
+		v.errorf(field+".minSize", "the warm pool's minSize %d is above its maxGroupPreparedCapacity %d", w.MinSize, m)
 	}
 }

@@ -46,6 +46,10 @@ func TestAutoScalingGroupExtrasLoadWithDefaults(t *testing.T) {
           - {name: morning, recurrence: "0 8 * * 1-5", timeZone: Europe/Paris, minSize: 2}
         lifecycleHooks:
           - {name: warm, transition: launching}
+        mixedInstancesPolicy:
+          overrides: [{instanceType: m5.large, weightedCapacity: 1}, {instanceType: m5.xlarge, weightedCapacity: 2}]
+          instancesDistribution: {onDemandBaseCapacity: 1, onDemandPercentageAboveBaseCapacity: 25, spotAllocationStrategy: price-capacity-optimized}
+        warmPool: {minSize: 1, poolState: Hibernated, reuseOnScaleIn: true}
 `), "vms", spec.WithPlatforms(asgCaps))
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +57,9 @@ func TestAutoScalingGroupExtrasLoadWithDefaults(t *testing.T) {
 	g := app.Spec.Targets[0].AutoScalingGroup
 	if h := g.LifecycleHooks[0]; h.HeartbeatTimeout.Duration != time.Hour || h.DefaultResult != "ABANDON" {
 		t.Errorf("hook defaults: %+v", h)
+	}
+	if m := g.MixedInstancesPolicy; len(m.Overrides) != 2 || *m.InstancesDistribution.OnDemandBaseCapacity != 1 || g.WarmPool.PoolState != "Hibernated" {
+		t.Errorf("mixed instances %+v, warm pool %+v", m, g.WarmPool)
 	}
 	if g.LaunchTemplate.BlockDeviceMappings[0].EBS.VolumeSize != 20 || g.LaunchTemplate.MetadataOptions.HTTPTokens != "required" || len(g.TerminationPolicies) != 2 {
 		t.Errorf("loaded %+v", g)
@@ -72,6 +79,13 @@ func TestAutoScalingGroupExtrasRefused(t *testing.T) {
 		{"        lifecycleHooks:\n          - {name: a, transition: launching, heartbeatTimeout: 10s}\n", "lifecycleHooks[0].heartbeatTimeout", "outside 30s to 2h"},
 		{"        lifecycleHooks:\n          - {name: a, transition: launching, roleArn: arn:aws:iam::1:role/x}\n", "lifecycleHooks[0].roleArn", "together"},
 		{"        lifecycleHooks:\n          - {name: a, transition: booting}\n", "lifecycleHooks[0].transition", ""},
+		{"        mixedInstancesPolicy:\n          overrides: [{instanceType: m5.large}, {instanceType: m5.large}]\n", "mixedInstancesPolicy.overrides[1].instanceType", "overridden twice"},
+		{"        mixedInstancesPolicy:\n          overrides: [{instanceType: m5.large, weightedCapacity: 1}, {instanceType: m5.xlarge}]\n", "mixedInstancesPolicy.overrides", "every override or on none"},
+		{"        mixedInstancesPolicy:\n          overrides: [{instanceType: m5.large}]\n          instancesDistribution: {spotAllocationStrategy: capacity-optimized, spotInstancePools: 3}\n", "mixedInstancesPolicy.instancesDistribution.spotInstancePools", "lowest-price"},
+		{"        mixedInstancesPolicy:\n          overrides: []\n", "mixedInstancesPolicy.overrides", ""},
+		{"        warmPool: {maxGroupPreparedCapacity: 0}\n", "warmPool.maxGroupPreparedCapacity", "below the group's minSize"},
+		{"        warmPool: {minSize: 3, maxGroupPreparedCapacity: 2}\n", "warmPool.minSize", "above its maxGroupPreparedCapacity"},
+		{"        warmPool: {poolState: Frozen}\n", "warmPool.poolState", ""},
 	} {
 		_, err := spec.LoadFS(asgApp(c.extra), "vms", spec.WithPlatforms(asgCaps))
 		var le *spec.LoadError

@@ -103,7 +103,7 @@ func (p *Platform) shiftRolling(ctx context.Context, d *reconcile.Deployment, w 
 		return nil
 	}
 	ref, err := p.latestRefresh(ctx, g)
-	if err != nil || ref == nil || ref.DesiredConfiguration == nil || ref.DesiredConfiguration.LaunchTemplate == nil {
+	if err != nil || ref == nil || desiredTemplate(ref) == nil {
 		return err
 	}
 	// A cancelled refresh restored the group's previous template (AWS
@@ -125,7 +125,7 @@ func (p *Platform) shiftRolling(ctx context.Context, d *reconcile.Deployment, w 
 		return reconcile.Stalled(fmt.Errorf("instance refresh %s of %s %s (%s): the rolling update cannot reach its checkpoint at %s; roll back or push a fix",
 			aws.ToString(ref.InstanceRefreshId), name, ref.Status, aws.ToString(ref.StatusReason), w))
 	}
-	desired := ref.DesiredConfiguration.LaunchTemplate
+	desired := desiredTemplate(ref)
 	version, err := strconv.ParseInt(aws.ToString(desired.Version), 10, 64)
 	if err != nil {
 		return reconcile.Stalled(fmt.Errorf("instance refresh %s of %s: launch template version %q is not a number", aws.ToString(ref.InstanceRefreshId), name, aws.ToString(desired.Version)))

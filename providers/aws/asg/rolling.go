@@ -58,8 +58,7 @@ func (p *Platform) startRefresh(ctx context.Context, d *reconcile.Deployment, g 
 	prefs := refreshPreferences(d, from)
 	name := aws.ToString(g.AutoScalingGroupName)
 	out, err := p.c.AutoScaling.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: g.AutoScalingGroupName,
-		Strategy: astypes.RefreshStrategyRolling, Preferences: prefs, DesiredConfiguration: &astypes.DesiredConfiguration{
-			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt.id), Version: aws.String(lt.versionString())}}})
+		Strategy: astypes.RefreshStrategyRolling, Preferences: prefs, DesiredConfiguration: desiredConfiguration(d, lt)})
 	if isCode(err, "InstanceRefreshInProgress") {
 		return reconcile.Waiting(p.requeue, "group %s: another instance refresh is in progress; the refresh to launch template version %d starts when it ends", name, lt.version)
 	}
@@ -129,8 +128,15 @@ func (p *Platform) healthRolling(ctx context.Context, d *reconcile.Deployment) (
 // template version (a refresh to another version, e.g. one rolled back
 // since, says nothing about it).
 func refreshesTo(ref *astypes.InstanceRefresh, version string) bool {
-	dc := ref.DesiredConfiguration
-	return dc == nil || dc.LaunchTemplate == nil || aws.ToString(dc.LaunchTemplate.Version) == version
+	lt := desiredTemplate(ref)
+	return lt == nil || aws.ToString(lt.Version) == version
+}
+
+// desiredConfiguration is what a refresh of d replaces instances with:
+// the template version, in the spec's mixed instances policy if any.
+func desiredConfiguration(d *reconcile.Deployment, lt ltRef) *astypes.DesiredConfiguration {
+	plain, mixed := launchWith(d.Target.AutoScalingGroup, lt.spec())
+	return &astypes.DesiredConfiguration{LaunchTemplate: plain, MixedInstancesPolicy: mixed}
 }
 
 // rollbackRolling rolls back the active group's refresh when one is in
