@@ -125,3 +125,39 @@ func (v *validator) warmPool(field string, g *AutoScalingGroupTarget) {
 		v.errorf(field+".minSize", "the warm pool's minSize %d is above its maxGroupPreparedCapacity %d", w.MinSize, m)
 	}
 }
+
+// maxSchedulingBuffer is the longest SchedulingBufferTime AWS accepts.
+const maxSchedulingBuffer = time.Hour
+
+// predictive checks a predictive scaling policy as AWS validates its
+// metric specification: exactly one of a predefined pair, a predefined
+// load and scaling metric, or customized load and scaling metrics (a
+// customized capacity metric only with them); a resource label for the
+// ALB metrics; a buffer within 1h; maxCapacityBuffer with, and only
+// with, IncreaseMaxCapacity.
+func (v *validator) predictive(field string, p *PredictiveScaling) {
+	pair := p.PredefinedMetricPair != ""
+	predefined := p.PredefinedLoadMetric != "" || p.PredefinedScalingMetric != ""
+	customized := p.CustomizedLoadMetric != nil || p.CustomizedScalingMetric != nil || p.CustomizedCapacityMetric != nil
+	switch {
+	case len(oneOf(pair, predefined, customized)) != 1:
+		v.errorf(field, "set exactly one of predefinedMetricPair, predefinedLoadMetric with predefinedScalingMetric, and customizedLoadMetric with customizedScalingMetric")
+	case predefined && (p.PredefinedLoadMetric == "" || p.PredefinedScalingMetric == ""):
+		v.errorf(field, "set predefinedLoadMetric and predefinedScalingMetric together")
+	case customized && (p.CustomizedLoadMetric == nil || p.CustomizedScalingMetric == nil):
+		v.errorf(field, "set customizedLoadMetric and customizedScalingMetric together (customizedCapacityMetric is optional)")
+	}
+	alb := p.PredefinedMetricPair == "ALBRequestCount" || p.PredefinedLoadMetric == "ALBTargetGroupRequestCount" || p.PredefinedScalingMetric == "ALBRequestCountPerTarget"
+	if alb && p.ResourceLabel == "" {
+		v.errorf(field+".resourceLabel", "the ALB request metrics need resourceLabel (app/<lb>/<id>/targetgroup/<tg>/<id>)")
+	}
+	if b := p.SchedulingBufferTime; b != nil && (b.Duration < 0 || b.Duration > maxSchedulingBuffer) {
+		v.errorf(field+".schedulingBufferTime", "schedulingBufferTime %s is outside 0 to 1h", b.Duration)
+	}
+	switch increase := p.MaxCapacityBreachBehavior == "IncreaseMaxCapacity"; {
+	case p.MaxCapacityBuffer != nil && !increase:
+		v.errorf(field+".maxCapacityBuffer", "maxCapacityBuffer applies with maxCapacityBreachBehavior: IncreaseMaxCapacity only; set it or remove the buffer")
+	case p.MaxCapacityBuffer == nil && increase:
+		v.errorf(field+".maxCapacityBuffer", "maxCapacityBreachBehavior IncreaseMaxCapacity needs maxCapacityBuffer (0 to 100 percent above the forecast)")
+	}
+}

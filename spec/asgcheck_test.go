@@ -50,6 +50,12 @@ func TestAutoScalingGroupExtrasLoadWithDefaults(t *testing.T) {
           overrides: [{instanceType: m5.large, weightedCapacity: 1}, {instanceType: m5.xlarge, weightedCapacity: 2}]
           instancesDistribution: {onDemandBaseCapacity: 1, onDemandPercentageAboveBaseCapacity: 25, spotAllocationStrategy: price-capacity-optimized}
         warmPool: {minSize: 1, poolState: Hibernated, reuseOnScaleIn: true}
+        scalingPolicies:
+          - name: orders
+            predictiveScaling:
+              targetValue: 100
+              customizedLoadMetric: {namespace: Shop, name: Orders, statistic: Sum}
+              customizedScalingMetric: {namespace: Shop, name: OrdersPerInstance, statistic: Average}
 `), "vms", spec.WithPlatforms(asgCaps))
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +63,9 @@ func TestAutoScalingGroupExtrasLoadWithDefaults(t *testing.T) {
 	g := app.Spec.Targets[0].AutoScalingGroup
 	if h := g.LifecycleHooks[0]; h.HeartbeatTimeout.Duration != time.Hour || h.DefaultResult != "ABANDON" {
 		t.Errorf("hook defaults: %+v", h)
+	}
+	if ps := g.ScalingPolicies[0].PredictiveScaling; ps == nil || ps.CustomizedLoadMetric.Period == nil {
+		t.Errorf("predictive policy: %+v", ps)
 	}
 	if m := g.MixedInstancesPolicy; len(m.Overrides) != 2 || *m.InstancesDistribution.OnDemandBaseCapacity != 1 || g.WarmPool.PoolState != "Hibernated" {
 		t.Errorf("mixed instances %+v, warm pool %+v", m, g.WarmPool)
@@ -86,6 +95,14 @@ func TestAutoScalingGroupExtrasRefused(t *testing.T) {
 		{"        warmPool: {maxGroupPreparedCapacity: 0}\n", "warmPool.maxGroupPreparedCapacity", "below the group's minSize"},
 		{"        warmPool: {minSize: 3, maxGroupPreparedCapacity: 2}\n", "warmPool.minSize", "above its maxGroupPreparedCapacity"},
 		{"        warmPool: {poolState: Frozen}\n", "warmPool.poolState", ""},
+		{"        scalingPolicies:\n          - {name: f, predictiveScaling: {targetValue: 50}}\n", "scalingPolicies[0].predictiveScaling", "exactly one of predefinedMetricPair"},
+		{"        scalingPolicies:\n          - {name: f, predictiveScaling: {targetValue: 50, predefinedMetricPair: ASGCPUUtilization, predefinedLoadMetric: ASGTotalCPUUtilization}}\n", "scalingPolicies[0].predictiveScaling", "exactly one of predefinedMetricPair"},
+		{"        scalingPolicies:\n          - {name: f, predictiveScaling: {targetValue: 50, predefinedLoadMetric: ASGTotalCPUUtilization}}\n", "scalingPolicies[0].predictiveScaling", "together"},
+		{"        scalingPolicies:\n          - {name: f, predictiveScaling: {targetValue: 50, predefinedMetricPair: ALBRequestCount}}\n", "scalingPolicies[0].predictiveScaling.resourceLabel", "resourceLabel"},
+		{"        scalingPolicies:\n          - {name: f, predictiveScaling: {targetValue: 50, predefinedMetricPair: ASGCPUUtilization, schedulingBufferTime: 2h}}\n", "scalingPolicies[0].predictiveScaling.schedulingBufferTime", "outside 0 to 1h"},
+		{"        scalingPolicies:\n          - {name: f, predictiveScaling: {targetValue: 50, predefinedMetricPair: ASGCPUUtilization, maxCapacityBuffer: 10}}\n", "scalingPolicies[0].predictiveScaling.maxCapacityBuffer", "IncreaseMaxCapacity only"},
+		{"        scalingPolicies:\n          - {name: f, predictiveScaling: {targetValue: 50, predefinedMetricPair: ASGCPUUtilization, maxCapacityBreachBehavior: IncreaseMaxCapacity}}\n", "scalingPolicies[0].predictiveScaling.maxCapacityBuffer", "needs maxCapacityBuffer"},
+		{"        scalingPolicies:\n          - {name: f, targetTracking: {targetValue: 50, predefinedMetric: ASGAverageCPUUtilization}, predictiveScaling: {targetValue: 50, predefinedMetricPair: ASGCPUUtilization}}\n", "scalingPolicies[0]", "exactly one of targetTracking, stepScaling and predictiveScaling"},
 	} {
 		_, err := spec.LoadFS(asgApp(c.extra), "vms", spec.WithPlatforms(asgCaps))
 		var le *spec.LoadError

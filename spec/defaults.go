@@ -62,6 +62,13 @@ func defaultPolicies(policies []ScalingPolicy) {
 		if tt := policies[i].TargetTracking; tt != nil && tt.CustomMetric != nil {
 			defaultMetric(tt.CustomMetric)
 		}
+		if ps := policies[i].PredictiveScaling; ps != nil {
+			for _, m := range []*Metric{ps.CustomizedLoadMetric, ps.CustomizedScalingMetric, ps.CustomizedCapacityMetric} {
+				if m != nil {
+					defaultMetric(m)
+				}
+			}
+		}
 	}
 }
 
