@@ -231,3 +231,56 @@ func TestE2EASGAMIBumpRollsStagingAndRedBlacksProduction(t *testing.T) {
 		t.Errorf("production: %d of %d requests failed during the red/black rollout", x.errors["production"], x.sent["production"])
 	}
 }
+
+// An AMI bump of a staging environment whose rolling strategy has steps:
+// the plan stops the instance refresh at the 50 % checkpoint, the pause
+// runs there with half the instances replaced (the refresh holding), then
+// the refresh replaces the rest, with no 5xx.
+func TestE2EASGRollingCheckpointsRunTheSteps(t *testing.T) {
+	x := newASGE2E(t)
+	files := func(ami string) map[string]string {
+		fs := x.files(ami)
+		fs["apps/shop/jibe.yaml"] = strings.Replace(fs["apps/shop/jibe.yaml"], "      variables: {tg: "+x.tgs["staging"]+"}\n",
+			"      variables: {tg: "+x.tgs["staging"]+"}\n      strategy:\n        rolling:\n          steps: [{setWeight: 50}, {pause: {duration: 2m}}]\n", 1)
+		return fs
+	}
+	n, _, _ := x.openPull(files("ami-0000000000000aaa1"))
+	v1 := x.merge(n, files("ami-0000000000000aaa1"))
+	x.settle("v1 in staging", x.ended("staging", v1))
+	if r := x.current("staging", v1); r.State != reconcile.RolloutSucceeded || len(r.Plan.Steps) != 3 {
+		t.Fatalf("v1 in staging (a first deploy, without steps): %s %+v", r.State, r.Plan.Steps)
+	}
+	n, _, _ = x.openPull(files("ami-0000000000000bbb2"))
+	v2 := x.merge(n, files("ami-0000000000000bbb2"))
+	x.errors["staging"] = 0
+	x.settle("v2 at the checkpoint's pause", func() bool {
+		r := x.current("staging", v2)
+		return r != nil && r.State == reconcile.RolloutRunning && r.Plan.Steps[r.Next].Kind == reconcile.StepPause
+	})
+	r := x.current("staging", v2)
+	if s := r.Plan.Steps[r.Next-1]; s.Kind != reconcile.StepShiftTraffic || !s.Checkpoint || s.Weight != 50 {
+		t.Fatalf("the step before the pause: %+v (plan %+v)", s, r.Plan.Steps)
+	}
+	onV2 := func() int {
+		c := 0
+		for _, in := range x.group("web-staging").AutoScalingGroups[0].Instances {
+			if aws.ToString(in.LaunchTemplate.Version) == "2" && aws.ToString(in.HealthStatus) == "Healthy" {
+				c++
+			}
+		}
+		return c
+	}
+	if c := onV2(); c != 1 {
+		t.Errorf("at the 50%% checkpoint %d of 2 instances run version 2, want 1", c)
+	}
+	x.settle("v2 in staging", x.ended("staging", v2))
+	if r := x.current("staging", v2); r.State != reconcile.RolloutSucceeded {
+		t.Fatalf("v2 in staging: %s (%s)", r.State, r.Reason)
+	}
+	if c := onV2(); c != 2 {
+		t.Errorf("after the refresh %d of 2 instances run version 2", c)
+	}
+	if x.errors["staging"] != 0 || x.sent["staging"] == 0 {
+		t.Errorf("staging: %d of %d requests failed during the checkpointed refresh", x.errors["staging"], x.sent["staging"])
+	}
+}

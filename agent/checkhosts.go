@@ -27,14 +27,12 @@ func httpChecks(env *spec.Environment) []fieldCheck {
 	for i := range env.Verify {
 		add(fmt.Sprintf("verify[%d]", i), &env.Verify[i])
 	}
-	if env.Strategy != nil && env.Strategy.Canary != nil {
-		for i, s := range env.Strategy.Canary.Steps {
-			if s.Analysis == nil {
-				continue
-			}
-			for j := range s.Analysis.Checks {
-				add(fmt.Sprintf("strategy.canary.steps[%d].analysis.checks[%d]", i, j), &s.Analysis.Checks[j])
-			}
+	for i, s := range env.Strategy.Steps() {
+		if s.Analysis == nil {
+			continue
+		}
+		for j := range s.Analysis.Checks {
+			add(fmt.Sprintf("%s[%d].analysis.checks[%d]", env.Strategy.StepsField(), i, j), &s.Analysis.Checks[j])
 		}
 	}
 	return out

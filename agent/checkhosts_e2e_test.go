@@ -84,3 +84,17 @@ func TestCheckHTTPHostsOfCanaryAnalysis(t *testing.T) {
 		}
 	}
 }
+
+// A rolling update's checkpoint analysis checks are checked as a
+// canary's, named by their field under strategy.rolling.steps.
+func TestCheckHTTPHostsOfRollingCheckpointAnalysis(t *testing.T) {
+	hosts := (&config.Source{Name: "shop", Allow: config.Tenancy{CheckHosts: []string{"api.acme.com"}}}).CheckHostPolicy()
+	w := spec.Percent(25)
+	env := &spec.Environment{Name: "production", Strategy: &spec.Strategy{Rolling: &spec.Rolling{Steps: []spec.CanaryStep{
+		{SetWeight: &w}, {Analysis: &spec.Analysis{Checks: []spec.Check{{Name: "errors", HTTP: &spec.HTTPCheck{URL: "https://internal.acme.com/"}}}}},
+	}}}}
+	err := checkHTTPHosts(hosts, env, "0123456789abcdef0123456789abcdef01234567")
+	if err == nil || !strings.Contains(err.Error(), "strategy.rolling.steps[1].analysis.checks[0]") {
+		t.Errorf("err = %v, want the rolling step's check refused", err)
+	}
+}

@@ -70,10 +70,7 @@ func needsApproval(env spec.Environment) bool {
 	if env.Approval != nil {
 		return true
 	}
-	if env.Strategy == nil || env.Strategy.Canary == nil {
-		return false
-	}
-	for _, s := range env.Strategy.Canary.Steps {
+	for _, s := range env.Strategy.Steps() {
 		if s.Approval != nil {
 			return true
 		}

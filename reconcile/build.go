@@ -37,7 +37,7 @@ func envPlan(in EnvInput) EnvPlan {
 	targets := changedTargets(in.Changes)
 	ep.Mode = mode(in.Rendered, kind, firstDeploy(in.Changes), targets)
 	ep.FirstDeploy = ep.Mode != kind
-	ep.Steps = envSteps(env, ep.Mode, targets, shiftingTargets(in.Rendered, ep.Mode, targets))
+	ep.Steps = envSteps(env, ep.Mode, targets, shiftingTargets(in.Rendered, ep.Mode, targets), firstDeploy(in.Changes))
 	return ep
 }
 
@@ -93,8 +93,9 @@ func changedTargets(changes []Change) []string {
 
 // envSteps returns the steps that roll targets out in env, in mode;
 // cleanup steps remove what the previous version of the shifting targets
-// left.
-func envSteps(env *spec.Environment, mode spec.StrategyKind, targets, shifting []string) []Step {
+// left. A rolling update stops at its checkpoints unless it is the first
+// deploy (nothing to replace).
+func envSteps(env *spec.Environment, mode spec.StrategyKind, targets, shifting []string, first bool) []Step {
 	var steps []Step
 	if env.Approval != nil {
 		steps = append(steps, Step{Kind: StepAwaitApproval, Approval: env.Approval})
@@ -105,6 +106,12 @@ func envSteps(env *spec.Environment, mode spec.StrategyKind, targets, shifting [
 		steps = append(steps, blueGreenSteps(s.BlueGreen, targets)...)
 	case spec.StrategyCanary:
 		steps = append(steps, canarySteps(s.Canary, targets)...)
+	case spec.StrategyRolling:
+		if !first && s != nil && s.Rolling != nil && len(s.Rolling.Steps) > 0 {
+			steps = append(steps, checkpointSteps(s.Rolling, targets)...)
+			break
+		}
+		fallthrough
 	default:
 		steps = append(steps, perTarget(StepApply, targets)...)
 		steps = append(steps, perTarget(StepWaitHealthy, targets)...)
@@ -155,6 +162,27 @@ func canarySteps(c *spec.Canary, targets []string) []Step {
 		steps = append(steps, canaryStep(&c.Steps[i], targets)...)
 	}
 	steps = append(steps, shiftSteps(100, targets)...)
+	return append(steps, perTarget(StepPromote, targets)...)
+}
+
+// checkpointSteps start a rolling update that stops at the first
+// checkpoint (setWeight: the share of instances replaced), run the steps
+// at each checkpoint, go on to the next, and once every instance is
+// replaced (a last checkpoint at 100) wait for the targets to be healthy.
+func checkpointSteps(r *spec.Rolling, targets []string) []Step {
+	steps := perTarget(StepApply, targets)
+	for i := range r.Steps {
+		steps = append(steps, canaryStep(&r.Steps[i], targets)...)
+	}
+	if w := r.Steps[len(r.Steps)-1].SetWeight; w == nil || *w < 100 {
+		steps = append(steps, shiftSteps(100, targets)...)
+	}
+	for i := range steps {
+		if steps[i].Kind == StepShiftTraffic {
+			steps[i].Checkpoint = true
+		}
+	}
+	steps = append(steps, perTarget(StepWaitHealthy, targets)...)
 	return append(steps, perTarget(StepPromote, targets)...)
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
@@ -139,5 +140,38 @@ func TestFirstDeployOfACanaryRollsOutAtOnce(t *testing.T) {
 	next := reconcile.Build("shop", "def", in(reconcile.ActionUpdate)).Environments[0]
 	if next.FirstDeploy || next.Steps[2].Kind != reconcile.StepShiftTraffic {
 		t.Errorf("a later deploy must run the canary: firstDeploy=%v steps %+v", next.FirstDeploy, next.Steps)
+	}
+}
+
+// A rolling environment with steps on an Auto Scaling group stops its
+// instance refresh at each setWeight (a checkpoint step, which the plan
+// shows as such), runs the steps there, goes on to 100 and then waits
+// for health; its first deploy has nothing to replace and no steps.
+func TestRollingCheckpointsPlanned(t *testing.T) {
+	w := spec.Percent(25)
+	env := &spec.Environment{Name: "production", Strategy: &spec.Strategy{Rolling: &spec.Rolling{Steps: []spec.CanaryStep{{SetWeight: &w},
+		{Pause: &spec.Pause{Duration: spec.Duration{Duration: time.Minute}}}, {Analysis: &spec.Analysis{Checks: []spec.Check{{Name: "5xx"}}}}}}}}
+	in := func(a reconcile.Action) []reconcile.EnvInput {
+		return []reconcile.EnvInput{{Rendered: rendered(env, spec.PlatformAutoScalingGroup), Changes: []reconcile.Change{{Target: "web", Resource: "group web", Action: a}}}}
+	}
+	kinds := func(ep reconcile.EnvPlan) string {
+		var out []string
+		for _, s := range ep.Steps {
+			out = append(out, s.Kind.String())
+		}
+		return strings.Join(out, " ")
+	}
+	if ep := reconcile.Build("shop", "abc", in(reconcile.ActionCreate)).Environments[0]; kinds(ep) != "apply wait-healthy promote" {
+		t.Errorf("first deploy: %s", kinds(ep))
+	}
+	p := reconcile.Build("shop", "def", in(reconcile.ActionUpdate))
+	ep := p.Environments[0]
+	if kinds(ep) != "apply shift-traffic pause verify shift-traffic wait-healthy promote" || !ep.Steps[1].Checkpoint || ep.Steps[4].Weight != 100 || !ep.Steps[4].Checkpoint {
+		t.Fatalf("steps: %s %+v", kinds(ep), ep.Steps)
+	}
+	var b bytes.Buffer
+	p.Format(&b)
+	if !strings.Contains(b.String(), "shift-traffic web to 25% of instances (instance refresh checkpoint)") {
+		t.Errorf("plan text does not show the checkpoint:\n%s", b.String())
 	}
 }

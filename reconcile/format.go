@@ -77,6 +77,9 @@ func (s *Step) describe() string {
 	switch s.Kind {
 	case StepShiftTraffic:
 		fmt.Fprintf(&b, " to %s", s.Weight)
+		if s.Checkpoint {
+			b.WriteString(" of instances (instance refresh checkpoint)")
+		}
 	case StepPause:
 		fmt.Fprintf(&b, " for %s", s.Duration)
 	case StepVerify:

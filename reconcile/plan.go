@@ -166,7 +166,8 @@ const (
 	StepApply
 	// StepWaitHealthy waits until the new version is healthy.
 	StepWaitHealthy
-	// StepShiftTraffic sends Weight percent of traffic to the new version.
+	// StepShiftTraffic sends Weight percent of traffic to the new version
+	// or, for a Checkpoint, replaces Weight percent of the instances.
 	StepShiftTraffic
 	// StepPause waits for Duration.
 	StepPause
@@ -233,6 +234,10 @@ type Step struct {
 	Target string `json:"target,omitempty"`
 	// Weight is the new version's share of traffic (StepShiftTraffic).
 	Weight spec.Percent `json:"weight,omitempty"`
+	// Checkpoint says Weight is a checkpoint of a rolling update: the
+	// share of instances replaced at which it stops while the next steps
+	// run (strategy.rolling.steps).
+	Checkpoint bool `json:"checkpoint,omitempty"`
 	// Duration is how long a StepPause waits, or how long a StepCleanup
 	// waits first.
 	Duration time.Duration `json:"duration,omitempty"`

@@ -48,8 +48,71 @@ type AutoScalingGroupTarget struct {
 	// ones are owned as scheduled actions are, and a red/black group is
 	// created with them, so its first instances wait too.
 	LifecycleHooks []LifecycleHook `json:"lifecycleHooks,omitempty"`
+	// MixedInstancesPolicy launches the instances as several instance
+	// types, on demand and spot: the group then names the launch template
+	// in the policy, not as its plain launch template (AWS refuses both),
+	// and the types override launchTemplate.instanceType. Red/black
+	// groups are created with it.
+	MixedInstancesPolicy *MixedInstancesPolicy `json:"mixedInstancesPolicy,omitempty"`
+	// WarmPool keeps pre-initialized instances beside the group, which
+	// scale-outs take from; red/black groups are created with it, and it
+	// is deleted with the group it belongs to.
+	WarmPool *WarmPool `json:"warmPool,omitempty"`
 	// Tags are added to the group and propagated to instances.
 	Tags map[string]string `json:"tags,omitempty"`
+}
+
+// MixedInstancesPolicy is the instance types and purchase options of a
+// group.
+type MixedInstancesPolicy struct {
+	// Overrides are the instance types the group launches, in priority
+	// order: 1 to 40, each once.
+	Overrides []InstanceTypeOverride `json:"overrides" jsonschema:"required,minItems=1,maxItems=40"`
+	// InstancesDistribution splits the capacity between on-demand and
+	// spot instances; AWS's defaults (all on demand) when left out.
+	InstancesDistribution *InstancesDistribution `json:"instancesDistribution,omitempty"`
+}
+
+// InstanceTypeOverride is one instance type of a mixed instances policy.
+type InstanceTypeOverride struct {
+	// InstanceType is e.g. m5.large.
+	InstanceType string `json:"instanceType" jsonschema:"required"`
+	// WeightedCapacity is the capacity units an instance of the type
+	// counts for, 1 to 999; set it on every override or none.
+	WeightedCapacity int32 `json:"weightedCapacity,omitempty" jsonschema:"minimum=1,maximum=999"`
+}
+
+// InstancesDistribution splits a group's capacity between on-demand and
+// spot instances.
+type InstancesDistribution struct {
+	// OnDemandBaseCapacity is the capacity always on demand. Default 0.
+	OnDemandBaseCapacity *int32 `json:"onDemandBaseCapacity,omitempty" jsonschema:"minimum=0"`
+	// OnDemandPercentageAboveBaseCapacity is the share of capacity above
+	// the base that is on demand (the rest is spot). Default 100.
+	OnDemandPercentageAboveBaseCapacity *int32 `json:"onDemandPercentageAboveBaseCapacity,omitempty" jsonschema:"minimum=0,maximum=100"`
+	// OnDemandAllocationStrategy is prioritized (the overrides' order,
+	// the default) or lowest-price.
+	OnDemandAllocationStrategy string `json:"onDemandAllocationStrategy,omitempty" jsonschema:"enum=prioritized,enum=lowest-price"`
+	// SpotAllocationStrategy chooses the spot pools. Default lowest-price.
+	SpotAllocationStrategy string `json:"spotAllocationStrategy,omitempty" jsonschema:"enum=lowest-price,enum=capacity-optimized,enum=capacity-optimized-prioritized,enum=price-capacity-optimized"`
+	// SpotInstancePools is how many of the cheapest pools lowest-price
+	// spreads spot instances over, 1 to 20. Default 2.
+	SpotInstancePools int32 `json:"spotInstancePools,omitempty" jsonschema:"minimum=1,maximum=20"`
+}
+
+// WarmPool is the warm pool of a group.
+type WarmPool struct {
+	// MinSize is the fewest instances the pool keeps. Default 0.
+	MinSize int32 `json:"minSize,omitempty" jsonschema:"minimum=0"`
+	// MaxGroupPreparedCapacity caps the group's instances plus the pool's;
+	// the pool holds what is left of it. Default: the group's maxSize.
+	MaxGroupPreparedCapacity *int32 `json:"maxGroupPreparedCapacity,omitempty" jsonschema:"minimum=-1"`
+	// PoolState is the state pool instances wait in: Stopped (the
+	// default), Running or Hibernated.
+	PoolState string `json:"poolState,omitempty" jsonschema:"enum=Stopped,enum=Running,enum=Hibernated"`
+	// ReuseOnScaleIn returns instances to the pool at scale-in instead of
+	// terminating them (InstanceReusePolicy).
+	ReuseOnScaleIn bool `json:"reuseOnScaleIn,omitempty"`
 }
 
 // LaunchTemplate is the launch template data of an Auto Scaling group.

@@ -24,6 +24,10 @@ type Capabilities struct {
 	// deploy (nothing runs to shift traffic from) runs rolling, and that
 	// cleanup steps remove what the previous version left.
 	ShiftsTraffic []StrategyKind
+	// Checkpoints says the platform's rolling update can stop at
+	// checkpoints (a share of instances replaced) while the engine runs
+	// steps: strategy.rolling.steps are refused on other platforms.
+	Checkpoints bool
 	// Requires returns why target t cannot be deployed with strategy kind,
 	// which the platform supports, e.g. "needs ecs.traffic (...) for
 	// canary"; nil when it can. Optional.

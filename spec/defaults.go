@@ -62,6 +62,13 @@ func defaultPolicies(policies []ScalingPolicy) {
 		if tt := policies[i].TargetTracking; tt != nil && tt.CustomMetric != nil {
 			defaultMetric(tt.CustomMetric)
 		}
+		if ps := policies[i].PredictiveScaling; ps != nil {
+			for _, m := range []*Metric{ps.CustomizedLoadMetric, ps.CustomizedScalingMetric, ps.CustomizedCapacityMetric} {
+				if m != nil {
+					defaultMetric(m)
+				}
+			}
+		}
 	}
 }
 
@@ -98,6 +105,11 @@ func defaultEnvironment(e *Environment) {
 		}
 		for i := range c.Steps {
 			defaultCanaryStep(&c.Steps[i])
+		}
+	}
+	if r := e.Strategy.Rolling; r != nil {
+		for i := range r.Steps {
+			defaultCanaryStep(&r.Steps[i])
 		}
 	}
 	if e.Rollback == "" {

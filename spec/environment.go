@@ -157,9 +157,41 @@ func (s *Strategy) Kind() StrategyKind {
 	return StrategyUnknown
 }
 
-// Rolling is the platform's native rolling update. It has no settings of
-// its own; the target files tune it (e.g. ECS deploymentConfiguration).
-type Rolling struct{}
+// Rolling is the platform's native rolling update; the target files tune
+// it (e.g. ECS deploymentConfiguration, autoScalingGroup.instanceRefresh).
+type Rolling struct {
+	// Steps stop the update at checkpoints, on platforms whose rolling
+	// update can (Auto Scaling groups: instance refresh checkpoints):
+	// setWeight is the share of instances replaced at which the update
+	// stops; the pause, analysis and approval steps after it run there,
+	// before the update goes on to the next setWeight. After the last step
+	// every instance is replaced. Weights must increase, up to 100. A first
+	// deploy (nothing to replace) runs without steps.
+	Steps []CanaryStep `json:"steps,omitempty"`
+}
+
+// Steps returns the steps of the strategy in use: the canary's, or the
+// rolling update's checkpoints; none for blue/green or a nil s.
+func (s *Strategy) Steps() []CanaryStep {
+	switch {
+	case s == nil:
+		return nil
+	case s.Canary != nil:
+		return s.Canary.Steps
+	case s.Rolling != nil:
+		return s.Rolling.Steps
+	}
+	return nil
+}
+
+// StepsField is the spec field of Steps, relative to the environment, e.g.
+// "strategy.canary.steps".
+func (s *Strategy) StepsField() string {
+	if s != nil && s.Canary == nil && s.Rolling != nil {
+		return "strategy.rolling.steps"
+	}
+	return "strategy.canary.steps"
+}
 
 // BlueGreen configures a blue/green switch.
 type BlueGreen struct {

@@ -117,6 +117,10 @@ func (l *loader) checkCounts(doc *strictyaml.Document, app *Application) bool {
 			field := strictyaml.JoinIndex("spec.environments", i) + ".strategy.canary.steps"
 			l.errs = append(l.errs, doc.Errorf(field, "%s", overLimit(fmt.Sprintf("the canary has %d steps", len(c.Steps)), l.limits.StepsPerStrategy, "stepsPerStrategy")))
 		}
+		if r := e.Strategy.Rolling; r != nil && len(r.Steps) > l.limits.StepsPerStrategy {
+			field := strictyaml.JoinIndex("spec.environments", i) + ".strategy.rolling.steps"
+			l.errs = append(l.errs, doc.Errorf(field, "%s", overLimit(fmt.Sprintf("the rolling update has %d steps", len(r.Steps)), l.limits.StepsPerStrategy, "stepsPerStrategy")))
+		}
 	}
 	return ok
 }

@@ -35,6 +35,7 @@ var (
 		Platform:      spec.PlatformAutoScalingGroup,
 		Noun:          "an Auto Scaling group",
 		ShiftsTraffic: []spec.StrategyKind{spec.StrategyBlueGreen, spec.StrategyCanary},
+		Checkpoints:   true,
 		Requires:      asgRequires,
 	}
 	// builtin declares the platforms as cmd/jibe wires them.

@@ -49,6 +49,9 @@ func (l *loader) expandChecks(doc *strictyaml.Document, sc *scope, field string,
 	if c := env.Strategy.Canary; c != nil {
 		l.expandStrings(doc, &check, field+".strategy.canary.steps", reflect.ValueOf(&c.Steps).Elem())
 	}
+	if r := env.Strategy.Rolling; r != nil {
+		l.expandStrings(doc, &check, field+".strategy.rolling.steps", reflect.ValueOf(&r.Steps).Elem())
+	}
 	for j := range env.Verify {
 		l.checkURL(doc, fmt.Sprintf("%s.verify[%d].http.url", field, j), env.Verify[j].HTTP)
 	}

@@ -114,8 +114,8 @@ type ECSAutoScaling struct {
 	ScheduledActions []ScheduledAction `json:"scheduledActions,omitempty"`
 }
 
-// ScalingPolicy is one scaling policy. Exactly one of TargetTracking and
-// StepScaling is set.
+// ScalingPolicy is one scaling policy. Exactly one of TargetTracking,
+// StepScaling and PredictiveScaling is set.
 type ScalingPolicy struct {
 	// Name is the policy name, unique within the target.
 	Name string `json:"name" jsonschema:"required"`
@@ -123,6 +123,49 @@ type ScalingPolicy struct {
 	TargetTracking *TargetTracking `json:"targetTracking,omitempty"`
 	// StepScaling adjusts capacity in steps when an alarm fires.
 	StepScaling *StepScaling `json:"stepScaling,omitempty"`
+	// PredictiveScaling forecasts load from its history and scales ahead
+	// of it. Auto Scaling groups only.
+	PredictiveScaling *PredictiveScaling `json:"predictiveScaling,omitempty"`
+}
+
+// PredictiveScaling is a predictive scaling policy of an Auto Scaling
+// group. Its metrics are exactly one of: predefinedMetricPair;
+// predefinedLoadMetric with predefinedScalingMetric; customizedLoadMetric
+// with customizedScalingMetric (and optionally customizedCapacityMetric).
+type PredictiveScaling struct {
+	// TargetValue is the value of the scaling metric to keep instances
+	// at, e.g. 50 (% CPU).
+	TargetValue float64 `json:"targetValue" jsonschema:"required,exclusiveMinimum=0"`
+	// PredefinedMetricPair is a load and scaling metric pair AWS defines.
+	PredefinedMetricPair string `json:"predefinedMetricPair,omitempty" jsonschema:"enum=ASGCPUUtilization,enum=ASGNetworkIn,enum=ASGNetworkOut,enum=ALBRequestCount"`
+	// PredefinedLoadMetric is the total load AWS forecasts.
+	PredefinedLoadMetric string `json:"predefinedLoadMetric,omitempty" jsonschema:"enum=ASGTotalCPUUtilization,enum=ASGTotalNetworkIn,enum=ASGTotalNetworkOut,enum=ALBTargetGroupRequestCount"`
+	// PredefinedScalingMetric is the per-instance metric targetValue
+	// applies to.
+	PredefinedScalingMetric string `json:"predefinedScalingMetric,omitempty" jsonschema:"enum=ASGAverageCPUUtilization,enum=ASGAverageNetworkIn,enum=ASGAverageNetworkOut,enum=ALBRequestCountPerTarget"`
+	// ResourceLabel identifies the target group of the ALB metrics
+	// (app/<lb>/<id>/targetgroup/<tg>/<id>).
+	ResourceLabel string `json:"resourceLabel,omitempty"`
+	// CustomizedLoadMetric is a CloudWatch metric of the total load.
+	CustomizedLoadMetric *Metric `json:"customizedLoadMetric,omitempty"`
+	// CustomizedScalingMetric is a CloudWatch metric per instance that
+	// targetValue applies to.
+	CustomizedScalingMetric *Metric `json:"customizedScalingMetric,omitempty"`
+	// CustomizedCapacityMetric is a CloudWatch metric of the group's
+	// capacity, when the load metric needs one.
+	CustomizedCapacityMetric *Metric `json:"customizedCapacityMetric,omitempty"`
+	// Mode is ForecastOnly (the default: forecasts, no scaling) or
+	// ForecastAndScale.
+	Mode string `json:"mode,omitempty" jsonschema:"enum=ForecastOnly,enum=ForecastAndScale"`
+	// SchedulingBufferTime launches instances this long before the
+	// forecast needs them, up to 1h.
+	SchedulingBufferTime *Duration `json:"schedulingBufferTime,omitempty"`
+	// MaxCapacityBreachBehavior is HonorMaxCapacity (the default) or
+	// IncreaseMaxCapacity, which lets the forecast raise maxSize.
+	MaxCapacityBreachBehavior string `json:"maxCapacityBreachBehavior,omitempty" jsonschema:"enum=HonorMaxCapacity,enum=IncreaseMaxCapacity"`
+	// MaxCapacityBuffer is how far above the forecast maxSize may be
+	// raised, in percent (IncreaseMaxCapacity only).
+	MaxCapacityBuffer *int32 `json:"maxCapacityBuffer,omitempty" jsonschema:"minimum=0,maximum=100"`
 }
 
 // TargetTracking keeps a metric near a target value.

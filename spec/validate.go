@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 
@@ -156,12 +157,14 @@ func (v *validator) ecsTarget(field string, e *ECSTarget) {
 		if as.MinCapacity > as.MaxCapacity {
 			v.errorf(field+".autoScaling.minCapacity", "minCapacity %d is above maxCapacity %d", as.MinCapacity, as.MaxCapacity)
 		}
-		v.policies(field+".autoScaling.policies", as.Policies)
+		v.policies(field+".autoScaling.policies", as.Policies, false)
 		v.scheduledActions(field+".autoScaling.scheduledActions", as.ScheduledActions)
 	}
 }
 
-func (v *validator) policies(field string, policies []ScalingPolicy) {
+// policies checks scaling policies; predictive says the platform has
+// predictive scaling (Auto Scaling groups).
+func (v *validator) policies(field string, policies []ScalingPolicy, predictive bool) {
 	seen := map[string]bool{}
 	for i, p := range policies {
 		f := strictyaml.JoinIndex(field, i)
@@ -169,9 +172,15 @@ func (v *validator) policies(field string, policies []ScalingPolicy) {
 			v.errorf(f+".name", "policy name %q is used twice", p.Name)
 		}
 		seen[p.Name] = true
-		switch {
-		case (p.TargetTracking == nil) == (p.StepScaling == nil):
+		switch kinds := oneOf(p.TargetTracking != nil, p.StepScaling != nil, p.PredictiveScaling != nil); {
+		case p.PredictiveScaling != nil && !predictive:
+			v.errorf(f+".predictiveScaling", "predictive scaling is for Auto Scaling groups only; use targetTracking or stepScaling")
+		case len(kinds) != 1 && predictive:
+			v.errorf(f, "set exactly one of targetTracking, stepScaling and predictiveScaling")
+		case len(kinds) != 1:
 			v.errorf(f, "set exactly one of targetTracking and stepScaling")
+		case p.PredictiveScaling != nil:
+			v.predictive(f+".predictiveScaling", p.PredictiveScaling)
 		case p.TargetTracking != nil:
 			tt := p.TargetTracking
 			if (tt.PredefinedMetric == "") == (tt.CustomMetric == nil) {
@@ -206,7 +215,7 @@ func (v *validator) autoScalingGroup(field string, g *AutoScalingGroupTarget) {
 	if g.HealthCheckType == "ELB" && len(g.TargetGroupArns) == 0 {
 		v.errorf(field+".healthCheckType", "healthCheckType ELB needs targetGroupArns")
 	}
-	v.policies(field+".scalingPolicies", g.ScalingPolicies)
+	v.policies(field+".scalingPolicies", g.ScalingPolicies, true)
 	v.traffic(field+".traffic", g.Traffic)
 	v.groupExtras(field, g)
 }
@@ -304,6 +313,29 @@ func (v *validator) strategy(field string, s *Strategy, targets []*Target) {
 	if kind == StrategyCanary {
 		v.linear(field+".canary", s.Canary)
 		v.canary(field+".canary.steps", s.Canary.Steps)
+	}
+	if kind == StrategyRolling && s != nil && s.Rolling != nil && len(s.Rolling.Steps) > 0 {
+		v.rollingSteps(field+".rolling.steps", s.Rolling.Steps, targets)
+	}
+}
+
+// rollingSteps checks a rolling update's checkpoints: steps as a canary's,
+// whole percentages, and every target's platform able to stop its rolling
+// update at checkpoints.
+func (v *validator) rollingSteps(field string, steps []CanaryStep, targets []*Target) {
+	v.canary(field, steps)
+	for i := range steps {
+		if w := steps[i].SetWeight; w != nil && *w != Percent(math.Trunc(float64(*w))) {
+			v.errorf(strictyaml.JoinIndex(field, i)+".setWeight", "weight %v is not a whole percentage, as instance refresh checkpoints are; round it", *w)
+		}
+	}
+	if !v.checked {
+		return
+	}
+	for _, t := range targets {
+		if c := v.platforms.Of(t.Platform()); c != nil && !c.Checkpoints {
+			v.errorf(field, "target %q is %s, whose rolling update cannot stop at checkpoints; remove strategy.rolling.steps or deploy the target from another environment", t.Name, c.Noun)
+		}
 	}
 }
 

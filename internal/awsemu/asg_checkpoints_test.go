@@ -69,3 +69,67 @@ func TestInstanceRefreshWaitsAtCheckpoints(t *testing.T) {
 		t.Errorf("after the delay: %s %q, %d instances on v2", ref.Status, aws.ToString(ref.StatusReason), onV2())
 	}
 }
+
+// TestCancelledRefreshKeepsTheGroupsTemplate: as on AWS, a CheckpointDelay
+// above two days is refused, and a refresh cancelled at a checkpoint
+// leaves the instances it replaced but never applies its desired
+// configuration: the group launches its previous version again, so a
+// refresh started next to the same version can be rolled back to it.
+func TestCancelledRefreshKeepsTheGroupsTemplate(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	env.AddImages(t, "ami-00000001", "ami-00000002")
+	ec, as := env.EC2(), env.AutoScaling()
+	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001")}})).on(t).LaunchTemplate
+	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(4), MaxSize: aws.Int32(4),
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("1")}})).on(t)
+	env.Emu.Advance(time.Minute)
+	need(ec.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: lt.LaunchTemplateId,
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000002")}})).on(t)
+	desired := &astypes.DesiredConfiguration{LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("2")}}
+	start := func(cps ...int32) error {
+		_, err := as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web"), DesiredConfiguration: desired,
+			Preferences: &astypes.RefreshPreferences{MinHealthyPercentage: aws.Int32(50), SkipMatching: aws.Bool(true), CheckpointPercentages: cps, CheckpointDelay: aws.Int32(172800)}})
+		return err
+	}
+	if _, err := as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web"), DesiredConfiguration: desired,
+		Preferences: &astypes.RefreshPreferences{CheckpointPercentages: []int32{50, 100}, CheckpointDelay: aws.Int32(172801)}}); apiCode(err) != "ValidationError" {
+		t.Errorf("a delay above two days: %v", err)
+	}
+	if err := start(25, 100); err != nil {
+		t.Fatal(err)
+	}
+	refresh := func() astypes.InstanceRefresh {
+		return need(as.DescribeInstanceRefreshes(ctx, &autoscaling.DescribeInstanceRefreshesInput{AutoScalingGroupName: aws.String("web")})).on(t).InstanceRefreshes[0]
+	}
+	for range 60 {
+		if aws.ToInt32(refresh().PercentageComplete) >= 25 {
+			break
+		}
+		env.Emu.Advance(5 * time.Second)
+	}
+	need(as.CancelInstanceRefresh(ctx, &autoscaling.CancelInstanceRefreshInput{AutoScalingGroupName: aws.String("web")})).on(t)
+	if v := aws.ToString(describeGroup(t, as, "web").LaunchTemplate.Version); v != "1" {
+		t.Errorf("after cancelling, the group launches version %s, want 1", v)
+	}
+	if err := start(50, 100); err != nil {
+		t.Fatal(err)
+	}
+	need(as.RollbackInstanceRefresh(ctx, &autoscaling.RollbackInstanceRefreshInput{AutoScalingGroupName: aws.String("web")})).on(t)
+	for range 120 {
+		if refresh().Status == astypes.InstanceRefreshStatusRollbackSuccessful {
+			break
+		}
+		env.Emu.Advance(5 * time.Second)
+	}
+	g := describeGroup(t, as, "web")
+	for _, in := range g.Instances {
+		if aws.ToString(in.LaunchTemplate.Version) != "1" {
+			t.Errorf("after the rollback instance %s runs version %s", aws.ToString(in.InstanceId), aws.ToString(in.LaunchTemplate.Version))
+		}
+	}
+	if ref := refresh(); ref.Status != astypes.InstanceRefreshStatusRollbackSuccessful || aws.ToString(g.LaunchTemplate.Version) != "1" {
+		t.Errorf("rollback: %s, group on version %s", ref.Status, aws.ToString(g.LaunchTemplate.Version))
+	}
+}

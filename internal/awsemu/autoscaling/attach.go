@@ -157,14 +157,15 @@ func (s *Service) deleteTags(r *region, f protocol.Form, now time.Time) (any, er
 
 // policy is one scaling policy.
 type policy struct {
-	PolicyARN                   string
-	PolicyName                  string
-	AutoScalingGroupName        string
-	PolicyType                  string
-	AdjustmentType              string       `xml:",omitempty"`
-	StepAdjustments             []xmlStep    `xml:"StepAdjustments>member"`
-	TargetTrackingConfiguration *xmlTracking `xml:",omitempty"`
-	Enabled                     bool
+	PolicyARN                      string
+	PolicyName                     string
+	AutoScalingGroupName           string
+	PolicyType                     string
+	AdjustmentType                 string         `xml:",omitempty"`
+	StepAdjustments                []xmlStep      `xml:"StepAdjustments>member"`
+	TargetTrackingConfiguration    *xmlTracking   `xml:",omitempty"`
+	PredictiveScalingConfiguration *xmlPredictive `xml:",omitempty"`
+	Enabled                        bool
 }
 
 type xmlStep struct {
@@ -199,7 +200,14 @@ func (s *Service) putScalingPolicy(r *region, f protocol.Form, now time.Time) (a
 	if p.PolicyType == "" {
 		p.PolicyType = "SimpleScaling"
 	}
+	if enabled, ok := f.Bool("Enabled"); ok {
+		p.Enabled = enabled
+	}
 	switch p.PolicyType {
+	case "PredictiveScaling":
+		if p.PredictiveScalingConfiguration, err = readPredictive(f.Sub("PredictiveScalingConfiguration")); err != nil {
+			return nil, err
+		}
 	case "TargetTrackingScaling":
 		tf := f.Sub("TargetTrackingConfiguration")
 		v, ok := tf.Float("TargetValue")

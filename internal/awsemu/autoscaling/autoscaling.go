@@ -122,6 +122,9 @@ var handlers = map[string]handler{
 	"PutScheduledUpdateGroupAction":  (*Service).putScheduledAction,
 	"DescribeScheduledActions":       (*Service).describeScheduledActions,
 	"DeleteScheduledAction":          (*Service).deleteScheduledAction,
+	"PutWarmPool":                    (*Service).putWarmPool,
+	"DescribeWarmPool":               (*Service).describeWarmPool,
+	"DeleteWarmPool":                 (*Service).deleteWarmPool,
 }
 
 // Handle serves one Auto Scaling call.

@@ -13,6 +13,10 @@ import (
 // checkpoint.
 const checkpointReason = "Waiting at checkpoint"
 
+// MaxCheckpointDelay is the longest CheckpointDelay AWS accepts, in
+// seconds (two days).
+const MaxCheckpointDelay = 172800
+
 // defaultCheckpointDelay is AWS's CheckpointDelay when only
 // CheckpointPercentages is given.
 const defaultCheckpointDelay = 3600
@@ -34,6 +38,9 @@ func (ref *refresh) readCheckpoints(f protocol.Form) error {
 	delay, hasDelay := f.Int("Preferences.CheckpointDelay")
 	if hasDelay && len(ref.checkpoints) == 0 {
 		return validation("CheckpointDelay requires CheckpointPercentages")
+	}
+	if hasDelay && (delay < 0 || delay > MaxCheckpointDelay) {
+		return validation("CheckpointDelay must be between 0 and %d seconds", MaxCheckpointDelay)
 	}
 	ref.delay = defaultCheckpointDelay
 	if hasDelay {

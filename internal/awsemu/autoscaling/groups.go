@@ -13,6 +13,8 @@ import (
 type group struct {
 	name, arn            string
 	lt                   ltSpec
+	mixed                *mixedPolicy // nil when the group has a plain LaunchTemplate
+	warmPool             *warmPool
 	min, max, desired    int
 	vpcZone, healthCheck string
 	grace                int
@@ -56,13 +58,14 @@ func (s *Service) createGroup(r *region, f protocol.Form, now time.Time) (any, e
 	}
 	g := &group{name: name, created: now, healthCheck: "EC2", grace: 300,
 		arn: fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s", r.scope.Region, r.scope.Account, s.newID("uuid-"), name)}
-	g.lt = ltSpec{ID: f.String("LaunchTemplate.LaunchTemplateId"), Name: f.String("LaunchTemplate.LaunchTemplateName"), Version: f.String("LaunchTemplate.Version")}
-	if g.lt.ID == "" && g.lt.Name == "" {
+	lt, mixed, ok, err := s.launchTemplateOf(r, f)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
 		return nil, validation("A launch template must be specified")
 	}
-	if _, err := s.cfg.Templates.Resolve(r.scope, g.lt.ID, g.lt.Name, g.lt.Version); err != nil {
-		return nil, validation("%v", err)
-	}
+	g.lt, g.mixed = lt, mixed
 	if err := g.apply(f, true); err != nil {
 		return nil, err
 	}
@@ -132,11 +135,12 @@ func (s *Service) updateGroup(r *region, f protocol.Form, now time.Time) (any, e
 		return nil, err
 	}
 	next := *g
-	if f.Has("LaunchTemplate") {
-		next.lt = ltSpec{ID: f.String("LaunchTemplate.LaunchTemplateId"), Name: f.String("LaunchTemplate.LaunchTemplateName"), Version: f.String("LaunchTemplate.Version")}
-		if _, err := s.cfg.Templates.Resolve(r.scope, next.lt.ID, next.lt.Name, next.lt.Version); err != nil {
-			return nil, validation("%v", err)
-		}
+	lt, mixed, ok, err := s.launchTemplateOf(r, f)
+	if err != nil {
+		return nil, err
+	}
+	if ok { // a plain launch template replaces a mixed instances policy
+		next.lt, next.mixed = lt, mixed
 	}
 	if err := next.apply(f, false); err != nil {
 		return nil, err
@@ -164,10 +168,13 @@ func (s *Service) deleteGroup(r *region, f protocol.Form, now time.Time) (any, e
 		return nil, err
 	}
 	force, _ := f.Bool("ForceDelete")
+	if g.warmPool != nil && !force {
+		return nil, protocol.Errorf("ResourceInUse", "You cannot delete an AutoScalingGroup while it has a warm pool. Delete the warm pool first, or use ForceDelete.")
+	}
 	if len(g.live()) > 0 && !force {
 		return nil, protocol.Errorf("ResourceInUse", "You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.")
 	}
-	g.deleting, g.desired, g.min = true, 0, 0
+	g.deleting, g.desired, g.min, g.warmPool = true, 0, 0, nil
 	return nil, nil
 }
 
@@ -184,7 +191,10 @@ type xmlInstance struct {
 type xmlGroup struct {
 	AutoScalingGroupName             string
 	AutoScalingGroupARN              string
-	LaunchTemplate                   *ltSpec `xml:",omitempty"`
+	LaunchTemplate                   *ltSpec      `xml:",omitempty"`
+	MixedInstancesPolicy             *xmlMixed    `xml:",omitempty"`
+	WarmPoolConfiguration            *xmlWarmPool `xml:",omitempty"`
+	WarmPoolSize                     int          `xml:",omitempty"`
 	MinSize                          int
 	MaxSize                          int
 	DesiredCapacity                  int
@@ -209,6 +219,12 @@ func (g *group) xml(r *region) xmlGroup {
 		DesiredCapacity: g.desired, DefaultCooldown: 300, AvailabilityZones: []string{r.scope.Region + "a"}, HealthCheckType: g.healthCheck,
 		HealthCheckGracePeriod: g.grace, CreatedTime: isoTime(g.created), VPCZoneIdentifier: g.vpcZone, TargetGroupARNs: g.targetGroups, Tags: g.tags,
 		SuspendedProcesses: g.suspendedXML(), TerminationPolicies: g.terminationPolicies}
+	if g.mixed != nil {
+		x.LaunchTemplate, x.MixedInstancesPolicy = nil, g.mixed.xml(lt)
+	}
+	if g.warmPool != nil {
+		x.WarmPoolConfiguration, x.WarmPoolSize = g.warmPool.xml(), g.warmPool.size(g)
+	}
 	if len(x.TerminationPolicies) == 0 {
 		x.TerminationPolicies = []string{"Default"}
 	}

@@ -99,7 +99,7 @@ func (s *Service) launch(r *region, g *group, now time.Time) {
 		s.launchFailed(g, err, now)
 		return
 	}
-	in := &instance{id: s.newID("i-"), typ: t.Data.InstanceType, state: statePending, health: "Healthy", ltID: t.ID, ltName: t.Name,
+	in := &instance{id: s.newID("i-"), typ: g.mixed.instanceType(t.Data.InstanceType), state: statePending, health: "Healthy", ltID: t.ID, ltName: t.Name,
 		version: t.Version, since: now, launched: now}
 	if s.cfg.Artifacts != nil {
 		in.behavior = s.cfg.Artifacts.Image(t.Data.ImageId)

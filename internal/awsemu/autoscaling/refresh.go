@@ -31,8 +31,12 @@ type refresh struct {
 	// prev is the group's launch template before a refresh started with
 	// a desired configuration, which a rollback restores; nil otherwise.
 	prev *ltSpec
-	// desired is the DesiredConfiguration's launch template, if given.
-	desired *ltSpec
+	// desired is the DesiredConfiguration's launch template, if given,
+	// and desiredMixed its mixed instances policy, if it gave one;
+	// prevMixed is the group's policy before, which a rollback or a
+	// cancel restores with prev.
+	desired                 *ltSpec
+	desiredMixed, prevMixed *mixedPolicy
 	// checkpoints are the CheckpointPercentages, reached in order: the
 	// refresh replaces no more than the next one allows, then waits
 	// CheckpointDelay seconds (default 3600) once its replacements are
@@ -56,9 +60,12 @@ func (s *Service) startInstanceRefresh(r *region, f protocol.Form, now time.Time
 		return nil, protocol.Errorf("InstanceRefreshInProgress", "An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.")
 	}
 	want, prev := g.lt, (*ltSpec)(nil)
-	if f.Has("DesiredConfiguration.LaunchTemplate") {
-		lt := f.Sub("DesiredConfiguration.LaunchTemplate")
-		want = ltSpec{ID: lt.String("LaunchTemplateId"), Name: lt.String("LaunchTemplateName"), Version: lt.String("Version")}
+	lt, mixed, hasDesired, err := s.launchTemplateOf(r, f.Sub("DesiredConfiguration"))
+	if err != nil {
+		return nil, err
+	}
+	if hasDesired {
+		want = lt
 		old := g.lt
 		prev = &old
 	}
@@ -71,13 +78,13 @@ func (s *Service) startInstanceRefresh(r *region, f protocol.Form, now time.Time
 	if err != nil {
 		return nil, validation("%v", err)
 	}
-	ref := &refresh{id: s.newID("refresh-"), status: refreshPending, start: now, minHealthy: 90, version: t.Version, total: len(g.live()), prev: prev, desired: desired}
+	ref := &refresh{id: s.newID("refresh-"), status: refreshPending, start: now, minHealthy: 90, version: t.Version, total: len(g.live()), prev: prev, desired: desired,
+		prevMixed: g.mixed, desiredMixed: mixed}
 	ref.skipMatching, _ = f.Bool("Preferences.SkipMatching")
 	ref.autoRollback, _ = f.Bool("Preferences.AutoRollback")
 	if ref.autoRollback && (prev == nil || isAlias(want.Version)) {
 		return nil, validation("AutoRollback needs a DesiredConfiguration with a launch template version number, not $Latest or $Default")
 	}
-	g.lt = want
 	if v, ok := f.Int("Preferences.MinHealthyPercentage"); ok {
 		ref.minHealthy = v
 	}
@@ -86,6 +93,10 @@ func (s *Service) startInstanceRefresh(r *region, f protocol.Form, now time.Time
 	}
 	if err := ref.readCheckpoints(f); err != nil {
 		return nil, err
+	}
+	g.lt = want // only once the call is accepted
+	if hasDesired {
+		g.mixed = mixed
 	}
 	g.refreshes = append([]*refresh{ref}, g.refreshes...)
 	return &struct{ InstanceRefreshId string }{ref.id}, nil
@@ -103,7 +114,7 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 		ref.status = refreshInProgress
 	}
 	var old []*instance
-	serving, inFlight := 0, 0
+	serving, inFlight, updated := 0, 0, 0
 	for _, in := range g.instances {
 		switch {
 		case in.state == stateTerminating, in.state == statePending, in.state == statePendingWait:
@@ -112,12 +123,14 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 			inFlight++ // launched by the refresh, not yet healthy and warm
 		case in.version != ref.version, !ref.skipMatching && in.launched.Before(ref.start):
 			old = append(old, in)
+		default:
+			updated++
 		}
 		if s.serving(r, in, now) {
 			serving++
 		}
 	}
-	s.progress(ref, len(old))
+	s.progress(ref, updated)
 	if ref.atCheckpoint(len(old), inFlight, now) {
 		return
 	}
@@ -141,12 +154,16 @@ func (s *Service) stepRefresh(r *region, g *group, now time.Time) {
 	}
 }
 
-func (s *Service) progress(ref *refresh, remaining int) {
+// progress sets the refresh's PercentageComplete as AWS documents it: the
+// share of instances on the desired configuration that are healthy and
+// past their warmup (replaced or skipped as matching), below 100 until
+// the refresh succeeds.
+func (s *Service) progress(ref *refresh, updated int) {
 	if ref.total == 0 {
 		ref.pct = 0
 		return
 	}
-	ref.pct = min(99, 100*(ref.total-remaining)/ref.total)
+	ref.pct = min(99, 100*min(updated, ref.total)/ref.total)
 }
 
 type xmlRefresh struct {
@@ -163,7 +180,8 @@ type xmlRefresh struct {
 }
 
 type xmlDesired struct {
-	LaunchTemplate ltSpec
+	LaunchTemplate       *ltSpec   `xml:",omitempty"`
+	MixedInstancesPolicy *xmlMixed `xml:",omitempty"`
 }
 
 type refreshesResult struct {
@@ -184,7 +202,10 @@ func (s *Service) describeInstanceRefreshes(r *region, f protocol.Form, now time
 		x := xmlRefresh{InstanceRefreshId: ref.id, AutoScalingGroupName: g.name, Status: ref.status, StatusReason: ref.reason,
 			StartTime: isoTime(ref.start), PercentageComplete: ref.pct, InstancesToUpdate: ref.total * (100 - ref.pct) / 100, Preferences: ref.preferences()}
 		if ref.desired != nil {
-			x.DesiredConfiguration = &xmlDesired{LaunchTemplate: *ref.desired}
+			x.DesiredConfiguration = &xmlDesired{LaunchTemplate: ref.desired}
+			if ref.desiredMixed != nil {
+				x.DesiredConfiguration = &xmlDesired{MixedInstancesPolicy: ref.desiredMixed.xml(*ref.desired)}
+			}
 		}
 		if !ref.end.IsZero() {
 			x.EndTime = isoTime(ref.end)
@@ -204,6 +225,9 @@ func (s *Service) cancelInstanceRefresh(r *region, f protocol.Form, now time.Tim
 	}
 	ref := g.refreshes[0]
 	ref.status, ref.end = refreshCancelled, now
+	if ref.prev != nil {
+		g.lt, g.mixed = *ref.prev, ref.prevMixed // as on AWS, a cancelled refresh never applies its desired configuration
+	}
 	return &struct{ InstanceRefreshId string }{ref.id}, nil
 }
 
@@ -239,7 +263,7 @@ func (s *Service) rollback(r *region, g *group, ref *refresh, reason string) err
 	if err != nil {
 		return validation("%v", err)
 	}
-	g.lt, ref.version, ref.status, ref.reason, ref.skipMatching = *ref.prev, t.Version, rollbackProgress, reason, true
+	g.lt, g.mixed, ref.version, ref.status, ref.reason, ref.skipMatching = *ref.prev, ref.prevMixed, t.Version, rollbackProgress, reason, true
 	ref.next, ref.pausedUntil = len(ref.checkpoints), time.Time{} // a rollback does not stop at checkpoints
 	return nil
 }

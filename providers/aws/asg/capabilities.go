@@ -12,11 +12,13 @@ import (
 // refreshed in place (rolling), a new group beside the old one behind the
 // same target groups (blueGreen, red/black), which needs targetGroupArns,
 // or a new group in a canary target group weighed against the stable one
-// (canary), which needs traffic too. It needs no client: validation and planning ask it.
+// (canary), which needs traffic too. Its instance refresh stops at
+// checkpoints (strategy.rolling.steps). It needs no client: validation and planning ask it.
 var Capabilities = spec.Capabilities{
 	Platform:      spec.PlatformAutoScalingGroup,
 	Noun:          "an Auto Scaling group",
 	ShiftsTraffic: []spec.StrategyKind{spec.StrategyBlueGreen, spec.StrategyCanary},
+	Checkpoints:   true,
 	Requires:      requires,
 }
 

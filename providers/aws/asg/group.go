@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -111,6 +112,8 @@ type groupData struct {
 	TerminationPolicies    []string              `json:"terminationPolicies,omitempty"`
 	ScheduledActions       map[string]actionData `json:"scheduledActions,omitempty"`
 	LifecycleHooks         map[string]hookData   `json:"lifecycleHooks,omitempty"`
+	MixedInstancesPolicy   *mixedData            `json:"mixedInstancesPolicy,omitempty"`
+	WarmPool               *warmPoolData         `json:"warmPool,omitempty"`
 }
 
 // desiredGroup returns the settings the target declares. Desired capacity
@@ -118,7 +121,8 @@ type groupData struct {
 func desiredGroup(g *spec.AutoScalingGroupTarget) groupData {
 	out := groupData{MinSize: g.MinSize, MaxSize: g.MaxSize, Subnets: sorted(g.Subnets), TargetGroupArns: sorted(g.TargetGroupArns),
 		HealthCheckType: g.HealthCheckType, HealthCheckGracePeriod: graceSeconds(g), Tags: g.Tags, ScalingPolicies: desiredPolicies(g.ScalingPolicies),
-		TerminationPolicies: g.TerminationPolicies, ScheduledActions: comparableActions(desiredActions(g.ScheduledActions)), LifecycleHooks: desiredHooks(g.LifecycleHooks)}
+		TerminationPolicies: g.TerminationPolicies, ScheduledActions: comparableActions(desiredActions(g.ScheduledActions)), LifecycleHooks: desiredHooks(g.LifecycleHooks),
+		MixedInstancesPolicy: desiredMixed(g.MixedInstancesPolicy), WarmPool: desiredWarmPool(g)}
 	if len(g.ScalingPolicies) == 0 {
 		out.DesiredCapacity = g.DesiredCapacity
 	}
@@ -136,7 +140,8 @@ func graceSeconds(g *spec.AutoScalingGroupTarget) int32 {
 // with want deciding which optional parts are compared.
 func liveGroup(g *astypes.AutoScalingGroup, policies []astypes.ScalingPolicy, want groupData) groupData {
 	out := groupData{MinSize: aws.ToInt32(g.MinSize), MaxSize: aws.ToInt32(g.MaxSize), TargetGroupArns: sorted(g.TargetGroupARNs),
-		HealthCheckType: aws.ToString(g.HealthCheckType), HealthCheckGracePeriod: aws.ToInt32(g.HealthCheckGracePeriod), Tags: userTags(g)}
+		HealthCheckType: aws.ToString(g.HealthCheckType), HealthCheckGracePeriod: aws.ToInt32(g.HealthCheckGracePeriod), Tags: userTags(g),
+		MixedInstancesPolicy: liveMixed(g.MixedInstancesPolicy), WarmPool: liveWarmPool(g)}
 	if z := aws.ToString(g.VPCZoneIdentifier); z != "" {
 		out.Subnets = sorted(strings.Split(z, ","))
 	}
@@ -200,13 +205,13 @@ func (p *Platform) createGroup(ctx context.Context, d *reconcile.Deployment, nam
 	in := &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name), MinSize: aws.Int32(g.MinSize), MaxSize: aws.Int32(g.MaxSize),
 		TerminationPolicies: g.TerminationPolicies, LifecycleHookSpecificationList: hookSpecs(hooks),
 		DesiredCapacity: aws.Int32(desired), VPCZoneIdentifier: aws.String(strings.Join(g.Subnets, ",")), TargetGroupARNs: g.TargetGroupArns,
-		HealthCheckType: aws.String(g.HealthCheckType), HealthCheckGracePeriod: aws.Int32(graceSeconds(g)), Tags: groupTags(d, name),
-		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt.id), Version: aws.String(lt.versionString())}}
+		HealthCheckType: aws.String(g.HealthCheckType), HealthCheckGracePeriod: aws.Int32(graceSeconds(g)), Tags: groupTags(d, name)}
+	in.LaunchTemplate, in.MixedInstancesPolicy = launchWith(g, lt.spec())
 	if _, err := p.c.AutoScaling.CreateAutoScalingGroup(ctx, in); err != nil {
 		return classify(fmt.Errorf("create Auto Scaling group %s: %w", name, err))
 	}
 	p.logger(d, "apply").Info("created Auto Scaling group", "group", name, "desired", desired, "launchTemplateVersion", lt.version)
-	return nil
+	return p.syncWarmPool(ctx, d, name, nil)
 }
 
 // initialCapacity is the desired capacity of a new group: the spec's, or
@@ -240,8 +245,12 @@ func (p *Platform) updateGroup(ctx context.Context, d *reconcile.Deployment, liv
 	set(have.HealthCheckType != want.HealthCheckType, func() { in.HealthCheckType = aws.String(want.HealthCheckType) })
 	set(have.HealthCheckGracePeriod != want.HealthCheckGracePeriod, func() { in.HealthCheckGracePeriod = aws.Int32(want.HealthCheckGracePeriod) })
 	set(!slices.Equal(have.TerminationPolicies, want.TerminationPolicies), func() { in.TerminationPolicies = want.TerminationPolicies })
-	set(lt.id != "" && groupVersion(live) != lt.versionString(), func() {
-		in.LaunchTemplate = &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt.id), Version: aws.String(lt.versionString())}
+	launches := groupTemplate(live)
+	if lt.id != "" {
+		launches = lt.spec()
+	}
+	set(lt.id != "" && groupVersion(live) != lt.versionString() || !reflect.DeepEqual(have.MixedInstancesPolicy, want.MixedInstancesPolicy), func() {
+		in.LaunchTemplate, in.MixedInstancesPolicy = launchWith(d.Target.AutoScalingGroup, launches)
 	})
 	if changed {
 		if _, err := p.c.AutoScaling.UpdateAutoScalingGroup(ctx, in); err != nil {
@@ -251,15 +260,19 @@ func (p *Platform) updateGroup(ctx context.Context, d *reconcile.Deployment, liv
 	if err := p.syncTargetGroups(ctx, live, want.TargetGroupArns); err != nil {
 		return err
 	}
+	if err := p.syncWarmPool(ctx, d, name, have.WarmPool); err != nil {
+		return err
+	}
 	return p.syncTags(ctx, d, live)
 }
 
 // groupVersion is the launch template version a group launches.
 func groupVersion(g *astypes.AutoScalingGroup) string {
-	if g.LaunchTemplate == nil {
+	lt := groupTemplate(g)
+	if lt == nil {
 		return ""
 	}
-	return aws.ToString(g.LaunchTemplate.Version)
+	return aws.ToString(lt.Version)
 }
 
 // syncTargetGroups attaches the target groups live lacks and detaches the
@@ -352,8 +365,14 @@ func (p *Platform) deleteTags(ctx context.Context, g *astypes.AutoScalingGroup, 
 	return nil
 }
 
-// deleteGroup deletes a group with its instances.
+// deleteGroup deletes a group with its instances, its warm pool first
+// (AWS refuses to delete a group with one, unless forced).
 func (p *Platform) deleteGroup(ctx context.Context, d *reconcile.Deployment, g *astypes.AutoScalingGroup, step string) error {
+	if liveWarmPool(g) != nil {
+		if err := p.deleteWarmPool(ctx, d, aws.ToString(g.AutoScalingGroupName), step); err != nil {
+			return err
+		}
+	}
 	_, err := p.c.AutoScaling.DeleteAutoScalingGroup(ctx, &autoscaling.DeleteAutoScalingGroupInput{AutoScalingGroupName: g.AutoScalingGroupName, ForceDelete: aws.Bool(true)})
 	if err != nil && !isGone(err) {
 		return classify(fmt.Errorf("delete Auto Scaling group %s: %w", aws.ToString(g.AutoScalingGroupName), err))

@@ -61,7 +61,9 @@ func (p *Platform) Health(ctx context.Context, d *reconcile.Deployment) (reconci
 
 // ShiftTraffic, for blueGreen, returns Waiting while the new group is not
 // healthy and at 100 % detaches the old group from the target groups.
-// Rolling deployments have no traffic to shift.
+// For rolling with steps, weight is a checkpoint: the instance refresh
+// goes on until it has replaced that share of the instances (see
+// shiftRolling); rolling without steps has nothing to shift.
 func (p *Platform) ShiftTraffic(ctx context.Context, d *reconcile.Deployment, weight spec.Percent) error {
 	if err := check(d); err != nil {
 		return err
@@ -72,7 +74,7 @@ func (p *Platform) ShiftTraffic(ctx context.Context, d *reconcile.Deployment, we
 	if canary(d) {
 		return p.shiftCanary(ctx, d, weight)
 	}
-	return nil
+	return p.shiftRolling(ctx, d, weight)
 }
 
 // Promote, for blueGreen, switches if not done, waits out the

@@ -23,6 +23,11 @@ type policyData struct {
 	DisableScaleIn   bool       `json:"disableScaleIn,omitempty"`
 	AdjustmentType   string     `json:"adjustmentType,omitempty"`
 	Steps            []stepData `json:"steps,omitempty"`
+	// Predictive is a predictive scaling policy's configuration.
+	Predictive *predictiveData `json:"predictiveScaling,omitempty"`
+	// Disabled is a policy that does not act (a retired red/black group's
+	// predictive policies).
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 type stepData struct {
@@ -50,6 +55,9 @@ func desiredPolicies(ps []spec.ScalingPolicy) map[string]policyData {
 				pd.Steps = append(pd.Steps, stepData{Lower: st.LowerBound, Upper: st.UpperBound, Adjustment: st.Adjustment})
 			}
 		}
+		if ps := sp.PredictiveScaling; ps != nil {
+			pd = policyData{Type: "PredictiveScaling", Predictive: desiredPredictive(ps)}
+		}
 		out[sp.Name] = pd
 	}
 	return out
@@ -59,7 +67,8 @@ func desiredPolicies(ps []spec.ScalingPolicy) map[string]policyData {
 func livePolicies(ps []astypes.ScalingPolicy) map[string]policyData {
 	out := map[string]policyData{}
 	for _, lp := range ps {
-		pd := policyData{Type: aws.ToString(lp.PolicyType), AdjustmentType: aws.ToString(lp.AdjustmentType)}
+		pd := policyData{Type: aws.ToString(lp.PolicyType), AdjustmentType: aws.ToString(lp.AdjustmentType), Predictive: livePredictive(lp.PredictiveScalingConfiguration),
+			Disabled: lp.Enabled != nil && !*lp.Enabled}
 		if tt := lp.TargetTrackingConfiguration; tt != nil {
 			pd.TargetValue, pd.DisableScaleIn = aws.ToFloat64(tt.TargetValue), aws.ToBool(tt.DisableScaleIn)
 			if m := tt.PredefinedMetricSpecification; m != nil {
@@ -125,6 +134,7 @@ func equalPolicy(a, b policyData) bool { return reflect.DeepEqual(a, b) }
 // putPolicy creates or replaces one policy.
 func (p *Platform) putPolicy(ctx context.Context, group, name string, pd policyData) error {
 	in := &autoscaling.PutScalingPolicyInput{AutoScalingGroupName: aws.String(group), PolicyName: aws.String(name), PolicyType: aws.String(pd.Type)}
+	putEnabled(in, pd)
 	switch pd.Type {
 	case "TargetTrackingScaling":
 		tt := &astypes.TargetTrackingConfiguration{TargetValue: aws.Float64(pd.TargetValue), DisableScaleIn: aws.Bool(pd.DisableScaleIn)}
@@ -135,6 +145,8 @@ func (p *Platform) putPolicy(ctx context.Context, group, name string, pd policyD
 			}
 		}
 		in.TargetTrackingConfiguration = tt
+	case "PredictiveScaling":
+		in.PredictiveScalingConfiguration = pd.Predictive.configuration()
 	case "StepScaling":
 		in.AdjustmentType = aws.String(pd.AdjustmentType)
 		for _, s := range pd.Steps {

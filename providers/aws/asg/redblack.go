@@ -127,7 +127,7 @@ func (p *Platform) pauseSchedule(ctx context.Context, d *reconcile.Deployment, o
 
 // carriedPolicies are the new group's policies: the spec's when it
 // declares any (the spec owns them, as rolling's prune does), else the
-// old group's live policies, carried over.
+// old group's live policies, carried over (enabled).
 func (p *Platform) carriedPolicies(ctx context.Context, d *reconcile.Deployment, old *astypes.AutoScalingGroup) (map[string]policyData, error) {
 	if want := desiredPolicies(d.Target.AutoScalingGroup.ScalingPolicies); want != nil {
 		return want, nil
@@ -136,7 +136,12 @@ func (p *Platform) carriedPolicies(ctx context.Context, d *reconcile.Deployment,
 	if err != nil {
 		return nil, err
 	}
-	return livePolicies(live), nil
+	out := livePolicies(live)
+	for name, pd := range out {
+		pd.Disabled = false // the new group's act
+		out[name] = pd
+	}
+	return out, nil
 }
 
 // healthRedBlack is the new group's health.
@@ -235,7 +240,8 @@ func (p *Platform) waitDrained(ctx context.Context, d *reconcile.Deployment, old
 }
 
 // retire suspends the old group's scaling processes, keeps its capacity
-// in a tag and scales it to zero.
+// in a tag, scales it to zero and disables its predictive scaling
+// policies (which no suspended process stops).
 func (p *Platform) retire(ctx context.Context, d *reconcile.Deployment, old *astypes.AutoScalingGroup) error {
 	name := aws.ToString(old.AutoScalingGroupName)
 	if _, err := p.c.AutoScaling.SuspendProcesses(ctx, &autoscaling.SuspendProcessesInput{AutoScalingGroupName: old.AutoScalingGroupName, ScalingProcesses: retiredProcesses}); err != nil {
@@ -250,6 +256,9 @@ func (p *Platform) retire(ctx context.Context, d *reconcile.Deployment, old *ast
 	if _, err := p.c.AutoScaling.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: old.AutoScalingGroupName,
 		MinSize: aws.Int32(0), DesiredCapacity: aws.Int32(0)}); err != nil {
 		return classify(fmt.Errorf("scale %s to zero: %w", name, err))
+	}
+	if err := p.enablePredictive(ctx, d, name, false); err != nil {
+		return err
 	}
 	p.logger(d, "promote").Info("retired the old group", "group", name)
 	return p.setTag(ctx, old, TagDisabledAt, p.clock.Now().UTC().Format(time.RFC3339))
@@ -318,6 +327,9 @@ func (p *Platform) restore(ctx context.Context, d *reconcile.Deployment, old *as
 				MinSize: aws.Int32(lo), MaxSize: aws.Int32(hi), DesiredCapacity: aws.Int32(want)}); err != nil {
 				return classify(fmt.Errorf("scale %s back to %d: %w", name, want, err))
 			}
+		}
+		if err := p.enablePredictive(ctx, d, name, true); err != nil {
+			return err
 		}
 		if err := p.deleteTags(ctx, old, TagDisabledAt, TagCapacity); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 
 	"github.com/jibe-dev/jibe/reconcile"
+	"github.com/jibe-dev/jibe/spec"
 )
 
 // Rolling updates the target's active group in place: its settings, then,
@@ -47,31 +48,25 @@ func (p *Platform) applyRolling(ctx context.Context, d *reconcile.Deployment) er
 	if !refresh {
 		return nil
 	}
-	return p.startRefresh(ctx, d, g, lt)
+	return p.startRefresh(ctx, d, g, lt, 0)
 }
 
-// startRefresh starts an instance refresh of g to the template version;
-// Waiting while another refresh is in progress.
-func (p *Platform) startRefresh(ctx context.Context, d *reconcile.Deployment, g *astypes.AutoScalingGroup, lt ltRef) error {
-	ir := d.Target.AutoScalingGroup.InstanceRefresh
-	prefs := &astypes.RefreshPreferences{SkipMatching: aws.Bool(true)}
-	if ir != nil && ir.MinHealthyPercentage != nil {
-		prefs.MinHealthyPercentage = aws.Int32(int32(*ir.MinHealthyPercentage))
-	}
-	if ir != nil && ir.InstanceWarmup != nil {
-		prefs.InstanceWarmup = aws.Int32(int32(ir.InstanceWarmup.Seconds()))
-	}
+// startRefresh starts an instance refresh of g to the template version,
+// stopping at d's checkpoints from weight from on; Waiting while another
+// refresh is in progress.
+func (p *Platform) startRefresh(ctx context.Context, d *reconcile.Deployment, g *astypes.AutoScalingGroup, lt ltRef, from spec.Percent) error {
+	prefs := refreshPreferences(d, from)
 	name := aws.ToString(g.AutoScalingGroupName)
 	out, err := p.c.AutoScaling.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: g.AutoScalingGroupName,
-		Strategy: astypes.RefreshStrategyRolling, Preferences: prefs, DesiredConfiguration: &astypes.DesiredConfiguration{
-			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt.id), Version: aws.String(lt.versionString())}}})
+		Strategy: astypes.RefreshStrategyRolling, Preferences: prefs, DesiredConfiguration: desiredConfiguration(d, lt)})
 	if isCode(err, "InstanceRefreshInProgress") {
 		return reconcile.Waiting(p.requeue, "group %s: another instance refresh is in progress; the refresh to launch template version %d starts when it ends", name, lt.version)
 	}
 	if err != nil {
 		return classify(fmt.Errorf("start an instance refresh of %s: %w", name, err))
 	}
-	p.logger(d, "apply").Info("started instance refresh", "group", name, "refresh", aws.ToString(out.InstanceRefreshId), "launchTemplateVersion", lt.version)
+	p.logger(d, "apply").Info("started instance refresh", "group", name, "refresh", aws.ToString(out.InstanceRefreshId), "launchTemplateVersion", lt.version,
+		"checkpoints", prefs.CheckpointPercentages)
 	return nil
 }
 
@@ -133,8 +128,15 @@ func (p *Platform) healthRolling(ctx context.Context, d *reconcile.Deployment) (
 // template version (a refresh to another version, e.g. one rolled back
 // since, says nothing about it).
 func refreshesTo(ref *astypes.InstanceRefresh, version string) bool {
-	dc := ref.DesiredConfiguration
-	return dc == nil || dc.LaunchTemplate == nil || aws.ToString(dc.LaunchTemplate.Version) == version
+	lt := desiredTemplate(ref)
+	return lt == nil || aws.ToString(lt.Version) == version
+}
+
+// desiredConfiguration is what a refresh of d replaces instances with:
+// the template version, in the spec's mixed instances policy if any.
+func desiredConfiguration(d *reconcile.Deployment, lt ltRef) *astypes.DesiredConfiguration {
+	plain, mixed := launchWith(d.Target.AutoScalingGroup, lt.spec())
+	return &astypes.DesiredConfiguration{LaunchTemplate: plain, MixedInstancesPolicy: mixed}
 }
 
 // rollbackRolling rolls back the active group's refresh when one is in

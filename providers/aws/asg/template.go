@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
@@ -46,6 +47,11 @@ type ltData struct {
 type ltRef struct {
 	id      string
 	version int64
+}
+
+// spec is the reference as groups and refreshes name it.
+func (lt ltRef) spec() *astypes.LaunchTemplateSpecification {
+	return &astypes.LaunchTemplateSpecification{LaunchTemplateId: aws.String(lt.id), Version: aws.String(lt.versionString())}
 }
 
 // desiredLT returns the launch template data the target declares.
