@@ -123,6 +123,11 @@ type kustomizeFiles struct {
 	// env is the last environment's view, which each target of that
 	// environment reuses.
 	env *envFiles
+	// docs are the parsed documents of the files that objects come from,
+	// and patches the patch files of each kustomization folder built, by
+	// path: what places the problems of built objects (kustomizeorigin.go).
+	docs    map[string][]*yaml.Node
+	patches map[string][]patchFile
 }
 
 // envFiles is the application's files as one environment sees them.
@@ -157,7 +162,8 @@ func (l *loader) kustomizeFiles() *kustomizeFiles {
 	if l.kfiles != nil {
 		return l.kfiles
 	}
-	kf := &kustomizeFiles{base: filesys.MakeFsInMemory(), templated: map[string]string{}}
+	kf := &kustomizeFiles{base: filesys.MakeFsInMemory(), templated: map[string]string{},
+		docs: map[string][]*yaml.Node{}, patches: map[string][]patchFile{}}
 	_ = fs.WalkDir(l.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || skipFolder(d, p) {
 			return cmp.Or(err, fs.SkipDir)

@@ -238,12 +238,18 @@ func (l *loader) originOf(fsys filesys.FileSystem, rel string, obj builtObject) 
 		}
 		return o
 	}
+	kf := l.kustomizeFiles()
 	file := path.Join(rel, obj.origin.Path)
-	if doc := matchDoc(yamlDocs(fsys, file), obj, false); doc != nil {
+	if doc := matchDoc(kf.yamlDocs(fsys, file), obj, false); doc != nil {
 		o.resource = &sourceDoc{file: l.display(file), node: doc}
 	}
-	for _, p := range l.patchFiles(fsys, rel, map[string]bool{}) {
-		docs := yamlDocs(fsys, p.file)
+	patches, ok := kf.patches[rel]
+	if !ok {
+		patches = l.patchFiles(fsys, rel, map[string]bool{})
+		kf.patches[rel] = patches
+	}
+	for _, p := range patches {
+		docs := kf.yamlDocs(fsys, p.file)
 		if doc := matchDoc(docs, obj, selects(p.target, obj)); doc != nil {
 			o.patches = append(o.patches, sourceDoc{file: l.display(p.file), node: doc})
 		}
@@ -299,6 +305,17 @@ func selects(target *types.Selector, obj builtObject) bool {
 		return false
 	}
 	return (target.Kind == "" || target.Kind == obj.kind) && (target.Name == "" || strings.Contains(obj.name, target.Name))
+}
+
+// yamlDocs returns the documents of the YAML file rel of fsys, as far as
+// they can be read, parsed once per load.
+func (kf *kustomizeFiles) yamlDocs(fsys filesys.FileSystem, rel string) []*yaml.Node {
+	docs, ok := kf.docs[rel]
+	if !ok {
+		docs = yamlDocs(fsys, rel)
+		kf.docs[rel] = docs
+	}
+	return docs
 }
 
 // yamlDocs returns the documents of the YAML file rel of fsys, as far as
