@@ -54,28 +54,60 @@ func (l *loader) kustomize(doc *strictyaml.Document, sc *scope, field, rel strin
 	if !ok {
 		return nil
 	}
-	out, err := runKustomize(fsys, rel)
+	objs, err := runKustomize(fsys, rel, "/"+l.kustomization(rel))
 	if err != nil {
 		l.errs = append(l.errs, doc.Errorf(field, "kustomize build of %s failed: %v", rel, err))
 		return nil
 	}
-	return l.renderedManifests(l.display(rel)+" (kustomize build)", out)
+	file := l.display(rel) + " (kustomize build)"
+	var out []ManifestDoc
+	for i, obj := range objs {
+		var node yaml.Node
+		var m map[string]any
+		err := yaml.Unmarshal(obj.yaml, &node)
+		if err == nil && len(node.Content) > 0 {
+			err = node.Content[0].Decode(&m)
+		}
+		if err != nil {
+			l.errs = append(l.errs, &strictyaml.Error{File: file, Message: fmt.Sprintf("document %d: %v", i+1, err)})
+			continue
+		}
+		if m != nil {
+			out = append(out, ManifestDoc{Manifest: Manifest{File: file, Object: m}, Node: node.Content[0], origin: l.originOf(l.kustomizeFiles().base, rel, obj)})
+		}
+	}
+	return out
 }
 
-// runKustomize builds the kustomization in folder rel of fsys. A panic of
-// kustomize on what a repository holds becomes an error, not the agent's
-// crash.
-func runKustomize(fsys filesys.FileSystem, rel string) (out []byte, err error) {
+// runKustomize builds the kustomization in folder rel of fsys, whose file
+// is kfile, with each object's origin taken out of its annotations (unless
+// the kustomization asks for them). A panic of kustomize on what a
+// repository holds becomes an error, not the agent's crash.
+func runKustomize(fsys filesys.FileSystem, rel, kfile string) (out []builtObject, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("kustomize stopped on an internal error (%v); simplify the kustomization", r)
 		}
 	}()
+	fsys, keep := withOrigins(fsys, kfile)
 	res, err := krusty.MakeKustomizer(kustomizeOptions()).Run(fsys, path.Join("/", rel))
 	if err != nil {
 		return nil, err
 	}
-	return res.AsYaml()
+	for _, r := range res.Resources() {
+		o, _ := r.GetOrigin()
+		if !keep {
+			if err := r.SetOrigin(nil); err != nil {
+				return nil, err
+			}
+		}
+		data, err := r.AsYAML()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, builtObject{yaml: data, origin: o, kind: r.GetKind(), name: r.GetName()})
+	}
+	return out, nil
 }
 
 // kustomizeFiles are the application's files as kustomize reads them. They
@@ -91,6 +123,11 @@ type kustomizeFiles struct {
 	// env is the last environment's view, which each target of that
 	// environment reuses.
 	env *envFiles
+	// docs are the parsed documents of the files that objects come from,
+	// and patches the patch files of each kustomization folder built, by
+	// path: what places the problems of built objects (kustomizeorigin.go).
+	docs    map[string][]*yaml.Node
+	patches map[string][]patchFile
 }
 
 // envFiles is the application's files as one environment sees them.
@@ -125,7 +162,8 @@ func (l *loader) kustomizeFiles() *kustomizeFiles {
 	if l.kfiles != nil {
 		return l.kfiles
 	}
-	kf := &kustomizeFiles{base: filesys.MakeFsInMemory(), templated: map[string]string{}}
+	kf := &kustomizeFiles{base: filesys.MakeFsInMemory(), templated: map[string]string{},
+		docs: map[string][]*yaml.Node{}, patches: map[string][]patchFile{}}
 	_ = fs.WalkDir(l.fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || skipFolder(d, p) {
 			return cmp.Or(err, fs.SkipDir)
@@ -204,25 +242,4 @@ func isKustomization(p string) bool {
 		}
 	}
 	return false
-}
-
-// renderedManifests decodes the documents of a rendered stream.
-func (l *loader) renderedManifests(file string, data []byte) []ManifestDoc {
-	var out []ManifestDoc
-	for i, docText := range strings.Split(string(data), "\n---\n") {
-		var node yaml.Node
-		var obj map[string]any
-		err := yaml.Unmarshal([]byte(docText), &node)
-		if err == nil && len(node.Content) > 0 {
-			err = node.Content[0].Decode(&obj)
-		}
-		if err != nil {
-			l.errs = append(l.errs, &strictyaml.Error{File: file, Message: fmt.Sprintf("document %d: %v", i+1, err)})
-			continue
-		}
-		if obj != nil {
-			out = append(out, ManifestDoc{Manifest: Manifest{File: file, Line: 0, Object: obj}, Node: node.Content[0]})
-		}
-	}
-	return out
 }

@@ -200,3 +200,40 @@ func checkRefusal(t *testing.T, err error, field, want string) {
 	}
 	t.Errorf("no problem at field %s with a file, a line and %q:\n%v", field, want, err)
 }
+
+// The origin annotations that place the problems of kustomize's objects
+// in the application's files stay in memory: no deployed object carries
+// them, unless the kustomization asks for them itself.
+func TestKustomizeOriginsNotDeployed(t *testing.T) {
+	for _, tc := range []struct {
+		kustomization string
+		want          bool
+	}{
+		{"resources: [deploy.yaml]\nnamePrefix: dev-\n", false},
+		{"resources: [deploy.yaml]\nbuildMetadata: [managedByLabel]\n", false},
+		{"resources: [deploy.yaml]\nbuildMetadata: [originAnnotations]\n", true},
+	} {
+		fsys := fstest.MapFS{
+			"jibe.yaml":              {Data: []byte("apiVersion: jibe.dev/v1alpha1\nkind: Application\nmetadata: {name: site}\nspec:\n  targets: [{name: site, kubernetes: {manifests: k8s}}]\n  environments: [{name: dev, kubernetes: {cluster: dev}}]\n")},
+			"k8s/kustomization.yaml": {Data: []byte(tc.kustomization)},
+			"k8s/deploy.yaml":        {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: site}\ndata: {a: b}\n")},
+		}
+		app, err := spec.LoadFS(fsys, "app")
+		if err != nil {
+			t.Fatalf("%q: %v", tc.kustomization, err)
+		}
+		r, err := app.Render("dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj := r.Targets[0].Manifests[0].Object
+		md, _ := obj["metadata"].(map[string]any)
+		annotations, _ := md["annotations"].(map[string]any)
+		if _, got := annotations["config.kubernetes.io/origin"]; got != tc.want {
+			t.Errorf("%q: origin annotation present %v, want %v: %v", tc.kustomization, got, tc.want, md)
+		}
+		if !tc.want && md["annotations"] != nil {
+			t.Errorf("%q: annotations %v, want none", tc.kustomization, md["annotations"])
+		}
+	}
+}

@@ -13,8 +13,16 @@ type ManifestDoc struct {
 	// Node is the object's parsed YAML, placeholders resolved. When Line
 	// is set, its positions are positions in File; for an object built by
 	// kustomize (Line 0) they are positions in kustomize's output, which
-	// problems must not cite.
+	// problems must not cite: Place finds them in the application's files.
 	Node *yaml.Node
+	// Environment is the environment that deploys the object, and Cluster
+	// the cluster of the agent configuration it deploys to (its
+	// kubernetes.cluster; "" when it names none). Every object of one check
+	// has the same.
+	Environment, Cluster string
+	// origin places the nodes of an object kustomize built; nil for an
+	// object read from a file.
+	origin *origin
 }
 
 // ManifestCheck checks the Kubernetes objects one environment deploys,

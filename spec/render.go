@@ -135,6 +135,12 @@ func (l *loader) renderTarget(doc *strictyaml.Document, sc *scope, field string,
 		if len(l.errs) == n {
 			l.checkManifests(doc, field+".kubernetes", t.Kubernetes, env, rt.Manifests)
 		}
+		for i := range docs {
+			docs[i].Environment = env.Name
+			if env.Kubernetes != nil {
+				docs[i].Cluster = env.Kubernetes.Cluster
+			}
+		}
 		l.envDocs = append(l.envDocs, docs...)
 	case PlatformAutoScalingGroup:
 		if ud := t.AutoScalingGroup.LaunchTemplate.UserData; ud != "" {

@@ -87,3 +87,72 @@ kubernetes:
 		t.Errorf("the loopback server received %d requests", n)
 	}
 }
+
+// `jibe validate` places the problems of objects kustomize builds in the
+// application's files they come from: the resource file of a base, or the
+// patch that set the field, at line and column, never in the build output.
+func TestValidateKustomizeCitesSourceFiles(t *testing.T) {
+	dir := writeApp(t, map[string]string{
+		"jibe.yaml": `apiVersion: jibe.dev/v1alpha1
+kind: Application
+metadata: {name: site}
+spec:
+  targets: [{name: site, kubernetes: {manifests: overlays/dev}}]
+  environments: [{name: dev, kubernetes: {cluster: dev}}]
+`,
+		"base/kustomization.yaml": "resources: [service.yaml, deployment.yaml]\n",
+		"base/service.yaml": `apiVersion: v1
+kind: Service
+metadata: {name: site}
+spec:
+  ports: [{port: 80}]
+`,
+		"base/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: site
+spec:
+  replicaz: 2
+  selector: {matchLabels: {app: site}}
+  template:
+    metadata: {labels: {app: site}}
+    spec:
+      containers:
+        - name: site
+          image: nginx:1.27
+          ports:
+            - containerPort: "eighty"
+`,
+		"overlays/dev/kustomization.yaml": `resources: [../../base]
+namePrefix: dev-
+patches:
+  - path: patch.yaml
+`,
+		"overlays/dev/patch.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: site}
+spec:
+  template:
+    spec:
+      containers:
+        - name: site
+          env: [{name: PORT, value: 80}]
+`,
+	})
+	code, out, errOut := jibe(t, "validate", dir)
+	if code != exitProblems {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitProblems, out, errOut)
+	}
+	for _, want := range []string{
+		dir + `/base/deployment.yaml:6:3: spec.replicaz: unknown field "replicaz" in apps/v1 Deployment; did you mean "replicas"?`,
+		dir + `/base/deployment.yaml:15:30: spec.template.spec.containers[0].ports[0].containerPort: expected an integer, got "eighty"`,
+		dir + `/overlays/dev/patch.yaml:9:37: spec.template.spec.containers[0].env[0].value: expected a string, got the number 80; quote it: "80"`,
+	} {
+		if !strings.Contains(out, filepath.FromSlash(want)) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "kustomize build") {
+		t.Errorf("a problem cites the build output:\n%s", out)
+	}
+}

@@ -49,10 +49,11 @@ func newValidateCommand() *cobra.Command {
 		Short: "Check application specs and agent configurations",
 		Long: `Check application specs and agent configurations, and every file they name,
 for every environment, without contacting any cloud or cluster (unless
---cluster is given). Kubernetes manifests are checked against the API of
+--config names the clusters the environments deploy to). Kubernetes manifests are checked against the API of
 Kubernetes ` + kubecheck.KubernetesVersion + ` (custom resources against a CustomResourceDefinition of the
 application, when it has one); a kind that neither is a warning, as only a
-cluster knows it.
+cluster knows it. Problems in objects that kustomize builds cite the
+resource or patch file they come from.
 
 Each PATH is an application folder (holding jibe.yaml), a jibe.yaml file, an
 agent configuration file (kind: AgentConfig), or a folder searched for them.
@@ -70,13 +71,14 @@ configuration: the AWS accounts and clusters they name must be configured, and
 an approval rule needs GitHub configured; --source NAME adds the source's
 tenancy (the accounts, clusters and namespaces it may deploy to).
 
-With --config FILE --cluster NAME, the Kubernetes manifests of every
-environment are also checked against what that configured cluster serves,
-read once through its discovery API (read-only, with the connection the agent
-uses: kubeconfig, in-cluster or EKS): a kind that neither the application's
-CRDs nor the cluster serve is a problem, and custom resources of the
-cluster's CRDs are checked against those CRDs' schemas. A cluster that cannot
-be reached is an error naming it (exit status 2).
+With --config FILE, the Kubernetes manifests of each environment are also
+checked against what the configured cluster that environment names serves,
+read once per cluster through its discovery API (read-only, with the
+connection the agent uses: kubeconfig, in-cluster or EKS): a kind that neither
+the application's CRDs nor the cluster serve is a problem, and custom
+resources of the cluster's CRDs are checked against those CRDs' schemas.
+--cluster NAME checks every environment against that one cluster instead. A
+cluster that cannot be reached is an error naming it (exit status 2).
 
 Exit status: 0 when everything is valid, warnings or not, 1 when there are
 problems, 2 when the command line is wrong or a PATH cannot be read.`,
@@ -95,12 +97,15 @@ problems, 2 when the command line is wrong or a PATH cannot be read.`,
 			if err != nil {
 				return err
 			}
-			check, err := place.manifestCheck(cmd.Context(), cluster)
+			check, clusterErr, err := place.manifestCheck(cmd.Context(), cluster)
 			if err != nil {
 				return err
 			}
 			results, err := validatePaths(args, place, check)
 			if err != nil {
+				return err
+			}
+			if err := clusterErr(); err != nil {
 				return err
 			}
 			if err := write(cmd.OutOrStdout(), results); err != nil {
@@ -115,7 +120,7 @@ problems, 2 when the command line is wrong or a PATH cannot be read.`,
 	cmd.Flags().StringVarP(&format, "format", "o", "text", "output format: text, json or github")
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "also check the applications against this agent configuration (accounts, clusters, approvals)")
 	cmd.Flags().StringVar(&source, "source", "", "with --config, also check this source's tenancy")
-	cmd.Flags().StringVar(&cluster, "cluster", "", "with --config, check the Kubernetes kinds against what this configured cluster serves (read-only discovery)")
+	cmd.Flags().StringVar(&cluster, "cluster", "", "with --config, check every environment's Kubernetes kinds against what this configured cluster serves (read-only discovery), instead of the cluster each environment names")
 	return cmd
 }
 

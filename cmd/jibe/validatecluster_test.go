@@ -188,3 +188,81 @@ kubernetes:
 		t.Errorf("without --config: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// Without --cluster, `jibe validate --config` checks each environment's
+// manifests against the cluster that environment names, each discovered
+// once; --cluster still forces one for every environment, and a cluster
+// an environment names that cannot be reached is an error naming it.
+func TestValidateEachEnvironmentAgainstItsCluster(t *testing.T) {
+	c := kube.Shared(t)
+	installCRD(t, c, strings.NewReplacer("gadget", "widget", "Gadget", "Widget").Replace(gadgetCRD), k8sschema.GroupVersionKind{Group: "validate.jibe.test", Version: "v1", Kind: "Widget"})
+	dir := writeApp(t, map[string]string{
+		"jibe.yaml": `apiVersion: jibe.dev/v1alpha1
+kind: Application
+metadata: {name: widgets}
+spec:
+  targets: [{name: site, kubernetes: {manifests: k8s}}]
+  environments:
+    - {name: dev, kubernetes: {cluster: alpha, namespace: dev}}
+    - {name: prod, kubernetes: {cluster: beta, namespace: prod}}
+`,
+		"k8s/widget.yaml": `apiVersion: validate.jibe.test/v1
+kind: Widget
+metadata: {name: w}
+spec: {size: 3}
+---
+apiVersion: nope.jibe.test/v1
+kind: Frobnicator
+metadata: {name: f}
+`,
+	})
+	file := filepath.Join(dir, "k8s", "widget.yaml")
+	config := func(beta string) string {
+		cfg := filepath.Join(t.TempDir(), "agent.yaml")
+		writeFile(t, cfg, fmt.Sprintf(`apiVersion: jibe.dev/v1alpha1
+kind: AgentConfig
+sources: [{name: apps, dir: {path: apps}, allow: {clusters: [alpha, beta], namespaces: ["*"]}}]
+kubernetes:
+  clusters:
+    - {name: alpha, kubeconfig: {path: %q}}
+    - {name: beta, kubeconfig: {path: %q}}
+`, c.Kubeconfig(), beta))
+		return cfg
+	}
+	cfg := config(c.Kubeconfig())
+	code, out, errOut := jibe(t, "validate", "--config", cfg, dir)
+	if code != exitProblems {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitProblems, out, errOut)
+	}
+	for _, want := range []string{
+		file + ":7:7: kind: the cluster alpha does not serve nope.jibe.test/v1 Frobnicator",
+		file + ":7:7: kind: the cluster beta does not serve nope.jibe.test/v1 Frobnicator",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Widget") {
+		t.Errorf("the clusters serve Widget, yet:\n%s", out)
+	}
+
+	// --cluster forces one cluster for every environment.
+	code, out, errOut = jibe(t, "validate", "--config", cfg, "--cluster", "alpha", dir)
+	if code != exitProblems || !strings.Contains(out, "the cluster alpha does not serve") || strings.Contains(out, "the cluster beta") {
+		t.Errorf("--cluster alpha: exit %d, want %d and only alpha named\n%s%s", code, exitProblems, out, errOut)
+	}
+
+	// An environment's cluster that cannot be reached is an error naming it.
+	gone := filepath.Join(t.TempDir(), "kubeconfig")
+	writeFile(t, gone, fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: gone, cluster: {server: "http://%s"}}]
+contexts: [{name: gone, context: {cluster: gone, user: u}}]
+users: [{name: u, user: {token: secret-token}}]
+current-context: gone
+`, freeAddr(t)))
+	code, out, errOut = jibe(t, "validate", "--config", config(gone), dir)
+	if code != exitUsage || !strings.Contains(errOut, "cannot reach the cluster beta (environment prod): ") || strings.Contains(out+errOut, "secret-token") {
+		t.Errorf("unreachable beta: exit %d, want %d and beta named\n%s%s", code, exitUsage, out, errOut)
+	}
+}

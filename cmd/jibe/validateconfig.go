@@ -38,36 +38,101 @@ func loadPlacement(path, source string) (*placement, error) {
 	return &placement{cfg: cfg, source: source}, nil
 }
 
-// manifestCheck returns the check of Kubernetes manifests: offline, or
-// with cluster set, against what that cluster of the configuration
-// serves, read once through the connection the agent would use.
-func (p *placement) manifestCheck(ctx context.Context, cluster string) (spec.ManifestCheck, error) {
+// manifestCheck returns the check of Kubernetes manifests: offline
+// without a configuration; with cluster set, against what that cluster of
+// the configuration serves, read once through the connection the agent
+// would use; otherwise each environment's against the cluster it names
+// (see clusterChecks). The error function reports, after the checks, a
+// cluster that could not be reached.
+func (p *placement) manifestCheck(ctx context.Context, cluster string) (spec.ManifestCheck, func() error, error) {
+	noErr := func() error { return nil }
 	if cluster == "" {
-		return kubecheck.Check, nil
+		if p == nil {
+			return kubecheck.Check, noErr, nil
+		}
+		cc := &clusterChecks{ctx: ctx, cfg: p.cfg, found: map[string]*kubecheck.Cluster{}, failed: map[string]bool{}}
+		return cc.check, func() error { return cc.err }, nil
 	}
 	if p == nil {
-		return nil, errors.New("--cluster needs --config: the cluster's connection is read from the agent configuration")
+		return nil, nil, errors.New("--cluster needs --config: the cluster's connection is read from the agent configuration")
 	}
+	c := p.cfg.Cluster(cluster)
+	if c == nil {
+		return nil, nil, unknownCluster(p.cfg, cluster)
+	}
+	cl, err := discoverCluster(ctx, p.cfg, *c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot reach the cluster %s: %w; check that it is up and that its credentials are valid, or validate without --cluster", cluster, err)
+	}
+	return cl.Check, noErr, nil
+}
+
+// discoverCluster reads what cluster c of cfg serves, through the
+// connection the agent would use.
+func discoverCluster(ctx context.Context, cfg *config.Config, c config.Cluster) (*kubecheck.Cluster, error) {
+	rc, err := kubernetes.RESTConfig(ctx, c, eksClients(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("%w; fix its entry under kubernetes.clusters", err)
+	}
+	return kubecheck.Discover(ctx, c.Name, rc)
+}
+
+// unknownCluster is the error of a --cluster the configuration lacks.
+func unknownCluster(cfg *config.Config, name string) error {
 	var names []string
-	for _, c := range p.cfg.Kubernetes.Clusters {
-		if c.Name != cluster {
-			names = append(names, c.Name)
-			continue
-		}
-		rc, err := kubernetes.RESTConfig(ctx, c, eksClients(p.cfg))
-		if err != nil {
-			return nil, fmt.Errorf("%w; fix its entry under kubernetes.clusters, or validate without --cluster", err)
-		}
-		cl, err := kubecheck.Discover(ctx, cluster, rc)
-		if err != nil {
-			return nil, fmt.Errorf("cannot reach the cluster %s: %w; check that it is up and that its credentials are valid, or validate without --cluster", cluster, err)
-		}
-		return cl.Check, nil
+	for _, c := range cfg.Kubernetes.Clusters {
+		names = append(names, c.Name)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("the agent configuration has no cluster %q: it configures no clusters under kubernetes.clusters", cluster)
+		return fmt.Errorf("the agent configuration has no cluster %q: it configures no clusters under kubernetes.clusters", name)
 	}
-	return nil, fmt.Errorf("the agent configuration has no cluster %q under kubernetes.clusters (it has %s)", cluster, strings.Join(names, ", "))
+	return fmt.Errorf("the agent configuration has no cluster %q under kubernetes.clusters (it has %s)", name, strings.Join(names, ", "))
+}
+
+// clusterChecks checks each environment's Kubernetes objects against the
+// cluster of the configuration that the environment names, discovering
+// each cluster once for the whole run (read-only). An environment naming
+// no configured cluster is checked offline (the placement check reports
+// the cluster). The first cluster that cannot be reached is kept in err,
+// and its environments are checked offline meanwhile.
+type clusterChecks struct {
+	ctx    context.Context
+	cfg    *config.Config
+	found  map[string]*kubecheck.Cluster
+	failed map[string]bool
+	err    error
+}
+
+// check is a spec.ManifestCheck.
+func (cc *clusterChecks) check(docs []spec.ManifestDoc) (problems, warnings strictyaml.ErrorList) {
+	if cl := cc.cluster(docs[0].Environment, docs[0].Cluster); cl != nil {
+		return cl.Check(docs)
+	}
+	return kubecheck.Check(docs)
+}
+
+// cluster returns what the cluster named name serves, discovering it on
+// first use; nil when it is not configured or cannot be reached.
+func (cc *clusterChecks) cluster(env, name string) *kubecheck.Cluster {
+	if cl, ok := cc.found[name]; ok || cc.failed[name] {
+		return cl
+	}
+	c := cc.cfg.Cluster(name)
+	if c == nil {
+		cc.failed[name] = true
+		return nil
+	}
+	cl, err := discoverCluster(cc.ctx, cc.cfg, *c)
+	if err != nil {
+		cc.failed[name] = true
+		if cc.err == nil {
+			cc.err = fmt.Errorf("cannot reach the cluster %s (environment %s): %w; check that it is up and that its credentials are valid, "+
+				"or validate with --cluster naming a cluster to check every environment against", name, env, err)
+		}
+		return nil
+	}
+	cc.found[name] = cl
+	return cl
 }
 
 // check adds to r, a valid application's result, what keeps it from

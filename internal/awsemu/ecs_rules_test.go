@@ -3,6 +3,7 @@ package awsemu_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,7 +94,8 @@ func TestECSEC2TasksNeedAContainerInstance(t *testing.T) {
 	if !errors.As(err, &ipe) || !strings.Contains(ipe.ErrorMessage(), "No Container Instances were found in your cluster") {
 		t.Errorf("RunTask on EC2 without instances: got %v, want InvalidParameterException", err)
 	}
-	ci := need(c.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("prod")})).on(t).ContainerInstance
+	ci := need(c.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("prod"),
+		TotalResources: instanceResources(2048, 3840)})).on(t).ContainerInstance
 	if arns := need(c.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String("prod")})).on(t).ContainerInstanceArns; len(arns) != 1 || arns[0] != *ci.ContainerInstanceArn {
 		t.Errorf("ListContainerInstances = %v, want [%s]", arns, *ci.ContainerInstanceArn)
 	}
@@ -180,3 +182,88 @@ func TestECSServiceParameterRules(t *testing.T) {
 		t.Errorf("UpdateService of a Fargate service to an EC2-only, bridge task definition: got %v, want InvalidParameterException", err)
 	}
 }
+
+// instanceResources are what an ECS agent registers for an instance of
+// cpu units and memory MiB, with the ports the agent reserves.
+func instanceResources(cpu, memory int32) []ecstypes.Resource {
+	return []ecstypes.Resource{
+		{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: cpu},
+		{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: memory},
+		{Name: aws.String("PORTS"), Type: aws.String("STRINGSET"), StringSetValue: []string{"22", "2375", "2376", "51678", "51679"}},
+	}
+}
+
+// EC2 tasks are placed only where an instance has the CPU, memory and host
+// ports they reserve left: RunTask reports RESOURCE:* failures, and a
+// service records the event AWS writes and runs what fits.
+func TestECSEC2PlacementByResources(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.ECS()
+	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")})).on(t)
+	ci := need(c.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("prod"),
+		TotalResources: instanceResources(1024, 1024)})).on(t).ContainerInstance
+	taskDef := func(family string, cpu, memory int32, hostPort int32) {
+		cd := ecstypes.ContainerDefinition{Name: aws.String("web"), Image: aws.String("app:v1"), Cpu: cpu, Memory: aws.Int32(memory)}
+		if hostPort != 0 {
+			cd.PortMappings = []ecstypes.PortMapping{{ContainerPort: aws.Int32(80), HostPort: aws.Int32(hostPort)}}
+		}
+		need(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String(family), NetworkMode: ecstypes.NetworkModeBridge,
+			ContainerDefinitions: []ecstypes.ContainerDefinition{cd}})).on(t)
+	}
+	taskDef("big", 256, 600, 8080)
+	taskDef("hungry", 1024, 100, 0)
+	taskDef("port", 0, 100, 8080)
+	taskDef("reserved", 0, 100, 22)
+	need(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("task-level"), NetworkMode: ecstypes.NetworkModeBridge,
+		Cpu: aws.String("128"), Memory: aws.String("512"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("app:v1")}}})).on(t)
+
+	run := func(family string) *ecs.RunTaskOutput {
+		return need(c.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("prod"), TaskDefinition: aws.String(family), LaunchType: ecstypes.LaunchTypeEc2})).on(t)
+	}
+	first := run("big")
+	if len(first.Tasks) != 1 || aws.ToString(first.Tasks[0].ContainerInstanceArn) != aws.ToString(ci.ContainerInstanceArn) {
+		t.Fatalf("RunTask big = %s, want one task on %s", jsonOf(t, first), aws.ToString(ci.ContainerInstanceArn))
+	}
+	for family, reason := range map[string]string{"big": "RESOURCE:MEMORY", "task-level": "RESOURCE:MEMORY", "hungry": "RESOURCE:CPU", "port": "RESOURCE:PORTS", "reserved": "RESOURCE:PORTS"} {
+		out := run(family)
+		if len(out.Tasks) != 0 || len(out.Failures) != 1 || aws.ToString(out.Failures[0].Reason) != reason ||
+			aws.ToString(out.Failures[0].Arn) != aws.ToString(ci.ContainerInstanceArn) {
+			t.Errorf("RunTask %s with the instance's room taken = %s, want failure %s on the instance", family, jsonOf(t, out), reason)
+		}
+	}
+	got := need(c.DescribeContainerInstances(ctx, &ecs.DescribeContainerInstancesInput{Cluster: aws.String("prod"),
+		ContainerInstances: []string{aws.ToString(ci.ContainerInstanceArn)}})).on(t).ContainerInstances[0]
+	remaining := map[string]int32{}
+	for _, r := range got.RemainingResources {
+		remaining[aws.ToString(r.Name)] = r.IntegerValue
+	}
+	if remaining["CPU"] != 768 || remaining["MEMORY"] != 424 || got.RunningTasksCount+got.PendingTasksCount != 1 {
+		t.Errorf("instance after one task: remaining %v, running %d pending %d; want CPU 768, MEMORY 424, 1 task", remaining, got.RunningTasksCount, got.PendingTasksCount)
+	}
+
+	// A service of two 600 MiB tasks on a fresh 1024 MiB instance runs one.
+	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("small")})).on(t)
+	small := need(c.RegisterContainerInstance(ctx, &ecs.RegisterContainerInstanceInput{Cluster: aws.String("small"),
+		TotalResources: instanceResources(2048, 1024)})).on(t).ContainerInstance
+	need(c.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String("small"), ServiceName: aws.String("app"), TaskDefinition: aws.String("big"),
+		DesiredCount: aws.Int32(2), LaunchType: ecstypes.LaunchTypeEc2})).on(t)
+	env.Emu.Advance(time.Minute)
+	svc := describeService(t, ctx, c, "small", "app")
+	want := "(service app) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance " +
+		nameOf(aws.ToString(small.ContainerInstanceArn)) + ") has insufficient memory available."
+	if svc.RunningCount+svc.PendingCount != 1 || !slices.ContainsFunc(svc.Events, func(e ecstypes.ServiceEvent) bool { return strings.HasPrefix(aws.ToString(e.Message), want) }) {
+		t.Errorf("service of two tasks with room for one: running %d, pending %d, events %s; want one task and %q", svc.RunningCount, svc.PendingCount, jsonOf(t, svc.Events), want)
+	}
+
+	// Room made by stopping the standalone task lets another run.
+	need(c.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("prod"), Task: first.Tasks[0].TaskArn})).on(t)
+	env.Emu.Advance(time.Minute)
+	if out := run("big"); len(out.Tasks) != 1 {
+		t.Errorf("RunTask after the first task stopped = %s, want a task", jsonOf(t, out))
+	}
+}
+
+// nameOf returns the last part of an ARN.
+func nameOf(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }

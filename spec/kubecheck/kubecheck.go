@@ -81,19 +81,15 @@ func (o *objReport) warnf(n *yaml.Node, path, format string, args ...any) {
 	o.warnings = append(o.warnings, o.newError(n, path, fmt.Sprintf(format, args...)))
 }
 
-// newError places a message: at the node when the object was read from
-// a file of the application, and for an object kustomize built (whose
-// positions are in kustomize's output), at its build, naming the object.
+// newError places a message: at the node, in the application's file it
+// was written in (for an object kustomize built, the resource or patch
+// file it came from; see spec.ManifestDoc.Place).
 func (o *objReport) newError(n *yaml.Node, path, msg string) *strictyaml.Error {
-	e := &strictyaml.Error{File: o.doc.File, Field: path, Message: msg}
-	if o.doc.Line == 0 {
-		e.Message = objectName(o.doc.Object) + ": " + msg
-		return e
+	file, pos, note := o.doc.Place(n)
+	if note != "" {
+		msg = fmt.Sprintf("%s: %s (%s)", objectName(o.doc.Object), msg, note)
 	}
-	if n != nil {
-		e.Pos = strictyaml.Pos{Line: n.Line, Column: n.Column}
-	}
-	return e
+	return &strictyaml.Error{File: file, Pos: pos, Field: path, Message: msg}
 }
 
 // objectName names an object for messages: Kind/name.

@@ -115,6 +115,15 @@ var cases = []struct {
 	{"kustomize build", map[string]string{
 		"kustomization.yaml": "resources: [deploy.yaml]\nnamePrefix: dev-\n",
 		"deploy.yaml":        strings.Replace(deployment, "  replicas: 2", "  replicaz: 2", 1)}},
+	{"kustomize patch", map[string]string{
+		"kustomization.yaml": "resources: [deploy.yaml]\npatches:\n  - path: patch.yaml\n  - path: scale.yaml\n    target: {kind: Deployment}\nimages: [{name: nginx, newTag: \"1.28\"}]\n",
+		"patch.yaml":         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: site}\nspec:\n  template:\n    spec:\n      containers:\n        - name: site\n          ports: [{name: http, containerPort: \"eighty\"}]\n",
+		"scale.yaml":         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: any}\nspec: {paused: maybe}\n"}},
+	{"kustomize inline patch", map[string]string{
+		"kustomization.yaml": "resources: [deploy.yaml]\npatches:\n  - patch: |\n      - {op: add, path: /spec/paused, value: maybe}\n    target: {kind: Deployment}\n"}},
+	{"kustomize generator and transformer", map[string]string{
+		"kustomization.yaml": "resources: [deploy.yaml]\ncommonAnnotations: {note: x}\nconfigMapGenerator: [{name: conf, literals: [a=b]}]\n",
+		"deploy.yaml":        strings.Replace(deployment, "  labels: {app: site}", "  labels: {app: site}\n  annotationz: {}", 1)}},
 }
 
 func TestCheck(t *testing.T) {

@@ -148,13 +148,19 @@ func (s *Service) launchTasks(r *region, svc *service, now time.Time) {
 		}
 	}
 	if mine < int(svc.s.DesiredCount) && !svc.cluster.placeable(primary.d.LaunchType, primary.d.CapacityProviderStrategy) {
-		svc.unplaced(now)
+		svc.unplaced(now, "Reason: "+noInstances)
 		s.scaleIn(svc, primary, mine, now)
 		return
 	}
+	td, _ := r.findTaskDef(aws.ToString(primary.d.TaskDefinition))
 	var started []string
 	for mine < int(svc.s.DesiredCount) && len(live) < maxTotal {
-		t := s.launchTask(r, svc, primary, now)
+		ci, miss := svc.cluster.place(td, primary.d.LaunchType, primary.d.CapacityProviderStrategy)
+		if miss != nil {
+			svc.unplaced(now, miss.event())
+			break
+		}
+		t := s.launchTask(r, svc, primary, ci, now)
 		live = append(live, t)
 		started = append(started, "(task "+t.id()+")")
 		mine++

@@ -16,9 +16,8 @@ import (
 const noInstances = "No Container Instances were found in your cluster."
 
 // registerContainerInstance registers a container instance in a cluster,
-// as the ECS agent on an EC2 instance does. Placement only checks that the
-// cluster has an ACTIVE instance: resources and constraints are not
-// modelled.
+// as the ECS agent on an EC2 instance does, with the resources it reports
+// (see placement.go: tasks are placed by CPU, memory and host ports).
 func (s *Service) registerContainerInstance(c *protocol.Call) (any, error) {
 	var in ecs.RegisterContainerInstanceInput
 	if err := protocol.DecodeJSON(c.Body, &in); err != nil {
@@ -107,7 +106,7 @@ func (s *Service) describeContainerInstances(c *protocol.Call) (any, error) {
 			out.Failures = append(out.Failures, types.Failure{Arn: aws.String(ref), Reason: aws.String("MISSING")})
 			continue
 		}
-		out.ContainerInstances = append(out.ContainerInstances, *cl.instances[i])
+		out.ContainerInstances = append(out.ContainerInstances, cl.described(cl.instances[i]))
 	}
 	return out, nil
 }
@@ -148,10 +147,11 @@ func (cl *cluster) placeable(lt types.LaunchType, cps []types.CapacityProviderSt
 }
 
 // unplaced records the service event ECS writes when it cannot place the
-// deployment's tasks, once until something else happens to the service.
-func (svc *service) unplaced(now time.Time) {
-	msg := fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. Reason: %s For more information, see the Troubleshooting section.",
-		aws.ToString(svc.s.ServiceName), noInstances)
+// deployment's tasks, saying why (detail), once until something else
+// happens to the service.
+func (svc *service) unplaced(now time.Time, detail string) {
+	msg := fmt.Sprintf("(service %s) was unable to place a task because no container instance met all of its requirements. %s For more information, see the Troubleshooting section.",
+		aws.ToString(svc.s.ServiceName), detail)
 	if len(svc.events) > 0 && aws.ToString(svc.events[0].Message) == msg {
 		return
 	}

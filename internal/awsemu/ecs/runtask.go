@@ -48,7 +48,12 @@ func (s *Service) runTask(c *protocol.Call) (any, error) {
 	d := &deployment{d: types.Deployment{TaskDefinition: td.TaskDefinitionArn, LaunchType: in.LaunchType, NetworkConfiguration: in.NetworkConfiguration, PlatformVersion: in.PlatformVersion}}
 	out := &ecs.RunTaskOutput{}
 	for i := 0; i < count; i++ {
-		t := s.launchTask(r, &service{cluster: cl}, d, c.Now)
+		ci, miss := cl.place(td, in.LaunchType, in.CapacityProviderStrategy)
+		if miss != nil {
+			out.Failures = append(out.Failures, types.Failure{Arn: miss.instance.ContainerInstanceArn, Reason: aws.String(miss.reason)})
+			continue
+		}
+		t := s.launchTask(r, &service{cluster: cl}, d, ci, c.Now)
 		t.svc, t.dep = nil, nil
 		t.t.StartedBy, t.t.Overrides, t.t.Tags = in.StartedBy, in.Overrides, in.Tags
 		t.t.Group = aws.String("family:" + aws.ToString(td.Family))

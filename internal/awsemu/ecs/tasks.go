@@ -30,6 +30,10 @@ type task struct {
 	// unhealthyAt is when ECS first saw one of the task's targets
 	// unhealthy.
 	unhealthyAt time.Time
+	// instance is the container instance the task was placed on (nil on
+	// Fargate), and reserved what it holds there until it is STOPPED.
+	instance *types.ContainerInstance
+	reserved reservation
 }
 
 // target is one registration of a task in a target group.
@@ -66,7 +70,7 @@ func (t *task) setStatus(status string, now time.Time) {
 }
 
 // launchTask creates a PROVISIONING task of deployment d.
-func (s *Service) launchTask(r *region, svc *service, d *deployment, now time.Time) *task {
+func (s *Service) launchTask(r *region, svc *service, d *deployment, ci *types.ContainerInstance, now time.Time) *task {
 	cl := svc.cluster
 	td, _ := r.findTaskDef(aws.ToString(d.d.TaskDefinition))
 	arn := r.arn("task/" + aws.ToString(cl.c.ClusterName) + "/" + s.newID())
@@ -91,6 +95,10 @@ func (s *Service) launchTask(r *region, svc *service, d *deployment, now time.Ti
 		t.t.Cpu, t.t.Memory = td.Cpu, td.Memory
 		t.t.Containers = containers(td, arn, t.ip)
 		t.behavior = s.imagesBehavior(td)
+	}
+	if ci != nil && td != nil {
+		t.instance, t.reserved = ci, reservationOf(td)
+		t.t.ContainerInstanceArn = ci.ContainerInstanceArn
 	}
 	cl.tasks[arn] = t
 	cl.taskList = append(cl.taskList, arn)

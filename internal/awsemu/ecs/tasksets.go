@@ -228,11 +228,17 @@ func (s *Service) convergeTaskSet(r *region, svc *service, d *deployment, now ti
 	want := int(d.taskSet.ComputedDesiredCount)
 	launch := want
 	if len(mine) < want && !svc.cluster.placeable(d.d.LaunchType, d.d.CapacityProviderStrategy) {
-		svc.unplaced(now)
+		svc.unplaced(now, "Reason: "+noInstances)
 		launch = len(mine)
 	}
+	td, _ := r.findTaskDef(aws.ToString(d.d.TaskDefinition))
 	for i := len(mine); i < launch; i++ {
-		s.launchTask(r, svc, d, now)
+		ci, miss := svc.cluster.place(td, d.d.LaunchType, d.d.CapacityProviderStrategy)
+		if miss != nil {
+			svc.unplaced(now, miss.event())
+			break
+		}
+		s.launchTask(r, svc, d, ci, now)
 	}
 	for i := len(mine) - 1; i >= want; i-- {
 		s.stopTaskAt(mine[i], "Scaling activity initiated by task set "+aws.ToString(d.taskSet.Id), now)

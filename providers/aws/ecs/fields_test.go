@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	sd "github.com/aws/aws-sdk-go-v2/service/servicediscovery"
 	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 
@@ -77,7 +78,11 @@ func TestMultiContainerFireLensTaskDefinitionRoundTrips(t *testing.T) {
 // refuses placement strategies and constraints on Fargate.
 func TestPlacementRoundTripsOnEC2(t *testing.T) {
 	r := newRig(t)
-	must(t)(r.ecs.RegisterContainerInstance(r.ctx, &awsecs.RegisterContainerInstanceInput{Cluster: aws.String("prod")}))
+	must(t)(r.ecs.RegisterContainerInstance(r.ctx, &awsecs.RegisterContainerInstanceInput{Cluster: aws.String("prod"),
+		TotalResources: []ecstypes.Resource{ // an m5.xlarge, as its ECS agent reports it
+			{Name: aws.String("CPU"), Type: aws.String("INTEGER"), IntegerValue: 4096},
+			{Name: aws.String("MEMORY"), Type: aws.String("INTEGER"), IntegerValue: 15736},
+		}}))
 	d := r.deployment("rev1", "shop/web:v1", nil)
 	s := d.Target.Service
 	s.LaunchType = "EC2"
