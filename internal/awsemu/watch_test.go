@@ -90,4 +90,3 @@ func TestControlEndpointPushesImage(t *testing.T) {
 		t.Errorf("push of a non-ECR image: %d, want 400", code)
 	}
 }
-
