@@ -2,6 +2,7 @@ package artifacts_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -206,5 +207,82 @@ func TestPassFollowsEachPolicy(t *testing.T) {
 	}
 	if got := res.Changes["shop"]; !reflect.DeepEqual(got, want) {
 		t.Errorf("changes:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// Applications of two sources that use one repository share its read:
+// one DescribeImages per repository and interval, however many passes;
+// after the interval, or when Invalidate names the repository (the
+// webhook's fast path), the next pass reads it again.
+func TestPassReadsEachRepositoryOncePerInterval(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	r.push(t, stagingID, "shop/web", "1.0.0")
+	yaml := fmt.Sprintf("    web:\n      image: %s\n      update: {semver: \"^1\"}", image(stagingID, "shop/web:1.0.0"))
+	apps := []artifacts.App{app(t, "shop", "a", yaml), app(t, "shop", "b", yaml), app(t, "team", "c", yaml), app(t, "off", "d", yaml)}
+	reads := func() int { return r.describeCalls("ecr", "DescribeImages") }
+
+	if res := r.w.Pass(ctx, r.cfg, apps); len(res.Changes) != 0 || len(res.Problems) != 0 || reads() != 1 {
+		t.Fatalf("first pass: %+v, %d reads, want no change and 1 read", res, reads())
+	}
+	r.push(t, stagingID, "shop/web", "1.1.0")
+	r.clock.Step(4 * time.Minute)
+	if res := r.w.Pass(ctx, r.cfg, apps); len(res.Changes) != 0 || reads() != 1 {
+		t.Fatalf("within the interval: %+v, %d reads, want the cached read", res, reads())
+	}
+	r.clock.Step(time.Minute)
+	res := r.w.Pass(ctx, r.cfg, apps)
+	if reads() != 2 || len(res.Changes["shop"]) != 2 || len(res.Changes["team"]) != 1 || len(res.Changes["off"]) != 0 {
+		t.Fatalf("after the interval: %+v, %d reads, want 2 reads and changes for a, b and c", res.Changes, reads())
+	}
+	if c := res.Changes["team"][0]; c.App != "c" || c.To != image(stagingID, "shop/web:1.1.0") {
+		t.Errorf("team's change %+v", c)
+	}
+
+	r.push(t, stagingID, "shop/web", "1.2.0")
+	if n := r.w.Invalidate(image(stagingID, "shop/web:1.2.0")); n != 1 {
+		t.Errorf("Invalidate: %d entries, want 1", n)
+	}
+	if !artifacts.Uses(r.cfg, apps, image(stagingID, "shop/web:1.2.0")) || artifacts.Uses(r.cfg, apps, image(stagingID, "shop/other:1")) {
+		t.Error("Uses does not tell which repositories the applications follow")
+	}
+	res = r.w.Pass(ctx, r.cfg, apps)
+	if reads() != 3 || res.Changes["shop"][0].To != image(stagingID, "shop/web:1.2.0") {
+		t.Errorf("after Invalidate: %+v, %d reads, want a read and 1.2.0", res.Changes, reads())
+	}
+}
+
+// A watch reads only in accounts its source is allowed: an image of a
+// registry whose account the source may not use is reported as a
+// tenancy problem and never read; a registry no configured account
+// reaches is reported with what to do; a registry Jibe can read but
+// where the repository does not exist says so.
+func TestPassReadsOnlyAllowedAccounts(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	r.push(t, otherID, "team/web", "1.0.0", "1.1.0")
+	apps := []artifacts.App{
+		app(t, "shop", "foreign", fmt.Sprintf("    web:\n      image: %s\n      update: {semver: \"^1\"}", image(otherID, "team/web:1.0.0"))),
+		app(t, "shop", "unknown", fmt.Sprintf("    web:\n      image: %s\n      update: {semver: \"^1\"}", image(unknownID, "team/web:1.0.0"))),
+		app(t, "shop", "missing", fmt.Sprintf("    web:\n      image: %s\n      update: {semver: \"^1\"}", image(stagingID, "nowhere:1.0.0"))),
+	}
+	res := r.w.Pass(ctx, r.cfg, apps)
+	if len(res.Changes) != 0 || len(res.Problems) != 3 {
+		t.Fatalf("result %+v, want 3 problems", res)
+	}
+	var tenancy *config.TenancyError
+	if p := res.Problems[0]; p.App != "foreign" || !errors.As(p.Err, &tenancy) || tenancy.Name != "other" {
+		t.Errorf("foreign registry: %v, want a tenancy error naming account other", p)
+	}
+	if p := res.Problems[1]; p.App != "unknown" || !strings.Contains(p.Error(), "no account of aws.accounts has accountID \"333333333333\"") {
+		t.Errorf("unknown registry: %v", p)
+	}
+	if p := res.Problems[2]; p.App != "missing" || !strings.Contains(p.Error(), "RepositoryNotFoundException") {
+		t.Errorf("missing repository: %v", p)
+	}
+	for _, q := range r.env.Emu.Requests() {
+		if q.Account == otherID {
+			t.Errorf("read in an account the source may not use: %+v", q)
+		}
 	}
 }
