@@ -11,11 +11,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/prometheus/client_golang/prometheus"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/internal/apimetrics"
 	"github.com/jibe-dev/jibe/internal/awsemu"
 	"github.com/jibe-dev/jibe/internal/awsemu/awsemutest"
 	"github.com/jibe-dev/jibe/providers/aws/artifacts"
@@ -62,7 +66,10 @@ func newRig(t testing.TB) *rig {
 	clk := clocktesting.NewFakeClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	w := artifacts.New(artifacts.Options{Clock: clk, Clients: func(_ context.Context, acct config.AWSAccount, r string) (artifacts.Clients, error) {
 		e := env.As(keys[acct.Name], "secret", r)
-		return artifacts.Clients{ECR: e.ECR(), S3: e.S3(), EC2: e.EC2()}, nil
+		count := apimetrics.AWSCalls(acct.Name, r)
+		return artifacts.Clients{ECR: e.ECR(func(o *ecr.Options) { o.APIOptions = append(o.APIOptions, count) }),
+			S3:  e.S3(func(o *s3.Options) { o.APIOptions = append(o.APIOptions, count) }),
+			EC2: e.EC2(func(o *ec2.Options) { o.APIOptions = append(o.APIOptions, count) })}, nil
 	}})
 	return &rig{env: env, cfg: cfg, clock: clk, w: w}
 }
@@ -118,15 +125,33 @@ spec:
 	return artifacts.App{Source: source, Folder: "apps/" + name, Spec: &loaded.Application}
 }
 
-// describeCalls counts the list calls the emulator served.
-func (r *rig) describeCalls(service, operation string) int {
-	n := 0
-	for _, q := range r.env.Emu.Requests() {
-		if q.Service == service && q.Operation == operation {
-			n++
+// sdkCalls counts the calls of an operation the watch's SDK clients
+// made (internal/apimetrics: one per call, its retries included) since
+// the process started.
+func sdkCalls(t testing.TB, service, operation string) int {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(apimetrics.Collectors()...)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != "jibe_aws_api_calls_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["service"] == service && labels["operation"] == operation {
+				n += m.GetCounter().GetValue()
+			}
 		}
 	}
-	return n
+	return int(n)
 }
 
 // Each kind of policy picks its version: the highest semver in range
@@ -220,7 +245,8 @@ func TestPassReadsEachRepositoryOncePerInterval(t *testing.T) {
 	r.push(t, stagingID, "shop/web", "1.0.0")
 	yaml := fmt.Sprintf("    web:\n      image: %s\n      update: {semver: \"^1\"}", image(stagingID, "shop/web:1.0.0"))
 	apps := []artifacts.App{app(t, "shop", "a", yaml), app(t, "shop", "b", yaml), app(t, "team", "c", yaml), app(t, "off", "d", yaml)}
-	reads := func() int { return r.describeCalls("ecr", "DescribeImages") }
+	start := sdkCalls(t, "ECR", "DescribeImages")
+	reads := func() int { return sdkCalls(t, "ECR", "DescribeImages") - start }
 
 	if res := r.w.Pass(ctx, r.cfg, apps); len(res.Changes) != 0 || len(res.Problems) != 0 || reads() != 1 {
 		t.Fatalf("first pass: %+v, %d reads, want no change and 1 read", res, reads())
