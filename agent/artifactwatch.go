@@ -126,18 +126,19 @@ func (w *artifactWatch) specOf(key, commit string, load func() (*spec.Applicatio
 // next pass reads the ECR repository ref names (an image reference, or a
 // repository name for every registry) again, and runs at once. The
 // pushed tag is not trusted: the pass reads the registry and applies
-// each artifact's policy. It reports whether an application follows the
-// repository; false, with nothing done, when the watch is off.
+// each artifact's policy. It reports whether a pass has read that
+// repository for an application; false, with nothing done, when the
+// watch is off. It does not block.
 func (a *Agent) ArtifactPushed(ref string) bool {
-	if a.opts.Proposer == nil || !artifacts.Uses(a.config(), a.watchedApps(), ref) {
+	if a.opts.Proposer == nil {
 		return false
 	}
-	a.watch.reader.Invalidate(ref)
+	n := a.watch.reader.Invalidate(ref)
 	select {
 	case a.watch.now <- struct{}{}:
 	default:
 	}
-	return true
+	return n > 0
 }
 
 // watchArtifacts runs a pass every minute (each source's reads are
