@@ -279,7 +279,7 @@ func registryAccount(cfg *config.Config, src *config.Source, accountID string) (
 			continue
 		}
 		if err := src.CheckAccount(acct.Name); err != nil {
-			denied = err
+			denied = fmt.Errorf("the registry of account %s is read with account %s, which source %s may not use: %w", accountID, acct.Name, src.Name, err)
 			continue
 		}
 		return acct, nil

@@ -204,6 +204,9 @@ func TestPassFollowsEachPolicy(t *testing.T) {
     edge:
       image: %s
       update: {digest: stable}
+    bare:
+      image: %s
+      update: {digest: stable}
     done:
       image: %s
       update: {semver: "1.x"}
@@ -215,7 +218,7 @@ func TestPassFollowsEachPolicy(t *testing.T) {
       update: {ami: {name: "base-web-*"}}
     pinned:
       image: %s`, image(stagingID, "shop/web:1.4.2"), image(stagingID, "shop/api:main-7"), image(stagingID, "shop/worker:b"),
-		image(stagingID, "shop/edge:stable@"+edge["stable"]), image(stagingID, "shop/done:1.1.0"), versions[0], image(stagingID, "shop/web:1.4.2")))
+		image(stagingID, "shop/edge:stable@"+edge["stable"]), image(stagingID, "shop/edge@"+edge["stable"]), image(stagingID, "shop/done:1.1.0"), versions[0], image(stagingID, "shop/web:1.4.2")))
 
 	res := r.w.Pass(ctx, r.cfg, []artifacts.App{shop})
 	if len(res.Problems) > 0 {
@@ -224,6 +227,7 @@ func TestPassFollowsEachPolicy(t *testing.T) {
 	envs := []string{"staging", "production"}
 	want := []bump.Change{
 		{App: "shop", Folder: "apps/shop", Artifact: "api", Path: "image", From: image(stagingID, "shop/api:main-7"), To: image(stagingID, "shop/api:main-10"), Environments: envs},
+		{App: "shop", Folder: "apps/shop", Artifact: "bare", Path: "image", From: image(stagingID, "shop/edge@"+edge["stable"]), To: image(stagingID, "shop/edge@"+edge2), Environments: envs},
 		{App: "shop", Folder: "apps/shop", Artifact: "base", Path: "ami", From: "ami-0000000000000001", To: "ami-0000000000000002", Environments: envs},
 		{App: "shop", Folder: "apps/shop", Artifact: "code", Path: "s3.version", From: versions[0], To: versions[1], Environments: envs},
 		{App: "shop", Folder: "apps/shop", Artifact: "edge", Path: "image", From: image(stagingID, "shop/edge:stable@"+edge["stable"]), To: image(stagingID, "shop/edge:stable@"+edge2), Environments: envs},
@@ -310,5 +314,25 @@ func TestPassReadsOnlyAllowedAccounts(t *testing.T) {
 		if q.Account == otherID {
 			t.Errorf("read in an account the source may not use: %+v", q)
 		}
+	}
+}
+
+// A repository of more than a page of images is read page by page
+// (DescribeImages, 1000 a page) in one pass, and every page counts.
+func TestPassReadsEveryPage(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	for i := range 1001 {
+		if _, err := r.env.Emu.PushImage(image(stagingID, fmt.Sprintf("big:1.0.%d", i)), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := sdkCalls(t, "ECR", "DescribeImages")
+	res := r.w.Pass(ctx, r.cfg, []artifacts.App{app(t, "shop", "big", fmt.Sprintf("    web:\n      image: %s\n      update: {semver: \"~1.0\"}", image(stagingID, "big:1.0.0")))})
+	if got := res.Changes["shop"]; len(got) != 1 || got[0].To != image(stagingID, "big:1.0.1000") {
+		t.Errorf("changes %+v, want 1.0.1000 from the second page", res.Changes)
+	}
+	if n := sdkCalls(t, "ECR", "DescribeImages") - start; n != 2 {
+		t.Errorf("%d DescribeImages calls, want 2 pages", n)
 	}
 }
