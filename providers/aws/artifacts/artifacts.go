@@ -209,27 +209,6 @@ func (w *Watcher) Invalidate(ref string) int {
 	return n
 }
 
-// Uses reports whether any of apps (of a source with artifactUpdates)
-// follows an image of the repository ref names, as Invalidate takes it.
-func Uses(cfg *config.Config, apps []App, ref string) bool {
-	want, full := spec.ParseECRImage(ref)
-	for _, app := range apps {
-		if src := source(cfg, app.Source); src == nil || src.ArtifactUpdates == nil || app.Spec == nil {
-			continue
-		}
-		for _, a := range app.Spec.Spec.Artifacts {
-			img, ok := spec.ParseECRImage(a.Image)
-			if a.Update == nil || !ok || img.Repository != want.Repository && img.Repository != ref {
-				continue
-			}
-			if !full || img.Account == want.Account && img.Region == want.Region {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func source(cfg *config.Config, name string) *config.Source {
 	for i := range cfg.Sources {
 		if cfg.Sources[i].Name == name {
