@@ -24,6 +24,7 @@ import (
 
 	"github.com/jibe-dev/jibe/config"
 	"github.com/jibe-dev/jibe/internal/backoff"
+	"github.com/jibe-dev/jibe/providers/aws/artifacts"
 	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/sources"
@@ -76,6 +77,14 @@ type Options struct {
 	// that MigrateJournal can assign rollouts journaled before application
 	// identity to their source; optional.
 	Applications AppLister
+	// Proposer receives the artifact updates the watch finds, per source
+	// (sources[].artifactUpdates); nil turns the artifact watch off.
+	Proposer Proposer
+	// Artifacts reads what the watch follows (ECR repositories, S3
+	// object versions, AMI series), sharing each read between the
+	// applications that use it. Default artifacts.New with the accounts'
+	// SDK clients.
+	Artifacts *artifacts.Watcher
 	// Clock drives the work queue's delays and the engine. Default the
 	// wall clock.
 	Clock clock.WithTicker
@@ -137,6 +146,8 @@ type Agent struct {
 	// rollout ID: a wait is logged at info when its reason changes.
 	logMu  sync.Mutex
 	logged map[string]string
+	// watch is the artifact watch (artifactwatch.go).
+	watch *artifactWatch
 }
 
 // appState is what the agent knows of one application.
@@ -187,6 +198,7 @@ func New(opts Options) *Agent {
 		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, logged: map[string]string{},
 		health: map[string]observedHealth{}, approvals: map[string]string{}, sourceMarks: map[string]string{}, metrics: newMetrics(),
 		departed: map[reconcile.AppID]*departure{}, gone: map[reconcile.AppID]*appState{}}
+	a.watch = newArtifactWatch(opts)
 	a.cfg.Store(opts.Config)
 	a.access.Store(newAccess(opts.Config.Server))
 	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
@@ -227,6 +239,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.pollPulls(ctx)
 		a.resyncEvery(ctx)
 	})
+	wg.Go(func() { a.watchArtifacts(ctx) })
 	a.receive(ctx, updates)
 	a.queue.ShutDownWithDrain()
 	wg.Wait()

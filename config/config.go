@@ -157,7 +157,49 @@ type Source struct {
 	// deletion cannot be undone: without it, an application that left Git
 	// is reported (log, API, metric, commit status) and left running.
 	Prune bool `json:"prune,omitempty"`
+	// ArtifactUpdates turns on the artifact watch for the source's
+	// applications: the artifacts that have an update policy in their
+	// jibe.yaml (spec.artifacts.<name>.update) are read every interval, in
+	// the accounts of allow.accounts only, and a newer version is proposed
+	// as a change of jibe.yaml. Default: off.
+	ArtifactUpdates *ArtifactUpdates `json:"artifactUpdates,omitempty"`
 }
+
+// ArtifactUpdates says how often a source's artifacts are read and how
+// their updates are proposed.
+type ArtifactUpdates struct {
+	// Interval is the time between reads of a registry repository,
+	// bucket prefix or image series. Applications of every source that
+	// use the same one share each read. A signed POST /hooks/artifact
+	// reads at once. Default 5m, at least 1m.
+	Interval *Duration `json:"interval,omitempty"`
+	// Mode is how an update is proposed: pullRequest (a branch and a pull
+	// request, reviewed like any change) or commit (directly on the
+	// source's branch). Default pullRequest.
+	Mode UpdateMode `json:"mode,omitempty" jsonschema:"enum=pullRequest,enum=commit"`
+	// Group is what one proposal holds: application (one branch and pull
+	// request per application) or source (one for every application of
+	// the source). Default application.
+	Group UpdateGroup `json:"group,omitempty" jsonschema:"enum=application,enum=source"`
+}
+
+// UpdateMode is how artifact updates are proposed.
+type UpdateMode string
+
+// The update modes.
+const (
+	UpdatePullRequest UpdateMode = "pullRequest"
+	UpdateCommit      UpdateMode = "commit"
+)
+
+// UpdateGroup is what one proposal of artifact updates holds.
+type UpdateGroup string
+
+// The update groups.
+const (
+	GroupApplication UpdateGroup = "application"
+	GroupSource      UpdateGroup = "source"
+)
 
 // GitSource is a Git repository.
 type GitSource struct {

@@ -124,6 +124,8 @@ var ruleCases = []struct {
 	{"bad notification event", []patch{{"events: [started, waiting, failed, rolledBack]", "events: [started, finished]"}}},
 	{"bad prometheus URL", []patch{{"url: http://prometheus.monitoring:9090", "url: prometheus:9090"}}},
 	{"bad reconcile settings", []patch{{"maxConcurrentRollouts: 4", "maxConcurrentRollouts: -1"}, {"driftInterval: 5m", "driftInterval: 1s"}}},
+	{"bad artifact updates", []patch{{"    allow:\n      accounts: [staging, production]\n", "    allow:\n      accounts: [staging, production]\n    artifactUpdates: {interval: 10s, mode: push, group: team}\n"}}},
+	{"artifact updates interval too short", []patch{{"    allow:\n      accounts: [staging, production]\n", "    allow:\n      accounts: [staging, production]\n    artifactUpdates: {interval: 10s}\n"}}},
 	{"bad log level", []patch{{"level: info", "level: verbose"}}},
 }
 

@@ -34,6 +34,10 @@ const (
 	DefaultLogLevel              = "info"
 	DefaultLogFormat             = "json"
 	DefaultTokenUsername         = "x-access-token"
+	// DefaultArtifactInterval and MinArtifactInterval bound
+	// sources[].artifactUpdates.interval.
+	DefaultArtifactInterval = 5 * time.Minute
+	MinArtifactInterval     = time.Minute
 )
 
 // The defaults of the HTTP server's limits (Server).
@@ -137,6 +141,7 @@ func SetDefaults(c *Config) {
 		if g := c.Sources[i].Git; g != nil {
 			defaultGit(g)
 		}
+		defaultArtifactUpdates(c.Sources[i].ArtifactUpdates)
 	}
 	if gh := c.GitHub; gh != nil {
 		if gh.APIURL == "" {
@@ -197,6 +202,19 @@ func defaultGit(g *GitSource) {
 	}
 	if a := g.Auth; a != nil && a.Token != nil && a.Username == "" {
 		a.Username = DefaultTokenUsername
+	}
+}
+
+func defaultArtifactUpdates(u *ArtifactUpdates) {
+	if u == nil {
+		return
+	}
+	defaultDuration(&u.Interval, DefaultArtifactInterval)
+	if u.Mode == "" {
+		u.Mode = UpdatePullRequest
+	}
+	if u.Group == "" {
+		u.Group = GroupApplication
 	}
 }
 

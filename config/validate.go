@@ -183,6 +183,9 @@ func (v *validator) sources(sources []Source, accounts, clusters map[string]bool
 			}
 		}
 		v.tenancy(f+".allow", &s.Allow, accounts, clusters)
+		if u := s.ArtifactUpdates; u != nil && u.Interval.Duration < MinArtifactInterval {
+			v.errorf(f+".artifactUpdates.interval", "the value is too short: use at least %s (POST /hooks/artifact reads at once after a push)", MinArtifactInterval)
+		}
 	}
 }
 

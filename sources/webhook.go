@@ -47,6 +47,11 @@ type WebhookOptions struct {
 	// OnHint receives pull request and review events for later use; nil
 	// drops them. It is called from the HTTP handler and must not block.
 	OnHint func(Hint)
+	// OnArtifact receives the image or repository an "artifact pushed"
+	// delivery names (Artifact) and reports whether an application
+	// follows it; nil refuses those deliveries. It is called from the
+	// HTTP handler and must not block.
+	OnArtifact func(ref string) bool
 	// MaxBodyBytes bounds a delivery's body. Default DefaultMaxWebhookBody.
 	MaxBodyBytes int64
 	// ReplayWindow is how long delivery IDs and the digests of signed
@@ -134,6 +139,51 @@ func (h *Webhook) Generic() http.Handler {
 	})
 }
 
+// artifactPayload is the body of an "artifact pushed" delivery.
+type artifactPayload struct {
+	// Image is the pushed image, ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY[:TAG].
+	Image string `json:"image"`
+	// Repository is the repository, as a registry/repository reference
+	// or a repository name alone; used when Image is empty.
+	Repository string `json:"repository"`
+	// Tag is the pushed tag, for the log only: the watch reads the
+	// registry and applies each artifact's policy.
+	Tag string `json:"tag"`
+}
+
+// Artifact returns the handler of "artifact pushed" deliveries, which a
+// CI job sends after pushing an image: a JSON body {"image":
+// "ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG"} or
+// {"repository": "REPOSITORY" or its full reference, "tag": "TAG"},
+// authenticated like Generic's. The artifact watch then reads that
+// repository at once (OnArtifact). It answers as Generic does, and 404
+// when the agent has no artifact watch.
+func (h *Webhook) Artifact() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, ok := h.receive(w, r, r.Header.Get("X-Jibe-Delivery"), "artifact")
+		if !ok {
+			return
+		}
+		if h.opts.OnArtifact == nil {
+			h.reject(w, d, http.StatusNotFound, "the agent has no artifact watch (sources[].artifactUpdates)")
+			return
+		}
+		var p artifactPayload
+		_ = json.Unmarshal(d.body, &p) // a body that is not the payload names nothing
+		ref := p.Image
+		if ref == "" {
+			ref = p.Repository
+		}
+		if ref == "" || len(ref) > 512 || strings.ContainsAny(ref, " \t\n") {
+			h.reject(w, d, http.StatusBadRequest, "body is not {\"image\": ...} or {\"repository\": ..., \"tag\": ...}")
+			return
+		}
+		watched := h.opts.OnArtifact(ref)
+		d.log.Info("webhook artifact pushed", "ref", ref, "tag", p.Tag, "watched", watched)
+		w.WriteHeader(http.StatusAccepted)
+	})
+}
+
 // delivery is a received, authenticated request.
 type delivery struct {
 	id, endpoint, remote string
@@ -154,7 +204,7 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request, id, endpoint s
 	body, status, reason := h.readBody(w, r)
 	if status == 0 {
 		d.body = body
-		status, reason = h.authenticate(r, body, endpoint == "generic")
+		status, reason = h.authenticate(r, body, endpoint != "github")
 	}
 	if status == 0 && !h.seen.add(replayKeys(r, id, body), h.opts.Clock.Now(), h.opts.ReplayWindow) {
 		status, reason = http.StatusConflict, "delivery ID or signed body already received (replay)"

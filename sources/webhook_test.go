@@ -32,6 +32,8 @@ type hookHarness struct {
 	logs  *logbuf.Buffer
 	mu    sync.Mutex
 	hints []Hint
+	// artifacts are the refs of the artifact deliveries accepted.
+	artifacts []string
 }
 
 func (h *hookHarness) Hints() []Hint {
@@ -56,6 +58,12 @@ func startWebhookWith(t *testing.T, trigger Triggerer, clock *clocktesting.FakeC
 		Secret: secret, Trigger: trigger, Clock: clock, MaxBodyBytes: testMaxBody,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		OnHint: func(hint Hint) { h.mu.Lock(); h.hints = append(h.hints, hint); h.mu.Unlock() },
+		OnArtifact: func(ref string) bool {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.artifacts = append(h.artifacts, ref)
+			return strings.Contains(ref, "web")
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +71,7 @@ func startWebhookWith(t *testing.T, trigger Triggerer, clock *clocktesting.FakeC
 	mux := http.NewServeMux()
 	mux.Handle("/github", wh.GitHub())
 	mux.Handle("/generic", wh.Generic())
+	mux.Handle("/artifact", wh.Artifact())
 	h.srv = httptest.NewServer(mux)
 	t.Cleanup(h.srv.Close)
 	t.Cleanup(func() {
@@ -365,5 +374,38 @@ func TestReplayCacheIsBounded(t *testing.T) {
 	}
 	if !c.add([]string{"e"}, t0.Add(2*time.Minute), window) || c.len() != 1 {
 		t.Errorf("after the window: %d entries, want 1", c.len())
+	}
+}
+
+// An "artifact pushed" delivery is authenticated like a generic one
+// (signature or token, replays refused) and hands the image, or the
+// repository, to the artifact watch; a body naming nothing is refused.
+func TestWebhookArtifactEndpoint(t *testing.T) {
+	h := startWebhook(t, &countingTrigger{})
+	image := []byte(`{"image":"111111111111.dkr.ecr.us-east-1.amazonaws.com/shop/web:1.2.0"}`)
+	repo := []byte(`{"repository":"shop/web","tag":"1.2.0"}`)
+	tests := []struct {
+		name    string
+		body    []byte
+		headers map[string]string
+		want    int
+	}{
+		{"signed image", image, map[string]string{"X-Hub-Signature-256": sign(image)}, http.StatusAccepted},
+		{"replayed", image, map[string]string{"X-Hub-Signature-256": sign(image)}, http.StatusConflict},
+		{"token and repository", repo, map[string]string{"X-Jibe-Token": hookSecret}, http.StatusAccepted},
+		{"bad signature", repo, map[string]string{"X-Hub-Signature-256": sign(image)}, http.StatusForbidden},
+		{"unsigned", repo, nil, http.StatusUnauthorized},
+		{"names nothing", []byte(`{"tag":"1"}`), map[string]string{"X-Jibe-Token": hookSecret}, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		if got := h.post(t, "/artifact", tt.body, tt.headers); got != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	h.mu.Lock()
+	got := strings.Join(h.artifacts, " ")
+	h.mu.Unlock()
+	if want := "111111111111.dkr.ecr.us-east-1.amazonaws.com/shop/web:1.2.0 shop/web"; got != want {
+		t.Errorf("refs handed to the watch %q, want %q", got, want)
 	}
 }

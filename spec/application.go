@@ -88,6 +88,11 @@ type Artifact struct {
 	S3 *S3Object `json:"s3,omitempty"`
 	// AMI is an EC2 machine image ID (ami-...). ${artifacts.<name>} is the ID.
 	AMI string `json:"ami,omitempty"`
+	// Update lets the agent's artifact watch propose newer versions of
+	// the artifact, as a pull request (or a commit, per the source's
+	// artifactUpdates) that edits only this artifact's value. Default:
+	// not watched.
+	Update *UpdatePolicy `json:"update,omitempty"`
 }
 
 // S3Object locates an object in S3.

@@ -92,6 +92,9 @@ func (v *validator) artifacts(arts map[string]Artifact) {
 				v.errorf(field+".ami", "%q is not an AMI ID such as ami-0123456789abcdef0", a.AMI)
 			}
 		}
+		if a.Update != nil {
+			v.updatePolicy(field, &a)
+		}
 	}
 }
 

@@ -240,6 +240,14 @@ var ruleCases = []struct {
 	{"unclosed flow sequence in a manifest", []patch{{"k8s/deploy.yaml", "        - name: site\n", "        - name: site\n          args: [a, b\n"}}},
 	{"two documents", []patch{{"service.yaml", "serviceName: web\n", "serviceName: web\n---\n"}}},
 	{"flow sequence with unquoted placeholder", []patch{{"service.yaml", "subnets: [subnet-1]", "subnets: [${vars.cluster}]"}}},
+	{"update policy on an image outside ECR", []patch{{"jibe.yaml", "image: registry.example.com/shop/web:1.0.0\n", "image: registry.example.com/shop/web:1.0.0\n      update: {semver: ^1.0}\n"}}},
+	{"update policy with a bad semver range", []patch{{"jibe.yaml", "image: registry.example.com/shop/web:1.0.0\n", "image: 111111111111.dkr.ecr.us-east-1.amazonaws.com/web:1.0.0\n      update: {semver: '>=1.x.y'}\n"}}},
+	{"update policy with a bad tag pattern", []patch{{"jibe.yaml", "image: registry.example.com/shop/web:1.0.0\n", "image: 111111111111.dkr.ecr.us-east-1.amazonaws.com/web:main-1\n      update:\n        tag: {pattern: 'main-(?P<n>\\d+', sortBy: numerical}\n"}}},
+	{"update policy with two named captures and a bad sort", []patch{{"jibe.yaml", "image: registry.example.com/shop/web:1.0.0\n", "image: 111111111111.dkr.ecr.us-east-1.amazonaws.com/web:main-1\n      update:\n        tag: {pattern: '(?P<a>\\w+)-(?P<b>\\d+)', sortBy: newest}\n"}}},
+	{"update policy digest of another tag", []patch{{"jibe.yaml", "image: registry.example.com/shop/web:1.0.0\n", "image: 111111111111.dkr.ecr.us-east-1.amazonaws.com/web:1.0.0\n      update: {digest: stable}\n"}}},
+	{"update policy not fitting the artifact", []patch{{"jibe.yaml", "s3: {bucket: artifacts, key: fn.zip}\n", "s3: {bucket: artifacts, key: fn.zip}\n      update: {semver: ^1}\n"}, {"jibe.yaml", "ami: ami-0123456789abcdef0\n", "ami: ami-0123456789abcdef0\n      update: {latestVersion: true}\n"}}},
+	{"update policy latestVersion without a version", []patch{{"jibe.yaml", "s3: {bucket: artifacts, key: fn.zip}\n", "s3: {bucket: artifacts, key: fn.zip}\n      update: {latestVersion: true}\n"}}},
+	{"update policy with two kinds, AMI without a name", []patch{{"jibe.yaml", "image: registry.example.com/shop/web:1.0.0\n", "image: 111111111111.dkr.ecr.us-east-1.amazonaws.com/web:1.0.0\n      update: {semver: ^1, digest: stable}\n"}, {"jibe.yaml", "ami: ami-0123456789abcdef0\n", "ami: ami-0123456789abcdef0\n      update: {ami: {name: '*', owner: amazon}}\n"}}},
 }
 
 func TestValidationRules(t *testing.T) {

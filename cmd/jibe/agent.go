@@ -52,7 +52,8 @@ func newAgentCommand() *cobra.Command {
 The agent polls its Git sources (webhooks make it instant), reconciles each
 application environment by environment, and reports commit statuses. It
 serves /healthz, /metrics, /api/v1/applications and webhooks (/hooks/github,
-/hooks/generic) on server.listen. SIGINT or SIGTERM stops it gracefully:
+/hooks/generic, /hooks/artifact) on server.listen. SIGINT or SIGTERM stops
+it gracefully:
 running steps finish and are journaled, queued statuses are posted, and the
 next start resumes every rollout where it stopped.`,
 		Args: cobra.NoArgs,
@@ -200,7 +201,8 @@ func (w *wiring) webhook(cfg *config.Config, log *slog.Logger) error {
 	// Pull request and review events reach the agent, built next; the
 	// server that receives them starts after it.
 	onHint := func(h sources.Hint) { w.agent.Hint(h) }
-	hook, err := sources.NewWebhook(sources.WebhookOptions{Secret: secret, Trigger: w.git, OnHint: onHint,
+	onArtifact := func(ref string) bool { return w.agent.ArtifactPushed(ref) }
+	hook, err := sources.NewWebhook(sources.WebhookOptions{Secret: secret, Trigger: w.git, OnHint: onHint, OnArtifact: onArtifact,
 		MaxBodyBytes: cfg.Server.MaxWebhookBodyBytes, Logger: log})
 	if err != nil {
 		return err
@@ -208,6 +210,7 @@ func (w *wiring) webhook(cfg *config.Config, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("/hooks/github", hook.GitHub())
 	mux.Handle("/hooks/generic", hook.Generic())
+	mux.Handle("/hooks/artifact", hook.Artifact())
 	w.webhooks = mux
 	return nil
 }

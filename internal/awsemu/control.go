@@ -65,6 +65,7 @@ type TimeResponse struct {
 //	POST   /_jibe/faults          {"service": "ecs", "operation": "UpdateService", "kind": "Throttle", "count": 3}
 //	DELETE /_jibe/faults
 //	POST   /_jibe/time/advance    {"duration": "5m"}
+//	POST   /_jibe/ecr/push        {"image": "111111111111.dkr.ecr.us-east-1.amazonaws.com/web:1.2.0"}
 //	GET    /_jibe/time
 func (e *Emulator) control(w http.ResponseWriter, r *http.Request) {
 	if !loopback(r.RemoteAddr) {
@@ -86,6 +87,11 @@ func (e *Emulator) control(w http.ResponseWriter, r *http.Request) {
 		err = e.controlFault(r)
 	case endpoint == "time/advance":
 		err = e.controlAdvance(w, r)
+		if err == nil {
+			return
+		}
+	case endpoint == "ecr/push":
+		err = e.controlPush(w, r)
 		if err == nil {
 			return
 		}

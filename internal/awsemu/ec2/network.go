@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -164,16 +165,28 @@ func parseFilters(f protocol.Form) filters {
 	return out
 }
 
-// match reports whether the attributes pass every filter. Unknown filter
-// names match nothing, so a test relying on one fails visibly.
+// match reports whether the attributes pass every filter. Values take
+// EC2's wildcards: * (any characters) and ? (one character). Unknown
+// filter names match nothing, so a test relying on one fails visibly.
 func (fs filters) match(attrs map[string]string) bool {
 	for name, values := range fs {
 		v, ok := attrs[name]
-		if !ok || !slices.Contains(values, v) {
+		if !ok || !slices.ContainsFunc(values, func(p string) bool { return wildcard(p, v) }) {
 			return false
 		}
 	}
 	return true
+}
+
+// wildcard reports whether v matches the filter value p, whose * and ?
+// are wildcards.
+func wildcard(p, v string) bool {
+	if !strings.ContainsAny(p, "*?") {
+		return p == v
+	}
+	re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(p)) + "$"
+	ok, err := regexp.MatchString(re, v)
+	return err == nil && ok
 }
 
 // notFound is EC2's error for ids that do not exist: "The subnet ID

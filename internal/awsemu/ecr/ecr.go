@@ -306,3 +306,25 @@ func (s *Service) ImageExists(scope protocol.Scope, repository, ref string) bool
 	_, ok = repo.lookup(id)
 	return ok
 }
+
+// Push pushes manifest under tag to the repository of scope, creating
+// the repository (tags mutable) when it does not exist, as a CI job's
+// docker push to a registry with create-on-push does. It returns the
+// image's digest.
+func (s *Service) Push(scope protocol.Scope, repository, tag, manifest string, now time.Time) (string, error) {
+	r := s.region(scope)
+	if _, ok := r.repos[repository]; !ok {
+		c := &protocol.Call{Account: scope.Account, Region: scope.Region, Now: now}
+		c.Body = []byte(fmt.Sprintf(`{"repositoryName":%q}`, repository))
+		if _, err := s.createRepository(r, c); err != nil {
+			return "", err
+		}
+	}
+	c := &protocol.Call{Account: scope.Account, Region: scope.Region, Now: now}
+	c.Body = []byte(fmt.Sprintf(`{"repositoryName":%q,"imageTag":%q,"imageManifest":%q}`, repository, tag, manifest))
+	out, err := s.putImage(r, c)
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.(*ecr.PutImageOutput).Image.ImageId.ImageDigest), nil
+}
