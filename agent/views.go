@@ -291,9 +291,9 @@ type HistoryEntry struct {
 	// Reason explains a failure or a rollback.
 	Reason string `json:"reason,omitempty"`
 	// Strategy and Mode are as in RolloutSummary.
-	Strategy   string    `json:"strategy"`
-	Mode       string    `json:"mode"`
-	Correction bool      `json:"correction,omitempty"`
+	Strategy   string `json:"strategy"`
+	Mode       string `json:"mode"`
+	Correction bool   `json:"correction,omitempty"`
 	// Action names the action that started the rollout of a revision
 	// that had run before: "retry" or "rollback".
 	Action  string    `json:"action,omitempty"`

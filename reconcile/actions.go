@@ -36,7 +36,7 @@ type ActionRecord struct {
 	App    string `json:"app,omitempty"`
 	Env    string `json:"env,omitempty"`
 	// By is the name of the API token the action came with.
-	By string `json:"by"`
+	By string    `json:"by"`
 	At time.Time `json:"at"`
 	// Reason is why, as given; Message what Jibe does now.
 	Reason  string `json:"reason,omitempty"`

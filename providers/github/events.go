@@ -159,4 +159,3 @@ func succeeded(r *reconcile.Rollout) string {
 	}
 	return "rolled out and verified"
 }
-
