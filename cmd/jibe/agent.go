@@ -129,6 +129,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 		}})
 	opts := agent.Options{Config: cfg, Journal: journal, Platforms: w.platforms(ctx, cfg, log), Capabilities: builtinPlatforms(), ManifestCheck: kubecheck.Check, Checks: measure,
 		Sources: srcs, History: w.git, Applications: w.git, Logger: log}
+	if w.git != nil {
+		opts.Refresher = w.git
+	}
 	if cfg.Notifications != nil && len(cfg.Notifications.Slack) > 0 {
 		if w.notifier, err = slack.New(cfg.Notifications.Slack, slack.Options{Logger: log, Link: appLink(cfg)}); err != nil {
 			journal.Close()

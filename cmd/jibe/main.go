@@ -74,5 +74,6 @@ Documentation: https://github.com/jibe-dev/jibe#readme`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newDemoCommand(), newValidateCommand(), newSchemaCommand(), newPlanCommand(), newEmulatorCommand(), newAgentCommand(), newVersionCommand())
+	root.AddCommand(actionCommands()...)
 	return root
 }
