@@ -362,3 +362,55 @@ func TestE2EBreakGlassApproval(t *testing.T) {
 		t.Error("the event stream had no break-glass action")
 	}
 }
+
+// A pause stops a running canary at its next step boundary: the pause
+// step under way ends, and the next step waits until resume.
+func TestE2EActionPauseStopsARunningRollout(t *testing.T) {
+	e := newActionsE2E(t, "", nil)
+	canary := "{canary: {steps: [{setWeight: 50}, {pause: {duration: 10m}}]}}"
+	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", canary))
+	e.settle("v1 in production", e.final("production", v1))
+	v2 := e.push(e.files("registry.example.com/shop/web:2.0.0", canary))
+	e.settle("v2 paused in production", e.atPause(v2))
+	e.mustAct(writeSecret, "/pause", `{"reason":"incident 43"}`)
+	e.clock.Step(11 * time.Minute) // the canary's pause is over
+	e.awaitDue()
+	e.drain()
+	r, _ := e.journal.Current(shopApp, "production")
+	if r.Revision != v2 || r.State.Final() || r.Plan.Steps[r.Next].Kind == reconcile.StepPause {
+		t.Fatalf("production's rollout = %s at step %d; want it held after its pause", r.State, r.Next)
+	}
+	held := r.Next
+	e.clock.Step(time.Hour)
+	e.awaitDue()
+	e.drain()
+	if r, _ = e.journal.Current(shopApp, "production"); r.Next != held || r.State.Final() {
+		t.Fatalf("a paused rollout went on: step %d → %d, %s", held, r.Next, r.State)
+	}
+	if prod := e.agent.Applications()[0].Environments[1]; !strings.Contains(prod.Hold, "incident 43") {
+		t.Errorf("production's hold = %q", prod.Hold)
+	}
+	e.mustAct(writeSecret, "/resume", "")
+	e.settle("v2 in production after resume", e.final("production", v2))
+	if r, _ := e.journal.Current(shopApp, "production"); r.State != reconcile.RolloutSucceeded {
+		t.Errorf("production = %s: %s", r.State, r.Reason)
+	}
+}
+
+// Promote with force, by break-glass, skips the approval gate; without
+// force it leaves the gate alone.
+func TestE2EActionForcedPromotionSkipsTheGate(t *testing.T) {
+	e := newActionsE2E(t, "", withReviews)
+	v1 := e.push(e.gateFiles("registry.example.com/shop/web:1.0.0", ""))
+	e.settle("production at its gate", func() bool { return e.waitingForApproval(v1) })
+	e.wantRefused(oncallSecret, "/environments/production/promote", "", http.StatusConflict, "promote with force (break-glass) skips them")
+	res := e.mustAct(oncallSecret, "/environments/production/promote", `{"force":true,"reason":"outage"}`)
+	if !strings.Contains(res.Message, "skipped by break-glass") {
+		t.Errorf("forced promote answer = %q", res.Message)
+	}
+	e.settle("production rolled out", e.final("production", v1))
+	r, _ := e.journal.Current(shopApp, "production")
+	if r.State != reconcile.RolloutSucceeded || r.Promoted == nil || !r.Promoted.Force || r.Promoted.By != "oncall" {
+		t.Fatalf("production = %s, promoted %+v", r.State, r.Promoted)
+	}
+}
