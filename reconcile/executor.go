@@ -163,7 +163,11 @@ func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) 
 		}
 		x.emit(EventStepDone, r, step, "%s", res.done)
 	}
-	return x.finish(r, RolloutSucceeded, "", EventSucceeded)
+	done, err := x.finish(r, RolloutSucceeded, "", EventSucceeded)
+	if err != nil {
+		return x.aborted(ctx, r, deps, err)
+	}
+	return done, nil
 }
 
 // held returns the wait of a rollout held before its next step, nil when

@@ -307,6 +307,9 @@ func (j *Journal) Finish(id string, state RolloutState, reason string) (*Rollout
 		if !state.Final() {
 			return fmt.Errorf("cannot finish rollout %s as %s", id, state)
 		}
+		if state == RolloutSucceeded && r.RollingBack { // aborted while its last step ran
+			return fmt.Errorf("rollout %s: %w (%s)", id, errRollingBack, r.Reason)
+		}
 		r.State, r.Reason, r.Updated = state, reason, j.now()
 		out = r
 		if state == RolloutSucceeded {

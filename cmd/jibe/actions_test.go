@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,9 +81,14 @@ func actionsAgent(t *testing.T) *agent.Agent {
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	srv := httptest.NewServer(a.Handler(nil))
-	t.Cleanup(srv.Close)
-	t.Setenv(envServer, srv.URL)
+	// The agent's own server, with its limits, as jibe agent serves it.
+	srv, err := agent.NewServer("127.0.0.1:0", a.Handler(nil), agent.LimitsOf(cfg.Server))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	t.Setenv(envServer, "http://"+srv.Addr().String())
 	t.Setenv(envToken, "w-0123456789abcdef0123456789abcdef")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
