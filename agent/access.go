@@ -92,6 +92,8 @@ func (a *Agent) Require(scope config.TokenScope, h http.Handler) http.Handler {
 		}
 		t := ac.find(presented)
 		switch {
+		case t != nil && crossSite(r):
+			http.Error(w, "a request signed in by the dashboard's cookie that changes something must come from the dashboard's own page (same origin, header "+ActionHeader+"): send the token as \"Authorization: Bearer <token>\" instead", http.StatusForbidden)
 		case t == nil:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="jibe", error="invalid_token"`)
 			http.Error(w, "the token is not one of server.tokens: check it, or ask for one", http.StatusUnauthorized)
@@ -101,6 +103,26 @@ func (a *Agent) Require(scope config.TokenScope, h http.Handler) http.Handler {
 			h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, t.name)))
 		}
 	})
+}
+
+// ActionHeader is the header the dashboard's script sets on the actions
+// it posts: a page of another site cannot set it without the agent's
+// consent (CORS), which the agent never gives.
+const ActionHeader = "X-Jibe-Action"
+
+// crossSite reports whether r would change something with the token of
+// the dashboard's cookie without coming from the dashboard's own script
+// (cross-site request forgery): it lacks ActionHeader, or the browser
+// says it came from another site or origin. Requests that carry the
+// token in the Authorization header cannot be forged by another page.
+func crossSite(r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Header.Get("Authorization") != "" {
+		return false
+	}
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" {
+		return true
+	}
+	return r.Header.Get(ActionHeader) == ""
 }
 
 // find returns the token whose secret is presented, nil for none. Every

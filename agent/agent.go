@@ -71,6 +71,9 @@ type Options struct {
 	Fetcher      PullRequestFetcher
 	// Sources produce revisions.
 	Sources []Source
+	// Refresher polls a Git source now, for the refresh action
+	// (sources.Git); optional.
+	Refresher Refresher
 	// History finds older revisions that are no longer in memory; optional.
 	History RevisionFinder
 	// Applications lists what each source held when the agent stopped, so
@@ -115,6 +118,9 @@ type Agent struct {
 	pulls map[string]*pullState
 	// waiting says what each waiting rollout waits for, by rollout ID.
 	waiting map[string]string
+	// held says why each environment held by a pause, a freeze window or
+	// a rollback does not roll out, by driftKey.
+	held map[string]string
 	// health is each target's health as last observed, by
 	// source/app/env/target (see observing).
 	health map[string]observedHealth
@@ -195,7 +201,7 @@ func New(opts Options) *Agent {
 		opts.Logger = slog.Default()
 	}
 	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byID: map[reconcile.AppID]*appState{},
-		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, logged: map[string]string{},
+		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, held: map[string]string{}, logged: map[string]string{},
 		health: map[string]observedHealth{}, approvals: map[string]string{}, sourceMarks: map[string]string{}, metrics: newMetrics(),
 		departed: map[reconcile.AppID]*departure{}, gone: map[reconcile.AppID]*appState{}}
 	a.watch = newArtifactWatch(opts)
@@ -206,7 +212,7 @@ func New(opts Options) *Agent {
 		workqueue.TypedRateLimitingQueueConfig[string]{Name: "applications", Clock: opts.Clock, MetricsProvider: a.metrics.queue})
 	a.metrics.registry.MustRegister(appInfo{a}, readyGauge(a))
 	a.executor = &reconcile.Executor{Journal: opts.Journal, Platforms: a.observing(opts.Platforms), Checks: opts.Checks,
-		Gate: opts.Gate, Clock: opts.Clock, Emit: a.events.Emit}
+		Gate: opts.Gate, Clock: opts.Clock, Emit: a.events.Emit, Hold: a.heldRollout}
 	if opts.Gate == nil && opts.Approvals != nil {
 		a.executor.Gate = reviewGate{a}
 	}

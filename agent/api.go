@@ -39,6 +39,7 @@ func (a *Agent) Routes(mux *http.ServeMux) {
 	read("GET /api/v1/applications/{source}/{name}/environments/{env}/history", a.serveHistory)
 	read("GET /api/v1/sources", a.serveSources)
 	read("GET /api/v1/events", a.serveEvents)
+	a.actionRoutes(mux)
 }
 
 // serveHealthz answers 200: "ok", or "degraded" with what fails (a

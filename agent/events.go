@@ -57,6 +57,9 @@ func (a *Agent) logEvent(e reconcile.Event) {
 	attrs := []any{"source", e.App.Source, "app", e.App.Name, "env", e.Env,
 		"revision", reconcile.ShortRevision(e.Revision), "step", stepName(e.Step), "message", e.Message}
 	switch {
+	case e.Kind == reconcile.EventAction: // logged by announce
+	case e.Rollout == nil && e.Kind == reconcile.EventWaiting:
+		a.log.Info("rollout held", attrs...)
 	case e.Rollout != nil && !a.newWait(e):
 		a.log.Debug("rollout "+e.Kind.String(), attrs...)
 	case e.Rollout != nil:

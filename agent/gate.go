@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jibe-dev/jibe/config"
+	"github.com/jibe-dev/jibe/providers/github"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/sources"
 	"github.com/jibe-dev/jibe/spec"
@@ -32,7 +33,44 @@ func (g reviewGate) Approved(ctx context.Context, app reconcile.AppID, env, revi
 		return reconcile.Verdict{}, reconcile.Stalled(fmt.Errorf(
 			"environment %s needs approval, but source %s of %s names no GitHub repository to read reviews from: set git.repository on the source", env, app.Source, app.Name))
 	}
-	return g.a.opts.Approvals.Evaluate(ctx, st.owner, st.repo, revision, rule)
+	v, err := g.a.opts.Approvals.Evaluate(ctx, st.owner, st.repo, revision, rule)
+	if err == nil && !v.Approved {
+		v.Reason += g.a.howToApprove(app, env, revision, rule, strings.HasPrefix(v.Reason, "waiting: no approved pull request"))
+	}
+	return v, err
+}
+
+// howToApprove says how the gate of env may open, after a verdict's
+// reason: with no approved pull request, which pull requests and
+// reviewers count; and break-glass where the configuration enables it.
+func (a *Agent) howToApprove(app reconcile.AppID, env, revision string, rule *spec.Approval, noPull bool) string {
+	src := a.config().Source(app.Source)
+	if src == nil {
+		return ""
+	}
+	var s string
+	if noPull {
+		branch := config.DefaultBranch
+		if src.Git != nil && src.Git.Branch != "" {
+			branch = src.Git.Branch
+		}
+		reviews := fmt.Sprintf("%d approving review(s) from %s (not the author's, none before its last push)", max(rule.Reviews, 1), github.Required(rule))
+		if rule.AllowLaterApproval {
+			s = fmt.Sprintf(": open a pull request with %s into %s; %s count", reconcile.ShortRevision(revision), branch, reviews)
+		} else {
+			s = fmt.Sprintf(": it reached %s without one; only a pull request merged into %s with %s counts (approval.allowLaterApproval lets one opened afterwards count)", branch, branch, reviews)
+		}
+	}
+	if bg := src.BreakGlass; bg != nil {
+		token := ""
+		if len(bg.Tokens) > 0 {
+			token = bg.Tokens[0]
+		}
+		if src.BreakGlassAllows(env, token) == nil {
+			s += fmt.Sprintf("; or break-glass: jibe approve %s %s --reason ...", app, env)
+		}
+	}
+	return s
 }
 
 // reviewSource returns src when approvals are read from reviews on its

@@ -152,9 +152,20 @@ func limitRoutes(h http.Handler, l ServerLimits) http.Handler {
 	slots := make(chan struct{}, l.MaxConcurrentWebhooks)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, hooksPrefix) {
-			if r.ContentLength != 0 {
+			limit := int64(0)
+			if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/v1/") {
+				limit = maxActionBody // an action's JSON
+			}
+			switch {
+			case limit == 0 && r.ContentLength != 0:
 				refuse(w, http.StatusRequestEntityTooLarge, "this endpoint takes no request body")
 				return
+			case r.ContentLength > limit:
+				refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("an action's body is at most %d bytes", limit))
+				return
+			}
+			if limit > 0 {
+				r.Body = http.MaxBytesReader(w, r.Body, limit)
 			}
 			h.ServeHTTP(w, r)
 			return

@@ -113,6 +113,7 @@ type appSnapshot struct {
 	artifacts           map[string][]ArtifactView
 	drift               map[string][]string
 	waiting             map[string]string
+	held                map[string]string
 	health              map[string]observedHealth
 }
 
@@ -147,7 +148,7 @@ func (a *Agent) snapshot(st *appState, running map[reconcile.AppID][]string) app
 	id := st.id()
 	s := appSnapshot{key: st.key, gen: st.gen, id: id, source: st.source, folder: st.folder, err: st.lastError,
 		envs: uniq(append(slices.Clone(a.envs[id]), running[id]...)), artifacts: st.artifacts, targets: st.targets,
-		drift: a.drift, waiting: a.waiting, health: a.health}
+		drift: a.drift, waiting: a.waiting, held: a.held, health: a.health}
 	if st.revision != nil {
 		s.wanted = st.revision.Commit
 		if pr := st.revision.PullRequest; pr != nil {
@@ -195,6 +196,7 @@ func (a *Agent) envViewOf(s *appSnapshot, env string, rec envRecord, blocking st
 	ev := EnvView{Name: env}
 	a.mu.Lock()
 	ev.Drift = s.drift[driftKey(s.id, env)]
+	ev.Hold = s.held[driftKey(s.id, env)]
 	if s.wanted != "" {
 		ev.Wanted = &VersionView{Revision: s.wanted, PullRequest: s.pull, Artifacts: s.artifacts[s.wanted]}
 	}

@@ -55,6 +55,9 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 			a.refused(st, reconcile.EventTenancyRefused, rev.Commit, env.Name, "refused: "+unwrapStalled(err).Error())
 			return err
 		}
+		if held, err := a.heldAtRollback(ctx, st, l, id, src, env.Name, rev); held || err != nil {
+			return err // later environments wait while one is held at a rollback
+		}
 		verified, err := a.advanceEnv(ctx, id, l, r, deps, rev.Commit)
 		a.reportRefused(st, rev.Commit, env.Name, err)
 		if err != nil || !verified {
@@ -83,13 +86,48 @@ func (a *Agent) advanceEnv(ctx context.Context, id reconcile.AppID, l *loadedRev
 		if cur.Correction {
 			force(deps)
 		}
+		if retry := a.retryAsked(id, env, revision); retry != nil && cur.State.Final() {
+			return a.startRetry(ctx, id, r, deps, revision, retry)
+		}
 		return a.continueRollout(ctx, cur, deps)
 	case err == nil && !cur.State.Final():
+		if w := a.holdNew(id, env, revision); w != nil {
+			return false, w
+		}
 		if _, err := a.executor.Supersede(ctx, cur, deps, revision); err != nil {
 			return false, err
 		}
 	}
+	if w := a.holdNew(id, env, revision); w != nil {
+		return false, w
+	}
 	return a.startRollout(ctx, id, r, deps, revision)
+}
+
+// holdNew returns the wait of an environment that may not start a
+// rollout of revision now (see holdOf), reporting a new reason once, as
+// a waiting event without a rollout; nil when it may start.
+func (a *Agent) holdNew(id reconcile.AppID, env, revision string) *reconcile.WaitingError {
+	w := a.holdOf(id, env)
+	if a.setHeld(id, env, w) && w != nil {
+		a.events.Emit(reconcile.Event{Kind: reconcile.EventWaiting, App: id, Env: env, Revision: revision, Message: w.Reason})
+	}
+	return w
+}
+
+// startRetry starts a rollout of revision again, as a retry asked for.
+func (a *Agent) startRetry(ctx context.Context, id reconcile.AppID, r *spec.Rendered, deps []*reconcile.Deployment, revision string, h *reconcile.Hold) (bool, error) {
+	changes, err := a.diff(ctx, deps)
+	if err != nil {
+		return false, err
+	}
+	plan := reconcile.Build(id.Name, revision, []reconcile.EnvInput{{Rendered: r, Changes: changes}})
+	ro, err := a.opts.Journal.StartAgain(id, revision, plan.Environments[0], reconcile.ActionRetry)
+	if err != nil {
+		return false, err
+	}
+	a.events.Emit(reconcile.RolloutEvent(reconcile.EventStarted, ro, nil, "retry asked by "+h.By+": "+startMessage(&plan.Environments[0])))
+	return a.continueRollout(ctx, ro, deps)
 }
 
 // continueRollout advances the environment's rollout of the revision, or

@@ -211,6 +211,14 @@ func (a *Agent) History(app reconcile.AppID, env, before string, limit int) (His
 	if len(rs) > limit {
 		rs, v.Next = rs[:limit], rs[limit-1].ID
 	}
+	if before == "" {
+		acts, err := a.opts.Journal.Actions(app, env)
+		if err != nil {
+			return HistoryView{}, err
+		}
+		slices.Reverse(acts)
+		v.Actions = acts
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, r := range rs {
@@ -223,7 +231,10 @@ func (a *Agent) History(app reconcile.AppID, env, before string, limit int) (His
 func (a *Agent) historyEntry(app reconcile.AppID, r *reconcile.Rollout) HistoryEntry {
 	e := HistoryEntry{ID: r.ID, Revision: r.Revision, State: r.State.String(), Reason: r.Reason,
 		Strategy: r.Plan.Strategy, Mode: r.Plan.Mode.String(), Correction: r.Correction, Started: r.Started,
-		ApprovedBy: a.approvals[r.ID], PullRequest: a.pullOf(app, r.Revision)}
+		ApprovedBy: a.approvals[r.ID], PullRequest: a.pullOf(app, r.Revision), Action: r.Action}
+	if bg := r.BreakGlass; bg != nil {
+		e.ApprovedBy = "break-glass by " + bg.By + ": " + bg.Reason
+	}
 	if r.State.Final() {
 		e.Finished = r.Updated
 		e.Duration = r.Updated.Sub(r.Started).Round(time.Millisecond).Seconds()

@@ -80,8 +80,15 @@ func eventView(e reconcile.Event, at time.Time) EventView {
 	v := EventView{Type: "rollout", Kind: e.Kind.String(), App: e.App.String(), Source: e.App.Source, Env: e.Env,
 		Revision: e.Revision, Step: stepName(e.Step), Message: e.Message, At: at}
 	switch {
+	case e.Kind == reconcile.EventAction:
+		v.Type = "action"
+		if e.Rollout != nil {
+			v.Rollout = e.Rollout.ID
+		}
 	case e.Rollout != nil:
 		v.Rollout = e.Rollout.ID
+	case e.Kind == reconcile.EventWaiting:
+		v.Type = "held"
 	case e.Kind.Refused():
 		v.Type = "refused"
 	default:

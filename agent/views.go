@@ -80,6 +80,10 @@ type EnvView struct {
 	Step string `json:"step,omitempty"`
 	// Waiting says what the step waits for, e.g. who must approve.
 	Waiting string `json:"waiting,omitempty"`
+	// Hold says why the environment does not roll out now: a pause
+	// (POST .../pause), an open freeze window (until when), or a rollback
+	// it is held at until a new commit.
+	Hold string `json:"hold,omitempty"`
 	// Reason explains a failure, a rollback or a refusal.
 	Reason  string    `json:"reason,omitempty"`
 	Updated time.Time `json:"updated,omitzero"`
@@ -269,6 +273,12 @@ type HistoryView struct {
 	// Next is the cursor of the next (older) page, for ?before=; "" on
 	// the last page.
 	Next string `json:"next,omitempty"`
+	// Actions are the actions people took on the environment, on its
+	// application or on its source (abort, retry, promote, approve,
+	// rollback, pause, resume, refresh), newest first, with who (the
+	// API token's name), when, why and what Jibe did: on the first page
+	// only.
+	Actions []reconcile.ActionRecord `json:"actions,omitempty"`
 }
 
 // HistoryEntry is one past (or running) rollout.
@@ -281,10 +291,13 @@ type HistoryEntry struct {
 	// Reason explains a failure or a rollback.
 	Reason string `json:"reason,omitempty"`
 	// Strategy and Mode are as in RolloutSummary.
-	Strategy   string    `json:"strategy"`
-	Mode       string    `json:"mode"`
-	Correction bool      `json:"correction,omitempty"`
-	Started    time.Time `json:"started"`
+	Strategy   string `json:"strategy"`
+	Mode       string `json:"mode"`
+	Correction bool   `json:"correction,omitempty"`
+	// Action names the action that started the rollout of a revision
+	// that had run before: "retry" or "rollback".
+	Action  string    `json:"action,omitempty"`
+	Started time.Time `json:"started"`
 	// Finished is when it ended; zero while it runs.
 	Finished time.Time `json:"finished,omitzero"`
 	// Duration is Finished - Started, in seconds.
@@ -344,7 +357,10 @@ type EventView struct {
 	// when the agent restarts.
 	Seq uint64 `json:"seq"`
 	// Type is "rollout" (a rollout event), "refused" (a revision refused
-	// before a rollout), "plan" (a pull request's plan preview) or
+	// before a rollout), "plan" (a pull request's plan preview),
+	// "action" (someone acted through the API: kind "action", the message
+	// says who, why and what happens now), "held" (a rollout that may not
+	// start: a pause or a freeze window, the message says until when) or
 	// "source" (a source's status changed).
 	Type string `json:"type"`
 	// Kind is the engine's event kind (started, step-done, waiting,

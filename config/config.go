@@ -50,6 +50,11 @@ type Config struct {
 	// Limits bound what one application may make the agent read and
 	// render. Default: each limit's default.
 	Limits Limits `json:"limits,omitempty"`
+	// FreezeWindows are recurring deploy freezes, like Argo CD's sync
+	// windows: while one is open, no rollout of the applications it
+	// covers starts, and a running one stops before its next step. The
+	// API (POST .../pause) freezes by hand.
+	FreezeWindows []FreezeWindow `json:"freezeWindows,omitempty"`
 }
 
 // Server configures the agent's HTTP server.
@@ -163,6 +168,24 @@ type Source struct {
 	// the accounts of allow.accounts only, and a newer version is proposed
 	// as a change of jibe.yaml. Default: off.
 	ArtifactUpdates *ArtifactUpdates `json:"artifactUpdates,omitempty"`
+	// BreakGlass lets API tokens approve the approval gates of some
+	// environments without the reviews the approval rule wants (POST
+	// .../approve, jibe approve), and promote with force past verify
+	// steps and approval gates. Each use needs a reason, and is recorded
+	// in the journal, the history, the commit status and a notification.
+	// Default: off, so gates open only on reviews.
+	BreakGlass *BreakGlass `json:"breakGlass,omitempty"`
+}
+
+// BreakGlass says where and by whom approval gates may be opened without
+// reviews.
+type BreakGlass struct {
+	// Environments are the names of the environments (globs such as
+	// "prod-*") where break-glass is allowed.
+	Environments []string `json:"environments" jsonschema:"required,minItems=1"`
+	// Tokens are the names of the server.tokens (of scope write) that may
+	// use it. Default: every token of scope write.
+	Tokens []string `json:"tokens,omitempty"`
 }
 
 // ArtifactUpdates says how often a source's artifacts are read and how
@@ -414,10 +437,13 @@ const (
 	// EventDeleted: an environment of an application that left Git was
 	// deleted (its source prunes).
 	EventDeleted Event = "deleted"
+	// EventAction: someone acted on a rollout through the API (abort,
+	// retry, promote, break-glass approval, rollback).
+	EventAction Event = "action"
 )
 
 // Events lists every notifiable event.
-var Events = []Event{EventStarted, EventWaiting, EventSucceeded, EventFailed, EventRolledBack, EventDeparted, EventDeleted}
+var Events = []Event{EventStarted, EventWaiting, EventSucceeded, EventFailed, EventRolledBack, EventDeparted, EventDeleted, EventAction}
 
 // PrometheusServer is a Prometheus-compatible query API.
 type PrometheusServer struct {

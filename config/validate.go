@@ -47,6 +47,12 @@ func validate(doc *strictyaml.Document, c *Config) strictyaml.ErrorList {
 	accounts := v.accounts(c.AWS.Accounts)
 	clusters := v.clusters(c.Kubernetes.Clusters, accounts)
 	v.sources(c.Sources, accounts, clusters)
+	v.freezeWindows(c.FreezeWindows, c.Sources)
+	for i := range c.Sources {
+		if bg := c.Sources[i].BreakGlass; bg != nil {
+			v.breakGlass(fmt.Sprintf("sources[%d].breakGlass", i), bg, c.Server.Tokens)
+		}
+	}
 	if c.GitHub != nil {
 		v.github(c.GitHub)
 	}

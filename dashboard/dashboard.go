@@ -55,6 +55,10 @@ type Options struct {
 	// Require lets a request read, or answers it (the agent's
 	// Require(agent.ScopeRead, ...)); nil lets every request read.
 	Require func(http.Handler) http.Handler
+	// Write lets a request act (the agent's Require(agent.ScopeWrite,
+	// ...)): an application's page shows the buttons of the actions that
+	// apply to requests it lets through; nil shows none.
+	Write func(http.Handler) http.Handler
 	// SecureCookie marks the token cookie Secure (HTTPS only) even when
 	// the agent serves plain HTTP behind a proxy that terminates TLS: set
 	// it when server.externalURL is https.

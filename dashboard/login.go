@@ -29,6 +29,16 @@ func (d *Dashboard) mayRead(r *http.Request) bool {
 	return let
 }
 
+// mayWrite reports whether Options.Write lets r act.
+func (d *Dashboard) mayWrite(r *http.Request) bool {
+	if d.opts.Write == nil {
+		return false
+	}
+	let := false
+	d.opts.Write(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { let = true })).ServeHTTP(discard{}, r)
+	return let
+}
+
 // discard is a response nobody reads.
 type discard struct{}
 

@@ -152,9 +152,9 @@ func (d *Dashboard) serveApp(w http.ResponseWriter, r *http.Request) {
 	case "row":
 		d.serveRow(w, r, v)
 	case "main":
-		d.render(w, http.StatusOK, "appmain", d.page(v.Name, d.appPageOf(v)))
+		d.render(w, http.StatusOK, "appmain", d.page(v.Name, d.appPageFor(r, v)))
 	default:
-		d.render(w, http.StatusOK, "app", d.page(v.Name, d.appPageOf(v)))
+		d.render(w, http.StatusOK, "app", d.page(v.Name, d.appPageFor(r, v)))
 	}
 }
 

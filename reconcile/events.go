@@ -48,6 +48,12 @@ const (
 	// EventDeleted: the environment's targets of an application that
 	// left Git were deleted; Revision is the commit that removed it.
 	EventDeleted
+	// EventAction: someone acted through the API (abort, retry, promote,
+	// approve, rollback, pause, resume, refresh); the message says who,
+	// why and what Jibe does now. Rollout is the rollout acted on, if
+	// any; Env and Revision are empty for an action on a whole
+	// application or source (App.Name too for a source).
+	EventAction
 )
 
 // String names the event kind, e.g. "rolled-back", for logs and metrics.
@@ -85,6 +91,8 @@ func (k EventKind) String() string {
 		return "deleting"
 	case EventDeleted:
 		return "deleted"
+	case EventAction:
+		return "action"
 	}
 	return "unknown"
 }

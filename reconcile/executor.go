@@ -71,6 +71,11 @@ type Executor struct {
 	// Clock is the time source of steps, waits and timeouts. Default the
 	// wall clock.
 	Clock clock.PassiveClock
+	// Hold, when set, says whether r must stop before its next step (a
+	// pause or a freeze window of its application): a non-nil wait says
+	// why and until when. A step already started runs to its end; a
+	// rollback is never held.
+	Hold func(r *Rollout) *WaitingError
 	// Emit receives every rollout event, for reporters (statuses,
 	// notifications, metrics, logs): a Stream's Emit. It must not block.
 	// Optional.
@@ -122,6 +127,10 @@ func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) 
 			return r, err
 		}
 		step := &r.Plan.Steps[r.Next]
+		if w := x.held(r); w != nil {
+			x.emit(EventWaiting, r, step, "%s", w.Reason)
+			return r, w
+		}
 		res, err := x.runStep(ctx, r, step, deps)
 		switch {
 		case err != nil && PolicyOf(err) == PolicyStall:
@@ -147,14 +156,40 @@ func (x *Executor) Advance(ctx context.Context, r *Rollout, deps []*Deployment) 
 			return r, &WaitingError{Reason: res.reason, RequeueAfter: res.wait}
 		}
 		if r, err = x.record(r, step, nil); err != nil {
-			return r, err
+			return x.aborted(ctx, r, deps, err)
 		}
 		if res.done == "" {
 			res.done = step.describe()
 		}
 		x.emit(EventStepDone, r, step, "%s", res.done)
 	}
-	return x.finish(r, RolloutSucceeded, "", EventSucceeded)
+	done, err := x.finish(r, RolloutSucceeded, "", EventSucceeded)
+	if err != nil {
+		return x.aborted(ctx, r, deps, err)
+	}
+	return done, nil
+}
+
+// held returns the wait of a rollout held before its next step, nil when
+// it may go on.
+func (x *Executor) held(r *Rollout) *WaitingError {
+	if x.Hold == nil || !r.Current.Started.IsZero() {
+		return nil
+	}
+	return x.Hold(r)
+}
+
+// aborted rolls r back when err says it was aborted while its step ran;
+// it returns err otherwise.
+func (x *Executor) aborted(ctx context.Context, r *Rollout, deps []*Deployment, err error) (*Rollout, error) {
+	if !errors.Is(err, errRollingBack) {
+		return r, err
+	}
+	fresh, gerr := x.Journal.Get(r.ID)
+	if gerr != nil {
+		return r, err
+	}
+	return x.rollback(ctx, fresh, deps)
 }
 
 // inMode returns copies of deps that run in mode, the mode of the

@@ -79,6 +79,16 @@ type Rollout struct {
 	// Correction marks a rollout that re-applies the revision an
 	// environment already ran, because live state drifted from it.
 	Correction bool `json:"correction,omitempty"`
+	// Action names the action that started the rollout although the
+	// revision had been rolled out there before: "retry" or "rollback".
+	Action string `json:"action,omitempty"`
+	// Promoted is set once someone promoted the rollout: its remaining
+	// pauses are skipped, and with Force its verify steps and approval
+	// gates too.
+	Promoted *ActionRecord `json:"promoted,omitempty"`
+	// BreakGlass is a break-glass approval of the rollout's approval
+	// gates.
+	BreakGlass *ActionRecord `json:"breakGlass,omitempty"`
 	// Started and Updated are when the rollout started and last changed.
 	Started time.Time `json:"started"`
 	Updated time.Time `json:"updated"`
@@ -147,6 +157,10 @@ var (
 	bucketStable   = []byte("stable")   // source/app/env → ID of the latest succeeded rollout
 )
 
+// errRollingBack is returned for a step recorded once the rollout was
+// aborted.
+var errRollingBack = errors.New("the rollout is rolling back")
+
 // ErrNoRollout is returned for a rollout the journal does not hold.
 var ErrNoRollout = errors.New("no such rollout")
 
@@ -186,7 +200,7 @@ func OpenJournal(path string, opts JournalOptions) (*Journal, error) {
 		return nil, fmt.Errorf("opening the rollout journal %s: %w (is another agent using this state directory?)", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketRollouts, bucketCurrent, bucketStable} {
+		for _, b := range [][]byte{bucketRollouts, bucketCurrent, bucketStable, bucketActions, bucketHolds} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -248,6 +262,9 @@ func (j *Journal) Record(id string, o StepOutcome) (*Rollout, error) {
 		if r.State.Final() {
 			return fmt.Errorf("rollout %s is %s; no more steps can be recorded", id, r.State)
 		}
+		if r.RollingBack { // aborted while the step ran: the rollback comes next
+			return fmt.Errorf("rollout %s: %w (%s); its steps stop", id, errRollingBack, r.Reason)
+		}
 		r.Outcomes = append(r.Outcomes, o)
 		if o.Error == "" && o.Step == r.Next {
 			r.Next++
@@ -289,6 +306,9 @@ func (j *Journal) Finish(id string, state RolloutState, reason string) (*Rollout
 		}
 		if !state.Final() {
 			return fmt.Errorf("cannot finish rollout %s as %s", id, state)
+		}
+		if state == RolloutSucceeded && r.RollingBack { // aborted while its last step ran
+			return fmt.Errorf("rollout %s: %w (%s)", id, errRollingBack, r.Reason)
 		}
 		r.State, r.Reason, r.Updated = state, reason, j.now()
 		out = r

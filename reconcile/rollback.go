@@ -233,6 +233,9 @@ func (x *Executor) rollback(ctx context.Context, r *Rollout, deps []*Deployment)
 		}
 	}
 	us := x.undos(r, deps)
+	if len(kinds(us)) == 0 { // aborted before it changed anything
+		return x.finish(r, RolloutFailed, "nothing was changed: "+r.Reason, EventFailed)
+	}
 	if !r.Rollback.Undone {
 		if err := x.undoAll(ctx, us); err != nil {
 			return x.rollbackError(r, us, err)

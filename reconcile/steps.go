@@ -13,6 +13,9 @@ func (x *Executor) runStep(ctx context.Context, r *Rollout, step *Step, deps []*
 	if err := x.markStarted(r); err != nil {
 		return stepResult{}, err
 	}
+	if done := skipped(r, step); done != "" {
+		return stepResult{done: done}, nil
+	}
 	switch step.Kind {
 	case StepAwaitApproval:
 		return x.awaitApproval(ctx, r, step)
@@ -34,6 +37,24 @@ func (x *Executor) runStep(ctx context.Context, r *Rollout, step *Step, deps []*
 		return stepResult{}, Stalled(fmt.Errorf("target %s: %w", d.Target.Name, errNoPlatform))
 	}
 	return x.platformStep(ctx, p, d, step)
+}
+
+// skipped says how an action skipped step, "" when it runs: a promotion
+// skips pauses, a forced one verify steps and approval gates too, and a
+// break-glass approval opens approval gates.
+func skipped(r *Rollout, step *Step) string {
+	p, bg := r.Promoted, r.BreakGlass
+	switch {
+	case step.Kind == StepPause && p != nil:
+		return "pause skipped: promoted by " + p.By
+	case step.Kind == StepVerify && p != nil && p.Force:
+		return fmt.Sprintf("check %s skipped: promoted with force (break-glass) by %s: %s", step.Check.Name, p.By, p.Reason)
+	case step.Kind == StepAwaitApproval && bg != nil:
+		return fmt.Sprintf("approved by break-glass: %s: %s", bg.By, bg.Reason)
+	case step.Kind == StepAwaitApproval && p != nil && p.Force:
+		return fmt.Sprintf("approval skipped: promoted with force (break-glass) by %s: %s", p.By, p.Reason)
+	}
+	return ""
 }
 
 // markStarted journals when the current step first ran.

@@ -131,6 +131,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 		}})
 	opts := agent.Options{Config: cfg, Journal: journal, Platforms: w.platforms(ctx, cfg, log), Capabilities: builtinPlatforms(), ManifestCheck: kubecheck.Check, Checks: measure,
 		Sources: srcs, History: w.git, Applications: w.git, Logger: log}
+	if w.git != nil {
+		opts.Refresher = w.git
+	}
 	if cfg.Notifications != nil && len(cfg.Notifications.Slack) > 0 {
 		if w.notifier, err = slack.New(cfg.Notifications.Slack, slack.Options{Logger: log, Link: appLink(cfg)}); err != nil {
 			journal.Close()
@@ -373,6 +376,7 @@ func eksClients(cfg *config.Config) kubernetes.AWSClients {
 func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *slog.Logger) error {
 	pages := dashboard.New(w.agent, w.agent.Handler(w.webhooks), dashboard.Options{Logger: log, Links: repoLinks(w.agent.Config),
 		Require:      func(h http.Handler) http.Handler { return w.agent.Require(agent.ScopeRead, h) },
+		Write:        func(h http.Handler) http.Handler { return w.agent.Require(agent.ScopeWrite, h) },
 		SecureCookie: strings.HasPrefix(cfg.Server.ExternalURL, "https://")})
 	srv, err := agent.NewServer(cfg.Server.Listen, pages, agent.LimitsOf(cfg.Server))
 	if err != nil {

@@ -75,5 +75,6 @@ Documentation: https://github.com/jibe-dev/jibe#readme`,
 	root.SetErr(stderr)
 	root.AddCommand(newDemoCommand(), newValidateCommand(), newSchemaCommand(), newPlanCommand(), newEmulatorCommand(), newAgentCommand(), newVersionCommand(),
 		newStatusCommand(), newHistoryCommand())
+	root.AddCommand(actionCommands()...)
 	return root
 }

@@ -99,6 +99,9 @@ func NewEventStatuses(r *Reporter, targets StatusResolver) *EventStatuses {
 // Receive queues the status of e, when its application's statuses go
 // somewhere.
 func (s *EventStatuses) Receive(e reconcile.Event) {
+	if e.Kind == reconcile.EventAction && (e.Revision == "" || e.Env == "") {
+		return // an action on a whole application or source: no commit's status
+	}
 	t, ok := s.targets(e.App)
 	if !ok {
 		return
@@ -145,6 +148,10 @@ func StatusOf(e reconcile.Event) (State, string) {
 // succeeded describes a rollout that succeeded.
 func succeeded(r *reconcile.Rollout) string {
 	switch {
+	case r.BreakGlass != nil:
+		return "rolled out and verified; approved by break-glass: " + r.BreakGlass.By + ": " + r.BreakGlass.Reason
+	case r.Action == reconcile.ActionRollback:
+		return "rolled back to this revision by an action: revert in Git"
 	case r.Correction:
 		return "drift corrected: live state matches Git again"
 	case r.Plan.InSync():

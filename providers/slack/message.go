@@ -39,6 +39,8 @@ func notifiable(e reconcile.Event) (config.Event, bool) {
 		return config.EventFailed, true
 	case reconcile.EventRolledBack:
 		return config.EventRolledBack, true
+	case reconcile.EventAction:
+		return config.EventAction, true
 	case reconcile.EventStepDone, reconcile.EventSuperseded:
 	}
 	return "", false
@@ -57,6 +59,8 @@ func onceKey(ev config.Event, e reconcile.Event) string {
 	switch {
 	case ev == config.EventWaiting:
 		key += "|" + strconv.Itoa(e.Rollout.Next)
+	case ev == config.EventAction: // each action once
+		key += "|" + e.Message
 	case ev == config.EventFailed && e.Rollout.RollingBack && e.Rollout.State.Final():
 		key += "|rollback" // the rollback failed after the failure was sent
 	}
@@ -104,6 +108,8 @@ func headline(ev config.Event, e reconcile.Event) string {
 		s = fmt.Sprintf(":x: %s %s failed to deploy %s", app, r.Env, rev)
 	case config.EventRolledBack:
 		s = fmt.Sprintf(":rotating_light: %s %s rolled back %s", app, r.Env, rev)
+	case config.EventAction:
+		s = fmt.Sprintf(":warning: %s %s %s", app, r.Env, rev)
 	}
 	if reason := oneLine(e.Message); reason != "" {
 		s += ": " + reason
@@ -119,6 +125,7 @@ var stateLabel = map[config.Event]string{
 	config.EventSucceeded:  "succeeded",
 	config.EventFailed:     "failed",
 	config.EventRolledBack: "rolled back",
+	config.EventAction:     "acted on",
 }
 
 // render builds the message of an event; link, when not empty, is where

@@ -170,6 +170,8 @@ func TestEachEventKindSendsOneMessage(t *testing.T) {
 			":x: shop/checkout production failed to deploy abc1234: check canary 5xx rate failed: value 12.5 &gt; 1", "failed"},
 		{reconcile.Event{Kind: reconcile.EventRolledBack, Rollout: rollout(), Message: "check canary 5xx rate failed: value 12.5"},
 			":rotating_light: shop/checkout production rolled back abc1234: check canary 5xx rate failed: value 12.5", "rolled back"},
+		{reconcile.Event{Kind: reconcile.EventAction, Rollout: rollout(), Message: "break-glass approval of abc1234 in production by oncall: outage"},
+			":warning: shop/checkout production abc1234: break-glass approval of abc1234 in production by oncall: outage", "acted on"},
 		{reconcile.Event{Kind: reconcile.EventDeparted, App: reconcile.AppID{Source: "shop", Name: "checkout"}, Env: "production", Revision: "abc1234ffff",
 			Message: "removed from Git at abc1234, left running: pruning is off for source shop"},
 			":warning: shop/checkout production left Git at abc1234 and still runs: removed from Git at abc1234, left running: pruning is off for source shop", "left running"},

@@ -62,6 +62,40 @@
     if (row()) later(app, function () { const tr = row(); if (tr) refreshRow(tr); });
   }
 
+  // Action buttons (shown to write tokens): confirm, then POST the
+  // action with the header that proves it comes from this page (the
+  // agent refuses cookie-signed actions without it), and show the
+  // agent's answer.
+  document.addEventListener("click", async function (e) {
+    const btn = e.target.closest && e.target.closest("button[data-action]");
+    if (!btn) return;
+    const form = btn.closest("form.actions");
+    const out = document.getElementById("action-result");
+    const reason = form.querySelector('input[name="reason"]');
+    const body = {};
+    if (reason && reason.value.trim()) body.reason = reason.value.trim();
+    if (btn.dataset.to) body.to = btn.dataset.to;
+    if (reason && reason.required && !body.reason) { out.textContent = "Give a reason first."; reason.focus(); return; }
+    if (!window.confirm(btn.dataset.confirm || ("Run " + btn.dataset.action + "?"))) return;
+    btn.disabled = true;
+    try {
+      const res = await fetch(form.dataset.path + "/" + btn.dataset.action, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "Accept": "application/json", "X-Jibe-Action": "1" },
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      let msg = text;
+      if (res.ok) { try { msg = JSON.parse(text).message; } catch (err) { /* keep the text */ } }
+      out.textContent = (res.ok ? "" : res.status + ": ") + msg;
+      out.dataset.ok = String(res.ok);
+    } catch (err) {
+      out.textContent = "the agent did not answer: " + err;
+    } finally {
+      btn.disabled = false;
+    }
+  });
+
   function connect() {
     let url = body.dataset.events;
     if (!url || !window.EventSource) { setLive("off", "not live"); return; }
