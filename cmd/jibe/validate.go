@@ -44,6 +44,7 @@ type result struct {
 
 func newValidateCommand() *cobra.Command {
 	var format, cfgPath, source, cluster string
+	var offline bool
 	cmd := &cobra.Command{
 		Use:   "validate PATH...",
 		Short: "Check application specs and agent configurations",
@@ -78,7 +79,9 @@ connection the agent uses: kubeconfig, in-cluster or EKS): a kind that neither
 the application's CRDs nor the cluster serve is a problem, and custom
 resources of the cluster's CRDs are checked against those CRDs' schemas.
 --cluster NAME checks every environment against that one cluster instead. A
-cluster that cannot be reached is an error naming it (exit status 2).
+cluster that cannot be reached is an error naming it (exit status 2);
+--offline checks the manifests offline even with --config (a CI job without
+cluster credentials).
 
 Exit status: 0 when everything is valid, warnings or not, 1 when there are
 problems, 2 when the command line is wrong or a PATH cannot be read.`,
@@ -97,7 +100,7 @@ problems, 2 when the command line is wrong or a PATH cannot be read.`,
 			if err != nil {
 				return err
 			}
-			check, clusterErr, err := place.manifestCheck(cmd.Context(), cluster)
+			check, clusterErr, err := place.manifestCheck(cmd.Context(), cluster, offline)
 			if err != nil {
 				return err
 			}
@@ -120,6 +123,7 @@ problems, 2 when the command line is wrong or a PATH cannot be read.`,
 	cmd.Flags().StringVarP(&format, "format", "o", "text", "output format: text, json or github")
 	cmd.Flags().StringVarP(&cfgPath, "config", "c", "", "also check the applications against this agent configuration (accounts, clusters, approvals)")
 	cmd.Flags().StringVar(&source, "source", "", "with --config, also check this source's tenancy")
+	cmd.Flags().BoolVar(&offline, "offline", false, "with --config, contact no cluster: check manifests against Kubernetes' own API only")
 	cmd.Flags().StringVar(&cluster, "cluster", "", "with --config, check every environment's Kubernetes kinds against what this configured cluster serves (read-only discovery), instead of the cluster each environment names")
 	return cmd
 }

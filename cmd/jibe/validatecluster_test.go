@@ -265,4 +265,15 @@ current-context: gone
 	if code != exitUsage || !strings.Contains(errOut, "cannot reach the cluster beta (environment prod): ") || strings.Contains(out+errOut, "secret-token") {
 		t.Errorf("unreachable beta: exit %d, want %d and beta named\n%s%s", code, exitUsage, out, errOut)
 	}
+	// --offline contacts no cluster: a CI job without cluster credentials
+	// still gets the configuration's checks, and Kubernetes' own API.
+	code, out, errOut = jibe(t, "validate", "--config", config(gone), "--offline", dir)
+	// Offline, kinds no built-in API or CRD of the application defines are
+	// warnings: the cluster must serve them.
+	if code != exitOK || strings.Contains(errOut, "cannot reach") || strings.Contains(out, "the cluster beta") || !strings.Contains(out, "warning: kind: validate.jibe.test/v1 Widget") {
+		t.Errorf("--offline: exit %d, want %d with no cluster contacted\n%s%s", code, exitOK, out, errOut)
+	}
+	if code, _, errOut = jibe(t, "validate", "--config", config(gone), "--offline", "--cluster", "alpha", dir); code != exitUsage || !strings.Contains(errOut, "--offline and --cluster") {
+		t.Errorf("--offline --cluster: exit %d, stderr %q", code, errOut)
+	}
 }

@@ -42,12 +42,15 @@ func loadPlacement(path, source string) (*placement, error) {
 // without a configuration; with cluster set, against what that cluster of
 // the configuration serves, read once through the connection the agent
 // would use; otherwise each environment's against the cluster it names
-// (see clusterChecks). The error function reports, after the checks, a
-// cluster that could not be reached.
-func (p *placement) manifestCheck(ctx context.Context, cluster string) (spec.ManifestCheck, func() error, error) {
+// (see clusterChecks); offline, never a cluster. The error function
+// reports, after the checks, a cluster that could not be reached.
+func (p *placement) manifestCheck(ctx context.Context, cluster string, offline bool) (spec.ManifestCheck, func() error, error) {
 	noErr := func() error { return nil }
+	if offline && cluster != "" {
+		return nil, nil, errors.New("--offline and --cluster contradict each other: give one")
+	}
 	if cluster == "" {
-		if p == nil {
+		if p == nil || offline {
 			return kubecheck.Check, noErr, nil
 		}
 		cc := &clusterChecks{ctx: ctx, cfg: p.cfg, found: map[string]*kubecheck.Cluster{}, failed: map[string]bool{}}
@@ -127,7 +130,7 @@ func (cc *clusterChecks) cluster(env, name string) *kubecheck.Cluster {
 		cc.failed[name] = true
 		if cc.err == nil {
 			cc.err = fmt.Errorf("cannot reach the cluster %s (environment %s): %w; check that it is up and that its credentials are valid, "+
-				"or validate with --cluster naming a cluster to check every environment against", name, env, err)
+				"or validate with --cluster naming a cluster to check every environment against, or with --offline", name, env, err)
 		}
 		return nil
 	}
