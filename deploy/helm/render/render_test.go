@@ -110,7 +110,7 @@ image: {digest: "sha256:`+strings.Repeat("a", 64)+`"}
 func TestRenderRefusesBadValues(t *testing.T) {
 	for _, values := range []string{
 		"secretEnv: [{name: TOKEN, secretName: s}]", // no key
-		"rbac: {namespace: [a]}",                   // misspelt
+		"rbac: {namespace: [a]}",                    // misspelt
 		"image: {digest: latest}",
 		"config: {apiVersion: jibe.dev/v1alpha1, kind: AgentConfig, sources: []}",
 	} {
