@@ -77,7 +77,7 @@ func TestRenderNamespacedRBAC(t *testing.T) {
 	if strings.Contains(out, "kind: ClusterRole") {
 		t.Errorf("namespaced RBAC renders a cluster role:\n%s", out)
 	}
-	if n := strings.Count(out, "kind: Role\n"); n != 2 {
+	if n := strings.Count(out, "\nkind: Role\n"); n != 2 {
 		t.Errorf("%d Roles, want one per namespace (2)", n)
 	}
 	for _, ns := range []string{"a", "b"} {
