@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 
@@ -168,7 +170,7 @@ func (a *Agent) watchArtifacts(ctx context.Context) {
 func (a *Agent) artifactRound(ctx context.Context) {
 	res := a.ArtifactPass(ctx)
 	a.reportArtifactProblems(res.Problems)
-	for _, src := range sortedKeys(res.Changes) {
+	for _, src := range slices.Sorted(maps.Keys(res.Changes)) {
 		changes := res.Changes[src]
 		digest := changesDigest(changes)
 		a.watch.mu.Lock()
@@ -212,13 +214,4 @@ func changesDigest(changes []bump.Change) string {
 	b, _ := json.Marshal(changes)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 
@@ -151,7 +152,7 @@ func (p *Proposer) Propose(ctx context.Context, changes []Change) error {
 		return err
 	}
 	var errs []error
-	for _, branch := range sortedKeys(groups) {
+	for _, branch := range slices.Sorted(maps.Keys(groups)) {
 		errs = append(errs, p.proposeGroup(ctx, ws, branch, groups[branch], open[branch]))
 	}
 	return errors.Join(errs...)
@@ -278,7 +279,7 @@ func (p *Proposer) commitAll(ctx context.Context, changes []Change) error {
 		return err
 	}
 	var errs []error
-	for _, branch := range sortedKeys(groups) {
+	for _, branch := range slices.Sorted(maps.Keys(groups)) {
 		next, err := p.commitGroup(ctx, ws, groups[branch])
 		if next != nil {
 			ws = next
@@ -382,15 +383,6 @@ func (p *Proposer) push(ctx context.Context, ws *workspace, branch string, commi
 		return reconcile.Stalled(&PushError{Source: p.opts.Source, URL: sources.RedactURL(cr.URL), Branch: branch, Err: err})
 	}
 	return fmt.Errorf("bump: pushing %s to %s: %w", branch, sources.RedactURL(cr.URL), cr.Classify(err))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // commitMessage is the bump commit's message: a title and a line per

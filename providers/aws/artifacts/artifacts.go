@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -139,7 +141,7 @@ func (w *Watcher) Pass(ctx context.Context, cfg *config.Config, apps []App) Resu
 		if src == nil || src.ArtifactUpdates == nil || app.Spec == nil {
 			continue
 		}
-		for _, name := range sortedKeys(app.Spec.Spec.Artifacts) {
+		for _, name := range slices.Sorted(maps.Keys(app.Spec.Spec.Artifacts)) {
 			a := app.Spec.Spec.Artifacts[name]
 			if a.Update == nil {
 				continue
@@ -267,15 +269,6 @@ func registryAccount(cfg *config.Config, src *config.Source, accountID string) (
 		return nil, denied
 	}
 	return nil, fmt.Errorf("the registry of account %s is not one Jibe can read: no account of aws.accounts has accountID %q; add one (allowed for source %s) to watch this image", accountID, accountID, src.Name)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // clientsOf returns the clients of acct in region, built once.
