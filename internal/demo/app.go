@@ -27,9 +27,13 @@ const (
 func image(version string) string { return repository + ":" + version }
 
 // appFiles returns examples/demo/checkout's files by path.
-func appFiles() (map[string]string, error) {
+func appFiles() (map[string]string, error) { return exampleFiles(appName) }
+
+// exampleFiles returns the files of the example application in folder
+// name of examples/demo, by path.
+func exampleFiles(name string) (map[string]string, error) {
 	files := map[string]string{}
-	err := fs.WalkDir(demoapp.Files, appName, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(demoapp.Files, name, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}

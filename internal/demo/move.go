@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
 	"sync"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
-	demoapp "github.com/jibe-dev/jibe/examples/demo"
 	awselbv2 "github.com/jibe-dev/jibe/internal/awsemu/elbv2"
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
@@ -82,15 +79,7 @@ func (e *Env) setupQuoteService(ctx context.Context, ruleArn string) error {
 // quoteServiceFiles returns examples/demo/quote-service's files by path,
 // with production's variables pointing at what setupQuoteService created.
 func (e *Env) quoteServiceFiles() (map[string]string, error) {
-	files := map[string]string{}
-	err := fs.WalkDir(demoapp.Files, quoteServiceName, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(demoapp.Files, p)
-		files[path.Clean(p)] = string(data)
-		return err
-	})
+	files, err := exampleFiles(quoteServiceName)
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"maps"
-	"path"
 	"slices"
 	"strings"
 
@@ -15,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	demoapp "github.com/jibe-dev/jibe/examples/demo"
 	awselbv2 "github.com/jibe-dev/jibe/internal/awsemu/elbv2"
 	"github.com/jibe-dev/jibe/internal/githubemu"
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
@@ -84,15 +81,7 @@ func (e *Env) sendQuoteTraffic() {
 // quoteFiles returns examples/demo/quote's files by path, with
 // production's variables pointing at what setupQuote created.
 func (e *Env) quoteFiles(ctx context.Context) (map[string]string, error) {
-	files := map[string]string{}
-	err := fs.WalkDir(demoapp.Files, quoteName, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := fs.ReadFile(demoapp.Files, p)
-		files[path.Clean(p)] = string(data)
-		return err
-	})
+	files, err := exampleFiles(quoteName)
 	if err != nil {
 		return nil, err
 	}
