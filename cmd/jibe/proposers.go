@@ -1,27 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 
 	"github.com/jibe-dev/jibe/config"
-	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/sources/bump"
 )
-
-// sourceProposers is the artifact watch's Proposer: the bump.Proposer of
-// each source with artifactUpdates, by source name.
-type sourceProposers map[string]*bump.Proposer
-
-// Propose hands a source's changes to its proposer.
-func (p sourceProposers) Propose(ctx context.Context, source string, changes []bump.Change) error {
-	bp := p[source]
-	if bp == nil {
-		return reconcile.Stalled(fmt.Errorf("source %q had no artifactUpdates when the agent started: restart the agent to propose its artifact updates", source))
-	}
-	return bp.Propose(ctx, changes)
-}
 
 // proposers builds a bump.Proposer for every Git source with
 // artifactUpdates: pushing with the source's own credentials, opening
@@ -29,8 +14,8 @@ func (p sourceProposers) Propose(ctx context.Context, source string, changes []b
 // repository. It returns nil (the watch off) when no source has
 // artifactUpdates. Configuration validation has refused what cannot
 // work (a dir source, pull requests without github).
-func (w *wiring) proposers(cfg *config.Config, log *slog.Logger) (sourceProposers, error) {
-	out := sourceProposers{}
+func (w *wiring) proposers(cfg *config.Config, log *slog.Logger) (bump.BySource, error) {
+	out := bump.BySource{}
 	for _, s := range cfg.Sources {
 		u := s.ArtifactUpdates
 		if u == nil || s.Git == nil {
