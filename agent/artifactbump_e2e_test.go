@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -50,14 +51,27 @@ type bumpE2E struct {
 	hook   *httptest.Server
 	secret string
 	image  string // the registry's repository, without a tag
+	logs   lockedBuffer
 }
 
 func newBumpE2E(t *testing.T) *bumpE2E {
+	t.Helper()
+	x := newUnlinkedBumpE2E(t)
+	if err := x.emu.LinkGit("acme/shop", x.repo); err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// newUnlinkedBumpE2E is newBumpE2E before the GitHub emulator is linked
+// to the Git server: it knows no branch pushed over Git.
+func newUnlinkedBumpE2E(t *testing.T) *bumpE2E {
 	t.Helper()
 	t.Setenv("JIBE_BUMP_KEY", awsemutest.AccessKey)
 	t.Setenv("JIBE_BUMP_SECRET", "secret")
 	x := &bumpE2E{secret: "artifact-hook-secret"}
 	x.ecsE2E = newECSE2EWith(t, bumpConfig, func(h *harness, o *Options) {
+		o.Logger = slog.New(slog.NewTextHandler(&x.logs, nil))
 		creds, err := h.git.Credentials("shop")
 		if err != nil {
 			t.Fatal(err)
@@ -74,16 +88,13 @@ func newBumpE2E(t *testing.T) *bumpE2E {
 			t.Fatal(err)
 		}
 	}
-	if err := x.emu.LinkGit("acme/shop", x.repo); err != nil {
-		t.Fatal(err)
-	}
 	t.Setenv("JIBE_BUMP_HOOK_SECRET", x.secret)
 	secret, err := config.SecretRef{Env: "JIBE_BUMP_HOOK_SECRET"}.Resolve()
 	if err != nil {
 		t.Fatal(err)
 	}
 	hook, err := sources.NewWebhook(sources.WebhookOptions{Secret: secret, Trigger: x.git,
-		OnArtifact: x.agent.ArtifactPushed, Logger: x.agent.log})
+		OnArtifact: x.agent.ArtifactPushed, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,5 +279,29 @@ func TestE2EArtifactPushBecomesAReviewedPullRequest(t *testing.T) {
 	x.agent.artifactRound(ctx)
 	if prs := x.openPulls(); len(prs) != 0 {
 		t.Errorf("after the merge: open pull requests %+v, want none", prs)
+	}
+}
+
+// A proposal that fails (here GitHub does not know the bump branch yet)
+// is retried at every pass but logged once while its error lasts, with
+// the error; once it succeeds, it is logged as proposed.
+func TestE2EArtifactProposalFailureLoggedOnce(t *testing.T) {
+	x := newUnlinkedBumpE2E(t)
+	if _, err := x.env.Emu.PushImage(x.image+":1.0.0", ""); err != nil {
+		t.Fatal(err)
+	}
+	x.push(x.files("1.0.0"))
+	x.pushed("1.1.0")
+	x.agent.artifactRound(t.Context())
+	x.agent.artifactRound(t.Context())
+	if n := strings.Count(x.logs.String(), "artifact updates not proposed"); n != 1 {
+		t.Fatalf("%d warnings over three failed passes, want 1:\n%s", n, x.logs.String())
+	}
+	if err := x.emu.LinkGit("acme/shop", x.repo); err != nil {
+		t.Fatal(err)
+	}
+	x.agent.artifactRound(t.Context())
+	if prs := x.openPulls(); len(prs) != 1 || !strings.Contains(x.logs.String(), "artifact updates proposed") {
+		t.Fatalf("after the fix: open pull requests %+v; log:\n%s", prs, x.logs.String())
 	}
 }
