@@ -204,7 +204,8 @@ func (a *Agent) reportProposeError(src string, changes int, err error) {
 		a.log.Debug("artifact updates still not proposed", "source", src, "changes", changes, "err", err)
 		return
 	}
-	a.log.Warn("artifact updates not proposed; retrying at every pass (logged again if the error changes)", "source", src, "changes", changes, "err", err)
+	a.log.Warn("artifact updates not proposed; retrying at every pass (logged again if the error changes)", "source", src, "changes", changes, "err", err,
+		"fix", "the source's git credentials must be allowed to push, and the github settings to write pull requests (docs/artifact-watch.md)")
 }
 
 // reportArtifactProblems logs each problem once, while it lasts: a
