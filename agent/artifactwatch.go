@@ -42,6 +42,9 @@ type artifactWatch struct {
 	// reported are the problems already logged, so that each is logged
 	// once until it changes.
 	reported map[string]bool
+	// failed is the error of each source's last proposal that failed,
+	// logged once until it changes or a proposal succeeds.
+	failed map[string]string
 }
 
 type watchedSpec struct {
@@ -55,7 +58,7 @@ func newArtifactWatch(opts Options) *artifactWatch {
 		r = artifacts.New(artifacts.Options{Clock: opts.Clock, Logger: opts.Logger})
 	}
 	return &artifactWatch{reader: r, now: make(chan struct{}, 1), specs: map[string]watchedSpec{},
-		proposed: map[string]string{}, reported: map[string]bool{}}
+		proposed: map[string]string{}, reported: map[string]bool{}, failed: map[string]string{}}
 }
 
 // ArtifactPass reads what the update policies of every application need
@@ -180,14 +183,31 @@ func (a *Agent) artifactRound(ctx context.Context) {
 			continue
 		}
 		if err := a.opts.Proposer.Propose(ctx, src, changes); err != nil {
-			a.log.Warn("artifact updates not proposed; retrying at the next pass", "source", src, "changes", len(changes), "err", err)
+			a.reportProposeError(src, len(changes), err)
 			continue
 		}
 		a.log.Info("artifact updates proposed", "source", src, "changes", len(changes))
 		a.watch.mu.Lock()
 		a.watch.proposed[src] = digest
+		delete(a.watch.failed, src)
 		a.watch.mu.Unlock()
 	}
+}
+
+// reportProposeError logs a source's failed proposal: a warning the first
+// time, and again only when the error changes; a debug line otherwise.
+func (a *Agent) reportProposeError(src string, changes int, err error) {
+	msg := err.Error()
+	a.watch.mu.Lock()
+	same := a.watch.failed[src] == msg
+	a.watch.failed[src] = msg
+	a.watch.mu.Unlock()
+	if same {
+		a.log.Debug("artifact updates still not proposed", "source", src, "changes", changes, "err", err)
+		return
+	}
+	a.log.Warn("artifact updates not proposed; retrying at every pass (logged again if the error changes)", "source", src, "changes", changes, "err", err,
+		"fix", "the source's git credentials must be allowed to push, and the github settings to write pull requests (docs/artifact-watch.md)")
 }
 
 // reportArtifactProblems logs each problem once, while it lasts: a

@@ -19,7 +19,7 @@ sources:
   - name: shop
     git: {url: URL, repository: acme/shop, pollInterval: 5s}
     allow: {clusters: [staging], namespaces: [shop], accounts: [registry]}
-    artifactUpdates: {interval: 5m}
+    artifactUpdates: {interval: 5m, mode: commit}
 aws:
   accounts:
     - name: registry

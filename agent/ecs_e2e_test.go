@@ -49,6 +49,14 @@ type ecsE2E struct {
 
 func newECSE2E(t *testing.T) *ecsE2E {
 	t.Helper()
+	return newECSE2EWith(t, ecsConfig, nil)
+}
+
+// newECSE2EWith is newECSE2E with an agent configuration of its own
+// (ACCOUNT, REGION and ENDPOINT are the emulator's) and tune adjusting
+// the agent's options last.
+func newECSE2EWith(t *testing.T, cfgYAML string, tune func(*harness, *Options)) *ecsE2E {
+	t.Helper()
 	env := awsemutest.Start(t, awsemu.Options{})
 	x := &ecsE2E{env: env, clock: clocktesting.NewFakeClock(env.Emu.Now())}
 	cfg := aws.Config{Region: env.Region, BaseEndpoint: aws.String(env.URL),
@@ -56,12 +64,15 @@ func newECSE2E(t *testing.T) *ecsE2E {
 	platform := ecs.New(ecs.NewClients(cfg), ecs.Options{Clock: env.Emu, RequeueAfter: 5 * time.Second})
 	measure := checks.New(checks.Options{Clock: env.Emu,
 		AWS: func(context.Context, string, string) (aws.Config, error) { return cfg, nil }})
-	x.harness = newHarnessWith(t, strings.NewReplacer("ACCOUNT", awsemutest.Account, "REGION", env.Region).Replace(ecsConfig), func(h *harness, o *Options) {
+	x.harness = newHarnessWith(t, strings.NewReplacer("ACCOUNT", awsemutest.Account, "REGION", env.Region, "ENDPOINT", env.URL).Replace(cfgYAML), func(h *harness, o *Options) {
 		withReviews(h, o)
 		o.Clock = x.clock
 		o.Journal = journalOn(t, h, x.clock)
 		o.Platforms = map[spec.Platform]reconcile.Platform{spec.PlatformECS: platform}
 		o.Checks = measure
+		if tune != nil {
+			tune(h, o)
+		}
 	})
 	x.loadBalancer(env.ELBv2())
 	if _, err := env.ECS().CreateCluster(t.Context(), &awsecs.CreateClusterInput{ClusterName: aws.String("prod")}); err != nil {

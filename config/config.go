@@ -198,7 +198,9 @@ type ArtifactUpdates struct {
 	Interval *Duration `json:"interval,omitempty"`
 	// Mode is how an update is proposed: pullRequest (a branch and a pull
 	// request, reviewed like any change) or commit (directly on the
-	// source's branch). Default pullRequest.
+	// source's branch). Default pullRequest, which needs the github
+	// settings; either way the source must be a Git source whose
+	// credentials may push.
 	Mode UpdateMode `json:"mode,omitempty" jsonschema:"enum=pullRequest,enum=commit"`
 	// Group is what one proposal holds: application (one branch and pull
 	// request per application) or source (one for every application of

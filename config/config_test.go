@@ -126,6 +126,8 @@ var ruleCases = []struct {
 	{"bad reconcile settings", []patch{{"maxConcurrentRollouts: 4", "maxConcurrentRollouts: -1"}, {"driftInterval: 5m", "driftInterval: 1s"}}},
 	{"bad artifact updates", []patch{{"    allow:\n      accounts: [staging, production]\n", "    allow:\n      accounts: [staging, production]\n    artifactUpdates: {interval: 10s, mode: push, group: team}\n"}}},
 	{"artifact updates interval too short", []patch{{"    allow:\n      accounts: [staging, production]\n", "    allow:\n      accounts: [staging, production]\n    artifactUpdates: {interval: 10s}\n"}}},
+	{"artifact updates on a dir source", []patch{{"    git:\n      url: git@github.com:acme/web-platform.git\n      auth:\n        sshKey: {file: /etc/jibe/deploy-key}\n        knownHosts: {file: /etc/jibe/known_hosts}\n", "    dir: {path: /srv/apps}\n    artifactUpdates: {mode: commit}\n"}}},
+	{"artifact pull requests without github", []patch{{"    allow:\n      accounts: [staging, production]\n", "    allow:\n      accounts: [staging, production]\n    artifactUpdates: {interval: 5m}\n"}, {"github:\n  token: {env: GITHUB_TOKEN}\n  statusContext: jibe/{app}/{env}\n", ""}}},
 	{"bad log level", []patch{{"level: info", "level: verbose"}}},
 }
 

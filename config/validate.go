@@ -49,6 +49,7 @@ func validate(doc *strictyaml.Document, c *Config) strictyaml.ErrorList {
 	v.sources(c.Sources, accounts, clusters)
 	v.freezeWindows(c.FreezeWindows, c.Sources)
 	for i := range c.Sources {
+		v.artifactUpdates(fmt.Sprintf("sources[%d]", i), &c.Sources[i], c.GitHub != nil)
 		if bg := c.Sources[i].BreakGlass; bg != nil {
 			v.breakGlass(fmt.Sprintf("sources[%d].breakGlass", i), bg, c.Server.Tokens)
 		}
@@ -189,9 +190,21 @@ func (v *validator) sources(sources []Source, accounts, clusters map[string]bool
 			}
 		}
 		v.tenancy(f+".allow", &s.Allow, accounts, clusters)
-		if u := s.ArtifactUpdates; u != nil && u.Interval.Duration < MinArtifactInterval {
-			v.errorf(f+".artifactUpdates.interval", "the value is too short: use at least %s (POST /hooks/artifact reads at once after a push)", MinArtifactInterval)
-		}
+	}
+}
+
+// artifactUpdates checks that a source's artifact updates can be
+// proposed: in Git, and through GitHub when they are pull requests.
+func (v *validator) artifactUpdates(f string, s *Source, github bool) {
+	u := s.ArtifactUpdates
+	switch {
+	case u == nil:
+	case u.Interval.Duration < MinArtifactInterval:
+		v.errorf(f+".artifactUpdates.interval", "the value is too short: use at least %s (POST /hooks/artifact reads at once after a push)", MinArtifactInterval)
+	case s.Git == nil:
+		v.errorf(f+".artifactUpdates", "artifact updates are proposed in Git, and this source is not a Git source: remove artifactUpdates or use a git source")
+	case u.Mode == UpdatePullRequest && !github:
+		v.errorf(f+".artifactUpdates", "artifact updates are proposed as pull requests (mode: pullRequest, the default), which needs the github settings: add github (a token or app that may write pull requests), or set mode: commit")
 	}
 }
 

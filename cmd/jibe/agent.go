@@ -140,6 +140,14 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 			return nil, err
 		}
 	}
+	proposers, err := w.proposers(cfg, log)
+	if err != nil {
+		journal.Close()
+		return nil, err
+	}
+	if proposers != nil {
+		opts.Proposer = proposers
+	}
 	if w.reporter != nil {
 		opts.Approvals = github.NewApprovals(w.client)
 		opts.PullRequests = github.NewPullRequests(w.client)

@@ -35,6 +35,9 @@ sources:
     # An application removed from Git is deleted (quote's function, once
     # /api/quote has moved to quote-service).
     prune: true
+    # Images newer than jibe.yaml's, per its update policies, become pull
+    # requests (POST /hooks/artifact reads a registry at once).
+    artifactUpdates: {interval: 5m}
 aws:
   accounts:
 %[4]sgithub:

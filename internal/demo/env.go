@@ -78,7 +78,7 @@ func StartEnv(ctx context.Context, dir string) (*Env, error) {
 		return nil, err
 	}
 	e := &Env{Dir: dir, owner: &owner{dir: dir}, Slack: newSlackReceiver()}
-	steps := []func(context.Context) error{e.startAWS, e.startGitHub, e.startGit, e.startHTTP}
+	steps := []func(context.Context) error{e.startAWS, e.startGitHub, e.startGit, e.linkGit, e.startHTTP}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			e.Close()
@@ -162,6 +162,12 @@ func (e *Env) startGit(context.Context) error {
 		e.Git.CreateRepo(repoName)
 		e.Repo = e.Git.Repo(repoName)
 	})
+}
+
+// linkGit links acme/shop on GitHub to the Git repository, so that the
+// branches the agent pushes (artifact bumps) can be pull requests.
+func (e *Env) linkGit(context.Context) error {
+	return e.GitHub.LinkGit(repoName, e.Repo)
 }
 
 // startHTTP starts the health endpoint and the Slack receiver.

@@ -120,7 +120,7 @@ func (s *story) steps() []Step {
 				e.slackSeen("of the rollback", func() int { return s.slack }, "rolled back", "rollback", "rolledBack"),
 				s.serving("production", "1.1.0"),
 			}},
-	}, s.fleetSteps()...)
+	}, append(s.fleetSteps(), s.artifactSteps()...)...)
 }
 
 // status expects a status on the commit the story names name, once it
@@ -145,7 +145,7 @@ func (s *story) status(name, statusContext string, state githubemu.StatusState, 
 var commitLabels = map[string]string{
 	"bootstrap": "first commit", "gate": "gating commit",
 	"pr1": "head of PR #1", "merge1": "merge of PR #1", "pr2": "head of PR #2", "merge2": "merge of PR #2",
-	"fleet1": "commit adding fleet", "fleet2": "AMI bump of fleet",
+	"fleet1": "commit adding fleet", "fleet2": "AMI bump of fleet", "follow": "commit following checkout's releases",
 }
 
 // serving expects the environment's stable service to run version with
