@@ -155,14 +155,7 @@ metadata: {name: s}
 // have, is a clear error naming it, and --cluster needs --config.
 func TestValidateClusterUnreachable(t *testing.T) {
 	dir := t.TempDir()
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	writeFile(t, kubeconfig, fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: gone, cluster: {server: "http://%s"}}]
-contexts: [{name: gone, context: {cluster: gone, user: u}}]
-users: [{name: u, user: {token: secret-token}}]
-current-context: gone
-`, freeAddr(t)))
+	kubeconfig := unreachableKubeconfig(t)
 	cfg := filepath.Join(dir, "agent.yaml")
 	writeFile(t, cfg, fmt.Sprintf(`apiVersion: jibe.dev/v1alpha1
 kind: AgentConfig
@@ -253,14 +246,7 @@ kubernetes:
 	}
 
 	// An environment's cluster that cannot be reached is an error naming it.
-	gone := filepath.Join(t.TempDir(), "kubeconfig")
-	writeFile(t, gone, fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: gone, cluster: {server: "http://%s"}}]
-contexts: [{name: gone, context: {cluster: gone, user: u}}]
-users: [{name: u, user: {token: secret-token}}]
-current-context: gone
-`, freeAddr(t)))
+	gone := unreachableKubeconfig(t)
 	code, out, errOut = jibe(t, "validate", "--config", config(gone), dir)
 	if code != exitUsage || !strings.Contains(errOut, "cannot reach the cluster beta (environment prod): ") || strings.Contains(out+errOut, "secret-token") {
 		t.Errorf("unreachable beta: exit %d, want %d and beta named\n%s%s", code, exitUsage, out, errOut)
@@ -276,4 +262,18 @@ current-context: gone
 	if code, _, errOut = jibe(t, "validate", "--config", config(gone), "--offline", "--cluster", "alpha", dir); code != exitUsage || !strings.Contains(errOut, "--offline and --cluster") {
 		t.Errorf("--offline --cluster: exit %d, stderr %q", code, errOut)
 	}
+}
+
+// unreachableKubeconfig writes a kubeconfig of a cluster "gone" that
+// nothing serves, whose token is "secret-token" (never to be shown).
+func unreachableKubeconfig(t *testing.T) string {
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	writeFile(t, path, fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: gone, cluster: {server: "http://%s"}}]
+contexts: [{name: gone, context: {cluster: gone, user: u}}]
+users: [{name: u, user: {token: secret-token}}]
+current-context: gone
+`, freeAddr(t)))
+	return path
 }
