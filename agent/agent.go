@@ -88,6 +88,9 @@ type Options struct {
 	// applications that use it. Default artifacts.New with the accounts'
 	// SDK clients.
 	Artifacts *artifacts.Watcher
+	// Ownership says which applications this agent acts on when several
+	// share a journal in a cluster; default: all of them.
+	Ownership Ownership
 	// Clock drives the work queue's delays and the engine. Default the
 	// wall clock.
 	Clock clock.WithTicker
@@ -199,6 +202,9 @@ func New(opts Options) *Agent {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Ownership == nil {
+		opts.Ownership = soleOwner{}
 	}
 	a := &Agent{opts: opts, log: opts.Logger, apps: map[string]*appState{}, byID: map[reconcile.AppID]*appState{},
 		envs: map[reconcile.AppID][]string{}, drift: map[string][]string{}, pulls: map[string]*pullState{}, waiting: map[string]string{}, held: map[string]string{}, logged: map[string]string{},

@@ -26,6 +26,10 @@ type Config struct {
 	// StateDir holds the rollout journal and the Git clones. Default
 	// /var/lib/jibe. Relative paths are relative to the configuration file.
 	StateDir string `json:"stateDir,omitempty"`
+	// State keeps the rollout journal in a Kubernetes cluster instead of
+	// the state directory's bbolt file, with leader election or sharding
+	// between several agents. Default: the embedded journal, one agent.
+	State State `json:"state,omitempty"`
 	// Server is the HTTP server for webhooks, the API, the dashboard and
 	// metrics.
 	Server Server `json:"server,omitempty"`
@@ -471,4 +475,41 @@ type Log struct {
 	Level string `json:"level,omitempty" jsonschema:"enum=debug,enum=info,enum=warn,enum=error"`
 	// Format is json or text. Default json.
 	Format string `json:"format,omitempty" jsonschema:"enum=json,enum=text"`
+}
+
+// State says where the rollout journal lives and how several agents share
+// the work.
+type State struct {
+	// Kubernetes keeps the journal as objects in a cluster's namespace and
+	// coordinates agents with coordination.k8s.io Leases there.
+	Kubernetes *KubernetesState `json:"kubernetes,omitempty"`
+}
+
+// KubernetesState is the journal in a cluster and the agents' coordination
+// through Leases.
+type KubernetesState struct {
+	// Cluster names the cluster (from kubernetes.clusters) holding the
+	// journal and the Leases. Default: the agent's own cluster
+	// (in-cluster configuration).
+	Cluster string `json:"cluster,omitempty"`
+	// Namespace holds the journal's objects and the Leases.
+	Namespace string `json:"namespace" jsonschema:"required"`
+	// Name prefixes the Leases and the journal's objects, so that two
+	// installations can share a namespace. Default "jibe".
+	Name string `json:"name,omitempty"`
+	// Identity names this agent among its replicas. Default: the
+	// POD_NAME environment variable, else the host name.
+	Identity string `json:"identity,omitempty"`
+	// Sharding spreads applications over every live agent (consistent
+	// hashing over the members' Leases) instead of electing one leader
+	// that does all the work while the others stand by.
+	Sharding bool `json:"sharding,omitempty"`
+	// LeaseDuration is how long a Lease holds without renewal: a standby
+	// takes over within it. Default 15s.
+	LeaseDuration *Duration `json:"leaseDuration,omitempty"`
+	// RenewDeadline is how long the holder keeps trying to renew before
+	// it stops acting; shorter than LeaseDuration. Default 10s.
+	RenewDeadline *Duration `json:"renewDeadline,omitempty"`
+	// RetryPeriod is how often Leases are renewed and watched. Default 2s.
+	RetryPeriod *Duration `json:"retryPeriod,omitempty"`
 }
