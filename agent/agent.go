@@ -157,6 +157,11 @@ type Agent struct {
 	logged map[string]string
 	// watch is the artifact watch (artifactwatch.go).
 	watch *artifactWatch
+	// claims are the applications this agent claimed in the journal
+	// (owners.go); ownedSource says whether it owned OwnerSource at the
+	// last change of its ownership.
+	claims      claims
+	ownedSource atomic.Bool
 }
 
 // appState is what the agent knows of one application.
@@ -248,10 +253,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		})
 	}
 	wg.Go(func() {
-		a.pollPulls(ctx)
+		a.asSourceOwner(func() { a.pollPulls(ctx) })
 		a.resyncEvery(ctx)
 	})
 	wg.Go(func() { a.watchArtifacts(ctx) })
+	wg.Go(func() { a.followOwnership(ctx) })
 	a.receive(ctx, updates)
 	a.queue.ShutDownWithDrain()
 	wg.Wait()
@@ -348,7 +354,7 @@ func (a *Agent) resyncEvery(ctx context.Context) {
 			return
 		case <-t.C():
 			a.resync()
-			a.pollPulls(ctx)
+			a.asSourceOwner(func() { a.pollPulls(ctx) })
 		}
 	}
 }
@@ -408,15 +414,19 @@ func (a *Agent) processNext(ctx context.Context) bool {
 	var err error
 	switch {
 	case strings.HasPrefix(key, pullPrefix):
-		err = a.preview(ctx, key)
+		err = a.asKeyOwner(key, func() error { return a.preview(ctx, key) })
 	case strings.HasPrefix(key, deletePrefix):
-		err = a.prune(ctx, key)
+		err = a.asOwner(deletedID(key), func() error { return a.prune(ctx, key) })
 	default:
 		a.wakes.begin(key)
 		err = a.reconcile(ctx, key)
-		if a.wakes.end(key, err) {
+		if a.wakes.end(key, err) && err != errNotOwned {
 			defer a.queue.Add(key) // a change came meanwhile: again once done
 		}
+	}
+	if errors.Is(err, errNotOwned) {
+		a.queue.Forget(key) // queued again when this agent's ownership changes
+		return true
 	}
 	a.setError(key, err)
 	a.reconciled(key)
