@@ -91,6 +91,10 @@ type Options struct {
 	// Ownership says which applications this agent acts on when several
 	// share a journal in a cluster; default: all of them.
 	Ownership Ownership
+	// Peers, with an Ownership shared with other agents, forward actions
+	// to the owner of what they act on and relay webhook deliveries to
+	// the other agents; optional.
+	Peers Peers
 	// Clock drives the work queue's delays and the engine. Default the
 	// wall clock.
 	Clock clock.WithTicker
