@@ -95,6 +95,10 @@ type Options struct {
 	// to the owner of what they act on and relay webhook deliveries to
 	// the other agents; optional.
 	Peers Peers
+	// Synced, when set, says whether what the agent shares with other
+	// agents has synced (the journal's and the coordinator's caches), and
+	// why not: the agent is not ready before (see Ready).
+	Synced func() (bool, string)
 	// Clock drives the work queue's delays and the engine. Default the
 	// wall clock.
 	Clock clock.WithTicker

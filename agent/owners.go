@@ -231,3 +231,25 @@ func (a *Agent) asKeyOwner(key string, fn func() error) error {
 	defer release()
 	return fn()
 }
+
+// OwnedApplications counts the applications this agent knows that it
+// owns now, as its Peers say (every one without Peers), for the
+// jibe_ha_owned_applications metric.
+func (a *Agent) OwnedApplications() int {
+	a.mu.Lock()
+	ids := make([]reconcile.AppID, 0, len(a.apps))
+	for _, st := range a.apps {
+		ids = append(ids, st.id())
+	}
+	a.mu.Unlock()
+	if a.opts.Peers == nil {
+		return len(ids)
+	}
+	n := 0
+	for _, id := range ids {
+		if _, _, self := a.opts.Peers.Owner(id.String()); self {
+			n++
+		}
+	}
+	return n
+}
