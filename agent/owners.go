@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 
 	"github.com/jibe-dev/jibe/reconcile"
@@ -35,11 +34,6 @@ type claims struct {
 	mu      sync.Mutex
 	claimed map[reconcile.AppID]bool
 	fenced  map[reconcile.AppID]bool
-}
-
-// journalClaimer is the journal's Claim, where the journal has one.
-type journalClaimer interface {
-	Claim(app reconcile.AppID) error
 }
 
 // sole reports whether this agent is alone (the default Ownership): it
@@ -81,10 +75,8 @@ func (a *Agent) claim(id reconcile.AppID) error {
 	case claimed:
 		return nil
 	}
-	if j, ok := any(a.opts.Journal).(journalClaimer); ok {
-		if err := j.Claim(id); err != nil {
-			return fmt.Errorf("claiming the journal records of %s: %w", id, err)
-		}
+	if err := a.opts.Journal.Claim(id); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	if c.claimed == nil {
