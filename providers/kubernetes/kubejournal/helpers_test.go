@@ -2,6 +2,7 @@ package kubejournal
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"sync/atomic"
@@ -27,9 +28,10 @@ var journalRole = rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string
 
 // env is a namespace of the test cluster for one test's journal.
 type env struct {
-	t  *testing.T
-	c  *kube.Cluster
-	ns string
+	t        *testing.T
+	c        *kube.Cluster
+	ns       string
+	accounts int // service accounts made so far
 }
 
 func newEnv(t *testing.T) *env {
@@ -44,7 +46,8 @@ func (e *env) config(identity string, n *atomic.Int64) *rest.Config {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	cfg, err := e.c.ServiceAccountConfig(ctx, e.ns, identity, journalRole)
+	e.accounts++
+	cfg, err := e.c.ServiceAccountConfig(ctx, e.ns, fmt.Sprintf("%s-%d", identity, e.accounts), journalRole)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -78,8 +78,11 @@ func (p *partState) withMain(part string, cm *corev1.ConfigMap, recs records) *p
 // withSpill returns p with spill object cm (recs nil: removed).
 func (p *partState) withSpill(part string, cm *corev1.ConfigMap, recs records) *partState {
 	n := &partState{part: part, spills: map[string]spill{}}
+	if p != nil && p.spills != nil {
+		n.spills = maps.Clone(p.spills)
+	}
 	if p != nil {
-		n.main, n.recs, n.spills = p.main, p.recs, maps.Clone(p.spills)
+		n.main, n.recs = p.main, p.recs
 	}
 	if recs == nil {
 		delete(n.spills, cm.Name)
