@@ -192,4 +192,3 @@ func (s *Store) deleteSpills(part string, names []string) {
 		})
 	}
 }
-
