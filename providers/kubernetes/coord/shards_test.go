@@ -314,3 +314,51 @@ func TestShardsChurnNeverTwoOwners(t *testing.T) {
 		return err
 	})
 }
+
+// TestShardsSteadyAcrossRenewals: renewals that change nothing neither
+// interrupt grants nor signal Changes (the agent would requeue its
+// applications at every renewal).
+func TestShardsSteadyAcrossRenewals(t *testing.T) {
+	e := newShardsEnv(t)
+	a, b := e.start("a"), e.start("b")
+	ks := keys(300)
+	e.eventually("keys spread", 3, func() error { _, err := exactlyOne(ks, []*shardMember{a, b}); return err })
+	var mine string
+	for _, k := range ks {
+		if owner(k, []string{"a", "b"}) == "a" {
+			mine = k
+			break
+		}
+	}
+	e.tick() // a settled state, then only renewals
+	drain(a.shards.Changes())
+	stop, refused := make(chan struct{}), make(chan int)
+	go func() {
+		n := 0
+		defer func() { refused <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if release, ok := a.shards.Acquire(mine); ok {
+				release()
+			} else {
+				n++
+			}
+		}
+	}()
+	for range 5 {
+		e.tick()
+	}
+	close(stop)
+	if n := <-refused; n > 0 {
+		t.Errorf("a refused its key %s %d times across renewals", mine, n)
+	}
+	select {
+	case <-a.shards.Changes():
+		t.Error("Changes signalled on renewals that changed nothing")
+	default:
+	}
+}
