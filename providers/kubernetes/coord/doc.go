@@ -81,7 +81,12 @@
 // depends on: membership, expiry, published views, the member's own
 // renewals lapsing.
 //
+// A member Lease expired for ten of its durations (a pod gone for good) is
+// deleted by the live members, on condition of its resourceVersion; a
+// member that was only cut off creates it again.
+//
 // API traffic: one Lease update per replica per RetryPeriod (a Get more on
-// a conflict), one Get per version of an expired member's Lease, plus the
-// leader election's own requests; reads come from the informer.
+// a conflict), one Get per version of an expired member's Lease and one
+// Delete of each stale one, plus the leader election's own requests; reads
+// come from the informer.
 package coord

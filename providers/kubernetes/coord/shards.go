@@ -89,6 +89,9 @@ func (s *Shards) renew(ctx context.Context) {
 	if err != nil && ctx.Err() == nil {
 		s.cfg.Logger.Warn("coord: member Lease not renewed", "identity", s.cfg.Identity, "error", err)
 	}
+	if err == nil {
+		s.members.collect(ctx, sent)
+	}
 	s.evaluate()
 }
 
@@ -114,8 +117,10 @@ func (s *Shards) nextView(ctx context.Context, now time.Time) []string {
 // once that read confirms it, so that a lagging informer never drops a
 // member that still renews.
 func (s *Shards) liveMembers(ctx context.Context, now time.Time) []string {
+	snap := s.members.snapshot()
+	s.forgetGone(snap)
 	live := []string{s.cfg.Identity}
-	for _, m := range s.members.snapshot() {
+	for _, m := range snap {
 		if m.identity == s.cfg.Identity {
 			continue
 		}
@@ -125,6 +130,21 @@ func (s *Shards) liveMembers(ctx context.Context, now time.Time) []string {
 	}
 	slices.Sort(live)
 	return live
+}
+
+// forgetGone drops the confirmed expiries of Leases no longer listed.
+func (s *Shards) forgetGone(snap []memberLease) {
+	listed := map[string]bool{}
+	for _, m := range snap {
+		listed[m.identity] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.expired {
+		if !listed[id] {
+			delete(s.expired, id)
+		}
+	}
 }
 
 // confirmExpired reports whether m's Lease, as the API server holds it,

@@ -78,6 +78,17 @@ func TestShardsMemberKilled(t *testing.T) {
 			t.Errorf("member %s: Members() = %v, want c listed as not live", m.id, got)
 		}
 	}
+	// c's Lease is deleted once stale (10 lease durations), and nothing moves.
+	for e.clock.Since(lastRenewal) <= 10*15*time.Second {
+		e.tick()
+	}
+	e.eventually("c's stale Lease deleted", 2, func() error {
+		if got := a.shards.Members(); len(got) != 2 {
+			return fmt.Errorf("members %v", got)
+		}
+		_, err := exactlyOne(ks, survivors)
+		return err
+	})
 }
 
 // TestShardsJoinWaitsForRelease: a key that moves to a newcomer while its
