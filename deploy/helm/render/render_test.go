@@ -126,7 +126,7 @@ func TestRenderRefusesBadValues(t *testing.T) {
 		"ha: {enabled: true}\npersistence: {enabled: true}",
 		"ha: {leaseDuration: 1500ms}", // a Lease records whole seconds
 		"ha: {replicas: 0}",
-		"rbac: {namespace: [a]}",                    // misspelt
+		"rbac: {namespace: [a]}", // misspelt
 		"image: {digest: latest}",
 		"config: {apiVersion: jibe.dev/v1alpha1, kind: AgentConfig, sources: []}",
 	} {
