@@ -165,6 +165,8 @@ persistence: {enabled: false, size: 5Gi}
 		"name: state\n          emptyDir: {}",
 		"kind: Role\nmetadata:\n  name: jibe-ha\n  namespace: ops\n",
 		"resources: [leases]\n    verbs: [get, list, watch, create, update, delete]",
+		"kind: PodDisruptionBudget", "maxUnavailable: 1",
+		"podAntiAffinity:\n          preferredDuringSchedulingIgnoredDuringExecution:", "topologyKey: kubernetes.io/hostname",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("rendering lacks %q:\n%s", want, out)
@@ -173,7 +175,7 @@ persistence: {enabled: false, size: 5Gi}
 	if strings.Contains(string(out), "PersistentVolumeClaim") {
 		t.Error("ha renders a PersistentVolumeClaim")
 	}
-	if def := render(t, ""); strings.Contains(def, "POD_NAME") || strings.Contains(def, "state:") || strings.Contains(def, "jibe-ha") {
+	if def := render(t, ""); strings.Contains(def, "POD_NAME") || strings.Contains(def, "state:") || strings.Contains(def, "jibe-ha") || strings.Contains(def, "PodDisruptionBudget") || strings.Contains(def, "podAntiAffinity") {
 		t.Error("without ha, the rendering holds HA settings")
 	}
 }
