@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,6 +29,7 @@ server:
   listen: "ADDR"
   tokens:
     - {name: ops, scope: write, secret: {env: JIBE_TEST_HA_TOKEN}}
+  webhookSecret: {env: JIBE_TEST_HA_HOOK}
 state:
   kubernetes: {cluster: test, namespace: NS, sharding: true, identity: ID, advertiseURL: "http://ADDR",
     leaseDuration: 2s, renewDeadline: 1s, retryPeriod: 200ms}
@@ -123,6 +127,7 @@ func TestAgentsShareApplicationsWithSharding(t *testing.T) {
 	ns, target := c.NewNamespace(t), c.NewNamespace(t)
 	dir := t.TempDir()
 	t.Setenv("JIBE_TEST_HA_TOKEN", "ha-test-write-token")
+	t.Setenv("JIBE_TEST_HA_HOOK", "ha-test-webhook-secret")
 	const apps = 6
 	for i := range apps {
 		name := fmt.Sprintf("app-%d", i)
@@ -199,6 +204,29 @@ spec:
 	if !strings.Contains(agents[0].log(), "action pause") {
 		t.Errorf("no pause was forwarded to agent-a; its log:\n%s", agents[0].log())
 	}
+	// A webhook delivery to agent-b is relayed to agent-a, which checks
+	// its signature and acts on it too.
+	body := `{"repository": "acme/shop"}`
+	mac := hmac.New(sha256.New, []byte("ha-test-webhook-secret"))
+	mac.Write([]byte(body))
+	req, _ := http.NewRequest(http.MethodPost, "http://"+agents[1].addr+"/hooks/generic", strings.NewReader(body))
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	req.Header.Set("X-Jibe-Delivery", "relay-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("the webhook delivery to agent-b: %d", resp.StatusCode)
+	}
+	eventually(t, "the delivery relayed to agent-a", agents, func() error {
+		if !strings.Contains(agents[0].log(), "webhook trigger") || !strings.Contains(agents[0].log(), "delivery=relay-1") {
+			return fmt.Errorf("agent-a logged no trigger of delivery relay-1")
+		}
+		return nil
+	})
+
 	// agent-a stops (SIGTERM): it exits cleanly, releasing its Lease, and
 	// agent-b owns every application.
 	if err := agents[0].proc.cmd.Process.Signal(os.Interrupt); err != nil {
