@@ -30,8 +30,12 @@ func TestEveryRecordIsInItsPart(t *testing.T) {
 		func() error {
 			return j.SetHold(reconcile.RollbackKey(api, "production"), reconcile.Hold{Kind: reconcile.HoldRollback})
 		},
-		func() error { return j.SetHold(reconcile.PauseKey(reconcile.AppID{Source: "shop"}), reconcile.Hold{Kind: reconcile.HoldPause}) },
-		func() error { return j.RecordAction(reconcile.ActionRecord{Action: reconcile.ActionPause, Source: "shop", At: at}) },
+		func() error {
+			return j.SetHold(reconcile.PauseKey(reconcile.AppID{Source: "shop"}), reconcile.Hold{Kind: reconcile.HoldPause})
+		},
+		func() error {
+			return j.RecordAction(reconcile.ActionRecord{Action: reconcile.ActionPause, Source: "shop", At: at})
+		},
 		func() error {
 			return j.RecordAction(reconcile.ActionRecord{Action: reconcile.ActionAbort, Source: "shop", App: "web", Env: "production", At: at})
 		},
