@@ -100,12 +100,10 @@ func benchmarkSync(b *testing.B, n int) {
 	avail := watchAvailable(b, c.RESTConfig())
 	h.work(b)
 	files := map[string]string{}
-	var first string // app000's namespace
+	nss := make([]string, n) // each application's namespace
 	for i := range n {
 		ns := c.NewNamespace(b)
-		if i == 0 {
-			first = ns
-		}
+		nss[i] = ns
 		app := fmt.Sprintf("app%03d", i)
 		files["apps/"+app+"/jibe.yaml"] = fmt.Sprintf(`apiVersion: jibe.dev/v1alpha1
 kind: Application
@@ -115,6 +113,13 @@ spec:
   environments: [{name: prod, kubernetes: {cluster: test, namespace: %s}}]
 `, app, ns)
 		files["apps/"+app+"/k8s/app.yaml"] = webManifests("registry.example.com/web:1", 600)
+	}
+	traces := map[reconcile.AppID]*pushTrace{}
+	if testing.Verbose() {
+		for i, ns := range nss {
+			id := reconcile.AppID{Source: "shop", Name: fmt.Sprintf("app%03d", i)}
+			traces[id] = traceApp(h, id, avail, ns+"/web")
+		}
 	}
 	start := time.Now()
 	sha := h.commit(files)
@@ -126,6 +131,10 @@ spec:
 	reported := h.settleBench(b, sha, apps, "cold sync")
 	b.ReportMetric(reported.Sub(start).Seconds(), "cold-sync-s")
 	b.ReportMetric(reported.Sub(avail.last()).Seconds(), "cold-reported-after-available-s")
+	if testing.Verbose() {
+		last := h.logLags(b, nss, avail, start)
+		traces[last].report(b, start, reported)
+	}
 
 	const passes = 10
 	before, cpu := count.requests.Load(), cpuTime()
@@ -145,6 +154,7 @@ spec:
 
 	// One application among n: push to succeeded, the poll triggered as a
 	// push webhook triggers it (sources.Git.Trigger, the source running).
+	first := nss[0]
 	tr := traceApp(h, reconcile.AppID{Source: "shop", Name: "app000"}, avail, first+"/web")
 	h.runSource(b, tr)
 	sha = h.commit(map[string]string{"apps/app000/k8s/app.yaml": webManifests("registry.example.com/web:2", 600)})
@@ -404,7 +414,7 @@ func (t *pushTrace) report(b *testing.B, start, reported time.Time) {
 		prev = m.at
 	}
 	lines = append(lines, fmt.Sprintf("%7.3fs journaled succeeded", reported.Sub(start).Seconds()))
-	b.Logf("one push, from the commit being on the server:\n%s", strings.Join(lines, "\n"))
+	b.Logf("from the commit being on the server:\n%s", strings.Join(lines, "\n"))
 }
 
 // runSource runs h's Git source, handing its Updates to the agent and
@@ -439,4 +449,37 @@ func (h *harness) runSource(b *testing.B, tr *pushTrace) {
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+// logLags logs, for the cold sync, how long after its Deployment became
+// available each application was journaled succeeded, and the last
+// availabilities and reports, as seconds after start. It returns the
+// application reported last.
+func (h *harness) logLags(b *testing.B, nss []string, avail *available, start time.Time) reconcile.AppID {
+	type app struct {
+		name                string
+		available, reported time.Time
+	}
+	apps := make([]app, len(nss))
+	for i, ns := range nss {
+		id := reconcile.AppID{Source: "shop", Name: fmt.Sprintf("app%03d", i)}
+		r, err := h.journal.Current(id, "prod")
+		if err != nil {
+			b.Fatal(err)
+		}
+		apps[i] = app{id.Name, avail.at(ns + "/web"), r.Updated}
+	}
+	lag := func(a app) time.Duration { return a.reported.Sub(a.available) }
+	sort.Slice(apps, func(i, j int) bool { return lag(apps[i]) < lag(apps[j]) })
+	at := func(t time.Time) float64 { return t.Sub(start).Seconds() }
+	q := func(f float64) time.Duration { return lag(apps[int(f*float64(len(apps)-1))]).Round(time.Millisecond) }
+	b.Logf("cold sync: succeeded after available: median %s, p90 %s, max %s (%s: available %.3fs, succeeded %.3fs)",
+		q(0.5), q(0.9), q(1), apps[len(apps)-1].name, at(apps[len(apps)-1].available), at(apps[len(apps)-1].reported))
+	sort.Slice(apps, func(i, j int) bool { return apps[i].reported.Before(apps[j].reported) })
+	var lines []string
+	for _, a := range apps[max(0, len(apps)-10):] {
+		lines = append(lines, fmt.Sprintf("%s available %.3fs succeeded %.3fs", a.name, at(a.available), at(a.reported)))
+	}
+	b.Logf("cold sync, the last 10 reported:\n%s", strings.Join(lines, "\n"))
+	return reconcile.AppID{Source: "shop", Name: apps[len(apps)-1].name}
 }
