@@ -121,6 +121,8 @@ spec:
 			traces[id] = traceApp(h, id, avail, ns+"/web")
 		}
 	}
+	count.byKind.Clear()
+	before := count.requests.Load()
 	start := time.Now()
 	sha := h.commit(files)
 	h.poll()
@@ -131,13 +133,16 @@ spec:
 	reported := h.settleBench(b, sha, apps, "cold sync")
 	b.ReportMetric(reported.Sub(start).Seconds(), "cold-sync-s")
 	b.ReportMetric(reported.Sub(avail.last()).Seconds(), "cold-reported-after-available-s")
+	b.ReportMetric(float64(count.requests.Load()-before)/float64(n), "requests/first-deploy")
 	if testing.Verbose() {
+		count.log(b, n, "cold sync")
 		last := h.logLags(b, nss, avail, start)
 		traces[last].report(b, start, reported)
 	}
 
 	const passes = 10
-	before, cpu := count.requests.Load(), cpuTime()
+	before = count.requests.Load()
+	cpu := cpuTime()
 	for range passes {
 		done := h.reconciles() + float64(n)
 		h.agent.resync()
@@ -180,11 +185,20 @@ spec:
 	b.ReportMetric(float64(count.requests.Load()-before)/float64(n), "requests/image-bump")
 	b.ReportMetric(float64(info.lines.Load()-lines)/float64(n), "info-lines/image-bump")
 	if testing.Verbose() {
-		count.byKind.Range(func(k, v any) bool {
-			b.Logf("%6.1f per app  %s", float64(v.(*atomic.Int64).Load())/float64(n), k)
-			return true
-		})
+		count.log(b, n, "image bump")
 	}
+}
+
+// log logs the requests counted since byKind was last cleared, per
+// application, by method and resource.
+func (c *counter) log(b *testing.B, n int, what string) {
+	var lines []string
+	c.byKind.Range(func(k, v any) bool {
+		lines = append(lines, fmt.Sprintf("%6.1f per app  %s", float64(v.(*atomic.Int64).Load())/float64(n), k))
+		return true
+	})
+	sort.Strings(lines)
+	b.Logf("%s, kube API requests:\n%s", what, strings.Join(lines, "\n"))
 }
 
 // work runs the agent's workers (reconcile.maxConcurrentRollouts of
@@ -481,5 +495,26 @@ func (h *harness) logLags(b *testing.B, nss []string, avail *available, start ti
 		lines = append(lines, fmt.Sprintf("%s available %.3fs succeeded %.3fs", a.name, at(a.available), at(a.reported)))
 	}
 	b.Logf("cold sync, the last 10 reported:\n%s", strings.Join(lines, "\n"))
+	b.Logf("cold sync: %s", h.queueStats(len(nss)))
 	return reconcile.AppID{Source: "shop", Name: apps[len(apps)-1].name}
+}
+
+// queueStats summarises the work queue's metrics: reconciles per
+// application, mean time waiting for a worker, and mean reconcile time.
+func (h *harness) queueStats(n int) string {
+	families, err := h.agent.metrics.registry.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	mean := map[string]string{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			if hist := m.GetHistogram(); hist != nil && hist.GetSampleCount() > 0 {
+				mean[f.GetName()] = fmt.Sprintf("%d, mean %.1f ms", hist.GetSampleCount(),
+					1000*hist.GetSampleSum()/float64(hist.GetSampleCount()))
+			}
+		}
+	}
+	return fmt.Sprintf("%.1f reconciles per application; queue wait %s; work %s",
+		h.reconciles()/float64(n), mean["workqueue_queue_duration_seconds"], mean["workqueue_work_duration_seconds"])
 }
