@@ -34,8 +34,12 @@ var benchApps = flag.Int("agent.apps", 100, "applications in BenchmarkSync")
 type counter struct {
 	base     http.RoundTripper
 	requests atomic.Int64
-	byKind   sync.Map // "METHOD path" → *atomic.Int64
+	byKind   sync.Map // "METHOD path" → *kindCount
 }
+
+// kindCount counts the requests of one method and path, and the time
+// until their responses' headers.
+type kindCount struct{ n, nanos atomic.Int64 }
 
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.requests.Add(1)
@@ -43,9 +47,12 @@ func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.URL.Query().Get("watch") == "true" {
 		k += " (watch)"
 	}
-	v, _ := c.byKind.LoadOrStore(k, &atomic.Int64{})
-	v.(*atomic.Int64).Add(1)
-	return c.base.RoundTrip(r)
+	v, _ := c.byKind.LoadOrStore(k, &kindCount{})
+	v.(*kindCount).n.Add(1)
+	start := time.Now()
+	resp, err := c.base.RoundTrip(r)
+	v.(*kindCount).nanos.Add(int64(time.Since(start)))
+	return resp, err
 }
 
 // resourcePath is an API path without namespace and object names.
@@ -190,11 +197,13 @@ spec:
 }
 
 // log logs the requests counted since byKind was last cleared, per
-// application, by method and resource.
+// application and with their mean latency, by method and resource.
 func (c *counter) log(b *testing.B, n int, what string) {
 	var lines []string
 	c.byKind.Range(func(k, v any) bool {
-		lines = append(lines, fmt.Sprintf("%6.1f per app  %s", float64(v.(*atomic.Int64).Load())/float64(n), k))
+		kc := v.(*kindCount)
+		lines = append(lines, fmt.Sprintf("%6.1f per app, mean %6.1f ms  %s", float64(kc.n.Load())/float64(n),
+			float64(kc.nanos.Load())/1e6/float64(kc.n.Load()), k))
 		return true
 	})
 	sort.Strings(lines)
