@@ -190,7 +190,7 @@ func (p *Platform) handBack(ctx context.Context, d *reconcile.Deployment, step s
 	}
 	before, err := p.forwardedBefore(ctx, tr)
 	if err != nil || len(before) == 0 {
-		return forgiveBadRecord(p, d, step, err)
+		return p.forgiveBadRecord(d, step, err)
 	}
 	now, err := albtraffic.Read(ctx, p.c.ELB, tr)
 	if err != nil {
@@ -206,8 +206,8 @@ func (p *Platform) handBack(ctx context.Context, d *reconcile.Deployment, step s
 	case err != nil:
 		return err
 	case v.cannot != "":
-		log.Warn("not handing the traffic back to what it forwarded to before this service took it over: " + v.cannot +
-			"; it keeps forwarding to this service's target group, point it where the path should go by hand")
+		log.Warn("not handing the traffic back to what it forwarded to before this service took it over: it keeps forwarding "+
+			"to this service's target group; point it where the path should go by hand", "why", v.cannot)
 		return p.dropRecord(ctx, tr, 0)
 	case v.wait != "":
 		return reconcile.Waiting(p.requeue, "handing %s back to %s once healthy: %s", trafficName(tr), describeWeights(before), v.wait)
@@ -221,7 +221,7 @@ func (p *Platform) handBack(ctx context.Context, d *reconcile.Deployment, step s
 
 // forgiveBadRecord logs a record that cannot be read and goes on without
 // it; other errors are returned.
-func forgiveBadRecord(p *Platform, d *reconcile.Deployment, step string, err error) error {
+func (p *Platform) forgiveBadRecord(d *reconcile.Deployment, step string, err error) error {
 	if errors.Is(err, errBadRecord) {
 		p.logger(d, step).Warn("not handing the traffic back: its record cannot be read; point it where the path should go by hand",
 			"traffic", trafficName(d.Target.ECS.Traffic), "err", err)
@@ -258,7 +258,11 @@ func onlyOurs(now albtraffic.Weights, tr *spec.ALBTraffic, before albtraffic.Wei
 
 // describeWeights is "<target group ARN>=<weight>, ..." sorted.
 func describeWeights(w albtraffic.Weights) string {
-	return strings.Join(strings.Fields(strings.Join(encodeForwarded(w, ""), " ")), ", ")
+	parts := make([]string, 0, len(w))
+	for _, tg := range slices.Sorted(maps.Keys(w)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", tg, w[tg]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // verdict is whether the target groups to hand traffic back to are
