@@ -80,7 +80,10 @@ type ECSTarget struct {
 	// those strategies. With rolling, a listener (or rule) that forwards to
 	// neither of the pair, such as a path a Lambda function served, is
 	// taken over: all of it goes to the stable target group once every
-	// target of that group is healthy.
+	// target of that group is healthy, and the listener is tagged
+	// jibe.dev/forwarded-before with what it forwarded to. A failed first
+	// deploy hands it back before the service is removed; deleting the
+	// service hands it back only if that still exists and is healthy.
 	Traffic *ALBTraffic `json:"traffic,omitempty"`
 }
 

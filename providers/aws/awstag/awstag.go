@@ -14,4 +14,12 @@ const (
 	// SwitchedAt records when a blue/green switch sent all traffic to the
 	// new version (RFC 3339), so that Promote knows when draining is over.
 	SwitchedAt = "jibe.dev/switched-at"
+	// ForwardedBefore records, on an ALB listener or rule that an ECS
+	// rolling deploy took over, the target groups and weights it
+	// forwarded to before ("targetgroup/<name>/<id>=<weight>", separated
+	// by spaces; the ARN's prefix is the listener's), so that a failed
+	// first deploy or a deletion can hand it back. ELBv2 tag values hold
+	// at most 256 characters: what does not fit goes on in
+	// "jibe.dev/forwarded-before-2" and so on.
+	ForwardedBefore = "jibe.dev/forwarded-before"
 )

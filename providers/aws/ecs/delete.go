@@ -25,9 +25,19 @@ var _ reconcile.Deleter = (*Platform)(nil)
 // need be. Target groups and listeners the spec refers to are not Jibe's
 // and stay. A service of the same name that Jibe did not create for this
 // environment is left alone. Deleting what is gone is nil.
+//
+// A listener (or rule) a rolling deploy of the service took over (see
+// takeOver) is first handed back to what it forwarded to before, but
+// only while it still forwards to nothing but the service's target
+// groups and what it forwarded to still exists and is healthy (a Lambda
+// function's target group: the function registered); otherwise it stays
+// as it is, and a warning names what it forwarded to (see handBack).
 func (p *Platform) Delete(ctx context.Context, d *reconcile.Deployment) error {
 	if d.Target == nil || d.Target.Service == nil {
 		return reconcile.Stalled(errNotECS)
+	}
+	if err := p.handBack(ctx, d, "delete"); err != nil {
+		return err
 	}
 	cluster := d.Target.Service.Cluster
 	name := d.Target.Service.ServiceName

@@ -52,6 +52,11 @@ type ECSAPI interface {
 type ELBAPI interface {
 	albtraffic.API
 	DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error)
+	// AddTags, DescribeTags and RemoveTags keep, on a listener or rule a
+	// rolling deploy took over, what it forwarded to before (see handBack).
+	AddTags(ctx context.Context, in *elbv2.AddTagsInput, optFns ...func(*elbv2.Options)) (*elbv2.AddTagsOutput, error)
+	DescribeTags(ctx context.Context, in *elbv2.DescribeTagsInput, optFns ...func(*elbv2.Options)) (*elbv2.DescribeTagsOutput, error)
+	RemoveTags(ctx context.Context, in *elbv2.RemoveTagsInput, optFns ...func(*elbv2.Options)) (*elbv2.RemoveTagsOutput, error)
 }
 
 // ScalingAPI is the part of Application Auto Scaling the platform calls.

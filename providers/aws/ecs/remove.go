@@ -17,9 +17,14 @@ import (
 // tagged for the application and environment (its autoscaling
 // deregistered, its tasks stopped, the service deleted), then the task
 // definition revisions registered for the revision. A service of the same
-// name that Jibe did not create for this environment is left alone.
+// name that Jibe did not create for this environment is left alone. A
+// listener (or rule) the deploy took over is first handed back to what it
+// forwarded to before, once that is healthy (see handBack).
 func (p *Platform) Remove(ctx context.Context, d *reconcile.Deployment) error {
 	if err := check(d); err != nil {
+		return err
+	}
+	if err := p.handBack(ctx, d, "rollback"); err != nil {
 		return err
 	}
 	cluster := d.Target.Service.Cluster

@@ -20,6 +20,7 @@ import (
 
 	"github.com/jibe-dev/jibe/internal/awsemu"
 	"github.com/jibe-dev/jibe/internal/awsemu/awsemutest"
+	awselbv2 "github.com/jibe-dev/jibe/internal/awsemu/elbv2"
 	"github.com/jibe-dev/jibe/providers/aws/albtraffic"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/spec"
@@ -45,6 +46,9 @@ type rig struct {
 	errors                int
 	byTG                  map[string]int
 	errorsByTG            map[string]int
+
+	// path is the path of the requests send sends; "/" when empty.
+	path string
 }
 
 func newRig(t testing.TB) *rig {
@@ -198,6 +202,9 @@ func (r *rig) advance(d time.Duration) {
 // send sends n requests through the listener and counts 5xx.
 func (r *rig) send(n int) {
 	res, err := r.env.Emu.SendTraffic(r.listener, n)
+	if r.path != "" {
+		res, err = r.env.Emu.SendRequests(r.listener, awselbv2.Request{Path: r.path}, n)
+	}
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -52,8 +52,9 @@ func (p *Platform) drainTime(ctx context.Context, d *reconcile.Deployment, tg st
 // pair: the path was served by something else, such as a Lambda
 // function's target group or another application's service, and now
 // moves to this service. It waits (Waiting) until every target of the
-// stable group is healthy, so that the path keeps answering, then sends
-// it all of the traffic. A listener that already forwards to the pair is
+// stable group is healthy, so that the path keeps answering, then records
+// on the listener (or rule) what it forwarded to (tag
+// awstag.ForwardedBefore, for handBack) and sends it all of the traffic. A listener that already forwards to the pair is
 // the strategies' to shift and is left alone, as is a service whose file
 // does not register it in the stable target group.
 func (p *Platform) takeOver(ctx context.Context, d *reconcile.Deployment) error {
@@ -80,6 +81,9 @@ func (p *Platform) takeOver(ctx context.Context, d *reconcile.Deployment) error 
 	if !healthy {
 		return reconcile.Waiting(p.requeue, "taking over the traffic of %s once target group %s is healthy: %s",
 			trafficName(tr), tr.StableTargetGroupArn, reason)
+	}
+	if err := p.recordForwarded(ctx, tr, w); err != nil {
+		return err
 	}
 	if err := albtraffic.Set(ctx, p.c.ELB, tr, tr.CanaryTargetGroupArn, tr.StableTargetGroupArn, 100); err != nil {
 		return err
