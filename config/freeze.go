@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -42,20 +43,50 @@ func (w *FreezeWindow) Covers(source, app, env string) bool {
 // OpenAt returns when the window open at now closes, and whether one is
 // open. A schedule that does not parse (refused by Load) is never open.
 func (w *FreezeWindow) OpenAt(now time.Time) (time.Time, bool) {
-	sched, err := cron.ParseStandard(w.Schedule)
+	sched, err := parseSchedule(w.Schedule)
 	if err != nil || w.Duration == nil || w.Duration.Duration <= 0 {
 		return time.Time{}, false
 	}
-	d := w.Duration.Duration
-	// The latest opening at or before now, found from one duration back.
-	var opened time.Time
-	for t := sched.Next(now.Add(-d - time.Second)); !t.After(now); t = sched.Next(t) {
-		opened = t
-	}
-	if opened.IsZero() || !now.Before(opened.Add(d)) {
+	opened, ok := lastOpening(sched, now, w.Duration.Duration)
+	if !ok {
 		return time.Time{}, false
 	}
-	return opened.Add(d), true
+	return opened.Add(w.Duration.Duration), true
+}
+
+// lastOpening returns the latest time sched names in (now-d, now]. It
+// looks back over spans doubling from one second, so a schedule of every
+// minute held for days costs a few dozen Next calls, not thousands.
+func lastOpening(sched cron.Schedule, now time.Time, d time.Duration) (time.Time, bool) {
+	for span := time.Second; ; span *= 2 {
+		span = min(span, d)
+		t := sched.Next(now.Add(-span))
+		if !t.After(now) {
+			for next := sched.Next(t); !next.After(now); next = sched.Next(next) {
+				t = next
+			}
+			return t, true
+		}
+		if span == d {
+			return time.Time{}, false
+		}
+	}
+}
+
+// schedules caches parsed freeze window schedules by their text: every
+// rollout step asks whether a window is open.
+var schedules sync.Map // string → cron.Schedule
+
+func parseSchedule(spec string) (cron.Schedule, error) {
+	if s, ok := schedules.Load(spec); ok {
+		return s.(cron.Schedule), nil
+	}
+	s, err := cron.ParseStandard(spec)
+	if err != nil {
+		return nil, err
+	}
+	schedules.Store(spec, s)
+	return s, nil
 }
 
 // Frozen returns the index of the first freeze window open at now that

@@ -56,6 +56,44 @@ func TestFreezeWindowOpenAt(t *testing.T) {
 	}
 }
 
+// A window whose schedule fires more often than it lasts stays open, and
+// closes one duration after the latest firing.
+func TestFreezeWindowOfFrequentFirings(t *testing.T) {
+	c, err := config.Parse("agent.yaml", []byte(freezeBase+`freezeWindows:
+  - {schedule: "*/5 * * * *", duration: 62h, applications: [web]}
+  - {schedule: "0 0 1 1 *", duration: 2h, applications: [yearly]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 4, 18, 7, 30, 0, time.UTC)
+	if i, until := c.Frozen("shop", "web", "prod", at); i != 0 || !until.Equal(time.Date(2026, 12, 7, 8, 5, 0, 0, time.UTC)) {
+		t.Errorf("Frozen = %d until %s; want 0 until 2026-12-07 08:05 (18:05 + 62h)", i, until)
+	}
+	newYear := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	for at, want := range map[time.Time]int{newYear.Add(-time.Second): -1, newYear: 1, newYear.Add(119 * time.Minute): 1, newYear.Add(2 * time.Hour): -1} {
+		if i, _ := c.Frozen("shop", "yearly", "prod", at); i != want {
+			t.Errorf("Frozen(yearly, %s) = %d; want %d", at, i, want)
+		}
+	}
+}
+
+// Checking a window costs a few schedule steps however often it fires.
+func BenchmarkFreezeWindowOpenAt(b *testing.B) {
+	c, err := config.Parse("agent.yaml", []byte(freezeBase+`freezeWindows:
+  - {schedule: "* * * * *", duration: 62h, applications: [web]}
+`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := time.Date(2026, 12, 4, 18, 7, 30, 0, time.UTC)
+	for b.Loop() {
+		if i, _ := c.Frozen("shop", "web", "prod", at); i != 0 {
+			b.Fatal("not frozen")
+		}
+	}
+}
+
 // Bad freeze windows and break-glass settings are refused with
 // file:line and what to write instead.
 func TestFreezeWindowAndBreakGlassValidation(t *testing.T) {

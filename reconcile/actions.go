@@ -1,13 +1,13 @@
 package reconcile
 
 import (
-	"encoding/binary"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
-
-	"go.etcd.io/bbolt"
 )
 
 // The actions people take through the API (docs/api.md), as journaled in
@@ -87,29 +87,47 @@ func PauseKey(app AppID) string {
 // RollbackKey is the key of the rollback hold of app's environment env.
 func RollbackKey(app AppID, env string) string { return "rollback/" + envKey(app, env) }
 
-var (
-	bucketActions = []byte("actions") // time + sequence → ActionRecord (JSON)
-	bucketHolds   = []byte("holds")   // PauseKey / RollbackKey → Hold (JSON)
+// The buckets of actions and holds (see store.go for their parts).
+const (
+	// bucketActions holds the actions journaled before parts: 8 bytes of
+	// time, 8 of sequence → ActionRecord (JSON). Read, never written.
+	bucketActions = "actions"
+	// bucketAppActions: source/app/time-seq → ActionRecord (JSON), in the
+	// application's part.
+	bucketAppActions = "appactions"
+	// bucketSourceActions: source/time-seq → ActionRecord (JSON) of the
+	// actions on a whole source, in PartActions.
+	bucketSourceActions = "sourceactions"
+	// bucketHolds: PauseKey / RollbackKey (and the agent's holds keyed
+	// kind/source/app/env) → Hold (JSON), in the application's part;
+	// a whole source's pause in PartSources.
+	bucketHolds = "holds"
 )
 
 // ErrNotApplicable is returned by the journal's actions on a rollout
 // whose state they do not apply to; the message says the state.
 var ErrNotApplicable = errors.New("the action does not apply")
 
-// RecordAction appends a to the journal's actions.
+// RecordAction appends a to the journal's actions: to its application's
+// part, or to PartActions for an action on a whole source.
 func (j *Journal) RecordAction(a ActionRecord) error {
 	data, err := json.Marshal(a)
 	if err != nil {
 		return err
 	}
-	return j.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketActions)
-		seq, err := b.NextSequence()
+	bucket, part, owner := bucketSourceActions, PartActions, a.Source
+	if a.App != "" {
+		owner = AppID{Source: a.Source, Name: a.App}.String()
+		bucket, part = bucketAppActions, owner
+	}
+	stamp := fmt.Sprintf("%s/%016x-", owner, uint64(a.At.UnixNano()))
+	return j.store.Update(part, func(tx Tx) error {
+		seq := 0
+		err := tx.ForEach(bucket, stamp, func(string, []byte) error { seq++; return nil })
 		if err != nil {
 			return err
 		}
-		key := binary.BigEndian.AppendUint64(nil, uint64(a.At.UnixNano()))
-		return b.Put(binary.BigEndian.AppendUint64(key, seq), data)
+		return tx.Put(bucket, fmt.Sprintf("%s%04x", stamp, seq), data)
 	})
 }
 
@@ -118,19 +136,35 @@ func (j *Journal) RecordAction(a ActionRecord) error {
 // whole source.
 func (j *Journal) Actions(app AppID, env string) ([]ActionRecord, error) {
 	var out []ActionRecord
-	err := j.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketActions).ForEach(func(_, v []byte) error {
-			var a ActionRecord
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("journaled action is corrupt: %w", err)
-			}
-			if a.Source == app.Source && (a.App == "" || a.App == app.Name) && (a.Env == "" || a.Env == env) {
-				out = append(out, a)
-			}
-			return nil
-		})
+	collect := func(_ string, v []byte) error {
+		var a ActionRecord
+		if err := json.Unmarshal(v, &a); err != nil {
+			return fmt.Errorf("journaled action is corrupt: %w", err)
+		}
+		if a.Source == app.Source && (a.App == "" || a.App == app.Name) && (a.Env == "" || a.Env == env) {
+			out = append(out, a)
+		}
+		return nil
+	}
+	err := j.store.View(func(tx Tx) error {
+		return errors.Join(
+			tx.ForEach(bucketActions, "", collect),
+			tx.ForEach(bucketAppActions, app.String()+"/", collect),
+			tx.ForEach(bucketSourceActions, app.Source+"/", collect))
 	})
+	slices.SortStableFunc(out, func(a, b ActionRecord) int { return cmp.Compare(a.At.UnixNano(), b.At.UnixNano()) })
 	return out, err
+}
+
+// holdPart returns the part of the hold under key: the application's for
+// kind/source/app[/env], PartSources for a whole source's kind/source.
+func holdPart(key string) string {
+	_, rest, _ := strings.Cut(key, "/")
+	parts := strings.Split(rest, "/")
+	if len(parts) < 2 {
+		return PartSources
+	}
+	return parts[0] + "/" + parts[1]
 }
 
 // SetHold records h under key (see PauseKey, RollbackKey), replacing any.
@@ -139,14 +173,14 @@ func (j *Journal) SetHold(key string, h Hold) error {
 	if err != nil {
 		return err
 	}
-	return j.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketHolds).Put([]byte(key), data) })
+	return j.store.Update(holdPart(key), func(tx Tx) error { return tx.Put(bucketHolds, key, data) })
 }
 
 // Hold returns the hold recorded under key, nil for none.
 func (j *Journal) Hold(key string) (*Hold, error) {
 	var out *Hold
-	err := j.db.View(func(tx *bbolt.Tx) error {
-		data := tx.Bucket(bucketHolds).Get([]byte(key))
+	err := j.store.View(func(tx Tx) error {
+		data := tx.Get(bucketHolds, key)
 		if data == nil {
 			return nil
 		}
@@ -158,7 +192,7 @@ func (j *Journal) Hold(key string) (*Hold, error) {
 
 // DeleteHold removes the hold under key; removing none is nil.
 func (j *Journal) DeleteHold(key string) error {
-	return j.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketHolds).Delete([]byte(key)) })
+	return j.store.Update(holdPart(key), func(tx Tx) error { return tx.Delete(bucketHolds, key) })
 }
 
 // actionable checks that the running rollout r can still be acted on.
@@ -221,11 +255,11 @@ func (j *Journal) StartAgain(app AppID, revision string, plan EnvPlan, action st
 	r := &Rollout{ID: fmt.Sprintf("%s#%s-%d", RolloutID(app, plan.Name, revision), action, now.UnixNano()),
 		Source: app.Source, App: app.Name, Env: plan.Name, Revision: revision, Plan: plan, State: RolloutRunning,
 		Action: action, Started: now, Updated: now}
-	err := j.db.Update(func(tx *bbolt.Tx) error {
+	err := j.store.Update(app.String(), func(tx Tx) error {
 		if err := put(tx, r); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketCurrent).Put([]byte(envKey(app, plan.Name)), []byte(r.ID))
+		return tx.Put(bucketCurrent, envKey(app, plan.Name), []byte(r.ID))
 	})
 	return r, err
 }

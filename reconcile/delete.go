@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
-
-	"go.etcd.io/bbolt"
 )
 
 // Deleter is a Platform that can delete everything a target runs, when
@@ -39,8 +36,8 @@ func (p *Partitioned) Delete(ctx context.Context, d *Deployment) error {
 var _ Deleter = (*Partitioned)(nil)
 
 // bucketApps holds what the journal knows of each application beside its
-// rollouts: source/app → AppRecord (JSON).
-var bucketApps = []byte("apps")
+// rollouts: source/app → AppRecord (JSON), in the application's part.
+const bucketApps = "apps"
 
 // AppRecord is what the journal keeps of an application beside its
 // rollouts: where its folder was, so that a restarted agent can read the
@@ -96,7 +93,7 @@ func (j *Journal) SetFolder(app AppID, folder string) error {
 // keeps nothing.
 func (j *Journal) App(app AppID) (AppRecord, error) {
 	var rec AppRecord
-	err := j.db.View(func(tx *bbolt.Tx) error {
+	err := j.store.View(func(tx Tx) error {
 		return getApp(tx, app, &rec)
 	})
 	return rec, err
@@ -107,9 +104,9 @@ func (j *Journal) App(app AppID) (AppRecord, error) {
 // rollout no longer counts as its stable version (should the application
 // come back, it is deployed afresh).
 func (j *Journal) RecordDeletion(app AppID, env, commit string) error {
-	return j.db.Update(func(tx *bbolt.Tx) error {
-		key := []byte(envKey(app, env))
-		id := tx.Bucket(bucketCurrent).Get(key)
+	return j.store.Update(app.String(), func(tx Tx) error {
+		key := envKey(app, env)
+		id := tx.Get(bucketCurrent, key)
 		if id == nil {
 			return fmt.Errorf("%w for %s in %s", ErrNoRollout, app, env)
 		}
@@ -118,7 +115,7 @@ func (j *Journal) RecordDeletion(app AppID, env, commit string) error {
 			return err
 		}
 		revision := cur.Revision
-		if sid := tx.Bucket(bucketStable).Get(key); sid != nil {
+		if sid := tx.Get(bucketStable, key); sid != nil {
 			if st, err := get(tx, string(sid)); err == nil {
 				revision = st.Revision
 			}
@@ -134,7 +131,7 @@ func (j *Journal) RecordDeletion(app AppID, env, commit string) error {
 		if err := putApp(tx, app, &rec); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketStable).Delete(key)
+		return tx.Delete(bucketStable, key)
 	})
 }
 
@@ -143,8 +140,8 @@ func (j *Journal) RecordDeletion(app AppID, env, commit string) error {
 func (j *Journal) Applications(source string) ([]AppID, error) {
 	seen := map[AppID]bool{}
 	var out []AppID
-	err := j.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketCurrent).ForEach(func(_, id []byte) error {
+	err := j.store.View(func(tx Tx) error {
+		return tx.ForEach(bucketCurrent, "", func(_ string, id []byte) error {
 			r, err := get(tx, string(id))
 			if err != nil {
 				return err
@@ -164,35 +161,34 @@ func (j *Journal) Applications(source string) ([]AppID, error) {
 func (j *Journal) Deployed(app AppID) ([]Deployed, error) {
 	var out []Deployed
 	prefix := envKey(app, "")
-	err := j.db.View(func(tx *bbolt.Tx) error {
+	err := j.store.View(func(tx Tx) error {
 		var rec AppRecord
 		if err := getApp(tx, app, &rec); err != nil {
 			return err
 		}
-		c := tx.Bucket(bucketCurrent).Cursor()
-		for k, id := c.Seek([]byte(prefix)); k != nil && strings.HasPrefix(string(k), prefix); k, id = c.Next() {
+		return tx.ForEach(bucketCurrent, prefix, func(k string, id []byte) error {
 			cur, err := get(tx, string(id))
 			if err != nil {
 				return err
 			}
 			if cur.AppID() != app || rec.Deleted[cur.Env].Rollout == cur.ID {
-				continue
+				return nil
 			}
 			d := Deployed{Env: cur.Env, Revision: cur.Revision, Current: cur.ID}
-			if sid := tx.Bucket(bucketStable).Get(k); sid != nil {
+			if sid := tx.Get(bucketStable, k); sid != nil {
 				if st, err := get(tx, string(sid)); err == nil {
 					d.Revision = st.Revision
 				}
 			}
 			out = append(out, d)
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }
 
 func (j *Journal) updateApp(app AppID, change func(*AppRecord)) error {
-	return j.db.Update(func(tx *bbolt.Tx) error {
+	return j.store.Update(app.String(), func(tx Tx) error {
 		var rec AppRecord
 		if err := getApp(tx, app, &rec); err != nil {
 			return err
@@ -202,12 +198,8 @@ func (j *Journal) updateApp(app AppID, change func(*AppRecord)) error {
 	})
 }
 
-func getApp(tx *bbolt.Tx, app AppID, rec *AppRecord) error {
-	b := tx.Bucket(bucketApps)
-	if b == nil {
-		return nil
-	}
-	data := b.Get([]byte(app.String()))
+func getApp(tx Tx, app AppID, rec *AppRecord) error {
+	data := tx.Get(bucketApps, app.String())
 	if data == nil {
 		return nil
 	}
@@ -217,14 +209,10 @@ func getApp(tx *bbolt.Tx, app AppID, rec *AppRecord) error {
 	return nil
 }
 
-func putApp(tx *bbolt.Tx, app AppID, rec *AppRecord) error {
-	b, err := tx.CreateBucketIfNotExists(bucketApps)
-	if err != nil {
-		return err
-	}
+func putApp(tx Tx, app AppID, rec *AppRecord) error {
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	return b.Put([]byte(app.String()), data)
+	return tx.Put(bucketApps, app.String(), data)
 }

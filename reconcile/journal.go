@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
 	"k8s.io/utils/clock"
 )
 
@@ -151,10 +151,12 @@ func RolloutID(app AppID, env, revision string) string {
 // buckets: source/app/env (app/env for legacy identities).
 func envKey(app AppID, env string) string { return app.String() + "/" + env }
 
-var (
-	bucketRollouts = []byte("rollouts") // ID → Rollout (JSON)
-	bucketCurrent  = []byte("current")  // source/app/env → ID of the latest rollout
-	bucketStable   = []byte("stable")   // source/app/env → ID of the latest succeeded rollout
+// The buckets of rollouts and their pointers, all in the part of the
+// rollout's application (see store.go).
+const (
+	bucketRollouts = "rollouts" // ID → Rollout (JSON)
+	bucketCurrent  = "current"  // source/app/env → ID of the latest rollout
+	bucketStable   = "stable"   // source/app/env → ID of the latest succeeded rollout
 )
 
 // errRollingBack is returned for a step recorded once the rollout was
@@ -164,25 +166,29 @@ var errRollingBack = errors.New("the rollout is rolling back")
 // ErrNoRollout is returned for a rollout the journal does not hold.
 var ErrNoRollout = errors.New("no such rollout")
 
-// Journal keeps rollouts in a bbolt file under the state directory, so that
-// a restarted agent resumes each rollout from its last completed step. Every
-// write is a committed transaction: what a method has returned from
-// survives a crash. A Journal is safe for concurrent use.
+// Journal keeps rollouts in a Store: by default a bbolt file under the
+// state directory (OpenJournal), or Kubernetes objects shared by several
+// agents (NewJournal), so that a restarted agent, or the one that takes
+// over, resumes each rollout from its last completed step. Every write is
+// a committed transaction of one application's part: what a method has
+// returned from survives a crash. A Journal is safe for concurrent use.
 type Journal struct {
-	db   *bbolt.DB
-	now  func() time.Time
-	path string
+	store Store
+	now   func() time.Time
+	path  string
+	bolt  *boltStore // the embedded store, for the legacy migration; nil otherwise
 }
 
-// Path returns the journal file's path.
+// Path returns the journal file's path; "" for a journal not kept in a
+// file.
 func (j *Journal) Path() string { return j.path }
 
-// JournalOptions configures OpenJournal.
+// JournalOptions configures OpenJournal and NewJournal.
 type JournalOptions struct {
 	// Clock dates rollouts and steps; default the wall clock.
 	Clock clock.PassiveClock
-	// LockTimeout is how long to wait for another process to release the
-	// file; default 5s.
+	// LockTimeout is how long OpenJournal waits for another process to
+	// release the file; default 5s.
 	LockTimeout time.Duration
 }
 
@@ -192,30 +198,53 @@ func OpenJournal(path string, opts JournalOptions) (*Journal, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = 5 * time.Second
 	}
-	if opts.Clock == nil {
-		opts.Clock = clock.RealClock{}
-	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout})
+	s, err := openBoltStore(path, opts.LockTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("opening the rollout journal %s: %w (is another agent using this state directory?)", path, err)
+		return nil, err
 	}
-	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range [][]byte{bucketRollouts, bucketCurrent, bucketStable, bucketActions, bucketHolds} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+	err = s.Update("", func(tx Tx) error {
+		for _, b := range []string{bucketRollouts, bucketCurrent, bucketStable, bucketActions, bucketHolds} {
+			if _, err := tx.(boltTx).tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("initialising the rollout journal %s: %w", path, err)
 	}
-	return &Journal{db: db, now: opts.Clock.Now, path: path}, nil
+	j := NewJournal(s, opts)
+	j.path, j.bolt = path, &s
+	return j, nil
 }
 
-// Close closes the journal file.
-func (j *Journal) Close() error { return j.db.Close() }
+// NewJournal returns a journal keeping its records in s (opts.LockTimeout
+// does not apply). Closing the journal closes s.
+func NewJournal(s Store, opts JournalOptions) *Journal {
+	if opts.Clock == nil {
+		opts.Clock = clock.RealClock{}
+	}
+	return &Journal{store: s, now: opts.Clock.Now}
+}
+
+// Claim makes this agent the writer of app's records, when the store can
+// change writer (a Claimer): an agent that gains an application claims it
+// before acting on it, after which the former writer's updates of it fail
+// with ErrFenced. It is nil for a store that cannot (the embedded file).
+func (j *Journal) Claim(app AppID) error {
+	c, ok := j.store.(Claimer)
+	if !ok {
+		return nil
+	}
+	if err := c.Claim(app.String()); err != nil {
+		return fmt.Errorf("claiming the journal records of %s: %w", app, err)
+	}
+	return nil
+}
+
+// Close closes the journal's store.
+func (j *Journal) Close() error { return j.store.Close() }
 
 // Start records a new running rollout of plan and makes it the current
 // rollout of its application and environment. Starting a rollout that
@@ -223,7 +252,7 @@ func (j *Journal) Close() error { return j.db.Close() }
 func (j *Journal) Start(app AppID, revision string, plan EnvPlan) (*Rollout, error) {
 	id := RolloutID(app, plan.Name, revision)
 	var out *Rollout
-	err := j.db.Update(func(tx *bbolt.Tx) error {
+	err := j.store.Update(app.String(), func(tx Tx) error {
 		if existing, err := get(tx, id); err == nil {
 			out = existing
 			return nil
@@ -234,7 +263,7 @@ func (j *Journal) Start(app AppID, revision string, plan EnvPlan) (*Rollout, err
 		if err := put(tx, out); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketCurrent).Put([]byte(envKey(app, plan.Name)), []byte(id))
+		return tx.Put(bucketCurrent, envKey(app, plan.Name), []byte(id))
 	})
 	return out, err
 }
@@ -246,11 +275,11 @@ func (j *Journal) StartCorrection(app AppID, revision string, plan EnvPlan) (*Ro
 	r := &Rollout{ID: fmt.Sprintf("%s#correction-%d", RolloutID(app, plan.Name, revision), now.UnixNano()),
 		Source: app.Source, App: app.Name, Env: plan.Name, Revision: revision, Plan: plan, State: RolloutRunning,
 		Correction: true, Started: now, Updated: now}
-	err := j.db.Update(func(tx *bbolt.Tx) error {
+	err := j.store.Update(app.String(), func(tx Tx) error {
 		if err := put(tx, r); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketCurrent).Put([]byte(envKey(app, plan.Name)), []byte(r.ID))
+		return tx.Put(bucketCurrent, envKey(app, plan.Name), []byte(r.ID))
 	})
 	return r, err
 }
@@ -299,7 +328,7 @@ func (j *Journal) StartRollback(id, reason string) (*Rollout, error) {
 // rollout becomes its environment's stable one, which rollbacks restore.
 func (j *Journal) Finish(id string, state RolloutState, reason string) (*Rollout, error) {
 	var out *Rollout
-	err := j.db.Update(func(tx *bbolt.Tx) error {
+	err := j.store.Update(rolloutPart(id), func(tx Tx) error {
 		r, err := get(tx, id)
 		if err != nil {
 			return err
@@ -313,7 +342,7 @@ func (j *Journal) Finish(id string, state RolloutState, reason string) (*Rollout
 		r.State, r.Reason, r.Updated = state, reason, j.now()
 		out = r
 		if state == RolloutSucceeded {
-			if err := tx.Bucket(bucketStable).Put([]byte(envKey(r.AppID(), r.Env)), []byte(id)); err != nil {
+			if err := tx.Put(bucketStable, envKey(r.AppID(), r.Env), []byte(id)); err != nil {
 				return err
 			}
 		}
@@ -326,8 +355,8 @@ func (j *Journal) Finish(id string, state RolloutState, reason string) (*Rollout
 // ErrNoRollout.
 func (j *Journal) Stable(app AppID, env string) (*Rollout, error) {
 	var out *Rollout
-	err := j.db.View(func(tx *bbolt.Tx) (err error) {
-		id := tx.Bucket(bucketStable).Get([]byte(envKey(app, env)))
+	err := j.store.View(func(tx Tx) (err error) {
+		id := tx.Get(bucketStable, envKey(app, env))
 		if id == nil {
 			return fmt.Errorf("%w that succeeded for %s in %s", ErrNoRollout, app, env)
 		}
@@ -339,7 +368,7 @@ func (j *Journal) Stable(app AppID, env string) (*Rollout, error) {
 
 func (j *Journal) update(id string, change func(*Rollout) error) (*Rollout, error) {
 	var out *Rollout
-	err := j.db.Update(func(tx *bbolt.Tx) error {
+	err := j.store.Update(rolloutPart(id), func(tx Tx) error {
 		r, err := get(tx, id)
 		if err != nil {
 			return err
@@ -357,7 +386,7 @@ func (j *Journal) update(id string, change func(*Rollout) error) (*Rollout, erro
 // Get returns the rollout with id, or ErrNoRollout.
 func (j *Journal) Get(id string) (*Rollout, error) {
 	var out *Rollout
-	err := j.db.View(func(tx *bbolt.Tx) (err error) {
+	err := j.store.View(func(tx Tx) (err error) {
 		out, err = get(tx, id)
 		return err
 	})
@@ -367,8 +396,8 @@ func (j *Journal) Get(id string) (*Rollout, error) {
 // Current returns the latest rollout of app to env, or ErrNoRollout.
 func (j *Journal) Current(app AppID, env string) (*Rollout, error) {
 	var out *Rollout
-	err := j.db.View(func(tx *bbolt.Tx) (err error) {
-		id := tx.Bucket(bucketCurrent).Get([]byte(envKey(app, env)))
+	err := j.store.View(func(tx Tx) (err error) {
+		id := tx.Get(bucketCurrent, envKey(app, env))
 		if id == nil {
 			return fmt.Errorf("%w for %s in %s", ErrNoRollout, app, env)
 		}
@@ -382,8 +411,8 @@ func (j *Journal) Current(app AppID, env string) (*Rollout, error) {
 // resume after a restart.
 func (j *Journal) Running() ([]*Rollout, error) {
 	var out []*Rollout
-	err := j.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketCurrent).ForEach(func(_, id []byte) error {
+	err := j.store.View(func(tx Tx) error {
+		return tx.ForEach(bucketCurrent, "", func(_ string, id []byte) error {
 			r, err := get(tx, string(id))
 			if err != nil {
 				return err
@@ -397,8 +426,8 @@ func (j *Journal) Running() ([]*Rollout, error) {
 	return out, err
 }
 
-func get(tx *bbolt.Tx, id string) (*Rollout, error) {
-	data := tx.Bucket(bucketRollouts).Get([]byte(id))
+func get(tx Tx, id string) (*Rollout, error) {
+	data := tx.Get(bucketRollouts, id)
 	if data == nil {
 		return nil, fmt.Errorf("%w %s", ErrNoRollout, id)
 	}
@@ -409,10 +438,22 @@ func get(tx *bbolt.Tx, id string) (*Rollout, error) {
 	return &r, nil
 }
 
-func put(tx *bbolt.Tx, r *Rollout) error {
+func put(tx Tx, r *Rollout) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketRollouts).Put([]byte(r.ID), data)
+	return tx.Put(bucketRollouts, r.ID, data)
+}
+
+// rolloutPart returns the part of the rollout with id: its application's,
+// source/app for an ID source/app/env/revision[#...], app for a legacy
+// app/env/revision.
+func rolloutPart(id string) string {
+	base, _, _ := strings.Cut(id, "#")
+	parts := strings.Split(base, "/")
+	if len(parts) <= 3 {
+		return parts[0]
+	}
+	return parts[0] + "/" + parts[1]
 }

@@ -1,20 +1,13 @@
 package reconcile
 
-import (
-	"bytes"
-
-	"go.etcd.io/bbolt"
-)
-
 // History returns every rollout of app to env the journal holds, drift
 // corrections included, in no particular order.
 func (j *Journal) History(app AppID, env string) ([]*Rollout, error) {
-	prefix := []byte(envKey(app, env) + "/")
+	prefix := envKey(app, env) + "/"
 	var out []*Rollout
-	err := j.db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketRollouts).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			r, err := get(tx, string(k))
+	err := j.store.View(func(tx Tx) error {
+		return tx.ForEach(bucketRollouts, prefix, func(k string, _ []byte) error {
+			r, err := get(tx, k)
 			if err != nil {
 				return err
 			}
@@ -23,8 +16,8 @@ func (j *Journal) History(app AppID, env string) ([]*Rollout, error) {
 			if r.Env == env && r.AppID() == app {
 				out = append(out, r)
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
 }

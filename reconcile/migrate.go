@@ -19,28 +19,28 @@ import (
 // legacy shape: one slash fewer than keys with a source (names, sources,
 // environments and revisions hold no slash; a correction's "#..." suffix
 // is ignored).
-func legacyKey(key []byte, slashes int) bool {
-	k, _, _ := strings.Cut(string(key), "#")
+func legacyKey(key string, slashes int) bool {
+	k, _, _ := strings.Cut(key, "#")
 	return strings.Count(k, "/") == slashes
 }
 
 // Legacy returns the rollouts written without a source, in ID order.
 func (j *Journal) Legacy() ([]*Rollout, error) {
 	var out []*Rollout
-	err := j.db.View(func(tx *bbolt.Tx) (err error) {
+	err := j.store.View(func(tx Tx) (err error) {
 		out, err = legacyRollouts(tx)
 		return err
 	})
 	return out, err
 }
 
-func legacyRollouts(tx *bbolt.Tx) ([]*Rollout, error) {
+func legacyRollouts(tx Tx) ([]*Rollout, error) {
 	var out []*Rollout
-	err := tx.Bucket(bucketRollouts).ForEach(func(k, _ []byte) error {
+	err := tx.ForEach(bucketRollouts, "", func(k string, _ []byte) error {
 		if !legacyKey(k, 2) {
 			return nil
 		}
-		r, err := get(tx, string(k))
+		r, err := get(tx, k)
 		if err == nil && r.Source == "" {
 			out = append(out, r)
 		}
@@ -66,10 +66,17 @@ type MigrationResult struct {
 // the records another source's application of the same name had
 // overwritten. Everything happens in one transaction. Migrate is
 // idempotent: a journal without legacy rollouts is left as it is, and
-// rollouts left legacy are offered again on the next call.
+// rollouts left legacy are offered again on the next call. Only the
+// embedded journal (OpenJournal) is migrated, as it moves records between
+// parts in one transaction; journals in other stores hold no legacy
+// records (jibe journal migrate copies a migrated one).
 func (j *Journal) Migrate(assign func(*Rollout) string) (MigrationResult, error) {
 	res := MigrationResult{Assigned: map[AppID]int{}}
-	err := j.db.Update(func(tx *bbolt.Tx) error {
+	if j.bolt == nil {
+		return res, nil
+	}
+	err := j.bolt.db.Update(func(btx *bbolt.Tx) error {
+		tx := boltTx{btx}
 		legacy, err := legacyRollouts(tx)
 		if err != nil || len(legacy) == 0 {
 			return err
@@ -99,14 +106,13 @@ func (j *Journal) Migrate(assign func(*Rollout) string) (MigrationResult, error)
 // move gives legacy rollout r to source src under its new ID. When a
 // rollout of that ID exists already (written since the upgrade), it is
 // kept and the legacy one dropped.
-func move(tx *bbolt.Tx, r *Rollout, src string) error {
+func move(tx Tx, r *Rollout, src string) error {
 	old := r.ID
 	r.Source, r.ID = src, src+"/"+old
-	b := tx.Bucket(bucketRollouts)
-	if err := b.Delete([]byte(old)); err != nil {
+	if err := tx.Delete(bucketRollouts, old); err != nil {
 		return err
 	}
-	if b.Get([]byte(r.ID)) != nil {
+	if tx.Get(bucketRollouts, r.ID) != nil {
 		return nil
 	}
 	return put(tx, r)
@@ -115,10 +121,10 @@ func move(tx *bbolt.Tx, r *Rollout, src string) error {
 // rebuildPointers sets the current and stable records of each envKey from
 // the rollouts of that application and environment, removing those left
 // without any.
-func rebuildPointers(tx *bbolt.Tx, keys map[string]bool) error {
+func rebuildPointers(tx Tx, keys map[string]bool) error {
 	byKey := map[string][]*Rollout{}
-	err := tx.Bucket(bucketRollouts).ForEach(func(k, _ []byte) error {
-		r, err := get(tx, string(k))
+	err := tx.ForEach(bucketRollouts, "", func(k string, _ []byte) error {
+		r, err := get(tx, k)
 		if err != nil {
 			return err
 		}
@@ -166,9 +172,9 @@ func latest(rs []*Rollout, keep func(*Rollout) bool, order func(a, b *Rollout) i
 }
 
 // setPointer points key of bucket at r, or removes it when r is nil.
-func setPointer(tx *bbolt.Tx, bucket []byte, key string, r *Rollout) error {
+func setPointer(tx Tx, bucket, key string, r *Rollout) error {
 	if r == nil {
-		return tx.Bucket(bucket).Delete([]byte(key))
+		return tx.Delete(bucket, key)
 	}
-	return tx.Bucket(bucket).Put([]byte(key), []byte(r.ID))
+	return tx.Put(bucket, key, []byte(r.ID))
 }

@@ -13,6 +13,20 @@ import "errors"
 // AppID.String(); PartActions and PartSources hold the records of no
 // single application. An update writes one part, whole or not at all;
 // a store may keep each part as one object.
+//
+// The Journal's buckets, their keys and the part each record is in:
+//
+//	rollouts       source/app/env/revision[#...] → Rollout   application
+//	current        source/app/env → rollout ID                application
+//	stable         source/app/env → rollout ID                application
+//	apps           source/app → AppRecord (folder, deletions) application
+//	appactions     source/app/time-seq → ActionRecord         application
+//	holds          kind/source/app[/env] → Hold               application
+//	holds          pause/source → Hold (a whole source)       PartSources
+//	sourceactions  source/time-seq → ActionRecord             PartActions
+//	actions        time+sequence (binary) → ActionRecord      read only: written before parts
+//
+// Keys are unique across parts, so that a read sees every part at once.
 type Store interface {
 	// View runs fn in a read-only transaction.
 	View(fn func(Tx) error) error

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -32,6 +33,19 @@ type cluster struct {
 	dyn    dynamic.Interface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
 	cache  *liveCache
+
+	// mappings memoises the mapper's answers by kind and version until
+	// discovery is read again (resetDiscovery): the mapper searches every
+	// served group on each call, which an idle drift pass over many
+	// applications would pay for every object.
+	mu       sync.Mutex
+	gen      uint64
+	mappings map[mappingKey]*meta.RESTMapping
+}
+
+type mappingKey struct {
+	gk      schema.GroupKind
+	version string
 }
 
 // newCluster builds the clients of cfg. Discovery is cached in memory and
@@ -52,12 +66,39 @@ func newCluster(base context.Context, cfg *rest.Config) (*cluster, error) {
 // mapping returns how ref's kind is served, refreshing discovery once when
 // the kind is unknown.
 func (cl *cluster) mapping(ref objectRef) (*meta.RESTMapping, error) {
-	m, err := cl.mapper.RESTMapping(ref.groupKind(), ref.Version)
+	key := mappingKey{ref.groupKind(), ref.Version}
+	cl.mu.Lock()
+	m, gen := cl.mappings[key], cl.gen
+	cl.mu.Unlock()
+	if m != nil {
+		return m, nil
+	}
+	m, err := cl.mapper.RESTMapping(key.gk, key.version)
 	if meta.IsNoMatchError(err) {
-		cl.mapper.Reset()
-		m, err = cl.mapper.RESTMapping(ref.groupKind(), ref.Version)
+		cl.resetDiscovery()
+		m, err = cl.mapper.RESTMapping(key.gk, key.version)
+		gen++
+	}
+	if err == nil {
+		cl.mu.Lock()
+		if cl.gen == gen { // not reset meanwhile: the answer is current
+			if cl.mappings == nil {
+				cl.mappings = map[mappingKey]*meta.RESTMapping{}
+			}
+			cl.mappings[key] = m
+		}
+		cl.mu.Unlock()
 	}
 	return m, err
+}
+
+// resetDiscovery makes the next mappings read discovery again.
+func (cl *cluster) resetDiscovery() {
+	cl.mu.Lock()
+	cl.gen++
+	clear(cl.mappings)
+	cl.mu.Unlock()
+	cl.mapper.Reset()
 }
 
 // resource returns the client of ref's resource.
@@ -166,7 +207,7 @@ func (cl *cluster) awaitCRDs(ctx context.Context, objs []object) error {
 			return err
 		}
 	}
-	cl.mapper.Reset()
+	cl.resetDiscovery()
 	return nil
 }
 

@@ -131,7 +131,7 @@ func (p *Platform) openWrite(d *reconcile.Deployment) (*session, error) {
 		return nil, err
 	}
 	if !builtinKinds(d.Target) || !builtinKinds(d.Previous) {
-		cl.mapper.Reset()
+		cl.resetDiscovery()
 	}
 	return p.open(d)
 }
