@@ -62,15 +62,16 @@ func actionErr(status int, format string, args ...any) *ActionError {
 // maxActionBody bounds an action's JSON body.
 const maxActionBody = 64 << 10
 
-// actionRoutes adds the actions' routes, behind the write scope.
+// actionRoutes adds the actions' routes, behind the write scope; an
+// action on what another agent owns is forwarded to it (see toOwner).
 func (a *Agent) actionRoutes(mux *http.ServeMux) {
-	write := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, a.Require(ScopeWrite, h)) }
+	write := func(pattern string, h http.Handler) { mux.Handle(pattern, a.Require(ScopeWrite, h)) }
 	for _, act := range []string{reconcile.ActionAbort, reconcile.ActionRetry, reconcile.ActionPromote, reconcile.ActionApprove, reconcile.ActionRollback} {
-		write("POST /api/v1/applications/{source}/{name}/environments/{env}/"+act, a.serveAction(act, scopeEnv))
+		write("POST /api/v1/applications/{source}/{name}/environments/{env}/"+act, a.toOwner(scopeEnv, a.serveAction(act, scopeEnv)))
 	}
 	for _, act := range []string{reconcile.ActionPause, reconcile.ActionResume, reconcile.ActionRefresh} {
-		write("POST /api/v1/applications/{source}/{name}/"+act, a.serveAction(act, scopeApp))
-		write("POST /api/v1/sources/{source}/"+act, a.serveAction(act, scopeSource))
+		write("POST /api/v1/applications/{source}/{name}/"+act, a.toOwner(scopeApp, a.serveAction(act, scopeApp)))
+		write("POST /api/v1/sources/{source}/"+act, a.toOwner(scopeSource, a.serveAction(act, scopeSource)))
 	}
 }
 

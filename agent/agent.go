@@ -91,6 +91,14 @@ type Options struct {
 	// Ownership says which applications this agent acts on when several
 	// share a journal in a cluster; default: all of them.
 	Ownership Ownership
+	// Peers, with an Ownership shared with other agents, forward actions
+	// to the owner of what they act on and relay webhook deliveries to
+	// the other agents; optional.
+	Peers Peers
+	// Synced, when set, says whether what the agent shares with other
+	// agents has synced (the journal's and the coordinator's caches), and
+	// why not: the agent is not ready before (see Ready).
+	Synced func() (bool, string)
 	// Clock drives the work queue's delays and the engine. Default the
 	// wall clock.
 	Clock clock.WithTicker
@@ -157,6 +165,11 @@ type Agent struct {
 	logged map[string]string
 	// watch is the artifact watch (artifactwatch.go).
 	watch *artifactWatch
+	// claims are the applications this agent claimed in the journal
+	// (owners.go); ownedSource says whether it owned OwnerSource at the
+	// last change of its ownership.
+	claims      claims
+	ownedSource atomic.Bool
 }
 
 // appState is what the agent knows of one application.
@@ -248,10 +261,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		})
 	}
 	wg.Go(func() {
-		a.pollPulls(ctx)
+		a.asSourceOwner(func() { a.pollPulls(ctx) })
 		a.resyncEvery(ctx)
 	})
 	wg.Go(func() { a.watchArtifacts(ctx) })
+	wg.Go(func() { a.followOwnership(ctx) })
 	a.receive(ctx, updates)
 	a.queue.ShutDownWithDrain()
 	wg.Wait()
@@ -348,7 +362,7 @@ func (a *Agent) resyncEvery(ctx context.Context) {
 			return
 		case <-t.C():
 			a.resync()
-			a.pollPulls(ctx)
+			a.asSourceOwner(func() { a.pollPulls(ctx) })
 		}
 	}
 }
@@ -408,15 +422,19 @@ func (a *Agent) processNext(ctx context.Context) bool {
 	var err error
 	switch {
 	case strings.HasPrefix(key, pullPrefix):
-		err = a.preview(ctx, key)
+		err = a.asKeyOwner(key, func() error { return a.preview(ctx, key) })
 	case strings.HasPrefix(key, deletePrefix):
-		err = a.prune(ctx, key)
+		err = a.asOwner(deletedID(key), func() error { return a.prune(ctx, key) })
 	default:
 		a.wakes.begin(key)
 		err = a.reconcile(ctx, key)
-		if a.wakes.end(key, err) {
+		if a.wakes.end(key, err) && err != errNotOwned {
 			defer a.queue.Add(key) // a change came meanwhile: again once done
 		}
+	}
+	if errors.Is(err, errNotOwned) {
+		a.queue.Forget(key) // queued again when this agent's ownership changes
+		return true
 	}
 	a.setError(key, err)
 	a.reconciled(key)

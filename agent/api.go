@@ -20,7 +20,7 @@ func (a *Agent) Handler(webhooks http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	a.Routes(mux)
 	if webhooks != nil {
-		mux.Handle("/hooks/", webhooks)
+		mux.Handle("/hooks/", a.relaying(webhooks))
 	}
 	return mux
 }

@@ -150,7 +150,8 @@ func (a *Agent) ArtifactPushed(ref string) bool {
 // repeated only once its interval has passed) and whenever the webhook
 // asks, and hands each source's changes to the Proposer when they differ
 // from the last ones it took. It returns when ctx is done; it does
-// nothing without a Proposer.
+// nothing without a Proposer, and passes only while this agent owns
+// OwnerSource.
 func (a *Agent) watchArtifacts(ctx context.Context) {
 	if a.opts.Proposer == nil {
 		return
@@ -158,7 +159,7 @@ func (a *Agent) watchArtifacts(ctx context.Context) {
 	t := a.opts.Clock.NewTicker(config.MinArtifactInterval)
 	defer t.Stop()
 	for {
-		a.artifactRound(ctx)
+		a.asSourceOwner(func() { a.artifactRound(ctx) })
 		select {
 		case <-ctx.Done():
 			return

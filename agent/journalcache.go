@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/jibe-dev/jibe/reconcile"
@@ -16,8 +17,10 @@ type envRecord struct {
 // views, so that listing 1,000 applications does not decode thousands of
 // journaled rollouts. An environment's record is read again after any
 // event of it and after every reconcile of its application (every
-// journal write happens in one), so the views are never older than the
-// last event.
+// journal write of this agent happens in one), so the views are never
+// older than the last event. The records of an application another
+// agent writes (see Agent.trusted) are not cached: they are read afresh,
+// from the journal's store, which follows every writer.
 type rolloutCache struct {
 	mu   sync.Mutex
 	envs map[string]envRecord // by source/app/env
@@ -27,20 +30,25 @@ type rolloutCache struct {
 	init bool
 }
 
-// get returns env's record, read from j when not cached.
-func (c *rolloutCache) get(j *reconcile.Journal, app reconcile.AppID, env string) envRecord {
+// get returns env's record, read from j when not cached; cache says
+// whether it may be cached.
+func (c *rolloutCache) get(j *reconcile.Journal, app reconcile.AppID, env string, cache bool) envRecord {
 	key := driftKey(app, env)
 	c.mu.Lock()
 	rec, ok := c.envs[key]
 	c.mu.Unlock()
-	if ok {
+	if ok && cache {
 		return rec
 	}
+	rec = envRecord{}
 	if r, err := j.Current(app, env); err == nil {
 		rec.current = r
 	}
 	if r, err := j.Stable(app, env); err == nil {
 		rec.stable = r
+	}
+	if !cache {
+		return rec
 	}
 	c.mu.Lock()
 	if c.envs == nil {
@@ -52,12 +60,13 @@ func (c *rolloutCache) get(j *reconcile.Journal, app reconcile.AppID, env string
 }
 
 // running returns the rollouts the journal held as running when first
-// asked. Rollouts started since are of environments the agent has
-// loaded.
-func (c *rolloutCache) running(j *reconcile.Journal) []*reconcile.Rollout {
+// asked, when cache is set (rollouts started since are of environments
+// the agent has loaded); the journal's running rollouts now otherwise,
+// for an agent that shares its journal with others.
+func (c *rolloutCache) running(j *reconcile.Journal, cache bool) []*reconcile.Rollout {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.init {
+	if !c.init || !cache {
 		if rs, err := j.Running(); err == nil {
 			c.live, c.init = rs, true
 		}
@@ -72,5 +81,17 @@ func (c *rolloutCache) forget(app reconcile.AppID, envs ...string) {
 	defer c.mu.Unlock()
 	for _, env := range envs {
 		delete(c.envs, driftKey(app, env))
+	}
+}
+
+// forgetApp drops the records of every environment of app.
+func (c *rolloutCache) forgetApp(app reconcile.AppID) {
+	prefix := app.String() + "/"
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key := range c.envs {
+		if strings.HasPrefix(key, prefix) {
+			delete(c.envs, key)
+		}
 	}
 }

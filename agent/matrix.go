@@ -133,7 +133,7 @@ func (a *Agent) staleViews(source string) ([]appSnapshot, []*cachedView) {
 		if source != "" && st.source != source {
 			continue
 		}
-		if st.view != nil && st.view.gen == st.gen {
+		if st.view != nil && st.view.gen == st.gen && a.trusted(st.id()) {
 			fresh = append(fresh, st.view)
 			continue
 		}
@@ -164,7 +164,7 @@ func (a *Agent) snapshot(st *appState, running map[reconcile.AppID][]string) app
 // are shown too.
 func (a *Agent) runningEnvs() map[reconcile.AppID][]string {
 	running := map[reconcile.AppID][]string{}
-	for _, r := range a.rollouts.running(a.opts.Journal) {
+	for _, r := range a.rollouts.running(a.opts.Journal, a.sole()) {
 		running[r.AppID()] = append(running[r.AppID()], r.Env)
 	}
 	return running
@@ -178,7 +178,7 @@ func (a *Agent) appViewOf(s *appSnapshot) AppView {
 		PullRequest: s.pull, Error: s.err, Environments: make([]EnvView, 0, len(s.envs))}
 	blocking := ""
 	for _, env := range s.envs {
-		rec := a.rollouts.get(a.opts.Journal, s.id, env)
+		rec := a.rollouts.get(a.opts.Journal, s.id, env, a.trusted(s.id))
 		ev := a.envViewOf(s, env, rec, blocking)
 		if blocking == "" && (rec.current == nil || rec.current.Revision != s.wanted || rec.current.State != reconcile.RolloutSucceeded) {
 			blocking = env

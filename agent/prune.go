@@ -40,6 +40,12 @@ const deletePrefix = "delete:"
 
 func deleteKey(id reconcile.AppID) string { return deletePrefix + id.Source + "/" + id.Name }
 
+// deletedID is the identity of the application of a deletion's key.
+func deletedID(key string) reconcile.AppID {
+	source, name, _ := strings.Cut(strings.TrimPrefix(key, deletePrefix), "/")
+	return reconcile.AppID{Source: source, Name: name}
+}
+
 // departure is an application that left its source's Git.
 type departure struct {
 	id reconcile.AppID
@@ -175,8 +181,7 @@ func (a *Agent) departedDone(id reconcile.AppID, commit string) {
 // departure, or deletes what the application runs, environment by
 // environment, the last in promotion order first.
 func (a *Agent) prune(ctx context.Context, key string) error {
-	source, name, _ := strings.Cut(strings.TrimPrefix(key, deletePrefix), "/")
-	id := reconcile.AppID{Source: source, Name: name}
+	id := deletedID(key)
 	d := a.departureOf(id)
 	if d == nil {
 		return nil

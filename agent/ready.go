@@ -14,7 +14,16 @@ import (
 // enough, as the issue asks ("while no source has ever polled
 // successfully"): a failing source stays visible in /healthz and
 // /api/v1/sources, and in jibe_source_poll_errors_total.
+//
+// With Options.Synced, the agent is ready only once it says so too (the
+// shared journal's and the coordinator's caches have synced), standbys
+// included: a standby serves the API and takes over.
 func (a *Agent) Ready() (bool, string) {
+	if a.opts.Synced != nil {
+		if ok, why := a.opts.Synced(); !ok {
+			return false, why
+		}
+	}
 	views := a.Sources()
 	if len(views) == 0 {
 		return false, "no sources are configured"

@@ -13,6 +13,10 @@ import (
 // reconcile brings one application to its latest revision, environment by
 // environment: an environment starts the revision only once the previous
 // one runs it and has verified it.
+//
+// Every agent sharing the journal loads the revision, which names the
+// application and its environments for the views; only its owner goes
+// on (see own), and reports a revision it refuses.
 func (a *Agent) reconcile(ctx context.Context, key string) error {
 	st := a.state(key)
 	if st == nil || st.revision == nil {
@@ -20,18 +24,52 @@ func (a *Agent) reconcile(ctx context.Context, key string) error {
 	}
 	rev, dup := a.revisionOf(st)
 	if dup != nil {
-		return a.refuseDuplicate(st, rev.Commit, dup)
+		return a.asOwner(reconcile.AppID{Source: st.source, Name: dup.name}, func() error {
+			return a.refuseDuplicate(st, rev.Commit, dup)
+		})
 	}
 	// Files are named as in the repository, as people see them on GitHub.
 	l, err := a.load(st, rev)
 	if err != nil {
-		a.reportInvalid(st, rev.Commit, err)
-		return reconcile.Stalled(fmt.Errorf("the spec at %s is invalid: %w", reconcile.ShortRevision(rev.Commit), err))
+		return a.asOwner(a.specID(st), func() error {
+			a.reportInvalid(st, rev.Commit, err)
+			return reconcile.Stalled(fmt.Errorf("the spec at %s is invalid: %w", reconcile.ShortRevision(rev.Commit), err))
+		})
 	}
+	id := a.named(st, l.app.Metadata.Name)
+	a.setEnvs(id, l.app)
+	return a.asOwner(id, func() error { return a.reconcileOwned(ctx, st, rev, l, id) })
+}
+
+// asOwner runs fn, the work of one reconcile of application id, when
+// this agent owns id, holding it meanwhile; it returns errNotOwned
+// otherwise, and when a journal write of fn's was fenced.
+func (a *Agent) asOwner(id reconcile.AppID, fn func() error) error {
+	release, err := a.own(id)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return a.fencedFrom(id, fn())
+}
+
+// specID is the identity of an application whose spec does not load:
+// the name its jibe.yaml gives, as far as it can be read.
+func (a *Agent) specID(st *appState) reconcile.AppID {
+	name, _ := readNames(st)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if name == "" {
+		return st.id()
+	}
+	return reconcile.AppID{Source: st.source, Name: name}
+}
+
+// reconcileOwned brings application id, which this agent owns, to its
+// latest revision rev, loaded as l.
+func (a *Agent) reconcileOwned(ctx context.Context, st *appState, rev *sources.Revision, l *loadedRevision, id reconcile.AppID) error {
 	app := l.app
 	a.logSpecWarnings(st, rev.Commit, app)
-	id := a.named(st, app.Metadata.Name)
-	a.setEnvs(id, app)
 	if err := a.keepFolder(l, id, st.folder); err != nil {
 		return err
 	}

@@ -500,6 +500,12 @@ type KubernetesState struct {
 	// Identity names this agent among its replicas. Default: the
 	// POD_NAME environment variable, else the host name.
 	Identity string `json:"identity,omitempty"`
+	// AdvertiseURL is this agent's address as its replicas reach it,
+	// published on its Lease: with sharding, API actions and webhooks
+	// for an application another replica owns are forwarded there.
+	// Default http://$POD_IP:<server.listen port>, else the host name
+	// instead of the pod's address.
+	AdvertiseURL string `json:"advertiseURL,omitempty"`
 	// Sharding spreads applications over every live agent (consistent
 	// hashing over the members' Leases) instead of electing one leader
 	// that does all the work while the others stand by.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jibe-dev/jibe/config"
 )
@@ -128,6 +129,9 @@ var ruleCases = []struct {
 	{"artifact updates interval too short", []patch{{"    allow:\n      accounts: [staging, production]\n", "    allow:\n      accounts: [staging, production]\n    artifactUpdates: {interval: 10s}\n"}}},
 	{"artifact updates on a dir source", []patch{{"    git:\n      url: git@github.com:acme/web-platform.git\n      auth:\n        sshKey: {file: /etc/jibe/deploy-key}\n        knownHosts: {file: /etc/jibe/known_hosts}\n", "    dir: {path: /srv/apps}\n    artifactUpdates: {mode: commit}\n"}}},
 	{"artifact pull requests without github", []patch{{"    allow:\n      accounts: [staging, production]\n", "    allow:\n      accounts: [staging, production]\n    artifactUpdates: {interval: 5m}\n"}, {"github:\n  token: {env: GITHUB_TOKEN}\n  statusContext: jibe/{app}/{env}\n", ""}}},
+	{"bad state.kubernetes names", []patch{{"stateDir: /var/lib/jibe\n", "stateDir: /var/lib/jibe\nstate:\n  kubernetes: {cluster: dev, namespace: Jibe_System, name: -jibe, identity: Pod_1, advertiseURL: pod-1:8080}\n"}}},
+	{"bad state.kubernetes durations", []patch{{"stateDir: /var/lib/jibe\n", "stateDir: /var/lib/jibe\nstate:\n  kubernetes: {namespace: jibe, leaseDuration: 10s, renewDeadline: 10s, retryPeriod: 0s}\n"}}},
+	{"state.kubernetes retry period too long", []patch{{"stateDir: /var/lib/jibe\n", "stateDir: /var/lib/jibe\nstate:\n  kubernetes: {namespace: jibe, retryPeriod: 10s}\n"}}},
 	{"bad log level", []patch{{"level: info", "level: verbose"}}},
 }
 
@@ -431,5 +435,39 @@ func TestConfigErrorsNeverEchoValues(t *testing.T) {
 		if strings.Contains(err.Error(), leakedToken) || strings.Contains(err.Error(), leakedToken[4:]) {
 			t.Errorf("%s: the error echoes the value:\n%v", tt.name, err)
 		}
+	}
+}
+
+// state.kubernetes takes its identity and advertised address from the
+// pod (POD_NAME, POD_IP) and the listen port, and the lease timings of
+// client-go's leader election.
+func TestKubernetesStateDefaults(t *testing.T) {
+	t.Setenv("POD_NAME", "jibe-7d9f-x2")
+	t.Setenv("POD_IP", "10.1.2.3")
+	base, err := os.ReadFile("../examples/agent.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(base), "stateDir: /var/lib/jibe\n", "stateDir: /var/lib/jibe\nstate:\n  kubernetes: {cluster: staging, namespace: jibe-system}\n", 1)
+	src = strings.Replace(src, `listen: ":8080"`, `listen: ":9090"`, 1)
+	c, err := config.Parse("agent.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := c.State.Kubernetes
+	if k.Name != "jibe" || k.Identity != "jibe-7d9f-x2" || k.AdvertiseURL != "http://10.1.2.3:9090" {
+		t.Errorf("name, identity, advertiseURL = %q, %q, %q", k.Name, k.Identity, k.AdvertiseURL)
+	}
+	if k.LeaseDuration.Duration != 15*time.Second || k.RenewDeadline.Duration != 10*time.Second || k.RetryPeriod.Duration != 2*time.Second {
+		t.Errorf("durations = %s, %s, %s", k.LeaseDuration, k.RenewDeadline, k.RetryPeriod)
+	}
+	t.Setenv("POD_NAME", "")
+	host, _ := os.Hostname()
+	c, err = config.Parse("agent.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State.Kubernetes.Identity != host {
+		t.Errorf("identity without POD_NAME = %q, want the host name %q", c.State.Kubernetes.Identity, host)
 	}
 }

@@ -137,6 +137,7 @@ func SetDefaults(c *Config) {
 		c.StateDir = DefaultStateDir
 	}
 	defaultServer(&c.Server)
+	defaultKubernetesState(c.State.Kubernetes, c.Server.Listen)
 	for i := range c.Sources {
 		if g := c.Sources[i].Git; g != nil {
 			defaultGit(g)

@@ -46,6 +46,7 @@ func validate(doc *strictyaml.Document, c *Config) strictyaml.ErrorList {
 	v.server(&c.Server)
 	accounts := v.accounts(c.AWS.Accounts)
 	clusters := v.clusters(c.Kubernetes.Clusters, accounts)
+	v.kubernetesState(c.State.Kubernetes, clusters)
 	v.sources(c.Sources, accounts, clusters)
 	v.freezeWindows(c.FreezeWindows, c.Sources)
 	for i := range c.Sources {

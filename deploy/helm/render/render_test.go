@@ -39,6 +39,19 @@ config:
       git: {url: "git@github.com:acme/apps.git", auth: {sshKey: {file: /etc/jibe/secrets/jibe-ssh/key}}}
       allow: {clusters: [local], namespaces: [team-a, team-b]}
 `},
+	{name: "ha", file: "testdata/ha.yaml", namespace: "jibe-ha", values: `
+image: {tag: v1.2.3}
+rbac: {namespaces: [team-c]}
+ha: {enabled: true, replicas: 3, sharding: true, leaseDuration: 20s}
+config:
+  apiVersion: jibe.dev/v1alpha1
+  kind: AgentConfig
+  kubernetes: {clusters: [{name: local, inCluster: true}]}
+  sources:
+    - name: apps
+      git: {url: "https://github.com/acme/apps.git"}
+      allow: {clusters: [local], namespaces: [team-c]}
+`},
 }
 
 // TestRenderInSync renders every case and compares it with its file
@@ -110,6 +123,9 @@ image: {digest: "sha256:`+strings.Repeat("a", 64)+`"}
 func TestRenderRefusesBadValues(t *testing.T) {
 	for _, values := range []string{
 		"secretEnv: [{name: TOKEN, secretName: s}]", // no key
+		"ha: {enabled: true}\npersistence: {enabled: true}",
+		"ha: {leaseDuration: 1500ms}", // a Lease records whole seconds
+		"ha: {replicas: 0}",
 		"rbac: {namespace: [a]}",                    // misspelt
 		"image: {digest: latest}",
 		"config: {apiVersion: jibe.dev/v1alpha1, kind: AgentConfig, sources: []}",
@@ -127,4 +143,37 @@ func render(t *testing.T, values string) string {
 		t.Fatal(err)
 	}
 	return string(out)
+}
+
+// TestRenderHA: with ha, the agent configuration's state.kubernetes in the
+// release's namespace, several replicas rolling one at a time, the pod's
+// name and address from the downward API, the state on an emptyDir, and a
+// Role for Leases and ConfigMaps in the release's namespace.
+func TestRenderHA(t *testing.T) {
+	out, err := Render(chartDir, Release{Name: "jibe", Namespace: "ops"}, []byte(`
+ha: {enabled: true, replicas: 3, sharding: true, retryPeriod: 1s}
+persistence: {enabled: false, size: 5Gi}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"    state:\n      kubernetes:\n        leaseDuration: 15s\n        name: jibe\n        namespace: ops\n        renewDeadline: 10s\n        retryPeriod: 1s\n        sharding: true\n",
+		"  replicas: 3\n", "maxUnavailable: 0",
+		"- name: POD_NAME\n              valueFrom:\n                fieldRef:\n                  fieldPath: metadata.name",
+		"- name: POD_IP\n              valueFrom:\n                fieldRef:\n                  fieldPath: status.podIP",
+		"name: state\n          emptyDir: {}",
+		"kind: Role\nmetadata:\n  name: jibe-ha\n  namespace: ops\n",
+		"resources: [leases]\n    verbs: [get, list, watch, create, update, delete]",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("rendering lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "PersistentVolumeClaim") {
+		t.Error("ha renders a PersistentVolumeClaim")
+	}
+	if def := render(t, ""); strings.Contains(def, "POD_NAME") || strings.Contains(def, "state:") || strings.Contains(def, "jibe-ha") {
+		t.Error("without ha, the rendering holds HA settings")
+	}
 }

@@ -70,6 +70,48 @@ func TestChartNamespacedRBAC(t *testing.T) {
 	}
 }
 
+// TestChartHA applies the chart rendered with ha (sharding, namespaced
+// RBAC): several replicas, and the service account may write Leases and
+// ConfigMaps in the release's namespace and nowhere else.
+func TestChartHA(t *testing.T) {
+	c := kube.Shared(t)
+	ctx := testContext(t)
+	apply(ctx, t, c, "deploy/helm/render/testdata/ha.yaml", "jibe-ha", "team-c")
+	sa := "system:serviceaccount:jibe-ha:jibe"
+	for _, verb := range []string{"get", "list", "watch", "create", "update", "delete"} {
+		checkAccess(ctx, t, c, sa, "coordination.k8s.io", "leases", verb, "jibe-ha", true)
+		checkAccess(ctx, t, c, sa, "", "configmaps", verb, "jibe-ha", true)
+	}
+	for _, ns := range []string{"team-c", "kube-system", "default", ""} {
+		checkAccess(ctx, t, c, sa, "coordination.k8s.io", "leases", "update", ns, false)
+	}
+	for _, ns := range []string{"kube-system", "default", ""} {
+		checkAccess(ctx, t, c, sa, "", "configmaps", "update", ns, false)
+	}
+	d, err := c.Clientset().AppsV1().Deployments("jibe-ha").Get(ctx, "jibe", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 3 {
+		t.Errorf("replicas %v, want 3 (ha.replicas)", d.Spec.Replicas)
+	}
+	pod := d.Spec.Template.Spec
+	env := map[string]string{}
+	for _, e := range pod.Containers[0].Env {
+		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil {
+			env[e.Name] = e.ValueFrom.FieldRef.FieldPath
+		}
+	}
+	if env["POD_NAME"] != "metadata.name" || env["POD_IP"] != "status.podIP" {
+		t.Errorf("env %+v: want POD_NAME and POD_IP from the downward API", pod.Containers[0].Env)
+	}
+	for _, v := range pod.Volumes {
+		if v.Name == "state" && v.EmptyDir == nil {
+			t.Errorf("state volume %+v: want an emptyDir (the journal is in the cluster)", v)
+		}
+	}
+}
+
 func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)

@@ -57,3 +57,19 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   resources: [configmaps]
   verbs: [get, list, watch, create, patch, update, delete]
 {{- end -}}
+
+{{/* jibe.config is the agent configuration: config, with state.kubernetes
+from ha when it is enabled (in the release's namespace). */}}
+{{- define "jibe.config" -}}
+{{- $config := deepCopy .Values.config -}}
+{{- if .Values.ha.enabled -}}
+{{- if .Values.persistence.enabled -}}
+{{- fail "ha.enabled keeps the journal in the cluster: set persistence.enabled to false (the state directory holds only Git clones)" -}}
+{{- end -}}
+{{- $kube := dict "namespace" .Release.Namespace "name" (.Values.ha.name | default (include "jibe.fullname" .)) "sharding" .Values.ha.sharding "leaseDuration" .Values.ha.leaseDuration "renewDeadline" .Values.ha.renewDeadline "retryPeriod" .Values.ha.retryPeriod -}}
+{{- $state := get $config "state" | default dict -}}
+{{- $_ := set $state "kubernetes" $kube -}}
+{{- $_ = set $config "state" $state -}}
+{{- end -}}
+{{- toYaml $config -}}
+{{- end -}}
