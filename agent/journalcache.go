@@ -95,3 +95,11 @@ func (c *rolloutCache) forgetApp(app reconcile.AppID) {
 		}
 	}
 }
+
+// forgetAll drops every record.
+func (c *rolloutCache) forgetAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.envs)
+	c.init = false
+}

@@ -144,13 +144,17 @@ func (a *Agent) trusted(id reconcile.AppID) bool {
 	return c.claimed[id]
 }
 
-// ownershipChanged lifts the fences (an application fenced from may be
-// gained again) and queues every known application and departed one, so
-// that those gained start: Acquire skips the others.
+// ownershipChanged forgets the claims and lifts the fences, and queues
+// every known application and departed one, so that those gained start:
+// Acquire skips the others. Each application is claimed again before
+// its owner acts on it next, whatever happened in between (it may have
+// changed owner twice since the last change seen).
 func (a *Agent) ownershipChanged() {
 	a.claims.mu.Lock()
 	clear(a.claims.fenced)
+	clear(a.claims.claimed)
 	a.claims.mu.Unlock()
+	a.rollouts.forgetAll()
 	a.mu.Lock()
 	keys := make([]string, 0, len(a.apps)+len(a.departed)+len(a.pulls))
 	for k := range a.apps {

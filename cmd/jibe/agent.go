@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -98,6 +97,8 @@ type wiring struct {
 	client   *gh.Client
 	kube     *kubernetes.Platform
 	webhooks http.Handler
+	// ha is the coordination of state.kubernetes; nil without it.
+	ha *highAvailability
 }
 
 func (w *wiring) close() {
@@ -112,11 +113,11 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the state directory: %w", err)
 	}
-	journal, err := reconcile.OpenJournal(filepath.Join(cfg.StateDir, "journal.db"), reconcile.JournalOptions{})
+	journal, ha, err := openJournal(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	w := &wiring{journal: journal}
+	w := &wiring{journal: journal, ha: ha}
 	srcs, err := w.sources(cfg, log)
 	if err == nil {
 		err = w.github(cfg, log)
@@ -133,6 +134,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 		Sources: srcs, History: w.git, Applications: w.git, Logger: log}
 	if w.git != nil {
 		opts.Refresher = w.git
+	}
+	if ha != nil {
+		ha.options(&opts)
 	}
 	if cfg.Notifications != nil && len(cfg.Notifications.Slack) > 0 {
 		if w.notifier, err = slack.New(cfg.Notifications.Slack, slack.Options{Logger: log, Link: appLink(cfg)}); err != nil {
@@ -155,6 +159,9 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 	}
 	w.agent = agent.New(opts)
 	w.subscribe()
+	if ha != nil {
+		_ = w.agent.Register(ha.collectors(w.agent)...) // a new agent's registry: never registered twice
+	}
 	if err := w.agent.MigrateJournal(); err != nil {
 		journal.Close()
 		return nil, err
@@ -410,11 +417,47 @@ func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *
 		}
 	}()
 	go w.watchConfig(ctx, path, log)
-	log.Info("agent started", "listen", srv.Addr().String(), "sources", len(cfg.Sources), "state_dir", cfg.StateDir)
+	ctx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
+	coordDone := w.runCoordinator(ctx, lost, log)
+	w.logStart(cfg, srv, log)
 	err = w.agent.Run(ctx)
+	<-coordDone
 	<-notifierDone
 	w.shutdown(srv, reporterDone, log)
+	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
 	return err
+}
+
+// runCoordinator runs the coordinator of state.kubernetes, if any, until
+// ctx is done; lost stops the agent when it fails (in leader mode, when
+// the lease is lost). The channel is closed once it has returned, having
+// released what it held.
+func (w *wiring) runCoordinator(ctx context.Context, lost context.CancelCauseFunc, log *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	if w.ha == nil {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		_ = w.ha.run(ctx, func(err error) { lost(err) }, log)
+	}()
+	return done
+}
+
+// logStart logs the agent's start: where it listens, its sources and
+// where its journal is (with state.kubernetes: the mode, identity and
+// namespace).
+func (w *wiring) logStart(cfg *config.Config, srv *agent.Server, log *slog.Logger) {
+	attrs := []any{"listen", srv.Addr().String(), "sources", len(cfg.Sources), "state_dir", cfg.StateDir}
+	if k := cfg.State.Kubernetes; k != nil {
+		attrs = append(attrs, "mode", w.ha.mode(), "identity", k.Identity, "namespace", k.Namespace, "lease_name", k.Name,
+			"advertise_url", k.AdvertiseURL)
+	}
+	log.Info("agent started", attrs...)
 }
 
 // shutdown stops the server, then posts the statuses still queued.
