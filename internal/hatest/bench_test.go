@@ -48,10 +48,7 @@ func coldSync(b *testing.B, n, replicas int) {
 	b.StartTimer()
 	start := time.Now()
 	v := e.push(cheapApps(e.appNS, n, "1"))
-	agentproc.Poll(b, 15*time.Minute, "every application rolled out", func() (bool, string) {
-		left, example := notDone(j, n, v)
-		return left == 0, fmt.Sprintf("%d left, e.g. %s", left, example)
-	})
+	agentproc.Poll(b, 15*time.Minute, "every application rolled out", newRollouts(j, n, v).left)
 	sync := time.Since(start)
 	b.StopTimer()
 	agentproc.Poll(b, 5*time.Minute, "every success status", func() (bool, string) {

@@ -79,7 +79,7 @@ func describeRollout(r *reconcile.Rollout) string {
 
 func succeeded(r *reconcile.Rollout) bool { return r.State == reconcile.RolloutSucceeded }
 
-// pausedAt reports a running rollout whose next step is of kind k.
+// nextIs reports a running rollout whose next step is of kind k.
 func nextIs(k reconcile.StepKind) func(*reconcile.Rollout) bool {
 	return func(r *reconcile.Rollout) bool {
 		return r.State == reconcile.RolloutRunning && r.Next < len(r.Plan.Steps) && r.Plan.Steps[r.Next].Kind == k
@@ -251,7 +251,10 @@ func TestLeaderKilledDuringCanaryPause(t *testing.T) {
 	killed := time.Now()
 	<-leader.proc.Done()
 
-	agentproc.Poll(t, 2*leaseDuration, "the standby takes the leader Lease", func() (bool, string) {
+	// The Lease expires leaseDuration after its last renewal and the
+	// standby tries every retryPeriod: 3×leaseDuration leaves room for a
+	// loaded machine; the figure is logged below.
+	agentproc.Poll(t, 3*leaseDuration, "the standby takes the leader Lease", func() (bool, string) {
 		id := e.leader()
 		return id == standby.id, "holder " + id
 	})
@@ -336,7 +339,7 @@ func TestStaleLeaderWriteRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	stopped := time.Now()
-	agentproc.Poll(t, 2*leaseDuration, "the standby takes the leader Lease", func() (bool, string) {
+	agentproc.Poll(t, 3*leaseDuration, "the standby takes the leader Lease", func() (bool, string) {
 		id := e.leader()
 		return id == standby.id, "holder " + id
 	})
