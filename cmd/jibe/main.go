@@ -74,7 +74,7 @@ Documentation: https://github.com/jibe-dev/jibe#readme`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newDemoCommand(), newValidateCommand(), newSchemaCommand(), newPlanCommand(), newEmulatorCommand(), newAgentCommand(), newVersionCommand(),
-		newStatusCommand(), newHistoryCommand())
+		newStatusCommand(), newHistoryCommand(), newJournalCommand())
 	root.AddCommand(actionCommands()...)
 	return root
 }

@@ -126,7 +126,7 @@ func TestRenderRefusesBadValues(t *testing.T) {
 		"ha: {enabled: true}\npersistence: {enabled: true}",
 		"ha: {leaseDuration: 1500ms}", // a Lease records whole seconds
 		"ha: {replicas: 0}",
-		"rbac: {namespace: [a]}",                    // misspelt
+		"rbac: {namespace: [a]}", // misspelt
 		"image: {digest: latest}",
 		"config: {apiVersion: jibe.dev/v1alpha1, kind: AgentConfig, sources: []}",
 	} {
@@ -165,6 +165,8 @@ persistence: {enabled: false, size: 5Gi}
 		"name: state\n          emptyDir: {}",
 		"kind: Role\nmetadata:\n  name: jibe-ha\n  namespace: ops\n",
 		"resources: [leases]\n    verbs: [get, list, watch, create, update, delete]",
+		"kind: PodDisruptionBudget", "maxUnavailable: 1",
+		"podAntiAffinity:\n          preferredDuringSchedulingIgnoredDuringExecution:", "topologyKey: kubernetes.io/hostname",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("rendering lacks %q:\n%s", want, out)
@@ -173,7 +175,7 @@ persistence: {enabled: false, size: 5Gi}
 	if strings.Contains(string(out), "PersistentVolumeClaim") {
 		t.Error("ha renders a PersistentVolumeClaim")
 	}
-	if def := render(t, ""); strings.Contains(def, "POD_NAME") || strings.Contains(def, "state:") || strings.Contains(def, "jibe-ha") {
+	if def := render(t, ""); strings.Contains(def, "POD_NAME") || strings.Contains(def, "state:") || strings.Contains(def, "jibe-ha") || strings.Contains(def, "PodDisruptionBudget") || strings.Contains(def, "podAntiAffinity") {
 		t.Error("without ha, the rendering holds HA settings")
 	}
 }

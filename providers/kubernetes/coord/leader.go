@@ -117,8 +117,13 @@ func (l *Leader) keepMember(ctx context.Context) {
 	ticks, stop := ticker(l.cfg)
 	defer stop()
 	for {
-		if _, err := l.members.write(ctx, l.cfg.Clock.Now(), nil, false); err != nil && ctx.Err() == nil {
-			l.cfg.Logger.Warn("coord: member Lease not renewed", "identity", l.cfg.Identity, "error", err)
+		now := l.cfg.Clock.Now()
+		if _, err := l.members.write(ctx, now, nil, false); err != nil {
+			if ctx.Err() == nil {
+				l.cfg.Logger.Warn("coord: member Lease not renewed", "identity", l.cfg.Identity, "error", err)
+			}
+		} else {
+			l.members.collect(ctx, now)
 		}
 		select {
 		case <-ctx.Done():

@@ -72,6 +72,8 @@ type memberSet struct {
 	factory  informers.SharedInformerFactory
 	informer cache.SharedIndexInformer
 	lease    *coordinationv1.Lease // the last one written; the renewing goroutine's only
+	// collected holds the versions of stale Leases deleted (renewing goroutine).
+	collected map[string]bool
 }
 
 // newMemberSet builds the informer of the members' Leases; onChange runs on
@@ -87,7 +89,7 @@ func newMemberSet(client kubernetes.Interface, cfg Config, onChange func()) *mem
 		AddFunc: notify, DeleteFunc: notify,
 		UpdateFunc: func(any, any) { onChange() },
 	})
-	return &memberSet{cfg: cfg, client: client, factory: factory, informer: informer}
+	return &memberSet{cfg: cfg, client: client, factory: factory, informer: informer, collected: map[string]bool{}}
 }
 
 // start runs the informer until ctx is done and waits for its first list.
@@ -215,6 +217,28 @@ func (s *memberSet) fill(l *coordinationv1.Lease, sent time.Time, view []string,
 	delete(l.Annotations, AnnotationView)
 	if hasView {
 		l.Annotations[AnnotationView] = strings.Join(view, ",")
+	}
+}
+
+// staleAfter is how many of its durations a member Lease stays expired
+// before a live member deletes it: pods of a Deployment come and go under
+// new names, and their Leases would pile up.
+const staleAfter = 10
+
+// collect deletes the member Leases expired for staleAfter of their
+// durations, each version once, on condition that it is still that
+// version. A member that was only cut off creates its Lease again.
+func (s *memberSet) collect(ctx context.Context, now time.Time) {
+	for _, m := range s.snapshot() {
+		if m.identity == s.cfg.Identity || now.Before(m.renew.Add(staleAfter*m.duration)) || s.collected[m.resourceVersion] {
+			continue
+		}
+		s.collected[m.resourceVersion] = true
+		err := s.client.CoordinationV1().Leases(s.cfg.Namespace).Delete(ctx, memberLeaseName(s.cfg.Name, m.identity),
+			metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &m.resourceVersion}})
+		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+			s.cfg.Logger.Warn("coord: stale member Lease not deleted", "member", m.identity, "error", err)
+		}
 	}
 }
 

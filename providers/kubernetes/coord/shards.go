@@ -23,7 +23,8 @@ type Shards struct {
 	started   bool
 	stopping  bool
 	renewed   time.Time // when the last successful write was sent
-	written   string    // its resourceVersion
+	written   []string  // resourceVersions of the last writes of the published view
+	inflight  time.Time // the renewal being written in the same epoch, if any
 	published []string  // the view it carried; nil before the first
 	pending   []string  // the view of a write in flight, if it changes it
 	grants    map[string]int
@@ -72,15 +73,24 @@ func (s *Shards) Run(ctx context.Context) error {
 func (s *Shards) renew(ctx context.Context) {
 	sent := s.cfg.Clock.Now()
 	view := s.nextView(ctx, sent)
+	s.mu.Lock()
+	if sameView(view, s.published) && sent.Sub(s.renewed) < s.cfg.RenewDeadline {
+		s.inflight = sent
+	}
+	s.mu.Unlock()
 	rv, err := s.members.write(ctx, sent, view, true)
 	s.mu.Lock()
-	s.pending = nil
+	s.pending, s.inflight = nil, time.Time{}
 	if err == nil {
-		s.renewed, s.written, s.published, s.started = sent, rv, view, true
+		s.wrote(rv, view, sent)
+		s.renewed, s.published, s.started = sent, view, true
 	}
 	s.mu.Unlock()
 	if err != nil && ctx.Err() == nil {
 		s.cfg.Logger.Warn("coord: member Lease not renewed", "identity", s.cfg.Identity, "error", err)
+	}
+	if err == nil {
+		s.members.collect(ctx, sent)
 	}
 	s.evaluate()
 }
@@ -107,8 +117,10 @@ func (s *Shards) nextView(ctx context.Context, now time.Time) []string {
 // once that read confirms it, so that a lagging informer never drops a
 // member that still renews.
 func (s *Shards) liveMembers(ctx context.Context, now time.Time) []string {
+	snap := s.members.snapshot()
+	s.forgetGone(snap)
 	live := []string{s.cfg.Identity}
-	for _, m := range s.members.snapshot() {
+	for _, m := range snap {
 		if m.identity == s.cfg.Identity {
 			continue
 		}
@@ -118,6 +130,21 @@ func (s *Shards) liveMembers(ctx context.Context, now time.Time) []string {
 	}
 	slices.Sort(live)
 	return live
+}
+
+// forgetGone drops the confirmed expiries of Leases no longer listed.
+func (s *Shards) forgetGone(snap []memberLease) {
+	listed := map[string]bool{}
+	for _, m := range snap {
+		listed[m.identity] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.expired {
+		if !listed[id] {
+			delete(s.expired, id)
+		}
+	}
 }
 
 // confirmExpired reports whether m's Lease, as the API server holds it,
@@ -183,8 +210,10 @@ func (s *Shards) mayAcquire(key string, now time.Time) bool {
 }
 
 // current reports whether this member may grant at all: not stopping,
-// renewed within RenewDeadline, and its informer has seen that renewal
-// (so it also sees every Lease written before it). s.mu is held.
+// renewed within RenewDeadline, and its informer holds one of its writes
+// of the view it publishes made since it last changed that view or resumed
+// renewing after RenewDeadline (so the informer also holds every Lease
+// written before the first of them). s.mu is held.
 func (s *Shards) current(now time.Time) bool {
 	if !s.started || s.stopping || now.Sub(s.renewed) >= s.cfg.RenewDeadline {
 		return false
@@ -194,7 +223,33 @@ func (s *Shards) current(now time.Time) bool {
 		return false
 	}
 	l, ok := obj.(*coordinationv1.Lease)
-	return ok && l.ResourceVersion == s.written
+	return ok && (slices.Contains(s.written, l.ResourceVersion) || s.isInflight(l))
+}
+
+// isInflight reports whether l is the write in flight of the current
+// epoch, which the informer may show before the write returns. s.mu is
+// held.
+func (s *Shards) isInflight(l *coordinationv1.Lease) bool {
+	m, ok := parseLease(l)
+	return ok && !s.inflight.IsZero() && m.identity == s.cfg.Identity &&
+		m.renew.Equal(s.inflight.Truncate(time.Microsecond)) && sameView(m.view, s.published)
+}
+
+// keptWrites bounds the writes of one view that current recognises: an
+// informer that lags further only delays grants.
+const keptWrites = 8
+
+// wrote records a successful write of view sent at sent; s.mu is held. A
+// new view, or a renewal after RenewDeadline without one, starts afresh:
+// the informer must then hold this write before the member grants again.
+func (s *Shards) wrote(rv string, view []string, sent time.Time) {
+	if !sameView(view, s.published) || sent.Sub(s.renewed) >= s.cfg.RenewDeadline {
+		s.written = s.written[:0]
+	}
+	if len(s.written) == keptWrites {
+		s.written = slices.Delete(s.written, 0, 1)
+	}
+	s.written = append(s.written, rv)
 }
 
 func (s *Shards) release(key string) {

@@ -78,6 +78,17 @@ func TestShardsMemberKilled(t *testing.T) {
 			t.Errorf("member %s: Members() = %v, want c listed as not live", m.id, got)
 		}
 	}
+	// c's Lease is deleted once stale (10 lease durations), and nothing moves.
+	for e.clock.Since(lastRenewal) <= 10*15*time.Second {
+		e.tick()
+	}
+	e.eventually("c's stale Lease deleted", 2, func() error {
+		if got := a.shards.Members(); len(got) != 2 {
+			return fmt.Errorf("members %v", got)
+		}
+		_, err := exactlyOne(ks, survivors)
+		return err
+	})
 }
 
 // TestShardsJoinWaitsForRelease: a key that moves to a newcomer while its
@@ -313,4 +324,52 @@ func TestShardsChurnNeverTwoOwners(t *testing.T) {
 		_, err := exactlyOne(ks, []*shardMember{e.member("e"), e.member("f")})
 		return err
 	})
+}
+
+// TestShardsSteadyAcrossRenewals: renewals that change nothing neither
+// interrupt grants nor signal Changes (the agent would requeue its
+// applications at every renewal).
+func TestShardsSteadyAcrossRenewals(t *testing.T) {
+	e := newShardsEnv(t)
+	a, b := e.start("a"), e.start("b")
+	ks := keys(300)
+	e.eventually("keys spread", 3, func() error { _, err := exactlyOne(ks, []*shardMember{a, b}); return err })
+	var mine string
+	for _, k := range ks {
+		if owner(k, []string{"a", "b"}) == "a" {
+			mine = k
+			break
+		}
+	}
+	e.tick() // a settled state, then only renewals
+	drain(a.shards.Changes())
+	stop, refused := make(chan struct{}), make(chan int)
+	go func() {
+		n := 0
+		defer func() { refused <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if release, ok := a.shards.Acquire(mine); ok {
+				release()
+			} else {
+				n++
+			}
+		}
+	}()
+	for range 5 {
+		e.tick()
+	}
+	close(stop)
+	if n := <-refused; n > 0 {
+		t.Errorf("a refused its key %s %d times across renewals", mine, n)
+	}
+	select {
+	case <-a.shards.Changes():
+		t.Error("Changes signalled on renewals that changed nothing")
+	default:
+	}
 }

@@ -206,9 +206,11 @@ func (s *Store) fenced(part string, p *partState) error {
 	return nil
 }
 
-// retryable reports a write that lost a race: the object changed (or was
-// created) since the store last saw it.
-func retryable(err error) bool { return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) }
+// retryable reports a write that lost a race: the object changed, was
+// created or was deleted since the store last saw it.
+func retryable(err error) bool {
+	return apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) || apierrors.IsNotFound(err)
+}
 
 // refetch reads part's object from the API server into the copy, and
 // fails with ErrFenced if another identity has claimed it.
