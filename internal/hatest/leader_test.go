@@ -359,10 +359,14 @@ func TestStaleLeaderWriteRefused(t *testing.T) {
 	select {
 	case <-leader.proc.Done():
 	case <-time.After(30 * time.Second):
-		t.Fatalf("the former leader still runs 30s after SIGCONT")
+		t.Fatalf("the former leader still runs 30s after SIGCONT; its goroutines:\n%s", leader.proc.Stacks(10*time.Second))
 	}
-	if code := leader.proc.ExitCode(); code == 0 {
-		t.Errorf("the former leader exited 0 after losing its lease; want non-zero so that its pod restarts as a standby")
+	t.Logf("the former leader exited: %v", leader.proc.Err())
+	if code := leader.proc.ExitCode(); code <= 0 {
+		t.Errorf("the former leader exited with %d (%v) after losing its lease; want a non-zero exit status so that its pod restarts as a standby", code, leader.proc.Err())
+	}
+	if !strings.Contains(leader.proc.Log(), `"msg":"agent stopped"`) {
+		t.Errorf("the former leader did not stop in order (no \"agent stopped\" in its log)")
 	}
 	if !strings.Contains(leader.proc.Log(), fencedText) {
 		t.Errorf("the former leader did not log its refused journal write (%q)", fencedText)

@@ -23,8 +23,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -83,9 +85,10 @@ func Start(tb testing.TB, opts Options) *Process {
 	cmd := exec.Command(opts.Binary, opts.Args...)
 	cmd.Env = append(os.Environ(), opts.Env...)
 	cmd.Stdout, cmd.Stderr = log, log
-	// SIGKILLed with the test binary, so that a crashed test leaves none behind.
+	// SIGKILLed with the test binary, so that a crashed test leaves none
+	// behind; forked from a thread that never ends (see spawner).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := startCmd(cmd); err != nil {
 		log.Close()
 		tb.Fatalf("start %s: %v", opts.Name, err)
 	}
@@ -96,6 +99,29 @@ func Start(tb testing.TB, opts Options) *Process {
 	}()
 	tb.Cleanup(func() { p.cleanup(tb) })
 	return p
+}
+
+// spawner runs functions on one OS thread that lives as long as the test
+// binary. Linux sends Pdeathsig when the *thread* that forked the child
+// ends, and a goroutine that locks its thread and exits takes the thread
+// with it: forking from a locked goroutine that never returns keeps a
+// child from being killed in the middle of a test.
+var spawner = sync.OnceValue(func() chan<- func() {
+	ch := make(chan func())
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread must not be reused or ended
+		for f := range ch {
+			f()
+		}
+	}()
+	return ch
+})
+
+// startCmd starts cmd from the spawner thread.
+func startCmd(cmd *exec.Cmd) error {
+	errc := make(chan error, 1)
+	spawner() <- func() { errc <- cmd.Start() }
+	return <-errc
 }
 
 func (p *Process) cleanup(tb testing.TB) {
@@ -153,6 +179,19 @@ func (p *Process) Stop(timeout time.Duration) bool {
 		<-p.done
 		return false
 	}
+}
+
+// Stacks makes a hung Go process print every goroutine's stack and exit
+// (SIGQUIT), and returns what it printed, for a failure message.
+func (p *Process) Stacks(timeout time.Duration) string {
+	before := len(p.Log())
+	p.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		return "(no goroutine dump within " + timeout.String() + ")"
+	}
+	return p.Log()[before:]
 }
 
 // Usage is what the kernel accounted for an exited process.
