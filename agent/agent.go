@@ -226,9 +226,7 @@ func New(opts Options) *Agent {
 	a.watch = newArtifactWatch(opts)
 	a.cfg.Store(opts.Config)
 	a.access.Store(newAccess(opts.Config.Server))
-	a.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
-		backoff.NewPerItem[string](reconcile.RetryBackoff),
-		workqueue.TypedRateLimitingQueueConfig[string]{Name: "applications", Clock: opts.Clock, MetricsProvider: a.metrics.queue})
+	a.queue = newQueue(opts.Clock, a.metrics.queue, backoff.NewPerItem[string](reconcile.RetryBackoff), a.wakes.take)
 	a.metrics.registry.MustRegister(appInfo{a}, readyGauge(a))
 	a.executor = &reconcile.Executor{Journal: opts.Journal, Platforms: a.observing(opts.Platforms), Checks: opts.Checks,
 		Gate: opts.Gate, Clock: opts.Clock, Emit: a.events.Emit, Hold: a.heldRollout}

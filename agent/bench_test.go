@@ -36,8 +36,12 @@ var benchApps = flag.Int("agent.apps", 100, "applications in BenchmarkSync")
 type counter struct {
 	base     http.RoundTripper
 	requests atomic.Int64
-	byKind   sync.Map // "METHOD path" → *atomic.Int64
+	byKind   sync.Map // "METHOD path" → *kindCount
 }
+
+// kindCount counts the requests of one method and path, and the time
+// until their responses' headers.
+type kindCount struct{ n, nanos atomic.Int64 }
 
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.requests.Add(1)
@@ -45,9 +49,12 @@ func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.URL.Query().Get("watch") == "true" {
 		k += " (watch)"
 	}
-	v, _ := c.byKind.LoadOrStore(k, &atomic.Int64{})
-	v.(*atomic.Int64).Add(1)
-	return c.base.RoundTrip(r)
+	v, _ := c.byKind.LoadOrStore(k, &kindCount{})
+	v.(*kindCount).n.Add(1)
+	start := time.Now()
+	resp, err := c.base.RoundTrip(r)
+	v.(*kindCount).nanos.Add(int64(time.Since(start)))
+	return resp, err
 }
 
 // resourcePath is an API path without namespace and object names.
@@ -102,12 +109,10 @@ func benchmarkSync(b *testing.B, n int) {
 	avail := watchAvailable(b, c.RESTConfig())
 	h.work(b)
 	files := map[string]string{}
-	var first string // app000's namespace
+	nss := make([]string, n) // each application's namespace
 	for i := range n {
 		ns := c.NewNamespace(b)
-		if i == 0 {
-			first = ns
-		}
+		nss[i] = ns
 		app := fmt.Sprintf("app%03d", i)
 		files["apps/"+app+"/jibe.yaml"] = fmt.Sprintf(`apiVersion: jibe.dev/v1alpha1
 kind: Application
@@ -118,6 +123,15 @@ spec:
 `, app, ns)
 		files["apps/"+app+"/k8s/app.yaml"] = webManifests("registry.example.com/web:1", 600)
 	}
+	traces := map[reconcile.AppID]*pushTrace{}
+	if testing.Verbose() {
+		for i, ns := range nss {
+			id := reconcile.AppID{Source: "shop", Name: fmt.Sprintf("app%03d", i)}
+			traces[id] = traceApp(h, id, avail, ns+"/web")
+		}
+	}
+	count.byKind.Clear()
+	before := count.requests.Load()
 	start := time.Now()
 	sha := h.commit(files)
 	h.poll()
@@ -128,9 +142,16 @@ spec:
 	reported := h.settleBench(b, sha, apps, "cold sync")
 	b.ReportMetric(reported.Sub(start).Seconds(), "cold-sync-s")
 	b.ReportMetric(reported.Sub(avail.last()).Seconds(), "cold-reported-after-available-s")
+	b.ReportMetric(float64(count.requests.Load()-before)/float64(n), "requests/first-deploy")
+	if testing.Verbose() {
+		count.log(b, n, "cold sync")
+		last := h.logLags(b, nss, avail, start)
+		traces[last].report(b, start, reported)
+	}
 
 	const passes = 10
-	before, cpu := count.requests.Load(), cpuTime()
+	before = count.requests.Load()
+	cpu := cpuTime()
 	for range passes {
 		done := h.reconciles() + float64(n)
 		h.agent.resync()
@@ -147,6 +168,7 @@ spec:
 
 	// One application among n: push to succeeded, the poll triggered as a
 	// push webhook triggers it (sources.Git.Trigger, the source running).
+	first := nss[0]
 	tr := traceApp(h, reconcile.AppID{Source: "shop", Name: "app000"}, avail, first+"/web")
 	h.runSource(b, tr)
 	sha = h.commit(map[string]string{"apps/app000/k8s/app.yaml": webManifests("registry.example.com/web:2", 600)})
@@ -172,11 +194,22 @@ spec:
 	b.ReportMetric(float64(count.requests.Load()-before)/float64(n), "requests/image-bump")
 	b.ReportMetric(float64(info.lines.Load()-lines)/float64(n), "info-lines/image-bump")
 	if testing.Verbose() {
-		count.byKind.Range(func(k, v any) bool {
-			b.Logf("%6.1f per app  %s", float64(v.(*atomic.Int64).Load())/float64(n), k)
-			return true
-		})
+		count.log(b, n, "image bump")
 	}
+}
+
+// log logs the requests counted since byKind was last cleared, per
+// application and with their mean latency, by method and resource.
+func (c *counter) log(b *testing.B, n int, what string) {
+	var lines []string
+	c.byKind.Range(func(k, v any) bool {
+		kc := v.(*kindCount)
+		lines = append(lines, fmt.Sprintf("%6.1f per app, mean %6.1f ms  %s", float64(kc.n.Load())/float64(n),
+			float64(kc.nanos.Load())/1e6/float64(kc.n.Load()), k))
+		return true
+	})
+	sort.Strings(lines)
+	b.Logf("%s, kube API requests:\n%s", what, strings.Join(lines, "\n"))
 }
 
 // work runs the agent's workers (reconcile.maxConcurrentRollouts of
@@ -406,7 +439,7 @@ func (t *pushTrace) report(b *testing.B, start, reported time.Time) {
 		prev = m.at
 	}
 	lines = append(lines, fmt.Sprintf("%7.3fs journaled succeeded", reported.Sub(start).Seconds()))
-	b.Logf("one push, from the commit being on the server:\n%s", strings.Join(lines, "\n"))
+	b.Logf("from the commit being on the server:\n%s", strings.Join(lines, "\n"))
 }
 
 // runSource runs h's Git source, handing its Updates to the agent and
@@ -441,4 +474,58 @@ func (h *harness) runSource(b *testing.B, tr *pushTrace) {
 		case <-time.After(time.Millisecond):
 		}
 	}
+}
+
+// logLags logs, for the cold sync, how long after its Deployment became
+// available each application was journaled succeeded, and the last
+// availabilities and reports, as seconds after start. It returns the
+// application reported last.
+func (h *harness) logLags(b *testing.B, nss []string, avail *available, start time.Time) reconcile.AppID {
+	type app struct {
+		name                string
+		available, reported time.Time
+	}
+	apps := make([]app, len(nss))
+	for i, ns := range nss {
+		id := reconcile.AppID{Source: "shop", Name: fmt.Sprintf("app%03d", i)}
+		r, err := h.journal.Current(id, "prod")
+		if err != nil {
+			b.Fatal(err)
+		}
+		apps[i] = app{id.Name, avail.at(ns + "/web"), r.Updated}
+	}
+	lag := func(a app) time.Duration { return a.reported.Sub(a.available) }
+	sort.Slice(apps, func(i, j int) bool { return lag(apps[i]) < lag(apps[j]) })
+	at := func(t time.Time) float64 { return t.Sub(start).Seconds() }
+	q := func(f float64) time.Duration { return lag(apps[int(f*float64(len(apps)-1))]).Round(time.Millisecond) }
+	b.Logf("cold sync: succeeded after available: median %s, p90 %s, max %s (%s: available %.3fs, succeeded %.3fs)",
+		q(0.5), q(0.9), q(1), apps[len(apps)-1].name, at(apps[len(apps)-1].available), at(apps[len(apps)-1].reported))
+	sort.Slice(apps, func(i, j int) bool { return apps[i].reported.Before(apps[j].reported) })
+	var lines []string
+	for _, a := range apps[max(0, len(apps)-10):] {
+		lines = append(lines, fmt.Sprintf("%s available %.3fs succeeded %.3fs", a.name, at(a.available), at(a.reported)))
+	}
+	b.Logf("cold sync, the last 10 reported:\n%s", strings.Join(lines, "\n"))
+	b.Logf("cold sync: %s", h.queueStats(len(nss)))
+	return reconcile.AppID{Source: "shop", Name: apps[len(apps)-1].name}
+}
+
+// queueStats summarises the work queue's metrics: reconciles per
+// application, mean time waiting for a worker, and mean reconcile time.
+func (h *harness) queueStats(n int) string {
+	families, err := h.agent.metrics.registry.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	mean := map[string]string{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			if hist := m.GetHistogram(); hist != nil && hist.GetSampleCount() > 0 {
+				mean[f.GetName()] = fmt.Sprintf("%d, mean %.1f ms", hist.GetSampleCount(),
+					1000*hist.GetSampleSum()/float64(hist.GetSampleCount()))
+			}
+		}
+	}
+	return fmt.Sprintf("%.1f reconciles per application; queue wait %s; work %s",
+		h.reconciles()/float64(n), mean["workqueue_queue_duration_seconds"], mean["workqueue_work_duration_seconds"])
 }

@@ -18,6 +18,9 @@ type wakeups struct {
 	// keys are the applications being reconciled or waiting on a change,
 	// by queue key.
 	keys map[string]*wakeup
+	// woken are the keys queued again by a change and not yet taken by
+	// the work queue's lanes.
+	woken map[string]bool
 }
 
 // wakeup is the state of one application's key.
@@ -57,11 +60,33 @@ func (w *wakeups) end(key string, err error) bool {
 	}
 	again := k.changed
 	k.waiting, k.changed = !again, false
+	if again {
+		w.markWoken(key)
+	}
 	return again
 }
 
+// markWoken notes that key is queued because of a change; w.mu is held.
+func (w *wakeups) markWoken(key string) {
+	if w.woken == nil {
+		w.woken = map[string]bool{}
+	}
+	w.woken[key] = true
+}
+
+// take reports whether key was queued because of a change, and forgets
+// it: the work queue's lanes put it first.
+func (w *wakeups) take(key string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	woken := w.woken[key]
+	delete(w.woken, key)
+	return woken
+}
+
 // wake reports whether key must be queued now that a change was reported
-// for it: it waits on one. A change during its reconcile is kept for end.
+// for it: it waits on one; the work queue then takes it before keys not
+// woken. A change during its reconcile is kept for end.
 func (w *wakeups) wake(key string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -71,6 +96,7 @@ func (w *wakeups) wake(key string) bool {
 		return false
 	case k.waiting:
 		k.waiting = false
+		w.markWoken(key)
 		return true
 	}
 	k.changed = true

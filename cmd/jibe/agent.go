@@ -397,6 +397,9 @@ func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *
 	if err != nil {
 		return err
 	}
+	// A lost leader lease stops everything below as ctx's end does.
+	ctx, lost := context.WithCancelCause(ctx)
+	defer lost(nil)
 	go func() {
 		if err := srv.Serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("the HTTP server stopped", "err", err)

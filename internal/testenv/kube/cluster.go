@@ -210,22 +210,37 @@ func (c *Cluster) startAPIServer(context.Context) error {
 	)
 }
 
+// The client rate limits of kube-controller-manager and kube-scheduler:
+// kwokctl's --disable-qps-limits values (kwok's own client is unlimited).
+const (
+	unlimitedQPS   = "5000"
+	unlimitedBurst = "10000"
+)
+
 // startControllers starts kube-controller-manager, kube-scheduler and kwok,
 // which all talk to the API server as the admin user.
 func (c *Cluster) startControllers(context.Context) error {
 	p := c.pki.path
 	kubeconfig := "--kubeconfig=" + c.kubeconfig
-	if err := c.run("kube-controller-manager", kubeconfig,
+	if err := c.run("kube-controller-manager", append(verbosity(), kubeconfig,
 		"--leader-elect=false",
 		"--secure-port=0",
+		// Each controller's client is limited to 20 requests/s (burst 30) by
+		// default: a rollout costs its ReplicaSet controller about 15
+		// requests (pods, status, events), so a few rollouts in a row or a
+		// sync of many applications wait 0.1-0.3 s per request on the
+		// client's own throttle. Lifted as kwokctl --disable-qps-limits does.
+		"--kube-api-qps="+unlimitedQPS,
+		"--kube-api-burst="+unlimitedBurst,
 		"--service-account-private-key-file="+p(saSigningKey),
 		"--root-ca-file="+p(caCertFile),
 		"--cluster-signing-cert-file="+p(caCertFile),
 		"--cluster-signing-key-file="+p(caKeyFile),
-	); err != nil {
+	)...); err != nil {
 		return err
 	}
-	if err := c.run("kube-scheduler", kubeconfig, "--leader-elect=false", "--secure-port=0"); err != nil {
+	if err := c.run("kube-scheduler", append(verbosity(), kubeconfig, "--leader-elect=false", "--secure-port=0",
+		"--kube-api-qps="+unlimitedQPS, "--kube-api-burst="+unlimitedBurst)...); err != nil {
 		return err
 	}
 	return c.run("kwok", kubeconfig,
@@ -234,6 +249,16 @@ func (c *Cluster) startControllers(context.Context) error {
 		"--node-lease-duration-seconds=40",
 		"--cidr=10.244.0.0/16",
 	)
+}
+
+// verbosity returns klog's -v flag for kube-controller-manager and
+// kube-scheduler when JIBE_K8S_V is set (e.g. JIBE_K8S_V=4 logs every sync
+// of every controller; with JIBE_K8S_KEEP=1 the logs stay after the tests).
+func verbosity() []string {
+	if v := os.Getenv("JIBE_K8S_V"); v != "" {
+		return []string{"--v=" + v}
+	}
+	return nil
 }
 
 // run starts one component and records it for Stop.
