@@ -405,11 +405,6 @@ func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *
 			log.Error("the HTTP server stopped", "err", err)
 		}
 	}()
-	// lost stops everything below, the reporter and the notifier included,
-	// when the coordinator fails (a lost leader lease). It is made before
-	// the goroutines start: they read ctx.
-	ctx, lost := context.WithCancelCause(ctx)
-	defer lost(nil)
 	reporterDone := make(chan struct{})
 	go func() {
 		defer close(reporterDone)
