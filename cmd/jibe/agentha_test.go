@@ -19,6 +19,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/jibe-dev/jibe/internal/testenv/agentproc"
 	"github.com/jibe-dev/jibe/internal/testenv/kube"
 )
 
@@ -47,7 +48,7 @@ log: {format: text}
 // and slog's defaults are per process).
 type haAgent struct {
 	id, addr string
-	proc     *agentProcess
+	proc     *agentproc.Process
 	logPath  string
 }
 
@@ -229,10 +230,11 @@ spec:
 
 	// agent-a stops (SIGTERM): it exits cleanly, releasing its Lease, and
 	// agent-b owns every application.
-	if err := agents[0].proc.cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := agents[0].proc.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
-	if err := agents[0].proc.cmd.Wait(); err != nil {
+	<-agents[0].proc.Done()
+	if err := agents[0].proc.Err(); err != nil {
 		t.Errorf("agent-a's stop: %v\n%s", err, agents[0].log())
 	}
 	eventually(t, "agent-b owns every application", agents[1:], func() error {

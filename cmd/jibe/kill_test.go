@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jibe-dev/jibe/internal/testenv/agentproc"
 	"github.com/jibe-dev/jibe/internal/testenv/gitserver"
 	"github.com/jibe-dev/jibe/internal/testenv/kube"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -28,33 +28,12 @@ func TestMain(m *testing.M) {
 	kube.Main(m, kube.Options{})
 }
 
-// agentProcess is `jibe agent` running as its own process.
-type agentProcess struct {
-	cmd *exec.Cmd
-	log *os.File
-}
-
-func startAgent(t *testing.T, cfg, logPath string) *agentProcess {
+// startAgent runs `jibe agent` as its own process: this test binary,
+// which is the jibe command when JIBE_TEST_MAIN is set.
+func startAgent(t *testing.T, cfg, logPath string) *agentproc.Process {
 	t.Helper()
-	log, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "agent", "--config", cfg)
-	cmd.Env = append(os.Environ(), "JIBE_TEST_MAIN=1")
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &agentProcess{cmd: cmd, log: log}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-		log.Close()
-	})
-	return p
+	return agentproc.Start(t, agentproc.Options{Name: "jibe agent", Binary: os.Args[0],
+		Args: []string{"agent", "--config", cfg}, Env: []string{"JIBE_TEST_MAIN=1"}, LogPath: logPath})
 }
 
 type apiEnv struct{ Name, Revision, State, Step string }
@@ -152,17 +131,18 @@ spec:
 	waitFor(t, addr, "the first deploy", logPath, func(e apiEnv) bool { return e.Revision == v1 && e.State == "succeeded" })
 	srv.Repo("shop").Commit(gitserver.Commit{Files: release("registry.example.com/shop/web:1.1.0")})
 	waitFor(t, addr, "the canary pauses", logPath, func(e apiEnv) bool { return e.Step == "pause" })
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := first.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	first.cmd.Wait()
+	<-first.Done()
 
 	second := startAgent(t, cfg, logPath)
 	waitFor(t, addr, "the rollout finishes after the restart", logPath, func(e apiEnv) bool { return e.State == "succeeded" })
-	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := second.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := second.cmd.Wait(); err != nil {
+	<-second.Done()
+	if err := second.Err(); err != nil {
 		t.Errorf("the agent did not stop cleanly on SIGTERM: %v", err)
 	}
 
