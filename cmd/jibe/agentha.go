@@ -160,7 +160,7 @@ func (ha *highAvailability) synced() (bool, string) {
 func (ha *highAvailability) collectors(a *agent.Agent) []prometheus.Collector {
 	return []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "jibe_ha_leader",
-			Help: "1 when this agent does the work of no application (leader election: it is the leader; sharding: it owns the artifact watch and pull request lists), else 0."},
+			Help: "1 when this agent does the work that belongs to no application (leader election: it is the leader; sharding: it owns the artifact watch and pull request lists), else 0."},
 			func() float64 {
 				if _, _, self := ha.Owner(agent.OwnerSource); self {
 					return 1
