@@ -180,6 +180,31 @@ func (e *e2e) image(ns, name string) string {
 	return d.Spec.Template.Spec.Containers[0].Image
 }
 
+// finishResumed checks that the production rollout before describes,
+// taken up again by agent (after a restart, or by a new leader), kept its
+// place, then runs to success without repeating its apply step.
+func (e *e2e) finishResumed(t *testing.T, before *reconcile.Rollout, v2, agent string) {
+	t.Helper()
+	after, _ := e.journal.Current(shopApp, "production")
+	if after.Next != before.Next || !after.Current.Started.Equal(before.Current.Started) {
+		t.Fatalf("%s lost the rollout's place: next %d → %d, pause started %s → %s", agent, before.Next, after.Next, before.Current.Started, after.Current.Started)
+	}
+	e.settle("v2 in production under "+agent, e.final("production", v2))
+	done, _ := e.journal.Current(shopApp, "production")
+	if done.State != reconcile.RolloutSucceeded {
+		t.Fatalf("production = %s: %s", done.State, done.Reason)
+	}
+	applies := 0
+	for _, o := range done.Outcomes {
+		if o.Kind == reconcile.StepApply && o.Error == "" {
+			applies++
+		}
+	}
+	if applies != 1 {
+		t.Errorf("apply ran %d times; %s must not repeat completed steps", applies, agent)
+	}
+}
+
 // A push rolls out to staging, then, once staging is healthy, to
 // production; each environment's commit status ends in success.
 func TestE2EPromotesStagingThenProduction(t *testing.T) {
@@ -272,24 +297,7 @@ func TestE2EResumesAfterRestart(t *testing.T) {
 	e.git = restartedGit(t, e.harness)
 	e.poll()
 
-	after, _ := e.journal.Current(shopApp, "production")
-	if after.Next != before.Next || !after.Current.Started.Equal(before.Current.Started) {
-		t.Fatalf("the restarted agent lost its place: next %d → %d, pause started %s → %s", before.Next, after.Next, before.Current.Started, after.Current.Started)
-	}
-	e.settle("v2 in production after the restart", e.final("production", v2))
-	done, _ := e.journal.Current(shopApp, "production")
-	if done.State != reconcile.RolloutSucceeded {
-		t.Fatalf("production = %s: %s", done.State, done.Reason)
-	}
-	applies := 0
-	for _, o := range done.Outcomes {
-		if o.Kind == reconcile.StepApply && o.Error == "" {
-			applies++
-		}
-	}
-	if applies != 1 {
-		t.Errorf("apply ran %d times; a resumed rollout must not repeat completed steps", applies)
-	}
+	e.finishResumed(t, before, v2, "the restarted agent")
 	if got := e.image(e.production, "web"); got != "registry.example.com/shop/web:2.0.0" {
 		t.Errorf("production runs %s", got)
 	}

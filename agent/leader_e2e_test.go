@@ -146,22 +146,5 @@ func TestE2EStandbyTakesOverAtTheJournaledStep(t *testing.T) {
 	e.harness.agent = b.agent
 	e.git = b.git
 	e.drain()
-	after, _ := e.journal.Current(shopApp, "production")
-	if after.Next != before.Next || !after.Current.Started.Equal(before.Current.Started) {
-		t.Fatalf("the new leader lost the rollout's place: next %d → %d, pause started %s → %s", before.Next, after.Next, before.Current.Started, after.Current.Started)
-	}
-	e.settle("v2 in production under the new leader", e.final("production", v2))
-	done, _ := e.journal.Current(shopApp, "production")
-	if done.State != reconcile.RolloutSucceeded {
-		t.Fatalf("production = %s: %s", done.State, done.Reason)
-	}
-	applies := 0
-	for _, o := range done.Outcomes {
-		if o.Kind == reconcile.StepApply && o.Error == "" {
-			applies++
-		}
-	}
-	if applies != 1 {
-		t.Errorf("apply ran %d times; the new leader must not repeat the former leader's steps", applies)
-	}
+	e.finishResumed(t, before, v2, "the new leader")
 }
