@@ -149,7 +149,7 @@ func deploymentHealth(u *unstructured.Unstructured, now time.Time) reconcile.Hea
 		return progressing("rollout not observed yet")
 	}
 	if c := condition(u, "Progressing"); c != nil && c["reason"] == "ProgressDeadlineExceeded" {
-		return failed("%s", conditionReason(u, "Progressing"))
+		return failed("%s (no progress within the progress deadline, %s)", conditionReason(u, "Progressing"), progressDeadline(u))
 	}
 	if h, down := unavailableTooLong(u, now); down {
 		return h
@@ -183,14 +183,20 @@ func unavailableTooLong(u *unstructured.Unstructured, now time.Time) (reconcile.
 	if p, perr := time.Parse(time.RFC3339, fmt.Sprint(condition(u, "Progressing")["lastUpdateTime"])); perr == nil && p.After(since) {
 		since = p
 	}
-	deadline := defaultProgressDeadline
-	if secs, found, _ := unstructured.NestedInt64(u.Object, "spec", "progressDeadlineSeconds"); found {
-		deadline = time.Duration(secs) * time.Second
-	}
+	deadline := progressDeadline(u)
 	if err != nil || now.Sub(since) <= deadline {
 		return reconcile.Health{}, false
 	}
 	return failed("%s (unavailable for longer than the progress deadline, %s)", conditionReason(u, "Available"), deadline), true
+}
+
+// progressDeadline returns the Deployment's spec.progressDeadlineSeconds,
+// or Kubernetes' default.
+func progressDeadline(u *unstructured.Unstructured) time.Duration {
+	if secs, found, _ := unstructured.NestedInt64(u.Object, "spec", "progressDeadlineSeconds"); found {
+		return time.Duration(secs) * time.Second
+	}
+	return defaultProgressDeadline
 }
 
 func statefulSetHealth(u *unstructured.Unstructured, _ time.Time) reconcile.Health {
