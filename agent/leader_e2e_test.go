@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/jibe-dev/jibe/internal/testenv/agentproc"
 	"github.com/jibe-dev/jibe/providers/kubernetes/coord"
 	"github.com/jibe-dev/jibe/reconcile"
 	"github.com/jibe-dev/jibe/sources"
@@ -46,17 +47,13 @@ func (e *e2e) candidate(name, identity string) (*coord.Leader, context.CancelFun
 // leads waits until l grants keys.
 func (e *e2e) leads(what string, l *coord.Leader) {
 	e.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if release, ok := l.Acquire(OwnerSource); ok {
+	agentproc.Poll(e.t, 30*time.Second, what+": leading", func() (bool, string) {
+		release, ok := l.Acquire(OwnerSource)
+		if ok {
 			release()
-			return
 		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%s: not leading after 30s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return ok, "grants no key"
+	})
 }
 
 // replica starts another agent on e's journal, standing by for the

@@ -99,20 +99,18 @@ func (a *haAgent) metric(name string) string {
 // with its last error.
 func eventually(t *testing.T, what string, agents []*haAgent, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		err := cond()
-		if err == nil {
-			return
+	ok, detail := agentproc.Within(90*time.Second, func() (bool, string) {
+		if err := cond(); err != nil {
+			return false, err.Error()
 		}
-		if time.Now().After(deadline) {
-			var logs strings.Builder
-			for _, a := range agents {
-				fmt.Fprintf(&logs, "--- %s\n%s\n", a.id, a.log())
-			}
-			t.Fatalf("%s: %v\n%s", what, err, logs.String())
+		return true, ""
+	})
+	if !ok {
+		var logs strings.Builder
+		for _, a := range agents {
+			fmt.Fprintf(&logs, "--- %s\n%s\n", a.id, a.log())
 		}
-		time.Sleep(100 * time.Millisecond)
+		t.Fatalf("%s: %s\n%s", what, detail, logs.String())
 	}
 }
 
