@@ -180,6 +180,23 @@ func (e *e2e) image(ns, name string) string {
 	return d.Spec.Template.Spec.Containers[0].Image
 }
 
+// pausedCanary rolls v1 of a canary out everywhere, then pushes v2 and
+// waits until its production rollout stands at the canary's 10-minute
+// pause; it returns v2 and that rollout.
+func (e *e2e) pausedCanary() (string, *reconcile.Rollout) {
+	canary := "{canary: {steps: [{setWeight: 50}, {pause: {duration: 10m}}]}}"
+	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", canary))
+	e.settle("v1 in production", e.final("production", v1))
+	v2 := e.push(e.files("registry.example.com/shop/web:2.0.0", canary))
+	paused := func() bool {
+		r, err := e.journal.Current(shopApp, "production")
+		return err == nil && r.Revision == v2 && !r.State.Final() && r.Plan.Steps[r.Next].Kind == reconcile.StepPause
+	}
+	e.settle("v2 paused in production", paused)
+	before, _ := e.journal.Current(shopApp, "production")
+	return v2, before
+}
+
 // finishResumed checks that the production rollout before describes,
 // taken up again by agent (after a restart, or by a new leader), kept its
 // place, then runs to success without repeating its apply step.
@@ -269,16 +286,7 @@ func TestE2EBrokenImageRollsBack(t *testing.T) {
 // starts again: completed steps are not run twice, a pause keeps its start.
 func TestE2EResumesAfterRestart(t *testing.T) {
 	e := newE2E(t)
-	canary := "{canary: {steps: [{setWeight: 50}, {pause: {duration: 10m}}]}}"
-	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", canary))
-	e.settle("v1 in production", e.final("production", v1))
-	v2 := e.push(e.files("registry.example.com/shop/web:2.0.0", canary))
-	paused := func() bool {
-		r, err := e.journal.Current(shopApp, "production")
-		return err == nil && r.Revision == v2 && !r.State.Final() && r.Plan.Steps[r.Next].Kind == reconcile.StepPause
-	}
-	e.settle("v2 paused in production", paused)
-	before, _ := e.journal.Current(shopApp, "production")
+	v2, before := e.pausedCanary()
 
 	// The agent dies: nothing but the journal, the clones and the cluster
 	// survives. A new agent starts on the same state.

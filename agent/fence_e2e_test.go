@@ -89,16 +89,7 @@ func TestE2EFencedAgentStopsActing(t *testing.T) {
 		o.Journal = h.journal
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
-	canary := "{canary: {steps: [{setWeight: 50}, {pause: {duration: 10m}}]}}"
-	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", canary))
-	e.settle("v1 in production", e.final("production", v1))
-	v2 := e.push(e.files("registry.example.com/shop/web:2.0.0", canary))
-	paused := func() bool {
-		r, err := e.journal.Current(shopApp, "production")
-		return err == nil && r.Revision == v2 && !r.State.Final() && r.Plan.Steps[r.Next].Kind == reconcile.StepPause
-	}
-	e.settle("v2 paused in production", paused)
-	before, _ := e.journal.Current(shopApp, "production")
+	v2, before := e.pausedCanary()
 
 	// Agent b takes the application over: it claims its records.
 	jb := e.kubeJournal(journalNS, "agent-b")

@@ -82,16 +82,7 @@ func TestE2EStandbyTakesOverAtTheJournaledStep(t *testing.T) {
 	e.leads("agent-a", leaderA)
 	b := e.replica("shop-ha", "agent-b")
 
-	canary := "{canary: {steps: [{setWeight: 50}, {pause: {duration: 10m}}]}}"
-	v1 := e.push(e.files("registry.example.com/shop/web:1.0.0", canary))
-	e.settle("v1 in production", e.final("production", v1))
-	v2 := e.push(e.files("registry.example.com/shop/web:2.0.0", canary))
-	paused := func() bool {
-		r, err := e.journal.Current(shopApp, "production")
-		return err == nil && r.Revision == v2 && !r.State.Final() && r.Plan.Steps[r.Next].Kind == reconcile.StepPause
-	}
-	e.settle("v2 paused in production", paused)
-	before, _ := e.journal.Current(shopApp, "production")
+	v2, before := e.pausedCanary()
 	statuses := len(e.emu.Statuses("acme/shop", v2))
 
 	// The standby polls and reconciles: it loads the spec (for its views)
