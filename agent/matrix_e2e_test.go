@@ -7,8 +7,10 @@ import (
 )
 
 // matrixCanary is the production strategy of matrixE2E's search: a
-// canary of 50% that pauses for an hour.
-const matrixCanary = "{canary: {steps: [{setWeight: 50}, {pause: {duration: 1h}}]}}"
+// canary of 50% that pauses for 30 days: the tests step their fake
+// clock while other rollouts finish, and on a loaded machine an hour of
+// steps ran out before cart had rolled back.
+const matrixCanary = "{canary: {steps: [{setWeight: 50}, {pause: {duration: 720h}}]}}"
 
 // matrixE2E is the real agent on the test cluster (see e2e) with three
 // applications, each with staging and production in namespaces of its
