@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/klog/v2"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -496,14 +494,6 @@ func (w *wiring) watchConfig(ctx context.Context, path string, log *slog.Logger)
 	if err != nil {
 		log.Error("cannot watch the agent configuration", "err", err)
 	}
-}
-
-// routeLibraryLogs sends what libraries log through log, so that the
-// agent writes one log in one format: client-go's klog lines and the
-// standard library's log package (used by some dependencies).
-func routeLibraryLogs(log *slog.Logger) {
-	klog.SetSlogLogger(log)
-	slog.SetDefault(log)
 }
 
 // newLogger returns the agent's logger as the configuration sets it.

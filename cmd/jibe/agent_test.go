@@ -219,7 +219,7 @@ func TestAgentNeverEchoesPastedSecrets(t *testing.T) {
 func TestLibraryLogsAreJSON(t *testing.T) {
 	var buf syncBuffer
 	routeLibraryLogs(newLogger(config.Log{Format: "json", Level: "info"}, &buf))
-	t.Cleanup(func() { klog.ClearLogger(); slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil))) })
+	t.Cleanup(func() { routeLibraryLogs(slog.New(slog.NewTextHandler(os.Stderr, nil))) })
 	klog.InfoS("Caches are synced", "controller", "test")
 	klog.ErrorS(errors.New("boom"), "Unhandled Error")
 	klog.Warningf("W1205 style line %d", 1)

@@ -211,8 +211,10 @@ func newStatusRig(t *testing.T) *statusAgent {
 	})
 	a.write("search", "registry.example.com/search/web:3.1.0", statusCanary)
 	a.settle("search paused in production", func(apps []agent.AppView) bool {
+		// The wait's reason arrives with the step's first evaluation,
+		// a moment after the step itself; status shows both.
 		e, ok := env(apps, "search", "production")
-		return ok && e.State == "running" && e.Step == "pause"
+		return ok && e.State == "running" && e.Step == "pause" && strings.HasPrefix(e.Waiting, "pausing")
 	})
 	return a
 }
