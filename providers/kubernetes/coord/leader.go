@@ -28,19 +28,18 @@ type Leader struct {
 	lost    chan struct{}
 	elector *leaderelection.LeaderElector
 
-	mu       sync.Mutex
-	leading  bool
-	stopping bool      // no more grants
-	closing  bool      // Run's ctx is done: losing the lease now is no loss
-	renewed  time.Time // when the last successful renewal was sent
-	grants   int
-	idle     chan struct{} // closed when grants reach zero while stopping
+	mu      sync.Mutex
+	leading bool
+	closing bool      // Run's ctx is done: losing the lease now is no loss
+	renewed time.Time // when the last successful renewal was sent
+	grants  grantSet
 }
 
 // NewLeader returns a candidate for cfg's installation. It does nothing
 // until Run. A configuration error makes Run fail.
 func NewLeader(client kubernetes.Interface, cfg Config) *Leader {
 	l := &Leader{client: client, changes: make(chan struct{}, 1), lost: make(chan struct{})}
+	l.grants = newGrantSet(&l.mu)
 	l.cfg, _ = cfg.withDefaults()
 	l.members = newMemberSet(client, l.cfg, func() {})
 	return l
@@ -158,18 +157,9 @@ func (l *Leader) setLeading(leading bool) {
 // drain stops granting and waits up to RenewDeadline for granted keys.
 func (l *Leader) drain() {
 	l.mu.Lock()
-	l.stopping, l.closing = true, true
-	idle := make(chan struct{})
-	if l.grants == 0 {
-		close(idle)
-	} else {
-		l.idle = idle
-	}
+	l.closing = true
 	l.mu.Unlock()
-	l.signal()
-	select {
-	case <-idle:
-	case <-l.cfg.Clock.After(l.cfg.RenewDeadline):
+	if !l.grants.drain(l.cfg.Clock, l.cfg.RenewDeadline, l.signal) {
 		l.cfg.Logger.Warn("coord: keys still granted at exit; leader lease left to expire", "identity", l.cfg.Identity)
 	}
 }
@@ -179,22 +169,10 @@ func (l *Leader) drain() {
 func (l *Leader) Acquire(key string) (release func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.leading || l.stopping || l.cfg.Clock.Since(l.renewed) >= l.cfg.RenewDeadline {
+	if !l.leading || l.grants.stopping || l.cfg.Clock.Since(l.renewed) >= l.cfg.RenewDeadline {
 		return nil, false
 	}
-	l.grants++
-	var once sync.Once
-	return func() { once.Do(l.release) }, true
-}
-
-func (l *Leader) release() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.grants--
-	if l.grants == 0 && l.idle != nil {
-		close(l.idle)
-		l.idle = nil
-	}
+	return l.grants.add(key), true
 }
 
 // Changes receives a value after this candidate gains or loses the lease.
@@ -266,6 +244,6 @@ func (l *Leader) renewedAt(r resourcelock.LeaderElectionRecord, sent time.Time, 
 func (l *Leader) releasable() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.stopping = true
-	return l.grants == 0
+	l.grants.stopping = true
+	return l.grants.empty()
 }

@@ -21,22 +21,21 @@ type Shards struct {
 
 	mu        sync.Mutex
 	started   bool
-	stopping  bool
 	renewed   time.Time // when the last successful write was sent
 	written   []string  // resourceVersions of the last writes of the published view
 	inflight  time.Time // the renewal being written in the same epoch, if any
 	published []string  // the view it carried; nil before the first
 	pending   []string  // the view of a write in flight, if it changes it
-	grants    map[string]int
+	grants    grantSet
 	expired   map[string]string // identity → resourceVersion confirmed expired
-	idle      chan struct{}     // closed when grants empties while stopping
 	state     string            // what Acquire depends on, to signal Changes
 }
 
 // NewShards returns the sharding of cfg's installation for this replica.
 // It does nothing until Run. A configuration error makes Run fail.
 func NewShards(client kubernetes.Interface, cfg Config) *Shards {
-	s := &Shards{changes: make(chan struct{}, 1), grants: map[string]int{}, expired: map[string]string{}}
+	s := &Shards{changes: make(chan struct{}, 1), expired: map[string]string{}}
+	s.grants = newGrantSet(&s.mu)
 	s.cfg, _ = cfg.withDefaults()
 	s.members = newMemberSet(client, s.cfg, s.evaluate)
 	return s
@@ -167,7 +166,7 @@ func (s *Shards) confirmExpired(ctx context.Context, m memberLease, now time.Tim
 
 // settled reports whether view keeps every granted key with this member.
 func (s *Shards) settled(view []string) bool {
-	for key := range s.grants {
+	for key := range s.grants.keys {
 		if owner(key, view) != s.cfg.Identity {
 			return false
 		}
@@ -187,9 +186,7 @@ func (s *Shards) Acquire(key string) (release func(), ok bool) {
 	if !s.mayAcquire(key, s.cfg.Clock.Now()) {
 		return nil, false
 	}
-	s.grants[key]++
-	var once sync.Once
-	return func() { once.Do(func() { s.release(key) }) }, true
+	return s.grants.add(key), true
 }
 
 // mayAcquire applies Acquire's rules; s.mu is held.
@@ -215,7 +212,7 @@ func (s *Shards) mayAcquire(key string, now time.Time) bool {
 // renewing after RenewDeadline (so the informer also holds every Lease
 // written before the first of them). s.mu is held.
 func (s *Shards) current(now time.Time) bool {
-	if !s.started || s.stopping || now.Sub(s.renewed) >= s.cfg.RenewDeadline {
+	if !s.started || s.grants.stopping || now.Sub(s.renewed) >= s.cfg.RenewDeadline {
 		return false
 	}
 	obj, ok, _ := s.members.informer.GetStore().GetByKey(s.cfg.Namespace + "/" + s.members.name())
@@ -252,33 +249,9 @@ func (s *Shards) wrote(rv string, view []string, sent time.Time) {
 	s.written = append(s.written, rv)
 }
 
-func (s *Shards) release(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.grants[key]--; s.grants[key] <= 0 {
-		delete(s.grants, key)
-	}
-	if s.stopping && len(s.grants) == 0 && s.idle != nil {
-		close(s.idle)
-		s.idle = nil
-	}
-}
-
 // leave stops granting, waits for the granted keys, and deletes the Lease.
 func (s *Shards) leave() {
-	s.mu.Lock()
-	s.stopping = true
-	idle := make(chan struct{})
-	if len(s.grants) == 0 {
-		close(idle)
-	} else {
-		s.idle = idle
-	}
-	s.mu.Unlock()
-	s.signal()
-	select {
-	case <-idle:
-	case <-s.cfg.Clock.After(s.cfg.RenewDeadline):
+	if !s.grants.drain(s.cfg.Clock, s.cfg.RenewDeadline, s.signal) {
 		s.cfg.Logger.Warn("coord: keys still granted at exit; member Lease left to expire", "identity", s.cfg.Identity)
 		return
 	}
