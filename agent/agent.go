@@ -95,6 +95,13 @@ type Options struct {
 	// to the owner of what they act on and relay webhook deliveries to
 	// the other agents; optional.
 	Peers Peers
+	// WebhookSecret is the secret webhook deliveries are signed with
+	// (server.webhookSecret), which the agents sharing a journal share:
+	// with Peers, it authenticates the marker of the deliveries they relay
+	// to each other (RelaySignatureHeader). Without it, a relayed delivery
+	// counts as a first one and is relayed again (the others refuse it as
+	// a replay).
+	WebhookSecret config.Secret
 	// Synced, when set, says whether what the agent shares with other
 	// agents has synced (the journal's and the coordinator's caches), and
 	// why not: the agent is not ready before (see Ready).

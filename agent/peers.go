@@ -3,12 +3,18 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jibe-dev/jibe/config"
 )
 
 // Peers are the other agents sharing this agent's journal
@@ -28,10 +34,22 @@ type Peers interface {
 // ForwardedHeader marks an action forwarded to its owner by another
 // agent, and RelayedHeader a webhook delivery relayed by another agent:
 // neither is forwarded or relayed again. Each names the agent that did.
+//
+// RelaySignatureHeader authenticates RelayedHeader (see relaySignature):
+// a delivery whose marker is missing or does not verify is a first
+// delivery, relayed to the other agents. ForwardedHeader needs no
+// signature of its own: actions require a write token before toOwner
+// reads it, and all it can do is make an agent that does not own the
+// application answer 409 instead of forwarding.
 const (
-	ForwardedHeader = "X-Jibe-Forwarded-By"
-	RelayedHeader   = "X-Jibe-Relayed-By"
+	ForwardedHeader      = "X-Jibe-Forwarded-By"
+	RelayedHeader        = "X-Jibe-Relayed-By"
+	RelaySignatureHeader = "X-Jibe-Relay-Signature"
 )
+
+// relayKeyLabel derives the key of relay markers from the webhook secret,
+// so that a marker is never a signature of some body.
+const relayKeyLabel = "jibe.dev relay marker v1"
 
 // peerTimeout bounds a forwarded action and each relayed delivery.
 const peerTimeout = 30 * time.Second
@@ -104,10 +122,11 @@ func (a *Agent) self() string {
 // relaying serves webhook deliveries with h and relays each one h
 // accepted (a 2xx answer: its signature held) to the other live agents,
 // raw, with its headers: each verifies the signature itself and acts on
-// what it owns. A relayed delivery is not relayed again.
+// what it owns. A delivery relayed by another agent, as its marker proves,
+// is not relayed again.
 func (a *Agent) relaying(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if a.opts.Peers == nil || r.Method != http.MethodPost || r.Header.Get(RelayedHeader) != "" {
+		if a.opts.Peers == nil || r.Method != http.MethodPost {
 			h.ServeHTTP(w, r)
 			return
 		}
@@ -118,17 +137,58 @@ func (a *Agent) relaying(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
+		relayed := a.relayedByPeer(r, body)
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(rec, r)
-		if rec.status/100 == 2 {
+		if !relayed && rec.status/100 == 2 {
 			go a.relay(r.URL.Path, r.URL.RawQuery, r.Header.Clone(), body)
 		}
 	})
 }
 
-// relay posts a delivery to every other live agent.
+// relayedByPeer reports whether r carries a marker of a delivery relayed
+// by another agent that verifies; a marker that does not is logged and
+// ignored.
+func (a *Agent) relayedByPeer(r *http.Request, body []byte) bool {
+	by := r.Header.Get(RelayedHeader)
+	if by == "" && r.Header.Get(RelaySignatureHeader) == "" {
+		return false
+	}
+	want := relaySignature(a.opts.WebhookSecret, by, r.URL.Path, r.URL.RawQuery, r.Header, body)
+	if want != "" && hmac.Equal([]byte(r.Header.Get(RelaySignatureHeader)), []byte(want)) {
+		return true
+	}
+	a.log.Warn("a webhook delivery's relay marker does not verify (not signed with server.webhookSecret by another agent); relaying it as a first delivery",
+		"path", r.URL.Path, "remote", r.RemoteAddr)
+	return false
+}
+
+// relaySignature returns the marker of a delivery relayed by agent by:
+// "sha256=" and the hex HMAC-SHA256, keyed by a key derived from the
+// webhook secret, of by, the delivery's path, query, delivery IDs and
+// body digest. It returns "" without a secret.
+func relaySignature(secret config.Secret, by, path, query string, header http.Header, body []byte) string {
+	if secret.Reveal() == "" {
+		return ""
+	}
+	derive := hmac.New(sha256.New, []byte(secret.Reveal()))
+	derive.Write([]byte(relayKeyLabel))
+	mac := hmac.New(sha256.New, derive.Sum(nil))
+	digest := sha256.Sum256(body)
+	for _, part := range []string{by, path, query, header.Get("X-GitHub-Delivery"), header.Get("X-Jibe-Delivery"), hex.EncodeToString(digest[:])} {
+		mac.Write([]byte(strconv.Itoa(len(part)) + ":" + part + ";"))
+	}
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// relay posts a delivery to every other live agent, marked as relayed by
+// this one.
 func (a *Agent) relay(path, query string, header http.Header, body []byte) {
 	header.Set(RelayedHeader, a.self())
+	header.Del(RelaySignatureHeader)
+	if sig := relaySignature(a.opts.WebhookSecret, a.self(), path, query, header, body); sig != "" {
+		header.Set(RelaySignatureHeader, sig)
+	}
 	header.Del("Content-Length")
 	for _, base := range a.opts.Peers.Others() {
 		u := strings.TrimSuffix(base, "/") + path

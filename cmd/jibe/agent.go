@@ -95,6 +95,9 @@ type wiring struct {
 	client   *gh.Client
 	kube     *kubernetes.Platform
 	webhooks http.Handler
+	// hookSecret signs webhook deliveries, and the marker of those relayed
+	// to other agents.
+	hookSecret config.Secret
 	// ha is the coordination of state.kubernetes; nil without it.
 	ha *highAvailability
 }
@@ -129,7 +132,7 @@ func wire(ctx context.Context, cfg *config.Config, log *slog.Logger) (*wiring, e
 			return accountConfig(ctx, cfg, account, region)
 		}})
 	opts := agent.Options{Config: cfg, Journal: journal, Platforms: w.platforms(ctx, cfg, log), Capabilities: builtinPlatforms(), ManifestCheck: kubecheck.Check, Checks: measure,
-		Sources: srcs, History: w.git, Applications: w.git, Logger: log}
+		Sources: srcs, History: w.git, Applications: w.git, WebhookSecret: w.hookSecret, Logger: log}
 	if w.git != nil {
 		opts.Refresher = w.git
 	}
@@ -214,6 +217,7 @@ func (w *wiring) webhook(cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	w.hookSecret = secret
 	// Pull request and review events reach the agent, built next; the
 	// server that receives them starts after it.
 	onHint := func(h sources.Hint) { w.agent.Hint(h) }

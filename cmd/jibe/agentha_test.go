@@ -19,6 +19,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/jibe-dev/jibe/agent"
 	"github.com/jibe-dev/jibe/internal/testenv/agentproc"
 	"github.com/jibe-dev/jibe/internal/testenv/kube"
 )
@@ -248,6 +249,91 @@ spec:
 	for _, a := range agents {
 		if !strings.Contains(a.log(), "mode=sharding identity="+a.id+" namespace="+ns) {
 			once.Do(func() { t.Errorf("%s's start does not say its mode, identity and namespace:\n%s", a.id, a.log()) })
+		}
+	}
+}
+
+// deliver posts a generic webhook delivery with ID id, signed with the
+// test's webhook secret, to a, with header's extra headers, and returns
+// the answer's status.
+func deliver(t *testing.T, a *haAgent, id string, header http.Header) int {
+	t.Helper()
+	body := `{"repository": "acme/` + id + `"}`
+	mac := hmac.New(sha256.New, []byte("ha-test-webhook-secret"))
+	mac.Write([]byte(body))
+	req, _ := http.NewRequest(http.MethodPost, "http://"+a.addr+"/hooks/generic", strings.NewReader(body))
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	req.Header.Set("X-Jibe-Delivery", id)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// The marker of a relayed webhook delivery is authenticated: a delivery
+// that carries a forged one (anyone reaching the webhook endpoint can set
+// a header) is a first delivery, relayed to the other replica, and one
+// relayed by a replica is not relayed back.
+func TestAgentsRelayWebhookDeliveriesOnce(t *testing.T) {
+	c := kube.Shared(t)
+	ns := c.NewNamespace(t)
+	dir := t.TempDir()
+	t.Setenv("JIBE_TEST_HA_TOKEN", "ha-test-write-token")
+	t.Setenv("JIBE_TEST_HA_HOOK", "ha-test-webhook-secret")
+	if err := os.MkdirAll(filepath.Join(dir, "apps"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	agents := []*haAgent{startHAAgent(t, c, dir, ns, "agent-a"), startHAAgent(t, c, dir, ns, "agent-b")}
+	eventually(t, "both replicas ready, two members", agents, func() error {
+		for _, a := range agents {
+			if code, body := a.get("/readyz"); code != http.StatusOK {
+				return fmt.Errorf("%s: /readyz %d %s", a.id, code, body)
+			}
+			if m := a.metric("jibe_ha_members"); m != "2" {
+				return fmt.Errorf("%s: jibe_ha_members %q", a.id, m)
+			}
+		}
+		return nil
+	})
+
+	// A delivery to agent-b claiming to be relayed by agent-a, without a
+	// valid marker, is relayed to agent-a all the same.
+	forged := http.Header{agent.RelayedHeader: {"agent-a"}}
+	if code := deliver(t, agents[1], "forged-1", forged); code != http.StatusAccepted {
+		t.Errorf("the delivery with a forged relay marker to agent-b: %d", code)
+	}
+	eventually(t, "the delivery with a forged marker relayed to agent-a", agents, func() error {
+		if !strings.Contains(agents[0].log(), "delivery=forged-1") {
+			return fmt.Errorf("agent-a logged nothing of delivery forged-1")
+		}
+		return nil
+	})
+
+	// A delivery agent-b relays to agent-a is not relayed back: agent-b
+	// would refuse it as a replay.
+	if code := deliver(t, agents[1], "first-1", nil); code != http.StatusAccepted {
+		t.Errorf("the delivery to agent-b: %d", code)
+	}
+	eventually(t, "the delivery relayed to agent-a", agents, func() error {
+		if !strings.Contains(agents[0].log(), "delivery=first-1") {
+			return fmt.Errorf("agent-a logged nothing of delivery first-1")
+		}
+		return nil
+	})
+	for _, a := range agents {
+		if err := a.proc.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		<-a.proc.Done()
+	}
+	for _, line := range strings.Split(agents[1].log(), "\n") {
+		if strings.Contains(line, "webhook rejected") {
+			t.Errorf("agent-b refused a delivery (relayed back?): %s", line)
 		}
 	}
 }
