@@ -177,6 +177,9 @@ type Agent struct {
 	// last change of its ownership.
 	claims      claims
 	ownedSource atomic.Bool
+	// sourceHolds are the pauses of whole sources last read after the
+	// journal reported a change (sourceholds.go).
+	sourceHolds sourceHolds
 }
 
 // appState is what the agent knows of one application.
@@ -243,6 +246,7 @@ func New(opts Options) *Agent {
 	a.subscribeOwn()
 	a.watchPlatforms()
 	a.watchSources()
+	a.followSourceHolds()
 	return a
 }
 

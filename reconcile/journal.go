@@ -228,6 +228,19 @@ func NewJournal(s Store, opts JournalOptions) *Journal {
 	return &Journal{store: s, now: opts.Clock.Now}
 }
 
+// OnChange has fn called with a part's name (an application's identity,
+// PartActions, PartSources) after each change of its records that
+// another process wrote, when the store reports them (a Notifier: the
+// journal in the cluster), and reports whether it does. fn must not
+// block.
+func (j *Journal) OnChange(fn func(part string)) bool {
+	n, ok := j.store.(Notifier)
+	if ok {
+		n.OnPartChange(fn)
+	}
+	return ok
+}
+
 // Claim makes this agent the writer of app's records, when the store can
 // change writer (a Claimer): an agent that gains an application claims it
 // before acting on it, after which the former writer's updates of it fail

@@ -63,6 +63,16 @@ type Claimer interface {
 	Claim(part string) error
 }
 
+// Notifier is a Store that other processes write too: it reports the
+// changes of a part's records it observes from them.
+type Notifier interface {
+	// OnPartChange has fn called with a part's name after each change of
+	// its records that the store observes through its watch: writes of
+	// other processes, and its own when the watch shows them before the
+	// write returns. fn runs on the store's goroutine and must not block.
+	OnPartChange(fn func(part string))
+}
+
 // PartActions and PartSources are the parts of the action log and of
 // holds on whole sources.
 const (

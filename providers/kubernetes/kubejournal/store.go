@@ -83,11 +83,15 @@ type Store struct {
 
 	lockMu sync.Mutex
 	locks  map[string]*sync.Mutex // per part: one update at a time
+
+	listenMu  sync.Mutex
+	listeners []func(part string) // see OnPartChange
 }
 
 var (
-	_ reconcile.Store   = (*Store)(nil)
-	_ reconcile.Claimer = (*Store)(nil)
+	_ reconcile.Store    = (*Store)(nil)
+	_ reconcile.Claimer  = (*Store)(nil)
+	_ reconcile.Notifier = (*Store)(nil)
 )
 
 // Open starts watching journal name's objects in namespace and returns
