@@ -275,10 +275,13 @@ func deliver(t *testing.T, a *haAgent, id string, header http.Header) int {
 	return resp.StatusCode
 }
 
-// The marker of a relayed webhook delivery is authenticated: a delivery
-// that carries a forged one (anyone reaching the webhook endpoint can set
-// a header) is a first delivery, relayed to the other replica, and one
-// relayed by a replica is not relayed back.
+// The marks replicas put on what they pass to each other are trusted only
+// when authenticated. The mark of a relayed webhook delivery is signed: a
+// delivery that carries a forged one (anyone reaching the webhook
+// endpoint can set a header) is a first delivery, relayed to the other
+// replica, and one relayed by a replica is not relayed back. The mark of
+// a forwarded action is read only behind the write token, and then only
+// stops the forwarding (409).
 func TestAgentsRelayWebhookDeliveriesOnce(t *testing.T) {
 	c := kube.Shared(t)
 	ns := c.NewNamespace(t)
@@ -325,6 +328,40 @@ func TestAgentsRelayWebhookDeliveriesOnce(t *testing.T) {
 		}
 		return nil
 	})
+
+	// A source action (OwnerSource: agent-a's, by rendezvous hashing)
+	// asked of agent-b with a forged forwarding mark: refused without the
+	// write token, answered 409 with it, nothing journaled; without the
+	// mark it is forwarded to agent-a.
+	pause := func(token, forwardedBy string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+agents[1].addr+"/api/v1/sources/shop/pause", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		if forwardedBy != "" {
+			req.Header.Set(agent.ForwardedHeader, forwardedBy)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := pause("", "agent-a"); code != http.StatusUnauthorized {
+		t.Errorf("a forged forwarding mark without a token: %d %s", code, body)
+	}
+	if code, body := pause("ha-test-write-token", "agent-a"); code != http.StatusConflict || !strings.Contains(body, "owned by agent agent-a") {
+		t.Errorf("a forged forwarding mark with the write token: %d %s", code, body)
+	}
+	if strings.Contains(agents[0].log(), "action pause") || strings.Contains(agents[1].log(), "action pause") {
+		t.Errorf("a pause with a forged forwarding mark was carried out")
+	}
+	if code, body := pause("ha-test-write-token", ""); code != http.StatusOK || !strings.Contains(agents[0].log(), "action pause") {
+		t.Errorf("the pause forwarded to agent-a: %d %s", code, body)
+	}
+
 	for _, a := range agents {
 		if err := a.proc.Signal(os.Interrupt); err != nil {
 			t.Fatal(err)
