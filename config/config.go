@@ -69,7 +69,9 @@ type Server struct {
 	// link to it.
 	ExternalURL string `json:"externalURL,omitempty"`
 	// WebhookSecret verifies GitHub webhook deliveries (X-Hub-Signature-256).
-	// Without it, webhooks are refused and Jibe relies on polling.
+	// Without it, webhooks are refused and Jibe relies on polling. With
+	// state.kubernetes, every agent needs the same one: it also signs the
+	// mark of the deliveries they relay to each other.
 	WebhookSecret *SecretRef `json:"webhookSecret,omitempty"`
 	// ReadHeaderTimeout bounds the time a client may take to send a
 	// request's headers. Default 5s.
