@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/jibe-dev/jibe/internal/apimetrics"
 	"github.com/jibe-dev/jibe/internal/testenv/kube"
 	"github.com/jibe-dev/jibe/providers/kubernetes"
 	"github.com/jibe-dev/jibe/reconcile"
@@ -22,6 +23,9 @@ import (
 const brokenImage = "registry.example.com/shop/web:broken"
 
 func TestMain(m *testing.M) {
+	// client-go's metric hooks are set before any client sends (agent.New
+	// asks for them while other tests' informers run).
+	apimetrics.Register()
 	kube.Main(m, kube.Options{PodStages: []kube.PodStage{{
 		Name: "broken-web", Behavior: kube.NeverReady, Select: kube.PodSelector{Image: brokenImage},
 	}}})

@@ -13,7 +13,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/clock"
 
-	"github.com/jibe-dev/jibe/internal/apimetrics"
 	"github.com/jibe-dev/jibe/internal/testenv/agentproc"
 	"github.com/jibe-dev/jibe/internal/testenv/kube"
 	"github.com/jibe-dev/jibe/providers/kubernetes/coord"
@@ -75,9 +74,6 @@ func TestE2ESourcePauseReachesOtherShards(t *testing.T) {
 	t.Setenv("JIBE_TEST_WRITE", writeSecret)
 	t.Setenv("JIBE_TEST_ONCALL", oncallSecret)
 	t.Setenv("JIBE_TEST_READ", readSecret)
-	// client-go's metrics are hooked once per process, by the first
-	// agent's New; the shards' requests must not race with that.
-	apimetrics.Collectors()
 	journalNS := kube.Shared(t).NewNamespace(t)
 	// Rendezvous hashing over {shard-a, shard-b} gives shop/shop to
 	// shard-a and OwnerSource to shard-b.

@@ -25,6 +25,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	setUpProcess()
 	kube.Main(m, kube.Options{})
 }
 

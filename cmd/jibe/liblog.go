@@ -6,18 +6,24 @@ import (
 	"sync/atomic"
 
 	"k8s.io/klog/v2"
+
+	"github.com/jibe-dev/jibe/internal/apimetrics"
 )
 
 // libraryLog is where what libraries log goes: the running agent's
 // logger once routeLibraryLogs has set it, slog's default before.
 var libraryLog atomic.Pointer[slog.Logger]
 
-// klog's logger is set once, before any goroutine can log through it:
-// klog reads it without synchronisation, so it cannot change while
-// informers run (an agent restarting in the same process, or the tests'
-// agents beside their clients). What changes is libraryLog behind it.
-func init() {
+// setUpProcess sets the library hooks that are process-wide and read
+// without synchronisation, once, before any goroutine can use them (main,
+// and TestMain for the tests): klog's logger, which routeLibraryLogs
+// points at the agent's logger later through libraryLog, and client-go's
+// request metrics. Setting them while informers run races (an agent
+// started again in the same process, or the tests' agents beside their
+// own clients).
+func setUpProcess() {
 	klog.SetSlogLogger(slog.New(routedHandler{}))
+	apimetrics.Register()
 }
 
 // routeLibraryLogs sends what libraries log through log, so that the

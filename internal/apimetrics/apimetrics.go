@@ -59,6 +59,13 @@ func (l kubeLatency) Observe(_ context.Context, verb string, u url.URL, latency 
 	l.k.latency.WithLabelValues(verb, u.Host).Observe(latency.Seconds())
 }
 
+// Register starts counting client-go's requests. client-go reads its
+// metric hooks without synchronisation and takes only the first
+// registration, so a process calls Register once at its start, before
+// any Kubernetes client sends (main; a test package's TestMain), not
+// while informers run.
+func Register() { kube() }
+
 // Collectors returns the process's API metrics, for a Prometheus
 // registry, and starts counting client-go's requests. A collector may be
 // registered in several registries.
