@@ -7,6 +7,10 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/smithy-go"
@@ -68,4 +72,82 @@ func TestLambdaRefusesEnvironmentsAndNamesAWSRefuses(t *testing.T) {
 	envTooBig.check(t, "update with an environment over 4 KB", update(tooBig))
 	reserved.check(t, "update with a reserved variable", update(map[string]string{"AWS_REGION": "eu-west-1"}))
 	badKey.check(t, "update with a hyphenated key", update(map[string]string{"LOG-LEVEL": "debug"}))
+}
+
+// RegisterTaskDefinition refuses family and container names outside ECS's
+// pattern, and EC2 containers without memory when the task sets none, as
+// AWS does.
+func TestECSTaskDefinitionNamesAndMemoryAsAWSValidatesThem(t *testing.T) {
+	ctx := context.Background()
+	c := start(t).ECS()
+	ec2Task := func(family, container string, memory *int32) *ecs.RegisterTaskDefinitionInput {
+		return &ecs.RegisterTaskDefinitionInput{Family: aws.String(family), ContainerDefinitions: []ecstypes.ContainerDefinition{
+			{Name: aws.String(container), Image: aws.String("nginx"), Memory: memory}}}
+	}
+	for name, tc := range map[string]struct {
+		in   *ecs.RegisterTaskDefinitionInput
+		want refusal
+	}{
+		"family with a dot":         {ec2Task("my.app", "web", aws.Int32(256)), refusal{"ClientException", "Family contains invalid characters."}},
+		"family with a slash":       {ec2Task("team/app", "web", aws.Int32(256)), refusal{"ClientException", "Family contains invalid characters."}},
+		"family over 255":           {ec2Task(strings.Repeat("a", 256), "web", aws.Int32(256)), refusal{"ClientException", "Family"}},
+		"container name with space": {ec2Task("app", "my web", aws.Int32(256)), refusal{"ClientException", "Container.name contains invalid characters."}},
+		"no memory anywhere":        {ec2Task("app", "web", nil), refusal{"ClientException", "Invalid setting for container 'web'. At least one of 'memory' or 'memoryReservation' must be specified."}},
+	} {
+		_, err := c.RegisterTaskDefinition(ctx, tc.in)
+		tc.want.check(t, name, err)
+	}
+	accepted := []*ecs.RegisterTaskDefinitionInput{
+		ec2Task("My_app-2", "web_1-a", aws.Int32(256)),
+		ec2Task(strings.Repeat("a", 255), strings.Repeat("b", 255), aws.Int32(256)),
+		{Family: aws.String("app"), Memory: aws.String("512"), ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("nginx")}}},
+		{Family: aws.String("app"), ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("nginx"), MemoryReservation: aws.Int32(128)}}},
+	}
+	for i, in := range accepted {
+		if _, err := c.RegisterTaskDefinition(ctx, in); err != nil {
+			t.Errorf("valid task definition %d refused: %v", i, err)
+		}
+	}
+}
+
+// CreateService refuses load balancers naming a container or port the task
+// definition lacks, and target groups whose target type does not fit the
+// task's network mode, with ECS's messages.
+func TestECSServiceLoadBalancersMustFitTheTaskDefinition(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c, lbs := env.ECS(), env.ELBv2()
+	w := newWeb(t, ctx, lbs) // ip target groups
+	instanceTG := need(lbs.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("by-instance"), Protocol: elbtypes.ProtocolEnumHttp,
+		Port: aws.Int32(8080), VpcId: aws.String("vpc-1"), TargetType: elbtypes.TargetTypeEnumInstance})).on(t).TargetGroups[0].TargetGroupArn
+	need(lbs.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(w.listener), Priority: aws.Int32(1),
+		Conditions: []elbtypes.RuleCondition{{Field: aws.String("path-pattern"), Values: []string{"/i/*"}}},
+		Actions:    []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: instanceTG}}})).on(t)
+	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")})).on(t)
+	awsvpcTD := registerApp(t, ctx, c, "nginx") // container web, port 8080
+	bridgeTD := *need(c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("bridged"), ContainerDefinitions: []ecstypes.ContainerDefinition{{
+		Name: aws.String("web"), Image: aws.String("nginx"), Memory: aws.Int32(256), PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(8080)}}}}})).on(t).TaskDefinition.TaskDefinitionArn
+	service := func(name, td, tg, container string, port int32) *ecs.CreateServiceInput {
+		in := &ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String(name), TaskDefinition: aws.String(td), DesiredCount: aws.Int32(1),
+			LoadBalancers: []ecstypes.LoadBalancer{{TargetGroupArn: aws.String(tg), ContainerName: aws.String(container), ContainerPort: aws.Int32(port)}}}
+		if td == awsvpcTD {
+			in.LaunchType, in.NetworkConfiguration = ecstypes.LaunchTypeFargate, awsvpc()
+		}
+		return in
+	}
+	for name, tc := range map[string]struct {
+		in   *ecs.CreateServiceInput
+		want refusal
+	}{
+		"unknown container": {service("a", awsvpcTD, w.blue, "api", 8080), refusal{"InvalidParameterException", "The container api does not exist in the task definition."}},
+		"unmapped port":     {service("b", awsvpcTD, w.blue, "web", 80), refusal{"InvalidParameterException", "The container web did not have a container port 80 defined."}},
+		"awsvpc, instance target group": {service("c", awsvpcTD, *instanceTG, "web", 8080),
+			refusal{"InvalidParameterException", "The provided target group " + *instanceTG + " has target type instance, which is incompatible with the awsvpc network mode specified in the task definition."}},
+		"bridge, ip target group": {service("d", bridgeTD, w.blue, "web", 8080),
+			refusal{"InvalidParameterException", "The provided target group " + w.blue + " has target type ip, which is incompatible with the bridge network mode specified in the task definition."}},
+	} {
+		_, err := c.CreateService(ctx, tc.in)
+		tc.want.check(t, name, err)
+	}
+	need(c.CreateService(ctx, service("ok", awsvpcTD, w.blue, "web", 8080))).on(t)
 }
