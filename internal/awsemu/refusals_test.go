@@ -7,6 +7,10 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -150,4 +154,88 @@ func TestECSServiceLoadBalancersMustFitTheTaskDefinition(t *testing.T) {
 		tc.want.check(t, name, err)
 	}
 	need(c.CreateService(ctx, service("ok", awsvpcTD, w.blue, "web", 8080))).on(t)
+}
+
+// ELBv2 refuses target group and load balancer names longer than 32
+// characters, with characters other than letters, digits and hyphens, or
+// beginning or ending with a hyphen (and load balancers beginning with
+// "internal-"), with ValidationError naming the name.
+func TestELBv2NamesAsAWSValidatesThem(t *testing.T) {
+	ctx := context.Background()
+	c := start(t).ELBv2()
+	long := strings.Repeat("a", 33)
+	tg := func(name string) error {
+		_, err := c.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String(name), Protocol: elbtypes.ProtocolEnumHttp,
+			Port: aws.Int32(80), VpcId: aws.String("vpc-1")})
+		return err
+	}
+	lb := func(name string) error {
+		_, err := c.CreateLoadBalancer(ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(name), Subnets: []string{"subnet-a", "subnet-b"}})
+		return err
+	}
+	for name, want := range map[string]refusal{
+		long:       {"ValidationError", "Target group name '" + long + "' cannot be longer than '32' characters"},
+		"web_blue": {"ValidationError", "Target group name 'web_blue' can only contain characters that are alphanumeric characters or hyphens(-)"},
+		"web.blue": {"ValidationError", "Target group name 'web.blue' can only contain characters that are alphanumeric characters or hyphens(-)"},
+		"-blue":    {"ValidationError", "Target group name '-blue' cannot begin or end with '-'"},
+		"blue-":    {"ValidationError", "Target group name 'blue-' cannot begin or end with '-'"},
+	} {
+		want.check(t, "target group "+name, tg(name))
+	}
+	for name, want := range map[string]refusal{
+		long:           {"ValidationError", "The load balancer name '" + long + "' cannot be longer than '32' characters"},
+		"web_lb":       {"ValidationError", "The load balancer name 'web_lb' can only contain characters that are alphanumeric characters or hyphens(-)"},
+		"web-":         {"ValidationError", "The load balancer name 'web-' cannot begin or end with '-'"},
+		"internal-web": {"ValidationError", "The load balancer name 'internal-web' cannot begin with 'internal-'"},
+	} {
+		want.check(t, "load balancer "+name, lb(name))
+	}
+	for _, name := range []string{strings.Repeat("b", 32), "Blue-2"} {
+		if err := tg(name); err != nil {
+			t.Errorf("valid target group name %q refused: %v", name, err)
+		}
+		if err := lb(name); err != nil {
+			t.Errorf("valid load balancer name %q refused: %v", name, err)
+		}
+	}
+}
+
+// StartInstanceRefresh refuses preferences outside RefreshPreferences'
+// ranges: MinHealthyPercentage 0..100, MaxHealthyPercentage 100..200 and
+// at most 100 above the minimum, InstanceWarmup not negative.
+func TestInstanceRefreshPreferencesAsAWSValidatesThem(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	env.AddImages(t, "ami-00000001")
+	ec, as := env.EC2(), env.AutoScaling()
+	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001")}})).on(t).LaunchTemplate
+	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(1), MaxSize: aws.Int32(2),
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("1")}})).on(t)
+	refresh := func(p astypes.RefreshPreferences) error {
+		_, err := as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web"), Preferences: &p})
+		return err
+	}
+	for name, tc := range map[string]struct {
+		p    astypes.RefreshPreferences
+		want refusal
+	}{
+		"min healthy 101": {astypes.RefreshPreferences{MinHealthyPercentage: aws.Int32(101)},
+			refusal{"ValidationError", "1 validation error detected: Value '101' at 'preferences.minHealthyPercentage' failed to satisfy constraint: Member must have value less than or equal to 100"}},
+		"min healthy -1": {astypes.RefreshPreferences{MinHealthyPercentage: aws.Int32(-1)},
+			refusal{"ValidationError", "1 validation error detected: Value '-1' at 'preferences.minHealthyPercentage' failed to satisfy constraint: Member must have value greater than or equal to 0"}},
+		"max healthy 99": {astypes.RefreshPreferences{MaxHealthyPercentage: aws.Int32(99)},
+			refusal{"ValidationError", "1 validation error detected: Value '99' at 'preferences.maxHealthyPercentage' failed to satisfy constraint: Member must have value greater than or equal to 100"}},
+		"max healthy 201": {astypes.RefreshPreferences{MaxHealthyPercentage: aws.Int32(201)},
+			refusal{"ValidationError", "1 validation error detected: Value '201' at 'preferences.maxHealthyPercentage' failed to satisfy constraint: Member must have value less than or equal to 200"}},
+		"spread over 100": {astypes.RefreshPreferences{MinHealthyPercentage: aws.Int32(50), MaxHealthyPercentage: aws.Int32(160)},
+			refusal{"ValidationError", "The difference between MaxHealthyPercentage and MinHealthyPercentage must be less than or equal to 100"}},
+		"negative warmup": {astypes.RefreshPreferences{InstanceWarmup: aws.Int32(-5)},
+			refusal{"ValidationError", "1 validation error detected: Value '-5' at 'preferences.instanceWarmup' failed to satisfy constraint: Member must have value greater than or equal to 0"}},
+	} {
+		tc.want.check(t, name, refresh(tc.p))
+	}
+	if err := refresh(astypes.RefreshPreferences{MinHealthyPercentage: aws.Int32(100), MaxHealthyPercentage: aws.Int32(200), InstanceWarmup: aws.Int32(0)}); err != nil {
+		t.Fatalf("valid preferences refused: %v", err)
+	}
 }

@@ -64,8 +64,8 @@ func newTargetGroup(f protocol.Form) (*targetGroup, error) {
 		typ: orDefault(f.String("TargetType"), "instance"), protocolVersion: f.String("ProtocolVersion"),
 		ipType: f.String("IpAddressType"),
 	}
-	if tg.name == "" || len(tg.name) > 32 {
-		return nil, validation("Target group name must be 1 to 32 characters")
+	if err := checkName("Target group name", tg.name); err != nil {
+		return nil, err
 	}
 	tg.port, _ = f.Int("Port")
 	if tg.typ == "lambda" {
