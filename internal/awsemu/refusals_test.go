@@ -11,6 +11,7 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -237,5 +238,60 @@ func TestInstanceRefreshPreferencesAsAWSValidatesThem(t *testing.T) {
 	}
 	if err := refresh(astypes.RefreshPreferences{MinHealthyPercentage: aws.Int32(100), MaxHealthyPercentage: aws.Int32(200), InstanceWarmup: aws.Int32(0)}); err != nil {
 		t.Fatalf("valid preferences refused: %v", err)
+	}
+}
+
+// ECR refuses repository names shorter than 2 or longer than 256
+// characters, or outside its pattern (lowercase letters, digits and
+// separators), with InvalidParameterException, on create and on lookups.
+func TestECRRepositoryNamesAsAWSValidatesThem(t *testing.T) {
+	ctx := context.Background()
+	c := start(t).ECR()
+	pattern := refusal{"InvalidParameterException", "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*''"}
+	for name, want := range map[string]refusal{
+		"a":                      {"InvalidParameterException", "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must have length greater than or equal to 2'"},
+		strings.Repeat("a", 257): {"InvalidParameterException", "Invalid parameter at 'repositoryName' failed to satisfy constraint: 'must have length less than or equal to 256'"},
+		"Web":                    pattern,
+		"team/web app":           pattern,
+		"-web":                   pattern,
+		"web/":                   pattern,
+	} {
+		_, err := c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)})
+		want.check(t, "create "+name, err)
+	}
+	_, err := c.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String("Web")})
+	pattern.check(t, "describe images of Web", err)
+	for _, name := range []string{"web", "team/web-app", "team.a/web_app/v2"} {
+		if _, err := c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(name)}); err != nil {
+			t.Errorf("valid repository name %q refused: %v", name, err)
+		}
+	}
+}
+
+// CreateAlias refuses names outside Lambda's pattern (all digits, dots,
+// $LATEST, over 128 characters) and descriptions over 256 characters with
+// ValidationException, as the API reference gives them.
+func TestLambdaAliasNamesAsAWSValidatesThem(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.Lambda()
+	need(c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("api"), Role: aws.String("arn:aws:iam::111111111111:role/fn"),
+		Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"), Code: &lambdatypes.FunctionCode{ZipFile: []byte("v1")}, Publish: true})).on(t)
+	alias := func(name, description string) error {
+		_, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("api"), Name: aws.String(name), FunctionVersion: aws.String("1"),
+			Description: aws.String(description)})
+		return err
+	}
+	pattern := func(name string) refusal {
+		return refusal{"ValidationException", "1 validation error detected: Value '" + name + "' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)"}
+	}
+	for _, name := range []string{"12", "v1.2", "$LATEST"} {
+		pattern(name).check(t, "alias "+name, alias(name, ""))
+	}
+	long := strings.Repeat("a", 129)
+	refusal{"ValidationException", "1 validation error detected: Value '" + long + "' at 'name' failed to satisfy constraint: Member must have length less than or equal to 128"}.check(t, "alias of 129 characters", alias(long, ""))
+	refusal{"ValidationException", "1 validation error detected: Value '" + strings.Repeat("d", 257) + "' at 'description' failed to satisfy constraint: Member must have length less than or equal to 256"}.check(t, "description of 257 characters", alias("live", strings.Repeat("d", 257)))
+	if err := alias("live_2-b", strings.Repeat("d", 256)); err != nil {
+		t.Fatalf("valid alias refused: %v", err)
 	}
 }
