@@ -16,8 +16,10 @@ import (
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
 
@@ -293,5 +295,29 @@ func TestLambdaAliasNamesAsAWSValidatesThem(t *testing.T) {
 	refusal{"ValidationException", "1 validation error detected: Value '" + strings.Repeat("d", 257) + "' at 'description' failed to satisfy constraint: Member must have length less than or equal to 256"}.check(t, "description of 257 characters", alias("live", strings.Repeat("d", 257)))
 	if err := alias("live_2-b", strings.Repeat("d", 256)); err != nil {
 		t.Fatalf("valid alias refused: %v", err)
+	}
+}
+
+// AssumeRole refuses DurationSeconds outside 900..43200 with the model's
+// ValidationError, and above the role's MaxSessionDuration (1 h unless
+// the role sets more) with IAM's message.
+func TestSTSAssumeRoleDurationAsAWSValidatesIt(t *testing.T) {
+	ctx := context.Background()
+	env := withRole(t) // role deployer in 222222222222, MaxSessionDuration 3600
+	need(env.As("AKIAOTHER", "secret", "").IAM().CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("long"), MaxSessionDuration: aws.Int32(7200),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"}]}`)})).on(t)
+	c := env.STS()
+	assume := func(role string, seconds int32) error {
+		_, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::222222222222:role/" + role), RoleSessionName: aws.String("jibe"),
+			DurationSeconds: aws.Int32(seconds)})
+		return err
+	}
+	refusal{"ValidationError", "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"}.check(t, "899 s", assume("deployer", 899))
+	refusal{"ValidationError", "1 validation error detected: Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"}.check(t, "43201 s", assume("long", 43201))
+	refusal{"ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."}.check(t, "3601 s of a 1 h role", assume("deployer", 3601))
+	for role, seconds := range map[string]int32{"deployer": 3600, "long": 7200} {
+		if err := assume(role, seconds); err != nil {
+			t.Errorf("%d s of role %s refused: %v", seconds, role, err)
+		}
 	}
 }

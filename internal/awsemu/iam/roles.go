@@ -298,3 +298,17 @@ func (s *Service) RoleExists(account, arn string) bool {
 	}
 	return false
 }
+
+// MaxSessionDuration returns the MaxSessionDuration, in seconds, of the
+// account's role with the ARN (3600 when there is none), for STS
+// AssumeRole.
+func (s *Service) MaxSessionDuration(account, arn string) int {
+	if a, ok := s.accounts[account]; ok {
+		for _, r := range a.roles {
+			if r.arn == arn {
+				return r.maxSession
+			}
+		}
+	}
+	return 3600
+}
