@@ -321,3 +321,29 @@ func TestSTSAssumeRoleDurationAsAWSValidatesIt(t *testing.T) {
 		}
 	}
 }
+
+// A listener rule holds at most five condition values, counted across its
+// conditions, on CreateRule and ModifyRule (ValidationError, AWS's words).
+func TestELBv2RuleConditionValuesAreLimitedAsInAWS(t *testing.T) {
+	ctx := context.Background()
+	c := start(t).ELBv2()
+	w := newWeb(t, ctx, c)
+	paths := func(values ...string) elbtypes.RuleCondition {
+		return elbtypes.RuleCondition{Field: aws.String("path-pattern"), PathPatternConfig: &elbtypes.PathPatternConditionConfig{Values: values}}
+	}
+	hosts := func(values ...string) elbtypes.RuleCondition {
+		return elbtypes.RuleCondition{Field: aws.String("host-header"), HostHeaderConfig: &elbtypes.HostHeaderConditionConfig{Values: values}}
+	}
+	forward := []elbtypes.Action{{Type: elbtypes.ActionTypeEnumForward, TargetGroupArn: aws.String(w.blue)}}
+	create := func(prio int32, conds ...elbtypes.RuleCondition) (*elbv2.CreateRuleOutput, error) {
+		return c.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(w.listener), Priority: aws.Int32(prio), Conditions: conds, Actions: forward})
+	}
+	tooMany := refusal{"ValidationError", "A rule can only have '5' condition values"}
+	_, err := create(1, paths("/1", "/2", "/3", "/4", "/5", "/6"))
+	tooMany.check(t, "six path patterns", err)
+	_, err = create(2, paths("/1", "/2", "/3"), hosts("a.example.com", "b.example.com", "c.example.com"))
+	tooMany.check(t, "three paths and three hosts", err)
+	ok := need(create(3, paths("/1", "/2", "/3"), hosts("a.example.com", "b.example.com"))).on(t)
+	_, err = c.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: ok.Rules[0].RuleArn, Conditions: []elbtypes.RuleCondition{paths("/1", "/2", "/3", "/4", "/5", "/6")}})
+	tooMany.check(t, "modify to six path patterns", err)
+}
