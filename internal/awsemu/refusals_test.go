@@ -347,3 +347,22 @@ func TestELBv2RuleConditionValuesAreLimitedAsInAWS(t *testing.T) {
 	_, err = c.ModifyRule(ctx, &elbv2.ModifyRuleInput{RuleArn: ok.Rules[0].RuleArn, Conditions: []elbtypes.RuleCondition{paths("/1", "/2", "/3", "/4", "/5", "/6")}})
 	tooMany.check(t, "modify to six path patterns", err)
 }
+
+// PutFunctionConcurrency refuses a negative reservation with the model's
+// ValidationException, and one leaving the account under 100 unreserved
+// with InvalidParameterValueException.
+func TestLambdaReservedConcurrencyAsAWSValidatesIt(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.Lambda()
+	createFunction(t, ctx, c, "api")
+	put := func(n int32) error {
+		_, err := c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("api"), ReservedConcurrentExecutions: aws.Int32(n)})
+		return err
+	}
+	refusal{"ValidationException", "1 validation error detected: Value '-1' at 'reservedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 0"}.check(t, "-1", put(-1))
+	refusal{"InvalidParameterValueException", "Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100]."}.check(t, "1000", put(1000))
+	if err := put(0); err != nil {
+		t.Fatalf("a reservation of 0 (throttle everything) refused: %v", err)
+	}
+}
