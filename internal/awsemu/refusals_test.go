@@ -366,3 +366,22 @@ func TestLambdaReservedConcurrencyAsAWSValidatesIt(t *testing.T) {
 		t.Fatalf("a reservation of 0 (throttle everything) refused: %v", err)
 	}
 }
+
+// ECS refuses a cluster name outside its pattern (a stray newline from a
+// config file, a space, a dot) with InvalidParameterException naming it,
+// rather than answering ClusterNotFoundException.
+func TestECSClusterNamesAsAWSValidatesThem(t *testing.T) {
+	ctx := context.Background()
+	c := start(t).ECS()
+	need(c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")})).on(t)
+	for _, name := range []string{"prod\n", "my prod", "prod.eu"} {
+		_, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(name), Services: []string{"web"}})
+		refusal{"InvalidParameterException", "Cluster must match ^[a-zA-Z0-9\\-_]{1,255}$, but was " + name}.check(t, "describe services in "+name, err)
+		_, err = c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(name)})
+		refusal{"InvalidParameterException", "Cluster must match ^[a-zA-Z0-9\\-_]{1,255}$, but was " + name}.check(t, "create cluster "+name, err)
+	}
+	_, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("arn:aws:ecs:us-east-1:111111111111:cluster/prod"), Services: []string{"web"}})
+	if err != nil {
+		t.Fatalf("cluster by ARN: %v", err)
+	}
+}
