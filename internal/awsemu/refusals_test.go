@@ -385,3 +385,39 @@ func TestECSClusterNamesAsAWSValidatesThem(t *testing.T) {
 		t.Fatalf("cluster by ARN: %v", err)
 	}
 }
+
+// RegisterTaskDefinition refuses port mappings without a container port,
+// and awsvpc or host mappings whose host port differs from the container
+// port, with ECS's ClientException messages.
+func TestECSPortMappingsAsAWSValidatesThem(t *testing.T) {
+	ctx := context.Background()
+	c := start(t).ECS()
+	td := func(mode ecstypes.NetworkMode, pm ecstypes.PortMapping) *ecs.RegisterTaskDefinitionInput {
+		return &ecs.RegisterTaskDefinitionInput{Family: aws.String("app"), NetworkMode: mode, ContainerDefinitions: []ecstypes.ContainerDefinition{
+			{Name: aws.String("web"), Image: aws.String("nginx"), Memory: aws.Int32(256), PortMappings: []ecstypes.PortMapping{pm}}}}
+	}
+	for name, tc := range map[string]struct {
+		in   *ecs.RegisterTaskDefinitionInput
+		want refusal
+	}{
+		"no container port": {td(ecstypes.NetworkModeBridge, ecstypes.PortMapping{HostPort: aws.Int32(8080)}),
+			refusal{"ClientException", "Invalid 'containerPort' setting for container 'web'."}},
+		"awsvpc 80 to 8080": {td(ecstypes.NetworkModeAwsvpc, ecstypes.PortMapping{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(80)}),
+			refusal{"ClientException", "When networkMode=awsvpc, the host ports and container ports in port mappings must match."}},
+		"host 80 to 8080": {td(ecstypes.NetworkModeHost, ecstypes.PortMapping{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(80)}),
+			refusal{"ClientException", "When networkMode=host, the host ports and container ports in port mappings must match."}},
+	} {
+		_, err := c.RegisterTaskDefinition(ctx, tc.in)
+		tc.want.check(t, name, err)
+	}
+	for i, in := range []*ecs.RegisterTaskDefinitionInput{
+		td(ecstypes.NetworkModeAwsvpc, ecstypes.PortMapping{ContainerPort: aws.Int32(8080)}),
+		td(ecstypes.NetworkModeAwsvpc, ecstypes.PortMapping{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(8080)}),
+		td(ecstypes.NetworkModeBridge, ecstypes.PortMapping{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(80)}),
+		td(ecstypes.NetworkModeBridge, ecstypes.PortMapping{ContainerPort: aws.Int32(8080), HostPort: aws.Int32(0)}),
+	} {
+		if _, err := c.RegisterTaskDefinition(ctx, in); err != nil {
+			t.Errorf("valid port mapping %d refused: %v", i, err)
+		}
+	}
+}

@@ -67,6 +67,9 @@ func validateTaskDef(in *ecs.RegisterTaskDefinitionInput) error {
 		if err := validateContainer(cd); err != nil {
 			return err
 		}
+		if err := validatePorts(in.NetworkMode, cd); err != nil {
+			return err
+		}
 	}
 	if err := validateFargate(in); err != nil {
 		return err
@@ -83,6 +86,23 @@ func validateContainer(cd types.ContainerDefinition) error {
 		return clientError("Container.name and Container.image should not be null or empty.")
 	case !ecsName.MatchString(name) || len(name) > maxNameLength:
 		return clientError("Container.name contains invalid characters.")
+	}
+	return nil
+}
+
+// validatePorts applies ECS's rules to a container's port mappings: a
+// container port (or range) in each, and in awsvpc and host modes a host
+// port that is absent, 0 or the container port.
+func validatePorts(mode types.NetworkMode, cd types.ContainerDefinition) error {
+	for _, pm := range cd.PortMappings {
+		port := aws.ToInt32(pm.ContainerPort)
+		if pm.ContainerPortRange == nil && (port < 1 || port > 65535) {
+			return clientError("Invalid 'containerPort' setting for container '%s'.", aws.ToString(cd.Name))
+		}
+		host := aws.ToInt32(pm.HostPort)
+		if (mode == types.NetworkModeAwsvpc || mode == types.NetworkModeHost) && host != 0 && host != port {
+			return clientError("When networkMode=%s, the host ports and container ports in port mappings must match.", mode)
+		}
 	}
 	return nil
 }
