@@ -421,3 +421,30 @@ func TestECSPortMappingsAsAWSValidatesThem(t *testing.T) {
 		}
 	}
 }
+
+// Lambda refuses descriptions over 256 characters and handlers over 128
+// characters or with whitespace (ValidationException, the model's wording),
+// on create, update and PublishVersion.
+func TestLambdaDescriptionAndHandlerAsAWSValidatesThem(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	c := env.Lambda()
+	long := strings.Repeat("d", 257)
+	create := func(description, handler string) error {
+		_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("api"), Role: aws.String("arn:aws:iam::111111111111:role/fn"),
+			Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String(handler), Description: aws.String(description), Code: &lambdatypes.FunctionCode{ZipFile: []byte("v1")}})
+		return err
+	}
+	descTooLong := refusal{"ValidationException", "1 validation error detected: Value '" + long + "' at 'description' failed to satisfy constraint: Member must have length less than or equal to 256"}
+	descTooLong.check(t, "create with a long description", create(long, "bootstrap"))
+	refusal{"ValidationException", "1 validation error detected: Value 'my handler' at 'handler' failed to satisfy constraint: Member must satisfy regular expression pattern: [^\\s]+"}.check(t, "handler with a space", create("", "my handler"))
+	refusal{"ValidationException", "1 validation error detected: Value '" + strings.Repeat("h", 129) + "' at 'handler' failed to satisfy constraint: Member must have length less than or equal to 128"}.check(t, "handler of 129", create("", strings.Repeat("h", 129)))
+	if err := create(strings.Repeat("d", 256), "index.handler"); err != nil {
+		t.Fatalf("valid function refused: %v", err)
+	}
+	waitActive(t, env, c, "api")
+	_, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("api"), Description: aws.String(long)})
+	descTooLong.check(t, "update with a long description", err)
+	_, err = c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("api"), Description: aws.String(long)})
+	descTooLong.check(t, "publish with a long description", err)
+}

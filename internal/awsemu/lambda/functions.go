@@ -146,6 +146,9 @@ func validateCreate(in *lambda.CreateFunctionInput) error {
 	if err := validateEnvironment(in.Environment); err != nil {
 		return err
 	}
+	if err := validateText(in.Description, in.Handler); err != nil {
+		return err
+	}
 	if in.Code == nil {
 		return invalid("Code is required")
 	}
@@ -222,6 +225,23 @@ func validateEnvironment(env *types.Environment) error {
 	}
 	if measured, _ := json.Marshal(env.Variables); len(measured) > maxEnvironment {
 		return invalid("Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: %s", measured)
+	}
+	return nil
+}
+
+// handlerPattern is the model's constraint on Handler.
+var handlerPattern = regexp.MustCompile(`^[^\s]+$`)
+
+// validateText checks a description (at most 256 characters) and a handler
+// (at most 128 characters without whitespace) as the model does.
+func validateText(description, handler *string) error {
+	switch {
+	case description != nil && len(*description) > 256:
+		return constraint(*description, "description", "Member must have length less than or equal to 256")
+	case handler != nil && len(*handler) > 128:
+		return constraint(*handler, "handler", "Member must have length less than or equal to 128")
+	case handler != nil && *handler != "" && !handlerPattern.MatchString(*handler):
+		return constraint(*handler, "handler", `Member must satisfy regular expression pattern: [^\s]+`)
 	}
 	return nil
 }
@@ -345,6 +365,9 @@ func (s *Service) updateFunctionConfiguration(r *region, c *protocol.Call) (any,
 		return nil, err
 	}
 	if err := validateEnvironment(in.Environment); err != nil {
+		return nil, err
+	}
+	if err := validateText(in.Description, in.Handler); err != nil {
 		return nil, err
 	}
 	var next types.FunctionConfiguration

@@ -64,6 +64,9 @@ func (s *Service) publishVersion(r *region, c *protocol.Call) (any, error) {
 	if err := checkUpdatable(fn, in.RevisionId); err != nil {
 		return nil, err
 	}
+	if err := validateText(in.Description, nil); err != nil {
+		return nil, err
+	}
 	if in.CodeSha256 != nil && *in.CodeSha256 != aws.ToString(fn.cfg.CodeSha256) {
 		return nil, invalid("CodeSHA256 (%s) is different from current CodeSHA256 in $LATEST (%s). Please try again with the CodeSHA256 in $LATEST.", *in.CodeSha256, aws.ToString(fn.cfg.CodeSha256))
 	}
