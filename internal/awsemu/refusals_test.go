@@ -448,3 +448,34 @@ func TestLambdaDescriptionAndHandlerAsAWSValidatesThem(t *testing.T) {
 	_, err = c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("api"), Description: aws.String(long)})
 	descTooLong.check(t, "publish with a long description", err)
 }
+
+// CreateRole refuses role names outside IAM's pattern or over 64
+// characters, MaxSessionDuration outside 3600..43200 and paths not
+// beginning and ending with a slash (ValidationError, AWS's wording).
+func TestIAMCreateRoleAsAWSValidatesIt(t *testing.T) {
+	ctx := context.Background()
+	c := start(t).IAM()
+	trust := aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)
+	create := func(name, path string, maxSession int32) error {
+		in := &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: trust}
+		if path != "" {
+			in.Path = aws.String(path)
+		}
+		if maxSession != 0 {
+			in.MaxSessionDuration = aws.Int32(maxSession)
+		}
+		_, err := c.CreateRole(ctx, in)
+		return err
+	}
+	long := strings.Repeat("r", 65)
+	refusal{"ValidationError", "1 validation error detected: Value 'my role' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+"}.check(t, "name with a space", create("my role", "", 0))
+	refusal{"ValidationError", "1 validation error detected: Value '" + long + "' at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64"}.check(t, "name of 65", create(long, "", 0))
+	refusal{"ValidationError", "1 validation error detected: Value '1800' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600"}.check(t, "30 min sessions", create("a", "", 1800))
+	refusal{"ValidationError", "1 validation error detected: Value '43201' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200"}.check(t, "sessions over 12 h", create("b", "", 43201))
+	refusal{"ValidationError", "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters."}.check(t, "path without slashes", create("c", "service", 0))
+	for _, name := range []string{"checkout-execution", "a.b@c=d,e+f_g", strings.Repeat("r", 64)} {
+		if err := create(name, "/service-role/", 43200); err != nil {
+			t.Errorf("valid role %q refused: %v", name, err)
+		}
+	}
+}
