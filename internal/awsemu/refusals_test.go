@@ -479,3 +479,24 @@ func TestIAMCreateRoleAsAWSValidatesIt(t *testing.T) {
 		}
 	}
 }
+
+// CreateAutoScalingGroup refuses a group name over 255 characters with the
+// model's ValidationError.
+func TestAutoScalingGroupNameLengthAsAWSValidatesIt(t *testing.T) {
+	ctx := context.Background()
+	env := start(t)
+	env.AddImages(t, "ami-00000001")
+	ec, as := env.EC2(), env.AutoScaling()
+	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001")}})).on(t).LaunchTemplate
+	create := func(name string) error {
+		_, err := as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name), MinSize: aws.Int32(0), MaxSize: aws.Int32(1),
+			LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("1")}})
+		return err
+	}
+	long := strings.Repeat("g", 256)
+	refusal{"ValidationError", "1 validation error detected: Value '" + long + "' at 'autoScalingGroupName' failed to satisfy constraint: Member must have length less than or equal to 255"}.check(t, "name of 256", create(long))
+	if err := create(long[:255]); err != nil {
+		t.Fatalf("name of 255 refused: %v", err)
+	}
+}
