@@ -500,3 +500,13 @@ func TestAutoScalingGroupNameLengthAsAWSValidatesIt(t *testing.T) {
 		t.Fatalf("name of 255 refused: %v", err)
 	}
 }
+
+// CreateTargetGroup refuses ports outside 1..65535 with the model's
+// ValidationError.
+func TestELBv2TargetGroupPortAsAWSValidatesIt(t *testing.T) {
+	ctx := context.Background()
+	c := start(t).ELBv2()
+	_, err := c.CreateTargetGroup(ctx, &elbv2.CreateTargetGroupInput{Name: aws.String("web"), Protocol: elbtypes.ProtocolEnumHttp,
+		Port: aws.Int32(70000), VpcId: aws.String("vpc-1")})
+	refusal{"ValidationError", "1 validation error detected: Value '70000' at 'port' failed to satisfy constraint: Member must have value less than or equal to 65535"}.check(t, "port 70000", err)
+}
