@@ -28,7 +28,6 @@ func TestLambdaProvisionedConcurrencyBecomesReadyAndRefusesWhatAWSRefuses(t *tes
 		n int32
 	}{
 		"$LATEST":            {"$LATEST", 5},
-		"zero":               {"1", 0},
 		"beyond the account": {"1", 901},
 	} {
 		var ipv *lambdatypes.InvalidParameterValueException
@@ -36,6 +35,7 @@ func TestLambdaProvisionedConcurrencyBecomesReadyAndRefusesWhatAWSRefuses(t *tes
 			t.Errorf("%s: got %v, want InvalidParameterValueException", name, err)
 		}
 	}
+	refusal{"ValidationException", "1 validation error detected: Value '0' at 'provisionedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 1"}.check(t, "zero", put("1", 0))
 	var nf *lambdatypes.ResourceNotFoundException
 	if err := put("7", 5); !errors.As(err, &nf) {
 		t.Errorf("unpublished version 7: got %v, want ResourceNotFoundException", err)

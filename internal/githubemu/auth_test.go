@@ -129,3 +129,22 @@ func TestBadAppJWTIsRejected(t *testing.T) {
 		})
 	}
 }
+
+// Under the Enterprise prefix the Link header's pages keep /api/v3, as
+// GitHub Enterprise Server's do, so a client following them stays on the
+// API.
+func TestEnterprisePaginationLinksKeepThePrefix(t *testing.T) {
+	e := setup(t, githubemu.Options{})
+	for range 3 {
+		mustCreateStatus(t, client(t, e, botToken), shaA, "success", "ci")
+	}
+	resp := rawGet(t, e, "/api/v3/repos/"+fullName+"/commits/"+shaA+"/statuses?per_page=1", "token "+botToken)
+	link := resp.Header.Get("Link")
+	if resp.StatusCode != 200 || !contains(link, "/api/v3/repos/"+fullName+"/commits/"+shaA+"/statuses?page=2&per_page=1>; rel=\"next\"") {
+		t.Fatalf("status %d, Link %q; want pages under /api/v3", resp.StatusCode, link)
+	}
+	resp = rawGet(t, e, "/repos/"+fullName+"/commits/"+shaA+"/statuses?per_page=1", "token "+botToken)
+	if link := resp.Header.Get("Link"); contains(link, "/api/v3") {
+		t.Fatalf("Link %q without the prefix in the request", link)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 )
 
 type jsonComment struct {
@@ -63,7 +64,7 @@ type commentRequest struct {
 func (e *Emulator) createComment(w http.ResponseWriter, r *http.Request, rp *repo) []event {
 	n, ok := issueNumber(w, r, rp)
 	var req commentRequest
-	if !ok || !decodeBody(w, r, &req) || !requireBody(w, req) {
+	if !ok || !decodeBody(w, r, &req) || !requireBody(w, req, docCreateComment) {
 		return nil
 	}
 	now := e.now()
@@ -83,7 +84,7 @@ func (e *Emulator) editComment(w http.ResponseWriter, r *http.Request, rp *repo)
 		writeNotFound(w)
 		return nil
 	}
-	if !decodeBody(w, r, &req) || !requireBody(w, req) {
+	if !decodeBody(w, r, &req) || !requireBody(w, req, docEditComment) {
 		return nil
 	}
 	if id := caller(r); c.user != id.user && id.inst == nil && !rp.permission(id.user).canWrite() {
@@ -95,10 +96,19 @@ func (e *Emulator) editComment(w http.ResponseWriter, r *http.Request, rp *repo)
 	return nil
 }
 
-// requireBody writes GitHub's 422 for a comment without a body.
-func requireBody(w http.ResponseWriter, req commentRequest) bool {
-	if req.Body == nil || *req.Body == "" {
-		writeValidation(w, docREST, fieldError{Resource: "IssueComment", Code: "missing_field", Field: "body"})
+// maxCommentBody is the longest comment body GitHub accepts, in characters.
+const maxCommentBody = 65536
+
+// requireBody writes GitHub's 422 for a comment without a body or with one
+// longer than maxCommentBody characters.
+func requireBody(w http.ResponseWriter, req commentRequest, doc string) bool {
+	switch {
+	case req.Body == nil || *req.Body == "":
+		writeValidation(w, doc, fieldError{Resource: "IssueComment", Code: "missing_field", Field: "body"})
+		return false
+	case utf8.RuneCountInString(*req.Body) > maxCommentBody:
+		writeValidation(w, doc, fieldError{Resource: "IssueComment", Code: "unprocessable", Field: "data",
+			Message: fmt.Sprintf("Body is too long (maximum is %d characters)", maxCommentBody)})
 		return false
 	}
 	return true

@@ -10,6 +10,7 @@
 package githubemu
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -101,13 +102,25 @@ func (e *Emulator) now() time.Time {
 	return e.opts.Now().UTC().Truncate(time.Second)
 }
 
+// enterprisePrefix is GitHub Enterprise Server's API path prefix.
+const enterprisePrefix = "/api/v3"
+
+// prefixKey is the context key of the path prefix a request came under.
+type prefixKey struct{}
+
+// pathPrefix returns the path prefix r came under ("" or "/api/v3").
+func pathPrefix(r *http.Request) string {
+	p, _ := r.Context().Value(prefixKey{}).(string)
+	return p
+}
+
 // ServeHTTP answers one API request. Requests under "/api/v3" (GitHub
 // Enterprise Server's prefix) are served like requests to the root.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if rest, ok := strings.CutPrefix(r.URL.Path, "/api/v3"); ok {
-		r = r.Clone(r.Context())
+	if rest, ok := strings.CutPrefix(r.URL.Path, enterprisePrefix); ok {
+		r = r.Clone(context.WithValue(r.Context(), prefixKey{}, enterprisePrefix))
 		r.URL.Path = rest
-		r.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, "/api/v3")
+		r.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, enterprisePrefix)
 	}
 	rec := newRecorder()
 	rec.header.Set("X-GitHub-Request-Id", requestID(int(e.seq.Add(1))))

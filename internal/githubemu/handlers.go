@@ -109,7 +109,7 @@ func pageLinks(r *http.Request, page, perPage, last int) string {
 		q := r.URL.Query()
 		q.Set("page", strconv.Itoa(p))
 		q.Set("per_page", strconv.Itoa(perPage))
-		u := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawQuery: q.Encode()}
+		u := url.URL{Scheme: "http", Host: r.Host, Path: pathPrefix(r) + r.URL.Path, RawQuery: q.Encode()}
 		return fmt.Sprintf("<%s>; rel=%q", u.String(), rel)
 	}
 	var parts []string

@@ -3,6 +3,7 @@ package githubemu_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-github/v60/github"
@@ -197,4 +198,42 @@ func TestPermissionsAndTeamMembership(t *testing.T) {
 	errorResponse(t, err, 404)
 	_, _, err = c.Teams.GetTeamMembershipBySlug(ctx, owner, "no-team", "alice")
 	errorResponse(t, err, 404)
+}
+
+// GitHub refuses comment bodies over 65,536 characters (counted as
+// characters, not bytes) with a 422, on create and edit, in the shape it
+// has answered since 2021 (field "data", code "unprocessable").
+func TestCommentBodyLongerThanGitHubAllowsIsRefused(t *testing.T) {
+	e := setup(t, githubemu.Options{})
+	n := openPR(t, e)
+	c := client(t, e, botToken)
+	ctx := t.Context()
+
+	longest := strings.Repeat("é", 65536)
+	created, _, err := c.Issues.CreateComment(ctx, owner, repoName, n, &github.IssueComment{Body: &longest})
+	if err != nil {
+		t.Fatalf("comment of 65,536 characters: %v", err)
+	}
+	tooLong := longest + "x"
+	for name, call := range map[string]func() error{
+		"create": func() error {
+			_, _, err := c.Issues.CreateComment(ctx, owner, repoName, n, &github.IssueComment{Body: &tooLong})
+			return err
+		},
+		"edit": func() error {
+			_, _, err := c.Issues.EditComment(ctx, owner, repoName, created.GetID(), &github.IssueComment{Body: &tooLong})
+			return err
+		},
+	} {
+		er := errorResponse(t, call(), 422)
+		if er.Message != "Validation Failed" || len(er.Errors) != 1 || er.Errors[0].Resource != "IssueComment" ||
+			er.Errors[0].Code != "unprocessable" || er.Errors[0].Field != "data" ||
+			er.Errors[0].Message != "Body is too long (maximum is 65536 characters)" ||
+			!strings.HasPrefix(er.DocumentationURL, "https://docs.github.com/rest/issues/comments#") {
+			t.Errorf("%s: %+v; want Validation Failed naming the maximum", name, er)
+		}
+	}
+	if got := e.Comments(fullName, n); len(got) != 1 || got[0].Body != longest {
+		t.Fatalf("stored comments changed: %d", len(got))
+	}
 }

@@ -17,6 +17,8 @@ const (
 	docRateLimit      = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 	docSecondaryLimit = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
 	docStatuses       = "https://docs.github.com/rest/commits/statuses#create-a-commit-status"
+	docCreateComment  = "https://docs.github.com/rest/issues/comments#create-an-issue-comment"
+	docEditComment    = "https://docs.github.com/rest/issues/comments#update-an-issue-comment"
 )
 
 // apiError is GitHub's error body.

@@ -7,9 +7,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
 )
+
+// MaxCommentBody is the longest comment body GitHub accepts, in characters
+// (it refuses longer ones with a 422).
+const MaxCommentBody = 65536
+
+// truncatedNote ends a comment body cut to MaxCommentBody.
+const truncatedNote = "\n\n… (cut to fit GitHub's limit of 65,536 characters per comment)\n"
 
 // maxRemembered bounds the comments a Comments remembers; past it the
 // memory is cleared, which at worst costs one listing per comment.
@@ -45,7 +53,8 @@ func NewComments(client *github.Client) *Comments {
 
 // Upsert makes the comment of pull request (or issue) number carrying the
 // hidden marker, e.g. "<!-- jibe:plan -->", read body; body is prefixed
-// with the marker and a newline when it lacks it. The first comment
+// with the marker and a newline when it lacks it, and cut to
+// MaxCommentBody characters when longer (see fitComment). The first comment
 // containing the marker is edited when its text differs; one is created
 // when none does, and created is true. A comment this Comments wrote or
 // read is remembered: an identical body then makes no request at all, and
@@ -55,6 +64,7 @@ func (c *Comments) Upsert(ctx context.Context, owner, repo string, number int, m
 	if !strings.Contains(body, marker) {
 		body = marker + "\n" + body
 	}
+	body = fitComment(body)
 	key := commentKey{owner, repo, number, marker}
 	sum := sha256.Sum256([]byte(body))
 	if known, ok := c.recall(key); ok {
@@ -68,6 +78,21 @@ func (c *Comments) Upsert(ctx context.Context, owner, repo string, number int, m
 		c.forget(key)
 	}
 	return c.upsertListing(ctx, key, body)
+}
+
+// fitComment cuts body to MaxCommentBody characters, closing a code block
+// left open and ending with truncatedNote, so that GitHub accepts it.
+func fitComment(body string) string {
+	if utf8.RuneCountInString(body) <= MaxCommentBody {
+		return body
+	}
+	const fence = "\n```"
+	runes := []rune(body)[:MaxCommentBody-utf8.RuneCountInString(fence+truncatedNote)]
+	kept := string(runes)
+	if strings.Count(kept, "```")%2 == 1 {
+		kept += fence
+	}
+	return kept + truncatedNote
 }
 
 // upsertListing finds the marked comment by listing the comments, then

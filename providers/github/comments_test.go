@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v60/github"
 
@@ -122,5 +123,31 @@ func TestOpenPullRequests(t *testing.T) {
 	_, err = OpenPullRequests(t.Context(), f.client, "acme", "ghost", "main")
 	if !strings.Contains(err.Error(), "cannot see repository acme/ghost") {
 		t.Fatalf("listing a missing repository: %v", err)
+	}
+}
+
+// A plan preview longer than GitHub's 65,536-character comment limit is cut
+// to fit with a note saying so, instead of being refused with a 422; the
+// marker survives so the comment is still found and edited in place.
+func TestUpsertCommentTruncatesToGitHubsLimit(t *testing.T) {
+	f := newReviewFixture(t)
+	n := openPR(t, f)
+	c := NewComments(f.client)
+	huge := strings.Repeat("ü", MaxCommentBody+10)
+	id, created, err := c.Upsert(t.Context(), "acme", "app", n, planMarker, huge)
+	if err != nil || !created {
+		t.Fatalf("upsert of a %d-character body: created %v, %v", MaxCommentBody+10, created, err)
+	}
+	got := f.emu.Comments(repoFull, n)
+	if len(got) != 1 || utf8.RuneCountInString(got[0].Body) > MaxCommentBody ||
+		!strings.HasPrefix(got[0].Body, planMarker+"\n") || !strings.HasSuffix(got[0].Body, truncatedNote) {
+		t.Fatalf("stored comment: %d comments, first of %d characters; want one of at most %d starting with the marker and ending with the note",
+			len(got), utf8.RuneCountInString(got[0].Body), MaxCommentBody)
+	}
+	if again, created, err := NewComments(f.client).Upsert(t.Context(), "acme", "app", n, planMarker, huge); err != nil || again != id || created {
+		t.Fatalf("restarted upsert of the same body = %d %v %v, want comment %d untouched", again, created, err, id)
+	}
+	if writes := f.emu.CountRequests("PATCH", "/repos/acme/app/issues/comments/*"); writes != 0 {
+		t.Fatalf("%d edits of an unchanged truncated comment, want none", writes)
 	}
 }

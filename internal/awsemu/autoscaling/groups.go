@@ -53,6 +53,9 @@ func (s *Service) createGroup(r *region, f protocol.Form, now time.Time) (any, e
 	if name == "" {
 		return nil, validation("AutoScalingGroupName is required")
 	}
+	if len(name) > 255 {
+		return nil, validation("1 validation error detected: Value '%s' at 'autoScalingGroupName' failed to satisfy constraint: Member must have length less than or equal to 255", name)
+	}
 	if _, ok := r.groups[name]; ok {
 		return nil, protocol.Errorf("AlreadyExists", "AutoScalingGroup by this name already exists - A group with the name %s already exists", name)
 	}

@@ -74,6 +74,9 @@ func (s *Service) startInstanceRefresh(r *region, f protocol.Form, now time.Time
 		w := want
 		desired = &w
 	}
+	if err := checkPreferences(f); err != nil {
+		return nil, err
+	}
 	t, err := s.cfg.Templates.Resolve(r.scope, want.ID, want.Name, want.Version)
 	if err != nil {
 		return nil, validation("%v", err)
@@ -289,4 +292,38 @@ func (s *Service) replacementFailed(r *region, g *group, in *instance, now time.
 // has been InService for the refresh's instance warmup.
 func (s *Service) warmedUp(r *region, ref *refresh, in *instance, now time.Time) bool {
 	return s.serving(r, in, now) && now.Sub(in.since) >= time.Duration(ref.warmup)*time.Second
+}
+
+// checkPreferences applies RefreshPreferences' ranges as AWS does:
+// MinHealthyPercentage 0..100, MaxHealthyPercentage 100..200 and at most
+// 100 above the minimum (90 by default), InstanceWarmup not negative.
+func checkPreferences(f protocol.Form) error {
+	inRange := func(key, field string, lo, hi int) error {
+		v, ok := f.Int("Preferences." + key)
+		switch {
+		case !ok:
+		case v < lo:
+			return validation("1 validation error detected: Value '%d' at 'preferences.%s' failed to satisfy constraint: Member must have value greater than or equal to %d", v, field, lo)
+		case hi >= lo && v > hi:
+			return validation("1 validation error detected: Value '%d' at 'preferences.%s' failed to satisfy constraint: Member must have value less than or equal to %d", v, field, hi)
+		}
+		return nil
+	}
+	for _, err := range []error{
+		inRange("MinHealthyPercentage", "minHealthyPercentage", 0, 100),
+		inRange("MaxHealthyPercentage", "maxHealthyPercentage", 100, 200),
+		inRange("InstanceWarmup", "instanceWarmup", 0, -1),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	minHealthy, ok := f.Int("Preferences.MinHealthyPercentage")
+	if !ok {
+		minHealthy = 90
+	}
+	if maxHealthy, ok := f.Int("Preferences.MaxHealthyPercentage"); ok && maxHealthy-minHealthy > 100 {
+		return validation("The difference between MaxHealthyPercentage and MinHealthyPercentage must be less than or equal to 100")
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -89,7 +90,33 @@ func (s *Service) Handle(c *protocol.Call) (any, error) {
 	return h(s, s.region(c.Scope()), c)
 }
 
+// repoNamePattern is the pattern ECR documents (and quotes in its error)
+// for repository names.
+const repoNamePattern = `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`
+
+// repoName is repoNamePattern, relaxed to the runs of separators ("a--b")
+// ECR accepts in practice.
+var repoName = regexp.MustCompile(`^(?:[a-z0-9]+(?:[._-]+[a-z0-9]+)*/)*[a-z0-9]+(?:[._-]+[a-z0-9]+)*$`)
+
+// checkRepoName applies ECR's constraints on repositoryName: 2 to 256
+// characters of its pattern.
+func checkRepoName(name string) error {
+	const bad = "Invalid parameter at 'repositoryName' failed to satisfy constraint: "
+	switch {
+	case len(name) < 2:
+		return protocol.Errorf("InvalidParameterException", bad+"'must have length greater than or equal to 2'")
+	case len(name) > 256:
+		return protocol.Errorf("InvalidParameterException", bad+"'must have length less than or equal to 256'")
+	case !repoName.MatchString(name):
+		return protocol.Errorf("InvalidParameterException", bad+"'must satisfy regular expression '%s''", repoNamePattern)
+	}
+	return nil
+}
+
 func (r *region) find(name string) (*repository, error) {
+	if err := checkRepoName(name); err != nil {
+		return nil, err
+	}
 	repo, ok := r.repos[name]
 	if !ok {
 		return nil, protocol.Errorf("RepositoryNotFoundException", "The repository with name '%s' does not exist in the registry with id '%s'", name, r.scope.Account)
@@ -103,8 +130,8 @@ func (s *Service) createRepository(r *region, c *protocol.Call) (any, error) {
 		return nil, err
 	}
 	name := aws.ToString(in.RepositoryName)
-	if len(name) < 2 {
-		return nil, protocol.Errorf("InvalidParameterException", "Invalid parameter at 'repositoryName' failed to satisfy constraint")
+	if err := checkRepoName(name); err != nil {
+		return nil, err
 	}
 	if _, ok := r.repos[name]; ok {
 		return nil, protocol.Errorf("RepositoryAlreadyExistsException", "The repository with name '%s' already exists in the registry with id '%s'", name, c.Account)

@@ -17,6 +17,9 @@ func (s *Service) createCluster(c *protocol.Call) (any, error) {
 	if name == "" {
 		name = "default"
 	}
+	if err := checkClusterName(name); err != nil {
+		return nil, err
+	}
 	if cl, ok := r.clusters[name]; ok && *cl.c.Status == "ACTIVE" {
 		return &ecs.CreateClusterOutput{Cluster: s.clusterView(cl)}, nil
 	}

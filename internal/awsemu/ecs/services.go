@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,6 +130,32 @@ func (s *Service) checkServiceRefs(r *region, c *protocol.Call, svc *types.Servi
 		if lb.ContainerName == nil || lb.ContainerPort == nil {
 			return invalidParameter("containerName and containerPort must be specified for a target group.")
 		}
+		if err := s.checkTarget(c.Scope(), td, lb); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkTarget checks that a load balancer's container and port are in the
+// task definition, and that its target group's target type suits the
+// task's network mode (ip for awsvpc, instance for bridge and host).
+func (s *Service) checkTarget(scope protocol.Scope, td *types.TaskDefinition, lb types.LoadBalancer) error {
+	name, port := *lb.ContainerName, *lb.ContainerPort
+	i := slices.IndexFunc(td.ContainerDefinitions, func(cd types.ContainerDefinition) bool { return aws.ToString(cd.Name) == name })
+	if i < 0 {
+		return invalidParameter("The container %s does not exist in the task definition.", name)
+	}
+	if !slices.ContainsFunc(td.ContainerDefinitions[i].PortMappings, func(pm types.PortMapping) bool { return aws.ToInt32(pm.ContainerPort) == port }) {
+		return invalidParameter("The container %s did not have a container port %d defined.", name, port)
+	}
+	mode := td.NetworkMode
+	if mode == "" {
+		mode = types.NetworkModeBridge
+	}
+	typ, _ := s.cfg.Targets.TargetGroupType(scope, *lb.TargetGroupArn)
+	if (mode == types.NetworkModeAwsvpc && typ != "ip") || ((mode == types.NetworkModeBridge || mode == types.NetworkModeHost) && typ == "ip") {
+		return invalidParameter("The provided target group %s has target type %s, which is incompatible with the %s network mode specified in the task definition.", *lb.TargetGroupArn, typ, mode)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -71,11 +72,26 @@ func (r *region) findCluster(ref *string) (*cluster, error) {
 	if ref != nil && *ref != "" {
 		name = nameFromArn(*ref)
 	}
+	if err := checkClusterName(name); err != nil {
+		return nil, err
+	}
 	cl, ok := r.clusters[name]
 	if !ok || *cl.c.Status == "INACTIVE" {
 		return nil, protocol.Errorf("ClusterNotFoundException", "Cluster not found.")
 	}
 	return cl, nil
+}
+
+// clusterName is the pattern of cluster names, as ECS quotes it.
+var clusterName = regexp.MustCompile(`^[a-zA-Z0-9\-_]{1,255}$`)
+
+// checkClusterName refuses a cluster name outside clusterName with ECS's
+// InvalidParameterException.
+func checkClusterName(name string) error {
+	if !clusterName.MatchString(name) {
+		return invalidParameter("Cluster must match %s, but was %s", clusterName, name)
+	}
+	return nil
 }
 
 // findTaskDef resolves "family", "family:rev" or a task definition ARN.

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -42,19 +43,82 @@ func (s *Service) registerTaskDefinition(c *protocol.Call) (any, error) {
 	return &ecs.RegisterTaskDefinitionOutput{TaskDefinition: td, Tags: in.Tags}, nil
 }
 
+// ecsName is the pattern of task definition families and container names:
+// up to 255 letters, numbers, underscores and hyphens.
+var ecsName = regexp.MustCompile(`^[a-zA-Z0-9_-]*$`)
+
+// maxNameLength is the longest family or container name ECS accepts.
+const maxNameLength = 255
+
 func validateTaskDef(in *ecs.RegisterTaskDefinitionInput) error {
-	if aws.ToString(in.Family) == "" {
+	family := aws.ToString(in.Family)
+	switch {
+	case family == "":
 		return clientError("Family is required.")
+	case !ecsName.MatchString(family):
+		return clientError("Family contains invalid characters.")
+	case len(family) > maxNameLength:
+		return clientError("Family name is too long. Up to %d letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.", maxNameLength)
 	}
 	if len(in.ContainerDefinitions) == 0 {
 		return clientError("Container list cannot be empty.")
 	}
 	for _, cd := range in.ContainerDefinitions {
-		if aws.ToString(cd.Name) == "" || aws.ToString(cd.Image) == "" {
-			return clientError("Container.name and Container.image should not be null or empty.")
+		if err := validateContainer(cd); err != nil {
+			return err
+		}
+		if err := validatePorts(in.NetworkMode, cd); err != nil {
+			return err
 		}
 	}
-	return validateFargate(in)
+	if err := validateFargate(in); err != nil {
+		return err
+	}
+	return validateMemory(in)
+}
+
+// validateContainer applies ECS's rules to one container definition: a
+// name of ECS's pattern and an image.
+func validateContainer(cd types.ContainerDefinition) error {
+	name := aws.ToString(cd.Name)
+	switch {
+	case name == "" || aws.ToString(cd.Image) == "":
+		return clientError("Container.name and Container.image should not be null or empty.")
+	case !ecsName.MatchString(name) || len(name) > maxNameLength:
+		return clientError("Container.name contains invalid characters.")
+	}
+	return nil
+}
+
+// validatePorts applies ECS's rules to a container's port mappings: a
+// container port (or range) in each, and in awsvpc and host modes a host
+// port that is absent, 0 or the container port.
+func validatePorts(mode types.NetworkMode, cd types.ContainerDefinition) error {
+	for _, pm := range cd.PortMappings {
+		port := aws.ToInt32(pm.ContainerPort)
+		if pm.ContainerPortRange == nil && (port < 1 || port > 65535) {
+			return clientError("Invalid 'containerPort' setting for container '%s'.", aws.ToString(cd.Name))
+		}
+		host := aws.ToInt32(pm.HostPort)
+		if (mode == types.NetworkModeAwsvpc || mode == types.NetworkModeHost) && host != 0 && host != port {
+			return clientError("When networkMode=%s, the host ports and container ports in port mappings must match.", mode)
+		}
+	}
+	return nil
+}
+
+// validateMemory requires memory (hard or soft) of every container when
+// the task sets none.
+func validateMemory(in *ecs.RegisterTaskDefinitionInput) error {
+	if aws.ToString(in.Memory) != "" {
+		return nil
+	}
+	for _, cd := range in.ContainerDefinitions {
+		if cd.Memory == nil && cd.MemoryReservation == nil {
+			return clientError("Invalid setting for container '%s'. At least one of 'memory' or 'memoryReservation' must be specified.", aws.ToString(cd.Name))
+		}
+	}
+	return nil
 }
 
 func compatibilities(req []types.Compatibility) []types.Compatibility {

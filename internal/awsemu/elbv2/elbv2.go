@@ -8,6 +8,8 @@ package elbv2
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/jibe-dev/jibe/internal/awsemu/protocol"
@@ -118,6 +120,26 @@ func (s *Service) region(scope protocol.Scope) *region {
 func (s *Service) newID() string {
 	s.ids++
 	return fmt.Sprintf("%016x", s.ids)
+}
+
+// elbName is what target group and load balancer names may contain.
+var elbName = regexp.MustCompile(`^[a-zA-Z0-9-]*$`)
+
+// checkName applies ELBv2's rules to a target group or load balancer name
+// (what is "Target group name" or "The load balancer name"): 1 to 32
+// letters, digits and hyphens, not beginning or ending with a hyphen.
+func checkName(what, name string) error {
+	switch {
+	case name == "":
+		return validation("%s '' cannot be empty", what)
+	case len(name) > 32:
+		return validation("%s '%s' cannot be longer than '32' characters", what, name)
+	case !elbName.MatchString(name):
+		return validation("%s '%s' can only contain characters that are alphanumeric characters or hyphens(-)", what, name)
+	case strings.HasPrefix(name, "-") || strings.HasSuffix(name, "-"):
+		return validation("%s '%s' cannot begin or end with '-'", what, name)
+	}
+	return nil
 }
 
 func validation(format string, args ...any) error {

@@ -2,6 +2,7 @@ package elbv2
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jibe-dev/jibe/internal/awsemu/protocol"
@@ -38,8 +39,11 @@ type loadBalancersResult struct {
 
 func (s *Service) createLoadBalancer(r *region, f protocol.Form, now time.Time) (any, error) {
 	name := f.String("Name")
-	if name == "" || len(name) > 32 {
-		return nil, validation("Load balancer name must be 1 to 32 characters")
+	if err := checkName("The load balancer name", name); err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(name, "internal-") {
+		return nil, validation("The load balancer name '%s' cannot begin with 'internal-'", name)
 	}
 	for _, arn := range r.lbOrder {
 		if lb := r.lbs[arn]; lb.name == name {

@@ -196,6 +196,9 @@ func (s *Service) createRule(r *region, f protocol.Form, now time.Time) (any, er
 	if ru.conditions == nil || len(ru.conditions.Items) == 0 {
 		return nil, validation("A rule must have at least one condition")
 	}
+	if err := checkConditionValues(ru.conditions); err != nil {
+		return nil, err
+	}
 	if err := r.normalizeActions(ru.actions); err != nil {
 		return nil, err
 	}
@@ -270,6 +273,11 @@ func (s *Service) modifyRule(r *region, f protocol.Form, now time.Time) (any, er
 			return nil, err
 		}
 		if err := r.checkAssociation(r.ruleLoadBalancer(arn), actions); err != nil {
+			return nil, err
+		}
+	}
+	if c := f.Tree("Conditions"); c != nil {
+		if err := checkConditionValues(c); err != nil {
 			return nil, err
 		}
 	}

@@ -126,3 +126,32 @@ func glob(p, s string) bool {
 	}
 	return len(s) == 0
 }
+
+// maxConditionValues is how many condition values a rule may hold, counted
+// across its conditions.
+const maxConditionValues = 5
+
+// conditionConfigs name the typed configuration of each condition field.
+var conditionConfigs = map[string]string{
+	"host-header": "HostHeaderConfig", "path-pattern": "PathPatternConfig", "http-header": "HttpHeaderConfig",
+	"http-request-method": "HttpRequestMethodConfig", "query-string": "QueryStringConfig", "source-ip": "SourceIpConfig",
+}
+
+// checkConditionValues refuses a rule with more than maxConditionValues
+// condition values, as ALB does.
+func checkConditionValues(conds *protocol.Node) error {
+	n := 0
+	for _, c := range conds.Items {
+		values := c.Get(conditionConfigs[c.String("Field")]).Get("Values")
+		if values == nil || len(values.Items) == 0 {
+			values = c.Get("Values")
+		}
+		if values != nil {
+			n += len(values.Items)
+		}
+	}
+	if n > maxConditionValues {
+		return validation("A rule can only have '%d' condition values", maxConditionValues)
+	}
+	return nil
+}

@@ -64,10 +64,16 @@ func newTargetGroup(f protocol.Form) (*targetGroup, error) {
 		typ: orDefault(f.String("TargetType"), "instance"), protocolVersion: f.String("ProtocolVersion"),
 		ipType: f.String("IpAddressType"),
 	}
-	if tg.name == "" || len(tg.name) > 32 {
-		return nil, validation("Target group name must be 1 to 32 characters")
+	if err := checkName("Target group name", tg.name); err != nil {
+		return nil, err
 	}
 	tg.port, _ = f.Int("Port")
+	if tg.port < 0 {
+		return nil, validation("1 validation error detected: Value '%d' at 'port' failed to satisfy constraint: Member must have value greater than or equal to 1", tg.port)
+	}
+	if tg.port > 65535 {
+		return nil, validation("1 validation error detected: Value '%d' at 'port' failed to satisfy constraint: Member must have value less than or equal to 65535", tg.port)
+	}
 	if tg.typ == "lambda" {
 		if tg.protocol != "" || tg.port != 0 {
 			return nil, validation("Protocol and port cannot be specified for target groups with target type 'lambda'")

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"time"
 
@@ -29,10 +30,39 @@ type roleResult struct {
 	Role xmlRole
 }
 
+// roleName and rolePath are IAM's patterns for role names and paths.
+var (
+	roleName = regexp.MustCompile(`^[\w+=,.@-]+$`)
+	rolePath = regexp.MustCompile(`^(/|/[\x21-\x7E]+/)$`)
+)
+
+// checkRoleInput applies CreateRole's constraints: a name of 1 to 64
+// characters of roleName, a path of rolePath, MaxSessionDuration within
+// 3600..43200.
+func checkRoleInput(name string, f protocol.Form) error {
+	const field = "1 validation error detected: Value '%v' at '%s' failed to satisfy constraint: "
+	invalid := func(v any, at, rule string) error { return protocol.Errorf("ValidationError", field+rule, v, at) }
+	switch {
+	case len(name) > 64:
+		return invalid(name, "roleName", "Member must have length less than or equal to 64")
+	case !roleName.MatchString(name):
+		return invalid(name, "roleName", `Member must satisfy regular expression pattern: [\w+=,.@-]+`)
+	}
+	if p := f.String("Path"); p != "" && (len(p) > 512 || !rolePath.MatchString(p)) {
+		return protocol.Errorf("ValidationError", "The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.")
+	}
+	if d, ok := f.Int("MaxSessionDuration"); ok && d < 3600 {
+		return invalid(d, "maxSessionDuration", "Member must have value greater than or equal to 3600")
+	} else if ok && d > 43200 {
+		return invalid(d, "maxSessionDuration", "Member must have value less than or equal to 43200")
+	}
+	return nil
+}
+
 func (s *Service) createRole(a *account, f protocol.Form, now time.Time) (any, error) {
 	name := f.String("RoleName")
-	if name == "" || len(name) > 64 {
-		return nil, protocol.Errorf("ValidationError", "RoleName must be 1 to 64 characters")
+	if err := checkRoleInput(name, f); err != nil {
+		return nil, err
 	}
 	if _, ok := a.roles[name]; ok {
 		return nil, protocol.StatusErrorf(409, "EntityAlreadyExists", "Role with name %s already exists.", name)
@@ -297,4 +327,18 @@ func (s *Service) RoleExists(account, arn string) bool {
 		}
 	}
 	return false
+}
+
+// MaxSessionDuration returns the MaxSessionDuration, in seconds, of the
+// account's role with the ARN (3600 when there is none), for STS
+// AssumeRole.
+func (s *Service) MaxSessionDuration(account, arn string) int {
+	if a, ok := s.accounts[account]; ok {
+		for _, r := range a.roles {
+			if r.arn == arn {
+				return r.maxSession
+			}
+		}
+	}
+	return 3600
 }

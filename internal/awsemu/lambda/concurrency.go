@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,7 +23,10 @@ func (s *Service) putConcurrency(r *region, c *protocol.Call) (any, error) {
 		return nil, err
 	}
 	n := aws.ToInt32(in.ReservedConcurrentExecutions)
-	if in.ReservedConcurrentExecutions == nil || n < 0 || n > maxReserved {
+	if n < 0 {
+		return nil, constraint(fmt.Sprint(n), "reservedConcurrentExecutions", "Member must have value greater than or equal to 0")
+	}
+	if in.ReservedConcurrentExecutions == nil || n > maxReserved {
 		return nil, invalid("Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].")
 	}
 	fn.reserved = aws.Int32(n)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -123,8 +124,16 @@ func (s *Service) createFunction(r *region, c *protocol.Call) (any, error) {
 	return &protocol.RESTResponse{Status: http.StatusCreated, Body: configOutput(fn.cfg)}, nil
 }
 
+// functionNamePattern is CreateFunction's constraint on FunctionName.
+const functionNamePattern = `(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?`
+
+var functionName = regexp.MustCompile(`^` + functionNamePattern + `$`)
+
 func validateCreate(in *lambda.CreateFunctionInput) error {
 	name := aws.ToString(in.FunctionName)
+	if !functionName.MatchString(name) {
+		return constraint(name, "functionName", "Member must satisfy regular expression pattern: "+functionNamePattern)
+	}
 	if name == "" || len(name) > 64 || strings.ContainsAny(name, ":/") {
 		return invalid("1 validation error detected: Value '%s' at 'functionName' failed to satisfy constraint", name)
 	}
@@ -132,6 +141,12 @@ func validateCreate(in *lambda.CreateFunctionInput) error {
 		return invalid("The role defined for the function cannot be assumed by Lambda.")
 	}
 	if err := validateSettings(in.Role, in.MemorySize, in.Timeout, in.EphemeralStorage); err != nil {
+		return err
+	}
+	if err := validateEnvironment(in.Environment); err != nil {
+		return err
+	}
+	if err := validateText(in.Description, in.Handler); err != nil {
 		return err
 	}
 	if in.Code == nil {
@@ -165,6 +180,68 @@ func validateSettings(role *string, memory, timeout *int32, tmp *types.Ephemeral
 		return constraint(fmt.Sprint(*timeout), "timeout", "Member must have value between 1 and 900")
 	case tmp != nil && (aws.ToInt32(tmp.Size) < 512 || aws.ToInt32(tmp.Size) > 10240):
 		return constraint(fmt.Sprint(aws.ToInt32(tmp.Size)), "ephemeralStorage.size", "Member must have value between 512 and 10240")
+	}
+	return nil
+}
+
+// maxEnvironment is the largest environment Lambda accepts, in bytes of
+// its JSON encoding.
+const maxEnvironment = 4096
+
+// envKey is the pattern of environment variable names. AWS documents
+// [a-zA-Z]([a-zA-Z0-9_])+ but accepts one-letter names, so this only
+// refuses the characters and first letters the pattern excludes.
+var envKey = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]*$`)
+
+// reservedEnv are the variables Lambda sets itself and refuses to take
+// from the function's configuration.
+var reservedEnv = map[string]bool{
+	"_HANDLER": true, "_X_AMZN_TRACE_ID": true, "AWS_DEFAULT_REGION": true, "AWS_REGION": true,
+	"AWS_EXECUTION_ENV": true, "AWS_LAMBDA_FUNCTION_NAME": true, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": true,
+	"AWS_LAMBDA_FUNCTION_VERSION": true, "AWS_LAMBDA_INITIALIZATION_TYPE": true, "AWS_LAMBDA_LOG_GROUP_NAME": true,
+	"AWS_LAMBDA_LOG_STREAM_NAME": true, "AWS_ACCESS_KEY": true, "AWS_ACCESS_KEY_ID": true,
+	"AWS_SECRET_ACCESS_KEY": true, "AWS_SECRET_KEY": true, "AWS_SESSION_TOKEN": true,
+	"AWS_LAMBDA_RUNTIME_API": true, "LAMBDA_TASK_ROOT": true, "LAMBDA_RUNTIME_DIR": true,
+}
+
+// validateEnvironment applies Lambda's rules to environment variables:
+// names matching its pattern, no reserved names, at most 4 KB in all.
+func validateEnvironment(env *types.Environment) error {
+	if env == nil {
+		return nil
+	}
+	var taken []string
+	for k := range env.Variables {
+		if !envKey.MatchString(k) {
+			return protocol.Errorf("ValidationException", "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]")
+		}
+		if reservedEnv[k] {
+			taken = append(taken, k)
+		}
+	}
+	if len(taken) > 0 {
+		slices.Sort(taken)
+		return invalid("Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: %s", strings.Join(taken, ", "))
+	}
+	if measured, _ := json.Marshal(env.Variables); len(measured) > maxEnvironment {
+		return invalid("Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: %s", measured)
+	}
+	return nil
+}
+
+// handlerPattern is the model's constraint on Handler.
+var handlerPattern = regexp.MustCompile(`^[^\s]+$`)
+
+// validateText checks a description (at most 256 characters) and a handler
+// (at most 128 characters without whitespace) as the model does.
+func validateText(description, handler *string) error {
+	switch {
+	case description != nil && len(*description) > 256:
+		return constraint(*description, "description", "Member must have length less than or equal to 256")
+	case handler != nil && len(*handler) > 128:
+		return constraint(*handler, "handler", "Member must have length less than or equal to 128")
+	case handler != nil && *handler != "" && !handlerPattern.MatchString(*handler):
+		return constraint(*handler, "handler", `Member must satisfy regular expression pattern: [^\s]+`)
 	}
 	return nil
 }
@@ -285,6 +362,12 @@ func (s *Service) updateFunctionConfiguration(r *region, c *protocol.Call) (any,
 		return nil, err
 	}
 	if err := validateSettings(in.Role, in.MemorySize, in.Timeout, in.EphemeralStorage); err != nil {
+		return nil, err
+	}
+	if err := validateEnvironment(in.Environment); err != nil {
+		return nil, err
+	}
+	if err := validateText(in.Description, in.Handler); err != nil {
 		return nil, err
 	}
 	var next types.FunctionConfiguration

@@ -1,6 +1,7 @@
 package lambda
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -89,7 +90,7 @@ func (s *Service) putProvisioned(r *region, c *protocol.Call) (any, error) {
 	}
 	n := aws.ToInt32(in.ProvisionedConcurrentExecutions)
 	if n < 1 {
-		return nil, invalid("1 validation error detected: Value '%d' at 'provisionedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 1", n)
+		return nil, constraint(fmt.Sprint(n), "provisionedConcurrentExecutions", "Member must have value greater than or equal to 1")
 	}
 	if err := r.checkProvisionedRoom(fn, q, n); err != nil {
 		return nil, err

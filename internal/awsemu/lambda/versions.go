@@ -3,6 +3,7 @@ package lambda
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 
@@ -61,6 +62,9 @@ func (s *Service) publishVersion(r *region, c *protocol.Call) (any, error) {
 		return nil, err
 	}
 	if err := checkUpdatable(fn, in.RevisionId); err != nil {
+		return nil, err
+	}
+	if err := validateText(in.Description, nil); err != nil {
 		return nil, err
 	}
 	if in.CodeSha256 != nil && *in.CodeSha256 != aws.ToString(fn.cfg.CodeSha256) {
@@ -134,8 +138,8 @@ func (s *Service) createAlias(r *region, c *protocol.Call) (any, error) {
 		return nil, err
 	}
 	name := aws.ToString(in.Name)
-	if _, numeric := strconv.Atoi(name); numeric == nil || name == "" || name == latest {
-		return nil, invalid("Alias name %q is invalid", name)
+	if err := checkAliasInput(name, aws.ToString(in.Description)); err != nil {
+		return nil, err
 	}
 	if _, ok := fn.aliases[name]; ok {
 		return nil, conflict("Alias already exists: %s:%s", fn.arn, name)
@@ -194,6 +198,9 @@ func (s *Service) updateAlias(r *region, c *protocol.Call) (any, error) {
 	if in.RevisionId != nil && *in.RevisionId != aws.ToString(a.RevisionId) {
 		return nil, preconditionFailed()
 	}
+	if d := aws.ToString(in.Description); len(d) > 256 {
+		return nil, constraint(d, "description", "Member must have length less than or equal to 256")
+	}
 	version, rc := aws.ToString(a.FunctionVersion), a.RoutingConfig
 	if in.FunctionVersion != nil {
 		version = *in.FunctionVersion
@@ -242,4 +249,25 @@ func (s *Service) listAliases(r *region, c *protocol.Call) (any, error) {
 		out.Aliases = append(out.Aliases, *fn.aliases[n])
 	}
 	return out, nil
+}
+
+// aliasNamePattern is CreateAlias's constraint on Name: not all digits,
+// letters, digits, hyphens and underscores.
+const aliasNamePattern = `(?!^[0-9]+$)([a-zA-Z0-9-_]+)`
+
+var aliasName = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
+
+// checkAliasInput applies CreateAlias's constraints on the name (1 to 128
+// characters of aliasNamePattern) and the description (at most 256).
+func checkAliasInput(name, description string) error {
+	_, numeric := strconv.Atoi(name)
+	switch {
+	case len(name) > 128:
+		return constraint(name, "name", "Member must have length less than or equal to 128")
+	case numeric == nil || !aliasName.MatchString(name):
+		return constraint(name, "name", "Member must satisfy regular expression pattern: "+aliasNamePattern)
+	case len(description) > 256:
+		return constraint(description, "description", "Member must have length less than or equal to 256")
+	}
+	return nil
 }

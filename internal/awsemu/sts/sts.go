@@ -75,6 +75,8 @@ type Service struct {
 type Roles interface {
 	// RoleExists reports whether the account has a role with the ARN.
 	RoleExists(account, arn string) bool
+	// MaxSessionDuration returns the role's MaxSessionDuration in seconds.
+	MaxSessionDuration(account, arn string) int
 }
 
 // New returns an STS service issuing keys into keys.
@@ -148,12 +150,9 @@ func (s *Service) assumeRole(c *protocol.Call) (*assumeRoleResult, error) {
 		return nil, protocol.StatusErrorf(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: sts:AssumeRole on resource: %s",
 			s.keys.Identity(c.AccessKey).Arn, roleArn)
 	}
-	duration := time.Hour
-	if d, ok := f.Int("DurationSeconds"); ok {
-		if d < 900 || d > 43200 {
-			return nil, protocol.Errorf("ValidationError", "DurationSeconds must be between 900 and 43200")
-		}
-		duration = time.Duration(d) * time.Second
+	duration, err := s.duration(f, account, roleArn)
+	if err != nil {
+		return nil, err
 	}
 	roleID := "AROAEMU" + strings.ToUpper(role)
 	id := Identity{
@@ -169,6 +168,24 @@ func (s *Service) assumeRole(c *protocol.Call) (*assumeRoleResult, error) {
 		},
 		AssumedRoleUser: assumedRoleUser{AssumedRoleId: id.UserID, Arn: id.Arn},
 	}, nil
+}
+
+// duration reads DurationSeconds (1 h by default), refusing values
+// outside 900..43200 and above the role's MaxSessionDuration as AWS does.
+func (s *Service) duration(f protocol.Form, account, roleArn string) (time.Duration, error) {
+	d, ok := f.Int("DurationSeconds")
+	const field = "1 validation error detected: Value '%d' at 'durationSeconds' failed to satisfy constraint: "
+	switch {
+	case !ok:
+		return time.Hour, nil
+	case d < 900:
+		return 0, protocol.Errorf("ValidationError", field+"Member must have value greater than or equal to 900", d)
+	case d > 43200:
+		return 0, protocol.Errorf("ValidationError", field+"Member must have value less than or equal to 43200", d)
+	case s.roles != nil && d > s.roles.MaxSessionDuration(account, roleArn):
+		return 0, protocol.Errorf("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	return time.Duration(d) * time.Second, nil
 }
 
 // sessionName is the pattern of RoleSessionName.
