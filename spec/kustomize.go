@@ -54,6 +54,10 @@ func (l *loader) kustomize(doc *strictyaml.Document, sc *scope, field, rel strin
 	if !ok {
 		return nil
 	}
+	if problem := l.checkKustomizeLoads(fsys, rel); problem != "" {
+		l.errs = append(l.errs, doc.Errorf(field, "%s", problem))
+		return nil
+	}
 	objs, err := runKustomize(fsys, rel, "/"+l.kustomization(rel))
 	if err != nil {
 		l.errs = append(l.errs, doc.Errorf(field, "kustomize build of %s failed: %v", rel, err))
