@@ -281,6 +281,36 @@ func planSummary(p *reconcile.Plan) string {
 	return strings.Join(parts, "; ")
 }
 
+// mdCode returns s as a markdown code span, on one line, delimited by
+// more backticks than any run of them in s: whatever a pull request's
+// author wrote in it (a folder name, a value) shows as text, never as a
+// mention, link, image or HTML.
+func mdCode(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	ticks := strings.Repeat("`", longestRun(s, '`')+1)
+	return ticks + " " + s + " " + ticks
+}
+
+// mdFence returns a code fence longer than any run of backticks in s,
+// which therefore cannot close it early.
+func mdFence(s string) string {
+	return strings.Repeat("`", max(3, longestRun(s, '`')+1))
+}
+
+// longestRun returns the length of the longest run of c in s.
+func longestRun(s string, c byte) int {
+	longest, run := 0, 0
+	for i := range len(s) {
+		if s[i] != c {
+			run = 0
+			continue
+		}
+		run++
+		longest = max(longest, run)
+	}
+	return longest
+}
+
 // previewBody is the preview comment: each application's plan or what
 // must be fixed first.
 func previewBody(head string, sections []previewSection) string {
@@ -291,16 +321,17 @@ func previewBody(head string, sections []previewSection) string {
 		if s.kind != reconcile.EventPlanned {
 			mark = "❌"
 		}
-		fmt.Fprintf(&b, "#### %s %s: %s\n\n", mark, s.app, s.summary)
+		fmt.Fprintf(&b, "#### %s %s: %s\n\n", mark, mdCode(s.app), mdCode(s.summary))
 		if len(s.problems) > 0 {
 			b.WriteString("Fix before merging:\n\n")
 			for _, p := range s.problems {
-				fmt.Fprintf(&b, "- `%s`\n", strings.ReplaceAll(p, "`", "'"))
+				fmt.Fprintf(&b, "- %s\n", mdCode(p))
 			}
 			b.WriteString("\n")
 		}
 		if s.plan != "" {
-			fmt.Fprintf(&b, "```\n%s```\n\n", s.plan)
+			fence := mdFence(s.plan)
+			fmt.Fprintf(&b, "%s\n%s%s\n\n", fence, s.plan, fence)
 		}
 	}
 	b.WriteString("Nothing is applied from a pull request: Jibe rolls the plan out once it is merged, and updates this comment on every push.\n")

@@ -113,3 +113,28 @@ func TestE2EClusterScopedObjectRefused(t *testing.T) {
 		t.Errorf("staging status once allowed = %s %q", s.State, s.Description)
 	}
 }
+
+// A tenant allowed every namespace ("*") places a ConfigMap in
+// kube-system, whose controllers' service accounts a pod there could run
+// as: no glob matches Kubernetes' own namespaces, so nothing is applied
+// and the status says what an operator would list exactly.
+func TestE2ENamespaceGlobDoesNotReachKubeSystem(t *testing.T) {
+	e := newE2E(t)
+	files := e.files("registry.example.com/shop/web:1.0.0", rolling)
+	files["apps/shop/k8s/planted.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shop-planted, namespace: kube-system}\ndata: {a: b}\n"
+	t.Cleanup(func() {
+		_ = e.cluster.Clientset().CoreV1().ConfigMaps("kube-system").Delete(context.Background(), "shop-planted", metav1.DeleteOptions{})
+	})
+	v1 := e.push(files)
+
+	s := e.statuses(v1)["jibe/shop/staging"]
+	if want := `namespace "kube-system"`; s.State != "failure" || !strings.Contains(s.Description, want) {
+		t.Errorf("staging status = %s %q; want a failure naming %s", s.State, s.Description, want)
+	}
+	if _, err := e.cluster.Clientset().CoreV1().ConfigMaps("kube-system").Get(t.Context(), "shop-planted", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("get kube-system/shop-planted = %v; want NotFound", err)
+	}
+	if got := e.image(e.staging, "web"); !strings.Contains(got, "not found") {
+		t.Errorf("staging runs %s; want nothing applied", got)
+	}
+}

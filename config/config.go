@@ -181,6 +181,10 @@ type Source struct {
 	// in the journal, the history, the commit status and a notification.
 	// Default: off, so gates open only on reviews.
 	BreakGlass *BreakGlass `json:"breakGlass,omitempty"`
+
+	// protected are the namespaces no glob of Allow.Namespaces matches,
+	// set by SetDefaults.
+	protected protectedNamespaces
 }
 
 // BreakGlass says where and by whom approval gates may be opened without
@@ -293,7 +297,10 @@ type Tenancy struct {
 	// Clusters are names of clusters from kubernetes.clusters.
 	Clusters []string `json:"clusters,omitempty"`
 	// Namespaces are Kubernetes namespaces, as globs such as "team-a-*".
-	// Required when Clusters is set.
+	// Required when Clusters is set. No glob matches kube-system,
+	// kube-public, kube-node-lease, the agent's own namespace in the
+	// clusters it runs in, or the namespace of state.kubernetes: a source
+	// may write there only when an entry names the namespace exactly.
 	Namespaces []string `json:"namespaces,omitempty"`
 	// ClusterScoped are the cluster-scoped kinds the source may create,
 	// change and prune in its clusters, as "Kind" for the core group

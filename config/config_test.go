@@ -274,7 +274,8 @@ func TestClusterScopedTenancy(t *testing.T) {
 		{[]string{"gateway.networking.k8s.io/*"}, "prod", "gateway.networking.k8s.io", "GatewayClass", "shared", true},
 		{[]string{"gateway.networking.k8s.io/*"}, "prod", "", "Namespace", "x", false},
 		{[]string{"*"}, "prod", "node.k8s.io", "RuntimeClass", "gvisor", true},
-		{[]string{"*"}, "prod", "", "Namespace", "kube-system", true},
+		{[]string{"*"}, "prod", "", "Namespace", "team-b", true},
+		{[]string{"*"}, "prod", "", "Namespace", "kube-system", false}, // no glob matches it
 		{[]string{"*"}, "dev", "node.k8s.io", "RuntimeClass", "gvisor", false},
 	}
 	for _, tt := range tests {

@@ -19,7 +19,9 @@ type Limits struct {
 	// it. Default 8388608 (8 MiB).
 	BytesPerFile int64 `json:"bytesPerFile,omitempty" jsonschema:"minimum=0"`
 	// BytesPerApplication bounds the size of all the files of an
-	// application's folder, in bytes. Default 67108864 (64 MiB).
+	// application's folder, in bytes, and, separately, the bytes that
+	// placeholders add to it over all its environments. Default 67108864
+	// (64 MiB).
 	BytesPerApplication int64 `json:"bytesPerApplication,omitempty" jsonschema:"minimum=0"`
 	// Environments bounds an application's environments. Default 100.
 	Environments int `json:"environments,omitempty" jsonschema:"minimum=0"`

@@ -166,6 +166,7 @@ func SetDefaults(c *Config) {
 	if c.Log.Format == "" {
 		c.Log.Format = DefaultLogFormat
 	}
+	c.protectSources()
 }
 
 func defaultServer(s *Server) {

@@ -19,13 +19,22 @@ type TenancyError struct {
 	// kind".
 	What string
 	Name string
+	// Cluster is the cluster of a refused namespace, when known.
+	Cluster string
 	// Field, when set, is the field of the source's allow that Name must
 	// be added to, e.g. "clusterScoped".
 	Field string
+	// Protected, when set, says why the namespace Name is one that no
+	// glob matches (see ProtectedNamespaces).
+	Protected string
 }
 
 // Error says what was refused and how to allow it.
 func (e *TenancyError) Error() string {
+	if e.Protected != "" {
+		return fmt.Sprintf("source %s may not deploy to namespace %q of cluster %s: it is %s, and a glob of allow.namespaces never matches it; an operator who means it lists %q exactly in allow.namespaces of source %s",
+			e.Source, e.Name, e.Cluster, e.Protected, e.Name, e.Source)
+	}
 	if e.Field != "" {
 		return fmt.Sprintf("%s %q is not allowed for source %s; an operator can add it to allow.%s of source %s in the agent configuration",
 			e.What, e.Name, e.Source, e.Field, e.Source)
@@ -45,13 +54,23 @@ func (s *Source) CheckAccount(account string) error {
 // CheckCluster returns a *TenancyError unless the source may deploy
 // namespaced objects to namespace of the cluster named cluster. The empty
 // namespace is never allowed: cluster-scoped objects are checked by
-// CheckClusterScoped.
+// CheckClusterScoped. A protected namespace (Kubernetes' own, the
+// agent's, the journal's) is allowed only by an entry naming it exactly.
 func (s *Source) CheckCluster(cluster, namespace string) error {
 	if !slices.Contains(s.Allow.Clusters, cluster) {
 		return &TenancyError{Source: s.Name, What: "cluster", Name: cluster}
 	}
+	if namespace == "" {
+		return &TenancyError{Source: s.Name, What: "namespace", Name: namespace}
+	}
+	if slices.Contains(s.Allow.Namespaces, namespace) {
+		return nil
+	}
+	if why := s.protected.why(cluster, namespace); why != "" {
+		return &TenancyError{Source: s.Name, What: "namespace", Name: namespace, Cluster: cluster, Protected: why}
+	}
 	for _, glob := range s.Allow.Namespaces {
-		if ok, _ := path.Match(glob, namespace); ok && namespace != "" {
+		if ok, _ := path.Match(glob, namespace); ok {
 			return nil
 		}
 	}

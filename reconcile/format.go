@@ -3,7 +3,9 @@ package reconcile
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/jibe-dev/jibe/spec"
 )
@@ -56,13 +58,25 @@ func (c *Change) format(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	for _, f := range c.Fields {
-		fmt.Fprintf(w, "      %s: %s → %s\n", f.Path, orNone(f.Live), orNone(f.Desired))
+		fmt.Fprintf(w, "      %s: %s → %s\n", oneLine(f.Path), orNone(f.Live), orNone(f.Desired))
 	}
 }
 
+// orNone shows a field's value on one line: "(none)" when empty, quoted
+// when it holds line breaks or other control characters, so that a value
+// written in Git cannot add lines that read as more of the plan.
 func orNone(s string) string {
 	if s == "" {
 		return "(none)"
+	}
+	return oneLine(s)
+}
+
+// oneLine returns s, or s quoted as a Go string when it holds a control
+// character.
+func oneLine(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return strconv.Quote(s)
 	}
 	return s
 }

@@ -243,7 +243,9 @@ type Limits struct {
 	FilesPerApplication int
 	// BytesPerFile bounds each file of an application's folder.
 	BytesPerFile int64
-	// BytesPerApplication bounds all the files of an application's folder.
+	// BytesPerApplication bounds the files of an application's folder
+	// together, and, separately, what placeholders add to them over all
+	// environments.
 	BytesPerApplication int64
 	// Environments bounds an application's environments.
 	Environments int

@@ -54,6 +54,10 @@ func (l *loader) kustomize(doc *strictyaml.Document, sc *scope, field, rel strin
 	if !ok {
 		return nil
 	}
+	if problem := l.checkKustomizeLoads(fsys, rel); problem != "" {
+		l.errs = append(l.errs, doc.Errorf(field, "%s", problem))
+		return nil
+	}
 	objs, err := runKustomize(fsys, rel, "/"+l.kustomization(rel))
 	if err != nil {
 		l.errs = append(l.errs, doc.Errorf(field, "kustomize build of %s failed: %v", rel, err))
@@ -128,6 +132,19 @@ type kustomizeFiles struct {
 	// path: what places the problems of built objects (kustomizeorigin.go).
 	docs    map[string][]*yaml.Node
 	patches map[string][]patchFile
+	// refused is set when a file as written is refused before any build
+	// (see aliasProblem).
+	refused bool
+}
+
+// refuseAliases reports, as a problem of file p, YAML aliases in data that
+// would expand beyond what kustomize may be given, and whether it did.
+func (l *loader) refuseAliases(p string, data []byte) bool {
+	problem := aliasProblem(data)
+	if problem != "" {
+		l.errs = append(l.errs, &strictyaml.Error{File: l.display(p), Message: problem})
+	}
+	return problem != ""
 }
 
 // envFiles is the application's files as one environment sees them.
@@ -149,11 +166,13 @@ func (l *loader) kustomizeFS(sc *scope) (filesys.FileSystem, bool) {
 	n := len(l.errs)
 	resolved := filesys.MakeFsInMemory()
 	for _, p := range slices.Sorted(maps.Keys(kf.templated)) {
-		_ = resolved.WriteFile("/"+p, []byte(l.expandText(l.display(p), sc, kf.templated[p])))
+		text := l.expandText(l.display(p), sc, kf.templated[p])
+		l.refuseAliases(p, []byte(text))
+		_ = resolved.WriteFile("/"+p, []byte(text))
 	}
 	fsys := overlayFS{FileSystem: kf.base, top: resolved}
 	l.checkKustomizations(fsys, kf.kustomizations)
-	kf.env = &envFiles{name: sc.env, fsys: fsys, ok: len(l.errs) == n}
+	kf.env = &envFiles{name: sc.env, fsys: fsys, ok: len(l.errs) == n && !kf.refused}
 	return fsys, kf.env.ok
 }
 
@@ -178,6 +197,8 @@ func (l *loader) kustomizeFiles() *kustomizeFiles {
 		if isKustomization(p) {
 			kf.kustomizations = append(kf.kustomizations, p)
 		}
+		// Kustomize parses whatever file a kustomization names as YAML.
+		kf.refused = l.refuseAliases(p, data) || kf.refused
 		if p != FileName && (isManifestFile(p) || d.Name() == "Kustomization") && strings.Contains(string(data), "${") {
 			kf.templated[p] = string(data)
 		}

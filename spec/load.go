@@ -174,6 +174,8 @@ type loader struct {
 	// (see WithManifestCheck).
 	manifestCheck ManifestCheck
 	envDocs       []ManifestDoc
+	// budget bounds what placeholders add over every environment.
+	budget *placeholderBudget
 }
 
 // display returns the name of a file of the application for messages.

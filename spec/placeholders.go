@@ -35,6 +35,33 @@ type scope struct {
 	artifacts map[string]Artifact
 	// inCheck keeps ${rollout.*} placeholders for the engine to resolve.
 	inCheck bool
+	// budget, when set, bounds what placeholders add.
+	budget *placeholderBudget
+}
+
+// placeholderBudget bounds the bytes placeholders add to an application,
+// over all its environments: a variable named many times would otherwise
+// render far more than the application's files hold.
+type placeholderBudget struct {
+	limit, left int64
+	// over is set once the budget is spent; its problem is reported once.
+	over bool
+}
+
+// spend takes n bytes from b and reports whether they were left; the
+// problem is returned by the call that spends the budget, none after.
+func (b *placeholderBudget) spend(n int) (problem []string, ok bool) {
+	switch {
+	case b == nil:
+		return nil, true
+	case b.over:
+		return nil, false
+	}
+	if b.left -= int64(n); b.left >= 0 {
+		return nil, true
+	}
+	b.over = true
+	return []string{overLimit(fmt.Sprintf("placeholders add more than %d bytes to the application", b.limit), b.limit, "bytesPerApplication")}, false
 }
 
 // newScope returns the placeholder scope of env.
@@ -64,6 +91,10 @@ func (sc *scope) expand(s string) (string, []string) {
 		v, err := sc.lookup(name)
 		if err != nil {
 			problems = append(problems, err.Error())
+			return m
+		}
+		if p, ok := sc.budget.spend(len(v) - len(m)); !ok {
+			problems = append(problems, p...)
 			return m
 		}
 		return v

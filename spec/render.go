@@ -22,6 +22,10 @@ func (l *loader) render(app *Application, doc *strictyaml.Document, i int) *Rend
 	env := deepCopy(app.Spec.Environments[i])
 	targets := deepCopy(app.Spec.Targets)
 	sc := newScope(app, &env)
+	if l.budget == nil {
+		l.budget = &placeholderBudget{limit: l.limits.BytesPerApplication, left: l.limits.BytesPerApplication}
+	}
+	sc.budget = l.budget
 	envField := strictyaml.JoinIndex("spec.environments", i)
 	l.expandChecks(doc, sc, envField, &env)
 	r := &Rendered{Environment: &env, Platforms: l.platforms}

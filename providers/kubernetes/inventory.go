@@ -44,9 +44,12 @@ type inventory struct {
 	Source string
 }
 
+// inventoryPrefix begins the name of every inventory ConfigMap.
+const inventoryPrefix = "jibe-inventory-"
+
 // inventoryName names the inventory ConfigMap.
 func inventoryName(app, env, target string) string {
-	name := strings.Join([]string{"jibe-inventory", app, env, target}, "-")
+	name := inventoryPrefix + strings.Join([]string{app, env, target}, "-")
 	if len(name) > 253 {
 		name = name[:253]
 	}

@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"fmt"
 	"maps"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -30,6 +31,9 @@ func buildLayout(cl *cluster, d *reconcile.Deployment, target *spec.RenderedTarg
 	if err != nil {
 		return nil, reconcile.Stalled(err)
 	}
+	if err := refuseReserved(objs); err != nil {
+		return nil, err
+	}
 	if err := placeAll(cl, objs, d.Namespace, writeOpts{allow: d.Tenancy}); err != nil {
 		return nil, err
 	}
@@ -42,6 +46,19 @@ func buildLayout(cl *cluster, d *reconcile.Deployment, target *spec.RenderedTarg
 		l.stamp.apply(o.u)
 	}
 	return l, nil
+}
+
+// refuseReserved refuses manifests named like Jibe's own objects: an
+// inventory ConfigMap (jibe-inventory-...), which the manifest would
+// overwrite, forging what an application owns and prunes.
+func refuseReserved(objs []object) error {
+	for _, o := range objs {
+		ref := o.ref()
+		if ref.Group == "" && ref.Kind == "ConfigMap" && strings.HasPrefix(ref.Name, inventoryPrefix) {
+			return refuse(o.where(), fmt.Errorf("ConfigMaps named %s... are Jibe's inventories, which record what each application applied and prunes; rename this ConfigMap", inventoryPrefix))
+		}
+	}
+	return nil
 }
 
 // placeAll gives namespaced objects without a namespace the default one,

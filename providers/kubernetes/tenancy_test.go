@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -395,9 +396,11 @@ func isRefusal(err error) bool {
 	return reconcile.PolicyOf(err) == reconcile.PolicyStall && errors.As(err, &re)
 }
 
-// An inventory is a ConfigMap in the tenant's namespace, which the tenant's
-// manifests can write too. A forged inventory naming a ClusterRole must
-// not make a prune delete it: deletes are admitted like applies.
+// An inventory is a ConfigMap in the tenant's namespace. The tenant's
+// manifests cannot be named like one (TestManifestNamedLikeAnInventoryIsRefused),
+// but what runs in the namespace may write it. A forged inventory naming a
+// ClusterRole must not make a prune delete it: deletes are admitted like
+// applies.
 func TestTenancyForgedInventoryPrunesNothingOutside(t *testing.T) {
 	t.Parallel()
 	c := kube.Shared(t)
@@ -409,14 +412,13 @@ func TestTenancyForgedInventoryPrunesNothingOutside(t *testing.T) {
 	t.Cleanup(func() {
 		_ = c.Clientset().RbacV1().ClusterRoles().Delete(context.Background(), victim.Name, metav1.DeleteOptions{})
 	})
-	forged := configMap(inventoryName("shop", "staging", "other"), "x")
-	forged["data"] = map[string]any{inventoryObjects: `[{"group":"rbac.authorization.k8s.io","version":"v1","kind":"ClusterRole","name":"` + victim.Name + `"}]`}
-	p := newPlatform(t, c.RESTConfig())
-	web := deployment(ns, "rev1", nil, target(spec.KubernetesTarget{}, forged))
-	web.Tenancy = tenant(ns)
-	if err := p.Apply(t.Context(), web); err != nil {
+	forged := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: inventoryName("shop", "staging", "other"), Namespace: ns,
+		Labels: map[string]string{LabelApp: "shop", LabelEnvironment: "staging", LabelTarget: "web"}},
+		Data: map[string]string{inventoryObjects: `[{"group":"rbac.authorization.k8s.io","version":"v1","kind":"ClusterRole","name":"` + victim.Name + `"}]`}}
+	if _, err := c.Clientset().CoreV1().ConfigMaps(ns).Create(t.Context(), forged, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	p := newPlatform(t, c.RESTConfig())
 
 	rt := target(spec.KubernetesTarget{}, configMap("settings", "x"))
 	rt.Target = &spec.Target{Name: "other", Kubernetes: rt.Kubernetes}
