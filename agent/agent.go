@@ -170,6 +170,9 @@ type Agent struct {
 	// last change of its ownership.
 	claims      claims
 	ownedSource atomic.Bool
+	// peers are the other agents that failed to answer a read lately
+	// (peerviews.go).
+	peers peerHealth
 }
 
 // appState is what the agent knows of one application.
