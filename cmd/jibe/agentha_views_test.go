@@ -172,6 +172,9 @@ func TestAnyReplicaShowsTheOwnersLiveView(t *testing.T) {
 		if r.Waiting == nil || r.Waiting.Message != want.Waiting {
 			return fmt.Errorf("%s's rollout view waits for %+v, want %q", other.id, r.Waiting, want.Waiting)
 		}
+		if _, page := other.get("/apps/shop/shop"); !strings.Contains(page, `id="waiting">`+want.Waiting) {
+			return fmt.Errorf("%s's dashboard page of shop does not say it waits for %q:\n%s", other.id, want.Waiting, page)
+		}
 		return nil
 	})
 
@@ -281,5 +284,8 @@ func TestReplicaAnswersWhenTheOwnerIsUnreachable(t *testing.T) {
 	}
 	if !strings.HasPrefix(r.LiveMissing, unreachable) || r.Waiting == nil || !strings.HasPrefix(r.Waiting.Message, unreachable) {
 		t.Errorf("%s's rollout view: liveMissing %q, waiting %+v", other.id, r.LiveMissing, r.Waiting)
+	}
+	if _, page := other.get("/apps/shop/shop"); !strings.Contains(page, `id="waiting">`+unreachable) {
+		t.Errorf("%s's dashboard page of shop does not say its owner is not reachable:\n%s", other.id, page)
 	}
 }
