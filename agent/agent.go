@@ -92,8 +92,9 @@ type Options struct {
 	// share a journal in a cluster; default: all of them.
 	Ownership Ownership
 	// Peers, with an Ownership shared with other agents, forward actions
-	// to the owner of what they act on and relay webhook deliveries to
-	// the other agents; optional.
+	// to the owner of what they act on, ask owners for what only they
+	// know live of their applications (peerviews.go, peerevents.go) and
+	// relay webhook deliveries to the other agents; optional.
 	Peers Peers
 	// Synced, when set, says whether what the agent shares with other
 	// agents has synced (the journal's and the coordinator's caches), and

@@ -148,9 +148,10 @@ func (a *Agent) serveHistory(w http.ResponseWriter, r *http.Request, _ string) {
 	writeJSON(w, v)
 }
 
-// serveSources serves every configured source's status.
-func (a *Agent) serveSources(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, a.Sources())
+// serveSources serves every configured source's status; when agents
+// share the journal, with each application's drift from its owner.
+func (a *Agent) serveSources(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, a.sourcesFromOwners(r))
 }
 
 func appIDOf(r *http.Request) reconcile.AppID {

@@ -26,8 +26,9 @@ type Peers interface {
 }
 
 // ForwardedHeader marks an action forwarded to its owner by another
-// agent, and RelayedHeader a webhook delivery relayed by another agent:
-// neither is forwarded or relayed again. Each names the agent that did.
+// agent, or a read asked of it (peerviews.go, peerevents.go), and
+// RelayedHeader a webhook delivery relayed by another agent: neither is
+// forwarded or relayed again. Each names the agent that did.
 const (
 	ForwardedHeader = "X-Jibe-Forwarded-By"
 	RelayedHeader   = "X-Jibe-Relayed-By"

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -417,5 +418,58 @@ func (v ownerViews) History(app reconcile.AppID, env, before string, limit int) 
 	return v.a.History(app, env, before, limit)
 }
 
-// Sources returns every source's status, this agent's.
-func (v ownerViews) Sources() []SourceView { return v.a.Sources() }
+// Sources returns every source's status, with each application's drift
+// from its owner.
+func (v ownerViews) Sources() []SourceView { return v.a.sourcesFromOwners(v.r) }
+
+// sourcesFromOwners returns every source's status as Sources does, with
+// each application's drift as its owner last observed it: this agent's
+// for those it owns, each other live agent's, asked at once with r's
+// credentials, for those that agent owns. The drift of an application
+// whose owner does not answer is left out (its view says why).
+func (a *Agent) sourcesFromOwners(r *http.Request) []SourceView {
+	views := a.Sources()
+	if a.opts.Peers == nil || r.Header.Get(ForwardedHeader) != "" {
+		return views
+	}
+	others := a.opts.Peers.Others()
+	answers := make([][]SourceView, len(others))
+	var wg sync.WaitGroup
+	for i, base := range others {
+		if a.peers.failed(base, a.opts.Clock.Now()) != "" {
+			continue
+		}
+		wg.Go(func() {
+			body, err := a.askPeer(r, base, "/api/v1/sources")
+			if err == nil && json.Unmarshal(body, &answers[i]) != nil {
+				answers[i] = nil
+			}
+		})
+	}
+	wg.Wait()
+	for i := range views {
+		v := &views[i]
+		// ownedBy reports whether the agent at base ("" for this one)
+		// owns d's application.
+		ownedBy := func(base string) func(DriftView) bool {
+			return func(d DriftView) bool {
+				_, owner, self := a.opts.Peers.Owner(reconcile.AppID{Source: v.Name, Name: d.App}.String())
+				return self == (base == "") && (self || owner == base)
+			}
+		}
+		drift := slices.DeleteFunc(v.Drift, notFunc(ownedBy("")))
+		for j, answer := range answers {
+			for _, p := range answer {
+				if p.Name == v.Name {
+					drift = append(drift, slices.DeleteFunc(p.Drift, notFunc(ownedBy(others[j])))...)
+				}
+			}
+		}
+		slices.SortFunc(drift, func(x, y DriftView) int { return cmp.Or(cmp.Compare(x.App, y.App), cmp.Compare(x.Env, y.Env)) })
+		v.Drift = drift
+	}
+	return views
+}
+
+// notFunc negates f.
+func notFunc[T any](f func(T) bool) func(T) bool { return func(x T) bool { return !f(x) } }

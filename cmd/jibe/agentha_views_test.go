@@ -172,6 +172,17 @@ func TestAnyReplicaShowsTheOwnersLiveView(t *testing.T) {
 		if r.Waiting == nil || r.Waiting.Message != want.Waiting {
 			return fmt.Errorf("%s's rollout view waits for %+v, want %q", other.id, r.Waiting, want.Waiting)
 		}
+		var ownerSources, otherSources []agent.SourceView
+		if err := owner.getJSON("/api/v1/sources", &ownerSources); err != nil {
+			return err
+		}
+		if err := other.getJSON("/api/v1/sources", &otherSources); err != nil {
+			return err
+		}
+		if len(otherSources) != 1 || len(ownerSources) != 1 || otherSources[0].Applications != 1 ||
+			!reflect.DeepEqual(otherSources[0].Drift, ownerSources[0].Drift) {
+			return fmt.Errorf("%s's sources %+v, its owner's %+v", other.id, otherSources, ownerSources)
+		}
 		if _, page := other.get("/apps/shop/shop"); !strings.Contains(page, `id="waiting">`+want.Waiting) {
 			return fmt.Errorf("%s's dashboard page of shop does not say it waits for %q:\n%s", other.id, want.Waiting, page)
 		}
