@@ -61,13 +61,15 @@ func (a *Agent) serveHealthz(w http.ResponseWriter, _ *http.Request) {
 
 // serveApplications serves the applications the query selects:
 // ?source=, ?state=, ?q= (see AppFilter). When agents share the journal,
-// each application's view is its owner's (see listFromOwners).
+// each application's view is its owner's (see listFromOwners); a list
+// asked by another agent holds the applications this agent owns.
 func (a *Agent) serveApplications(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	views := a.views(AppFilter{Source: q.Get("source"), State: q.Get("state"), Text: q.Get("q")})
+	forwarded := a.opts.Peers != nil && r.Header.Get(ForwardedHeader) != ""
+	views := a.views(AppFilter{Source: q.Get("source"), State: q.Get("state"), Text: q.Get("q"), owned: forwarded})
 	// Each application's JSON is encoded once per change of its view.
 	parts, size := make([][]byte, len(views)), len("[]\n")
-	if a.opts.Peers != nil && r.Header.Get(ForwardedHeader) == "" {
+	if a.opts.Peers != nil && !forwarded {
 		parts = a.listFromOwners(r, views)
 	}
 	for i, v := range views {

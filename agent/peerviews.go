@@ -107,6 +107,16 @@ func (a *Agent) ownerOf(r *http.Request, key string) (owned, bool) {
 	return o, true
 }
 
+// owns reports whether this agent owns application id, as its Peers say
+// (every one without Peers).
+func (a *Agent) owns(id reconcile.AppID) bool {
+	if a.opts.Peers == nil {
+		return true
+	}
+	_, _, self := a.opts.Peers.Owner(id.String())
+	return self
+}
+
 // unreachable says that the owner could not be asked, and why.
 func unreachable(identity, why string) string {
 	return "owned by " + identity + ", not reachable (" + why + ")"

@@ -403,4 +403,7 @@ type AppFilter struct {
 	// Text keeps the applications whose name, folder or any environment's
 	// revision contains it, case-insensitively.
 	Text string
+	// owned keeps the applications this agent owns, as its Peers say: a
+	// list another agent asks for (peerviews.go) takes those alone.
+	owned bool
 }
