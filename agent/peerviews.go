@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -132,10 +133,24 @@ func (a *Agent) askPeer(r *http.Request, base, pathQuery string) ([]byte, error)
 	ctx, cancel := context.WithTimeout(r.Context(), peerReadTimeout)
 	defer cancel()
 	body, err := getPeer(ctx, r, strings.TrimSuffix(base, "/")+pathQuery, a.self())
-	if r.Context().Err() == nil { // the caller leaving says nothing of the peer
+	var refused *refusedError
+	// Neither the caller leaving nor a refusal of the request (a 4xx:
+	// no such rollout, a token refused) says the peer is down.
+	if r.Context().Err() == nil && !errors.As(err, &refused) {
 		a.peers.note(base, a.opts.Clock.Now(), err)
 	}
 	return body, err
+}
+
+// refusedError is another replica's 4xx answer to a read: it refused
+// the request itself (no such rollout, a token refused), and is up.
+type refusedError struct {
+	status int
+	body   []byte
+}
+
+func (e *refusedError) Error() string {
+	return "answered " + strconv.Itoa(e.status) + " " + http.StatusText(e.status) + ": " + strings.TrimSpace(string(e.body))
 }
 
 // getPeer does one GET of u with r's credentials and returns the body
@@ -155,7 +170,10 @@ func getPeer(ctx context.Context, r *http.Request, u, self string) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case resp.StatusCode/100 == 4:
+		return nil, &refusedError{status: resp.StatusCode, body: body[:min(len(body), 1024)]}
+	case resp.StatusCode != http.StatusOK:
 		return nil, fmt.Errorf("answered %s", resp.Status)
 	}
 	return body, nil
@@ -175,8 +193,9 @@ func peerHeaders(req, r *http.Request, self string) {
 
 // fromOwner serves a read of one application (h, which takes the reason
 // its live fields are missing, "" for none) here when this agent answers
-// it, and otherwise passes the owner's answer on: when the owner does not
-// give one, h serves the journal's view, saying why live fields miss.
+// it, and otherwise passes the owner's answer on (a refusal, such as no
+// such rollout, included): when the owner does not give one, h serves
+// the journal's view, saying why live fields miss.
 func (a *Agent) fromOwner(h func(w http.ResponseWriter, r *http.Request, missing string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		o, remote := a.ownerOf(r, appIDOf(r).String())
@@ -186,9 +205,14 @@ func (a *Agent) fromOwner(h func(w http.ResponseWriter, r *http.Request, missing
 		}
 		if o.missing == "" {
 			body, err := a.askPeer(r, o.base, "")
-			if err == nil {
+			var refused *refusedError
+			switch {
+			case err == nil:
 				w.Header().Set("Content-Type", "application/json")
 				w.Write(body)
+				return
+			case errors.As(err, &refused): // the owner's answer, e.g. no such rollout
+				http.Error(w, strings.TrimSpace(string(refused.body)), refused.status)
 				return
 			}
 			o.missing = unreachable(o.identity, err.Error())

@@ -189,6 +189,15 @@ func TestAnyReplicaShowsTheOwnersLiveView(t *testing.T) {
 		return nil
 	})
 
+	// The owner's refusal of a read (no such rollout) is passed on, and
+	// does not make the owner look down.
+	if code, body := other.get("/api/v1/applications/shop/shop/environments/staging/rollout"); code != http.StatusNotFound || !strings.Contains(body, "no such rollout") {
+		t.Errorf("%s: a rollout of an unknown environment: %d %s, want the owner's 404", other.id, code, body)
+	}
+	if v, _, err := other.production(); err != nil || v.LiveMissing != "" {
+		t.Errorf("%s after the owner's 404: liveMissing %q, %v", other.id, v.LiveMissing, err)
+	}
+
 	// The other replica's stream follows the owner's: an action posted
 	// to it (forwarded to the owner, which journals and announces it)
 	// comes back on it.
