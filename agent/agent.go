@@ -92,8 +92,9 @@ type Options struct {
 	// share a journal in a cluster; default: all of them.
 	Ownership Ownership
 	// Peers, with an Ownership shared with other agents, forward actions
-	// to the owner of what they act on and relay webhook deliveries to
-	// the other agents; optional.
+	// to the owner of what they act on, ask owners for what only they
+	// know live of their applications (peerviews.go, peerevents.go) and
+	// relay webhook deliveries to the other agents; optional.
 	Peers Peers
 	// WebhookSecret is the secret webhook deliveries are signed with
 	// (server.webhookSecret), which the agents sharing a journal share:
@@ -180,6 +181,9 @@ type Agent struct {
 	// sourceHolds are the pauses of whole sources last read after the
 	// journal reported a change (sourceholds.go).
 	sourceHolds sourceHolds
+	// peers are the other agents that failed to answer a read lately
+	// (peerviews.go).
+	peers peerHealth
 }
 
 // appState is what the agent knows of one application.

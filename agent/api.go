@@ -33,10 +33,10 @@ func (a *Agent) Routes(mux *http.ServeMux) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics.registry, promhttp.HandlerOpts{}))
 	read := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, a.Require(ScopeRead, h)) }
 	read("GET /api/v1/applications", a.serveApplications)
-	read("GET /api/v1/applications/{source}/{name}", a.serveApplication)
-	read("GET /api/v1/applications/{source}/{name}/environments/{env}/rollout", a.serveRollout)
-	read("GET /api/v1/applications/{source}/{name}/environments/{env}/rollouts/{id}", a.serveRollout)
-	read("GET /api/v1/applications/{source}/{name}/environments/{env}/history", a.serveHistory)
+	read("GET /api/v1/applications/{source}/{name}", a.fromOwner(a.serveApplication))
+	read("GET /api/v1/applications/{source}/{name}/environments/{env}/rollout", a.fromOwner(a.serveRollout))
+	read("GET /api/v1/applications/{source}/{name}/environments/{env}/rollouts/{id}", a.fromOwner(a.serveRollout))
+	read("GET /api/v1/applications/{source}/{name}/environments/{env}/history", a.fromOwner(a.serveHistory))
 	read("GET /api/v1/sources", a.serveSources)
 	read("GET /api/v1/events", a.serveEvents)
 	a.actionRoutes(mux)
@@ -60,14 +60,22 @@ func (a *Agent) serveHealthz(w http.ResponseWriter, _ *http.Request) {
 }
 
 // serveApplications serves the applications the query selects:
-// ?source=, ?state=, ?q= (see AppFilter).
+// ?source=, ?state=, ?q= (see AppFilter). When agents share the journal,
+// each application's view is its owner's (see listFromOwners); a list
+// asked by another agent holds the applications this agent owns.
 func (a *Agent) serveApplications(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	views := a.views(AppFilter{Source: q.Get("source"), State: q.Get("state"), Text: q.Get("q")})
+	forwarded := a.opts.Peers != nil && r.Header.Get(ForwardedHeader) != ""
+	views := a.views(AppFilter{Source: q.Get("source"), State: q.Get("state"), Text: q.Get("q"), owned: forwarded})
 	// Each application's JSON is encoded once per change of its view.
 	parts, size := make([][]byte, len(views)), len("[]\n")
+	if a.opts.Peers != nil && !forwarded {
+		parts = a.listFromOwners(r, views)
+	}
 	for i, v := range views {
-		parts[i] = v.encoded(&a.encodeMu)
+		if parts[i] == nil {
+			parts[i] = v.encoded(&a.encodeMu)
+		}
 		size += len(parts[i]) + 1
 	}
 	buf := make([]byte, 0, size)
@@ -85,20 +93,25 @@ func (a *Agent) serveApplications(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveApplication serves the view of one application, by source and
-// name; 404 when the agent has none of that identity.
-func (a *Agent) serveApplication(w http.ResponseWriter, r *http.Request) {
+// name; 404 when the agent has none of that identity. missing says why
+// the view lacks its owner's live fields (see fromOwner), "" for none.
+func (a *Agent) serveApplication(w http.ResponseWriter, r *http.Request, missing string) {
 	id := appIDOf(r)
 	v, ok := a.Application(id)
 	if !ok {
 		http.Error(w, fmt.Sprintf("no application %s: GET /api/v1/applications lists them", id), http.StatusNotFound)
 		return
 	}
+	if missing != "" {
+		v = withoutLive(v, missing)
+	}
 	writeJSON(w, v)
 }
 
 // serveRollout serves an environment's latest rollout, or the one of
-// {id} (a revision, or what follows the environment in a rollout's ID).
-func (a *Agent) serveRollout(w http.ResponseWriter, r *http.Request) {
+// {id} (a revision, or what follows the environment in a rollout's ID);
+// missing is as in serveApplication.
+func (a *Agent) serveRollout(w http.ResponseWriter, r *http.Request, missing string) {
 	id, env := appIDOf(r), r.PathValue("env")
 	v, err := a.Rollout(id, env, r.PathValue("id"))
 	if errors.Is(err, reconcile.ErrNoRollout) {
@@ -109,12 +122,17 @@ func (a *Agent) serveRollout(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading the journal: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	if missing != "" {
+		rolloutWithoutLive(v, missing)
+	}
 	writeJSON(w, v)
 }
 
 // serveHistory serves a page of an environment's rollouts: ?limit=
-// (default 20, at most 100) and ?before= (the previous page's next).
-func (a *Agent) serveHistory(w http.ResponseWriter, r *http.Request) {
+// (default 20, at most 100) and ?before= (the previous page's next). Its
+// owner's answer holds who approved (ApprovedBy), which only it saw; the
+// journal's page is served without them when it cannot be asked.
+func (a *Agent) serveHistory(w http.ResponseWriter, r *http.Request, _ string) {
 	limit := defaultHistoryPage
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -132,9 +150,10 @@ func (a *Agent) serveHistory(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, v)
 }
 
-// serveSources serves every configured source's status.
-func (a *Agent) serveSources(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, a.Sources())
+// serveSources serves every configured source's status; when agents
+// share the journal, with each application's drift from its owner.
+func (a *Agent) serveSources(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, a.sourcesFromOwners(r))
 }
 
 func appIDOf(r *http.Request) reconcile.AppID {

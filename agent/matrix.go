@@ -52,7 +52,7 @@ func (c *cachedView) encoded(mu *sync.Mutex) []byte {
 // views returns the cached views of the applications f selects, built
 // again for those that changed since, sorted.
 func (a *Agent) views(f AppFilter) []*cachedView {
-	snaps, out := a.staleViews(f.Source)
+	snaps, out := a.staleViews(f)
 	for i := range snaps {
 		c := &cachedView{gen: snaps[i].gen, view: a.appViewOf(&snaps[i])}
 		a.mu.Lock()
@@ -120,10 +120,11 @@ type appSnapshot struct {
 // targetRef is a target of an environment: its name and platform.
 type targetRef struct{ name, platform string }
 
-// staleViews returns the snapshots of the applications of source ("" for
-// all) whose view must be built again, and the cached views of the
-// others.
-func (a *Agent) staleViews(source string) ([]appSnapshot, []*cachedView) {
+// staleViews returns the snapshots of the applications of f's source
+// ("" for all; those this agent owns with f.owned) whose view must be
+// built again, and the cached views of the others.
+func (a *Agent) staleViews(f AppFilter) ([]appSnapshot, []*cachedView) {
+	source := f.Source
 	running := a.runningEnvs()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -131,6 +132,9 @@ func (a *Agent) staleViews(source string) ([]appSnapshot, []*cachedView) {
 	fresh := make([]*cachedView, 0, len(a.apps))
 	for _, st := range a.apps {
 		if source != "" && st.source != source {
+			continue
+		}
+		if f.owned && !a.owns(st.id()) {
 			continue
 		}
 		if st.view != nil && st.view.gen == st.gen && a.trusted(st.id()) {

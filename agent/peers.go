@@ -32,15 +32,17 @@ type Peers interface {
 }
 
 // ForwardedHeader marks an action forwarded to its owner by another
-// agent, and RelayedHeader a webhook delivery relayed by another agent:
-// neither is forwarded or relayed again. Each names the agent that did.
+// agent, or a read asked of it (peerviews.go, peerevents.go), and
+// RelayedHeader a webhook delivery relayed by another agent: neither is
+// forwarded or relayed again. Each names the agent that did.
 //
 // RelaySignatureHeader authenticates RelayedHeader (see relaySignature):
 // a delivery whose marker is missing or does not verify is a first
 // delivery, relayed to the other agents. ForwardedHeader needs no
-// signature of its own: actions require a write token before toOwner
-// reads it, and all it can do is make an agent that does not own the
-// application answer 409 instead of forwarding.
+// signature of its own: actions and reads require a token before it is
+// read, and all it can do is make an agent that does not own the
+// application answer 409 instead of forwarding an action, or serve its own
+// view of a read.
 const (
 	ForwardedHeader      = "X-Jibe-Forwarded-By"
 	RelayedHeader        = "X-Jibe-Relayed-By"

@@ -101,7 +101,9 @@ func eventView(e reconcile.Event, at time.Time) EventView {
 // goes away, the server shuts down, or the client falls too far behind.
 // ?app=source/name keeps one application's events (and its source's).
 // Events are not replayed: Last-Event-ID is ignored, and a client that
-// reconnects reads the views again.
+// reconnects reads the views again. When agents share the journal, the
+// stream also carries the other agents' events (see followPeers),
+// numbered in the stream.
 func (a *Agent) serveEvents(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	// The server's write timeout would cut the stream: it has none.
@@ -123,6 +125,8 @@ func (a *Agent) serveEvents(w http.ResponseWriter, r *http.Request) {
 	defer keepAlive.Stop()
 	app := r.URL.Query().Get("app")
 	closing := shuttingDown(r.Context())
+	peers := a.followPeers(r.Context(), r)
+	var seq uint64 // the merged stream's numbers, with peers
 	for {
 		select {
 		case <-r.Context().Done():
@@ -138,13 +142,30 @@ func (a *Agent) serveEvents(w http.ResponseWriter, r *http.Request) {
 			if !wanted(e, app) {
 				continue
 			}
-			data, _ := json.Marshal(e)
-			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data)
+			if peers != nil {
+				seq++
+				e.Seq = seq
+			}
+			writeEvent(w, e)
+		case e := <-peers:
+			if e.Type == followingPeer {
+				fmt.Fprintf(w, ": following the events of %s\n\n", e.Message)
+				break
+			}
+			seq++
+			e.Seq = seq
+			writeEvent(w, e)
 		}
 		if rc.Flush() != nil {
 			return
 		}
 	}
+}
+
+// writeEvent writes e as a server-sent event.
+func writeEvent(w http.ResponseWriter, e EventView) {
+	data, _ := json.Marshal(e)
+	fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, data)
 }
 
 // wanted reports whether a stream filtered on app sends e.

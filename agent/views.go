@@ -37,6 +37,13 @@ type AppView struct {
 	// Environments are in promotion order, every environment of the spec
 	// included, started or not.
 	Environments []EnvView `json:"environments"`
+	// LiveMissing, when several agents share the journal
+	// (state.kubernetes), says why this view lacks what only the
+	// application's owner knows live (what a step waits for, drift, the
+	// targets' health and instances): the agent that owns it did not
+	// answer in time, or no agent owns it at the moment. The rest is the
+	// shared journal's; a running environment's Waiting says the same.
+	LiveMissing string `json:"liveMissing,omitempty"`
 }
 
 // The states of an environment (EnvView.State) besides the rollout
@@ -185,6 +192,9 @@ type RolloutView struct {
 	// Waiting is what the current step waits for; nil when it waits for
 	// nothing.
 	Waiting *WaitView `json:"waiting,omitempty"`
+	// LiveMissing is as in AppView: why this view lacks what only the
+	// owner knows live (Waiting's message then says the same).
+	LiveMissing string `json:"liveMissing,omitempty"`
 }
 
 // StepView is one step of a rollout's plan.
@@ -354,7 +364,9 @@ type DriftView struct {
 // JSON in an SSE "data:" line; the SSE event type is Type.
 type EventView struct {
 	// Seq numbers the events this agent process sent, from 1; it resets
-	// when the agent restarts.
+	// when the agent restarts. When agents share the journal
+	// (state.kubernetes), a stream carries the other agents' events too,
+	// and Seq numbers the events of the stream.
 	Seq uint64 `json:"seq"`
 	// Type is "rollout" (a rollout event), "refused" (a revision refused
 	// before a rollout), "plan" (a pull request's plan preview),
@@ -391,4 +403,7 @@ type AppFilter struct {
 	// Text keeps the applications whose name, folder or any environment's
 	// revision contains it, case-insensitively.
 	Text string
+	// owned keeps the applications this agent owns, as its Peers say: a
+	// list another agent asks for (peerviews.go) takes those alone.
+	owned bool
 }

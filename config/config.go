@@ -510,8 +510,10 @@ type KubernetesState struct {
 	// POD_NAME environment variable, else the host name.
 	Identity string `json:"identity,omitempty"`
 	// AdvertiseURL is this agent's address as its replicas reach it,
-	// published on its Lease: with sharding, API actions and webhooks
-	// for an application another replica owns are forwarded there.
+	// published on its Lease: API actions for an application it owns
+	// are forwarded there, the other replicas ask it there for what only
+	// it knows live of its applications (API and dashboard reads, the
+	// live stream), and webhook deliveries are relayed there.
 	// Default http://$POD_IP:<server.listen port>, else the host name
 	// instead of the pod's address.
 	AdvertiseURL string `json:"advertiseURL,omitempty"`

@@ -59,6 +59,11 @@ type Options struct {
 	// ...)): an application's page shows the buttons of the actions that
 	// apply to requests it lets through; nil shows none.
 	Write func(http.Handler) http.Handler
+	// ViewsFor, when set, gives the views to read a request's pages from
+	// (the agent's ViewsFor: with several agents, each application's from
+	// its owner, asked with the request's credentials); nil reads every
+	// page from the views given to New.
+	ViewsFor func(r *http.Request) Views
 	// SecureCookie marks the token cookie Secure (HTTPS only) even when
 	// the agent serves plain HTTP behind a proxy that terminates TLS: set
 	// it when server.externalURL is https.
@@ -98,10 +103,24 @@ func (d *Dashboard) routes() {
 	d.mux.Handle("GET /assets/", http.StripPrefix("/assets/", cacheAssets(http.FileServerFS(assets))))
 	d.mux.HandleFunc("GET /login", d.serveLogin)
 	d.mux.HandleFunc("GET /logout", d.serveLogout)
-	d.mux.Handle("GET /{$}", d.guard(d.serveMatrix))
-	d.mux.Handle("GET /apps/{name}", d.guard(d.serveChooser))
-	d.mux.Handle("GET /apps/{source}/{name}", d.guard(d.serveApp))
+	d.mux.Handle("GET /{$}", d.guard(d.withViews((*Dashboard).serveMatrix)))
+	d.mux.Handle("GET /apps/{name}", d.guard(d.withViews((*Dashboard).serveChooser)))
+	d.mux.Handle("GET /apps/{source}/{name}", d.guard(d.withViews((*Dashboard).serveApp)))
 	d.mux.Handle("/", d.next)
+}
+
+// withViews serves a page with the views of its request
+// (Options.ViewsFor).
+func (d *Dashboard) withViews(h func(*Dashboard, http.ResponseWriter, *http.Request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if d.opts.ViewsFor == nil {
+			h(d, w, r)
+			return
+		}
+		per := *d
+		per.views = d.opts.ViewsFor(r)
+		h(&per, w, r)
+	}
 }
 
 // ServeHTTP serves a page, an asset, or passes the request on.

@@ -394,6 +394,7 @@ func (w *wiring) run(ctx context.Context, cfg *config.Config, path string, log *
 	pages := dashboard.New(w.agent, w.agent.Handler(w.webhooks), dashboard.Options{Logger: log, Links: repoLinks(w.agent.Config),
 		Require:      func(h http.Handler) http.Handler { return w.agent.Require(agent.ScopeRead, h) },
 		Write:        func(h http.Handler) http.Handler { return w.agent.Require(agent.ScopeWrite, h) },
+		ViewsFor:     func(r *http.Request) dashboard.Views { return w.agent.ViewsFor(r) },
 		SecureCookie: strings.HasPrefix(cfg.Server.ExternalURL, "https://")})
 	srv, err := agent.NewServer(cfg.Server.Listen, pages, agent.LimitsOf(cfg.Server))
 	if err != nil {
