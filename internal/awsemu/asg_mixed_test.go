@@ -71,13 +71,7 @@ func TestMixedInstancesPolicyAsAWSRefusesIt(t *testing.T) {
 // one is only deleted forced or once DeleteWarmPool removed it.
 func TestWarmPoolAsAWSKeepsIt(t *testing.T) {
 	ctx := context.Background()
-	env := start(t)
-	env.AddImages(t, "ami-00000001")
-	ec, as := env.EC2(), env.AutoScaling()
-	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001")}})).on(t).LaunchTemplate
-	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(1), MaxSize: aws.Int32(4),
-		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("1")}})).on(t)
+	_, as := webGroup(t, ctx, 1, 4)
 	put := func(in autoscaling.PutWarmPoolInput) error {
 		in.AutoScalingGroupName = aws.String("web")
 		_, err := as.PutWarmPool(ctx, &in)

@@ -7,8 +7,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // TestPredictiveScalingPolicyAsAWSValidatesIt: a predictive policy's
@@ -17,13 +15,7 @@ import (
 // can be disabled (Enabled=false).
 func TestPredictiveScalingPolicyAsAWSValidatesIt(t *testing.T) {
 	ctx := context.Background()
-	env := start(t)
-	env.AddImages(t, "ami-00000001")
-	ec, as := env.EC2(), env.AutoScaling()
-	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001")}})).on(t).LaunchTemplate
-	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(1), MaxSize: aws.Int32(4),
-		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("1")}})).on(t)
+	_, as := webGroup(t, ctx, 1, 4)
 	pair := &astypes.PredictiveScalingPredefinedMetricPair{PredefinedMetricType: astypes.PredefinedMetricPairTypeASGCPUUtilization}
 	load := &astypes.PredictiveScalingPredefinedLoadMetric{PredefinedMetricType: astypes.PredefinedLoadMetricTypeASGTotalCPUUtilization}
 	scaling := &astypes.PredictiveScalingPredefinedScalingMetric{PredefinedMetricType: astypes.PredefinedScalingMetricTypeASGAverageCPUUtilization}

@@ -6,6 +6,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -118,4 +122,20 @@ func awsemuFault(service, op string) awsemu.Fault {
 // task definition needs.
 func awsvpc() *ecstypes.NetworkConfiguration {
 	return &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-a"}}}
+}
+
+// webGroup starts an emulator holding ami-00000001 and an Auto Scaling
+// group "web" of minSize..maxSize instances launched from the launch
+// template "web" (version 1, that AMI), and returns it with its Auto
+// Scaling client.
+func webGroup(t *testing.T, ctx context.Context, minSize, maxSize int32) (*awsemutest.Env, *autoscaling.Client) {
+	t.Helper()
+	env := start(t)
+	env.AddImages(t, "ami-00000001")
+	ec, as := env.EC2(), env.AutoScaling()
+	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001")}})).on(t).LaunchTemplate
+	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(minSize), MaxSize: aws.Int32(maxSize),
+		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("1")}})).on(t)
+	return env, as
 }

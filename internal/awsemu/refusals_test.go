@@ -208,13 +208,7 @@ func TestELBv2NamesAsAWSValidatesThem(t *testing.T) {
 // at most 100 above the minimum, InstanceWarmup not negative.
 func TestInstanceRefreshPreferencesAsAWSValidatesThem(t *testing.T) {
 	ctx := context.Background()
-	env := start(t)
-	env.AddImages(t, "ami-00000001")
-	ec, as := env.EC2(), env.AutoScaling()
-	lt := need(ec.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String("web"),
-		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{ImageId: aws.String("ami-00000001")}})).on(t).LaunchTemplate
-	need(as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String("web"), MinSize: aws.Int32(1), MaxSize: aws.Int32(2),
-		LaunchTemplate: &astypes.LaunchTemplateSpecification{LaunchTemplateId: lt.LaunchTemplateId, Version: aws.String("1")}})).on(t)
+	_, as := webGroup(t, ctx, 1, 2)
 	refresh := func(p astypes.RefreshPreferences) error {
 		_, err := as.StartInstanceRefresh(ctx, &autoscaling.StartInstanceRefreshInput{AutoScalingGroupName: aws.String("web"), Preferences: &p})
 		return err
