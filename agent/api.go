@@ -130,9 +130,9 @@ func (a *Agent) serveRollout(w http.ResponseWriter, r *http.Request, missing str
 
 // serveHistory serves a page of an environment's rollouts: ?limit=
 // (default 20, at most 100) and ?before= (the previous page's next). Its
-// owner's answer holds who approved (ApprovedBy), which only it saw; the
-// journal's page is served without them when it cannot be asked.
-func (a *Agent) serveHistory(w http.ResponseWriter, r *http.Request, _ string) {
+// owner's answer holds who approved (ApprovedBy), which only it saw; when
+// it cannot be asked, the journal's page is served, marked LiveMissing.
+func (a *Agent) serveHistory(w http.ResponseWriter, r *http.Request, missing string) {
 	limit := defaultHistoryPage
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -147,6 +147,7 @@ func (a *Agent) serveHistory(w http.ResponseWriter, r *http.Request, _ string) {
 		http.Error(w, "reading the journal: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	v.LiveMissing = missing
 	writeJSON(w, v)
 }
 

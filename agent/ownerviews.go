@@ -122,7 +122,9 @@ func (v ownerViews) History(app reconcile.AppID, env, before string, limit int) 
 	if remote && missing == "" {
 		return hv, nil
 	}
-	return v.a.History(app, env, before, limit)
+	hv, err := v.a.History(app, env, before, limit)
+	hv.LiveMissing = missing
+	return hv, err
 }
 
 // Sources returns every source's status, with each application's drift

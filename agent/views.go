@@ -289,6 +289,9 @@ type HistoryView struct {
 	// API token's name), when, why and what Jibe did: on the first page
 	// only.
 	Actions []reconcile.ActionRecord `json:"actions,omitempty"`
+	// LiveMissing is as in AppView: why this page lacks what only the
+	// application's owner saw (who approved each rollout).
+	LiveMissing string `json:"liveMissing,omitempty"`
 }
 
 // HistoryEntry is one past (or running) rollout.

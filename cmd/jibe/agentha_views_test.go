@@ -305,6 +305,13 @@ func TestReplicaAnswersWhenTheOwnerIsUnreachable(t *testing.T) {
 	if !strings.HasPrefix(r.LiveMissing, unreachable) || r.Waiting == nil || !strings.HasPrefix(r.Waiting.Message, unreachable) {
 		t.Errorf("%s's rollout view: liveMissing %q, waiting %+v", other.id, r.LiveMissing, r.Waiting)
 	}
+	var h agent.HistoryView
+	if err := other.getJSON("/api/v1/applications/shop/shop/environments/production/history", &h); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h.LiveMissing, unreachable) || len(h.Rollouts) == 0 {
+		t.Errorf("%s's history: liveMissing %q, %d rollouts: want the journal's page, marked", other.id, h.LiveMissing, len(h.Rollouts))
+	}
 	if _, page := other.get("/apps/shop/shop"); !strings.Contains(page, `id="waiting">`+unreachable) {
 		t.Errorf("%s's dashboard page of shop does not say its owner is not reachable:\n%s", other.id, page)
 	}
