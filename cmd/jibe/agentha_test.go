@@ -54,12 +54,13 @@ type haAgent struct {
 }
 
 // startHAAgent runs `jibe agent` as replica id of the agents sharing
-// namespace ns of cluster c.
-func startHAAgent(t *testing.T, c *kube.Cluster, dir, ns, id string) *haAgent {
+// namespace ns of cluster c; edits are more old, new pairs of
+// haAgentConfig's text to replace.
+func startHAAgent(t *testing.T, c *kube.Cluster, dir, ns, id string, edits ...string) *haAgent {
 	t.Helper()
 	a := &haAgent{id: id, addr: freeAddr(t), logPath: filepath.Join(dir, id+".log")}
-	cfg := strings.NewReplacer("STATE", filepath.Join(dir, id), "ADDR", a.addr, "NS", ns, "ID", id, "APPS", filepath.Join(dir, "apps"),
-		"KUBECONFIG", c.Kubeconfig()).Replace(haAgentConfig)
+	cfg := strings.NewReplacer(append([]string{"STATE", filepath.Join(dir, id), "ADDR", a.addr, "NS", ns, "ID", id, "APPS", filepath.Join(dir, "apps"),
+		"KUBECONFIG", c.Kubeconfig()}, edits...)...).Replace(haAgentConfig)
 	path := filepath.Join(dir, id+".yaml")
 	writeFile(t, path, cfg)
 	a.proc = startAgent(t, path, a.logPath)
@@ -94,6 +95,25 @@ func (a *haAgent) metric(name string) string {
 		}
 	}
 	return ""
+}
+
+// startTwoHAAgents starts agent-a and agent-b sharding dir's applications
+// and waits until both are ready and see each other as members.
+func startTwoHAAgents(t *testing.T, c *kube.Cluster, dir, ns string) []*haAgent {
+	t.Helper()
+	agents := []*haAgent{startHAAgent(t, c, dir, ns, "agent-a"), startHAAgent(t, c, dir, ns, "agent-b")}
+	eventually(t, "both replicas ready, two members", agents, func() error {
+		for _, a := range agents {
+			if code, body := a.get("/readyz"); code != http.StatusOK {
+				return fmt.Errorf("%s: /readyz %d %s", a.id, code, body)
+			}
+			if m := a.metric("jibe_ha_members"); m != "2" {
+				return fmt.Errorf("%s: jibe_ha_members %q", a.id, m)
+			}
+		}
+		return nil
+	})
+	return agents
 }
 
 // eventually polls cond until it is nil, failing the test after 90s
@@ -140,19 +160,7 @@ spec:
 `)
 		writeFile(t, filepath.Join(dir, "apps", name, "k8s", "cm.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: "+name+"}\ndata: {v: '1'}\n")
 	}
-	agents := []*haAgent{startHAAgent(t, c, dir, ns, "agent-a"), startHAAgent(t, c, dir, ns, "agent-b")}
-
-	eventually(t, "both replicas ready, two members", agents, func() error {
-		for _, a := range agents {
-			if code, body := a.get("/readyz"); code != http.StatusOK {
-				return fmt.Errorf("%s: /readyz %d %s", a.id, code, body)
-			}
-			if m := a.metric("jibe_ha_members"); m != "2" {
-				return fmt.Errorf("%s: jibe_ha_members %q", a.id, m)
-			}
-		}
-		return nil
-	})
+	agents := startTwoHAAgents(t, c, dir, ns)
 	eventually(t, "every application deployed, shown by both replicas", agents, func() error {
 		list, err := c.Clientset().CoreV1().ConfigMaps(target).List(context.Background(), metav1.ListOptions{})
 		if err != nil || len(list.Items) < apps {
@@ -291,18 +299,7 @@ func TestAgentsRelayWebhookDeliveriesOnce(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "apps"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	agents := []*haAgent{startHAAgent(t, c, dir, ns, "agent-a"), startHAAgent(t, c, dir, ns, "agent-b")}
-	eventually(t, "both replicas ready, two members", agents, func() error {
-		for _, a := range agents {
-			if code, body := a.get("/readyz"); code != http.StatusOK {
-				return fmt.Errorf("%s: /readyz %d %s", a.id, code, body)
-			}
-			if m := a.metric("jibe_ha_members"); m != "2" {
-				return fmt.Errorf("%s: jibe_ha_members %q", a.id, m)
-			}
-		}
-		return nil
-	})
+	agents := startTwoHAAgents(t, c, dir, ns)
 
 	// A delivery to agent-b claiming to be relayed by agent-a, without a
 	// valid marker, is relayed to agent-a all the same.

@@ -93,12 +93,7 @@ func pausedOnTwoReplicas(t *testing.T, lease string) (owner, other *haAgent, wan
 	t.Setenv("JIBE_TEST_HA_HOOK", "ha-test-webhook-secret")
 	haShopRelease(t, dir, target, "registry.example.com/shop/web:1.0.0")
 	start := func(id string) *haAgent {
-		a := &haAgent{id: id, addr: freeAddr(t), logPath: filepath.Join(dir, id+".log")}
-		cfg := strings.NewReplacer("STATE", filepath.Join(dir, id), "ADDR", a.addr, "NS", ns, "ID", id, "APPS", filepath.Join(dir, "apps"),
-			"KUBECONFIG", c.Kubeconfig(), "leaseDuration: 2s, renewDeadline: 1s", lease).Replace(haAgentConfig)
-		writeFile(t, filepath.Join(dir, id+".yaml"), cfg)
-		a.proc = startAgent(t, filepath.Join(dir, id+".yaml"), a.logPath)
-		return a
+		return startHAAgent(t, c, dir, ns, id, "leaseDuration: 2s, renewDeadline: 1s", lease)
 	}
 	agents := []*haAgent{start("agent-a"), start("agent-b")}
 	eventually(t, "shop deployed, owned by one replica", agents, func() error {
