@@ -238,12 +238,9 @@ func (a *Agent) OwnedApplications() int {
 		ids = append(ids, st.id())
 	}
 	a.mu.Unlock()
-	if a.opts.Peers == nil {
-		return len(ids)
-	}
 	n := 0
 	for _, id := range ids {
-		if _, _, self := a.opts.Peers.Owner(id.String()); self {
+		if a.owns(id) {
 			n++
 		}
 	}
